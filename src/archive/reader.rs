@@ -1,0 +1,1 @@
+//! Offset-aware WARC reader: one gzip member at a time.

@@ -1,0 +1,1 @@
+//! canonical: to be written.

@@ -1,0 +1,1 @@
+//! crawl: to be written.

@@ -1,0 +1,1 @@
+//! discover: to be written.

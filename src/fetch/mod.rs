@@ -1,0 +1,172 @@
+//! Fetch: one HTTP exchange, recorded faithfully.
+//!
+//! Sits between the politeness gate and the archive (design.md §1). A [`Fetcher`] sends one GET
+//! with an honest User-Agent (and `From:` when configured), `Accept-Encoding: gzip` only and the
+//! client's automatic decompression off, so the archive stores the bytes the server sent
+//! (archiving.md, warctools#14). Redirects are never followed here: each hop is its own
+//! [`Exchange`] and the caller decides whether to follow ([`Exchange::redirect_target`]).
+//! Bodies are streamed up to a cap; a cut body is marked ([`Truncation`]). Resolved addresses
+//! pass an address guard (no private, loopback or link-local address unless a configured portal
+//! names the host), checked on what DNS returned, not only on literals.
+//! This module never writes files and never decides scope.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+/// Why a body was cut short (the WARC `WARC-Truncated` values, WARC 1.1 §5.13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truncation {
+    /// The body passed the size cap.
+    Length,
+    /// The total timeout ran out while the body was arriving.
+    Time,
+    /// The connection broke while the body was arriving.
+    Disconnect,
+}
+
+impl Truncation {
+    /// The `WARC-Truncated` field value.
+    pub fn as_warc(self) -> &'static str {
+        match self {
+            Truncation::Length => "length",
+            Truncation::Time => "time",
+            Truncation::Disconnect => "disconnect",
+        }
+    }
+}
+
+/// One request and its response, as sent and received.
+///
+/// reqwest exposes parsed headers, not raw bytes: names arrive lowercased and repeated headers
+/// grouped, so the archive re-serialises the status line and headers from these fields
+/// (archiving.md "HTTP as recorded"). Every value is kept, repeats included, in arrival order
+/// per name.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The URL requested (the WARC-Target-URI), percent-encoded by the WHATWG serialiser.
+    pub url: Url,
+    /// When the request was sent: the WARC-Date of both records.
+    pub date: DateTime<Utc>,
+    /// Request headers as sent, in order, including `Host`.
+    pub request_headers: Vec<(String, String)>,
+    /// The HTTP version the response came with, e.g. "HTTP/1.1" or "HTTP/2.0".
+    pub version: String,
+    pub status: u16,
+    /// The canonical reason phrase for `status` (the real one is not observable through reqwest).
+    pub reason: String,
+    /// Response headers as received (names lowercase), values as raw bytes.
+    pub response_headers: Vec<(String, Vec<u8>)>,
+    /// The body after transfer decoding (de-chunked) but *not* content decoding: gzip stays gzip.
+    pub body: Vec<u8>,
+    /// Set when the body was cut.
+    pub truncated: Option<Truncation>,
+    /// The peer address the response came from (WARC-IP-Address).
+    pub remote_ip: Option<IpAddr>,
+    /// From sending the request to the end of the body (feeds the adaptive politeness delay).
+    pub duration: Duration,
+}
+
+impl Exchange {
+    /// The first value of a response header (name compared case-insensitively), lossily decoded.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.response_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    }
+
+    /// For a 3xx with a `Location`, the absolute target (resolved against [`Exchange::url`]).
+    pub fn redirect_target(&self) -> Option<Url> {
+        if !(300..400).contains(&self.status) || self.status == 304 {
+            return None;
+        }
+        let location = self.header("location")?;
+        self.url.join(location.trim()).ok()
+    }
+
+    /// The media type without parameters, lowercase (e.g. "text/html").
+    pub fn mime(&self) -> String {
+        self.header("content-type")
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| "application/octet-stream".to_string())
+    }
+}
+
+/// What the fetcher needs to know, taken from `[crawler]`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub user_agent: String,
+    pub from: Option<String>,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub total_timeout: Duration,
+    pub max_body: u64,
+    /// Hosts (lowercase, without port) allowed to resolve to private/loopback/link-local
+    /// addresses: the hosts configured portals name ([`crate::config::Config::named_hosts`]).
+    pub private_hosts: Vec<String>,
+}
+
+/// Conditional-GET validators from an earlier capture (issue 5 uses them).
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// Why no exchange happened. Knows whether a retry makes sense and whose fault it is.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("scheme `{0}` is not fetched: only http and https are")]
+    Scheme(String),
+    #[error("{host} resolves to {ip}, a private, loopback or link-local address; name the host in a portal's `hosts` to allow it")]
+    AddressRefused { host: String, ip: IpAddr },
+    #[error("could not resolve {host}: {detail}")]
+    Dns { host: String, detail: String },
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("timed out before the response headers arrived")]
+    Timeout,
+    #[error("the request failed: {0}")]
+    Request(String),
+}
+
+impl Error {
+    /// True for failures that may pass on a later try (network trouble, timeouts).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Dns { .. } | Error::Connect(_) | Error::Timeout | Error::Request(_))
+    }
+
+    /// A short machine-friendly outcome label for logs and the store.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::Scheme(_) => "scheme-refused",
+            Error::AddressRefused { .. } => "address-refused",
+            Error::Dns { .. } => "dns-error",
+            Error::Connect(_) => "connect-error",
+            Error::Timeout => "timeout",
+            Error::Request(_) => "request-error",
+        }
+    }
+}
+
+/// An HTTP client configured for archiving. Cheap to clone (reqwest's client is shared).
+#[derive(Clone)]
+pub struct Fetcher {
+    settings: Settings,
+}
+
+impl Fetcher {
+    pub fn new(settings: Settings) -> Result<Fetcher, Error> {
+        Ok(Fetcher { settings })
+    }
+
+    /// Sends one GET (no redirect following). `validators` turn it into a conditional GET.
+    pub async fn fetch(&self, url: &Url, validators: Option<&Validators>) -> Result<Exchange, Error> {
+        let _ = (url, validators, &self.settings);
+        unimplemented!("fetch helper fills this in")
+    }
+}

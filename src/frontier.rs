@@ -1,0 +1,1 @@
+//! frontier: to be written.

@@ -1,0 +1,37 @@
+//! baoluu — a polite crawler and archival daemon for Vietnamese provincial news portals.
+//!
+//! # Layout
+//! The modules are listed in pipeline order (design.md §1). Data flows one way as plain types,
+//! each defined in the module that produces it:
+//!
+//! ```text
+//! config ─► crawl:  frontier ─(Candidate)─► scope ─► robots ─► politeness ─(Permit)─► fetch
+//!           ─(Exchange)─► archive ─(Capture)─► discover ─(links)─► canonical + scope ─► frontier
+//!           every URL ends as an Outcome, recorded in the store
+//! ```
+//!
+//! - [`config`]: TOML → validated [`config::Config`]; errors name file, line and key.
+//! - [`canonical`]: URL normalisation and host keys.
+//! - [`scope`]: does a URL belong to a portal's crawl, and what kind of page is it.
+//! - [`robots`]: RFC 9309 interpretation and status rules.
+//! - [`politeness`]: the per-host gate (one request in flight, delays, backoff).
+//! - [`fetch`]: one HTTP exchange, recorded faithfully ([`fetch::Exchange`]).
+//! - [`archive`]: Exchange → WARC records ([`archive::Capture`]), rotation, recovery, the lock.
+//! - [`discover`]: HTML → outlinks (articles, "Xem thêm", pagination).
+//! - [`store`]: the SQLite crawl state.
+//! - [`frontier`]: what to fetch next, per host.
+//! - [`save`]: `baoluu save URL...`, the archivist's "save this page now".
+//! - [`crawl`]: one run over the configured portals.
+
+pub mod config;
+pub mod canonical;
+pub mod scope;
+pub mod robots;
+pub mod politeness;
+pub mod fetch;
+pub mod archive;
+pub mod discover;
+pub mod store;
+pub mod frontier;
+pub mod save;
+pub mod crawl;

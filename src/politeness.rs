@@ -1,0 +1,1 @@
+//! politeness: to be written.

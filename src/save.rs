@@ -1,0 +1,1 @@
+//! save: to be written.
