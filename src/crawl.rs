@@ -1,1 +1,0 @@
-//! crawl: to be written.

@@ -1,0 +1,124 @@
+//! Crawl: one run over one or more portals.
+//!
+//! Wires the stages of design.md §1 and owns concurrency, cancellation and termination: the
+//! run is over when the frontier is empty and nothing is in flight. A single loop owns the
+//! [`Frontier`] and hands candidates to fetch tasks (at most `max_in_flight`, one per host at a
+//! time through the politeness gate); tasks visit, archive and discover, and the loop applies
+//! their results in the commit order of house rule 6 — WARC bytes durable (the task waited for
+//! its capture) → discovered links queued → the URL marked done in the store. On cancellation
+//! it stops taking from the frontier, lets in-flight fetches finish within `grace_period`,
+//! closes the WARC files and reports the run as interrupted; the next `crawl` resumes it.
+//! It never parses HTML or writes files itself.
+
+mod run;
+mod task;
+mod visit;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+pub use visit::{Hop, Refusal, Visit, Visitor, ROBOTS_RETRY};
+
+use crate::archive::{self, Info, Recorder};
+use crate::config::Config;
+use crate::fetch::{self, Fetcher, Settings};
+use crate::politeness::{Hosts, Policy};
+
+/// Why a run could not go on (per-URL trouble never ends up here: house rule 1).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Archive(#[from] archive::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    #[error("could not set up the HTTP client: {0}")]
+    Client(#[from] fetch::Error),
+}
+
+/// What a run did, printed at its end.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub run: i64,
+    pub resumed: bool,
+    /// True when a signal stopped the run before the frontier was empty (exit 75).
+    pub interrupted: bool,
+    pub fetched: u64,
+    pub archived: u64,
+    pub bytes: u64,
+    /// Final outcomes that were not an archived page, by reason.
+    pub failed: std::collections::BTreeMap<String, u64>,
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.interrupted { "interrupted (resumable)" } else { "finished" };
+        let resumed = if self.resumed { ", resumed" } else { "" };
+        write!(
+            f,
+            "run {} {state}{resumed}: {} fetched, {} archived, {} bytes in {:.1}s",
+            self.run,
+            self.fetched,
+            self.archived,
+            self.bytes,
+            self.elapsed.as_secs_f64()
+        )?;
+        for (reason, count) in &self.failed {
+            write!(f, "\n  {reason}: {count}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One run over `portals` (all configured portals when empty).
+pub async fn crawl(config: &Config, portals: &[String], cancel: CancellationToken) -> Result<Summary, Error> {
+    run::Run::prepare(config, portals)?.execute(cancel).await
+}
+
+/// The WARC recorder for `warc_dir`, with warcinfo fields from the configuration.
+pub fn start_recorder(config: &Config, warc_dir: &Path) -> Result<Recorder, archive::Error> {
+    let info = Info {
+        software: format!("baoluu/{}", env!("CARGO_PKG_VERSION")),
+        hostname: gethostname::gethostname().to_string_lossy().into_owned(),
+        user_agent: config.crawler.user_agent.clone(),
+        from: config.crawler.from.clone(),
+        is_part_of: String::new(),
+    };
+    Recorder::start(warc_dir.to_path_buf(), info, config.crawler.warc_max_size)
+}
+
+/// A [`Visitor`] with the configured client, politeness and redirect limit.
+pub fn visitor(config: &Config, recorder: Arc<Recorder>) -> Result<Visitor, fetch::Error> {
+    let crawler = &config.crawler;
+    let fetcher = Fetcher::new(Settings {
+        user_agent: crawler.user_agent.clone(),
+        from: crawler.from.clone(),
+        connect_timeout: crawler.connect_timeout,
+        read_timeout: crawler.read_timeout,
+        total_timeout: crawler.total_timeout,
+        max_body: crawler.max_body,
+        private_hosts: config.named_hosts(),
+    })?;
+    let hosts = Arc::new(Hosts::new());
+    for portal in &config.portals {
+        let policy = policy(config, portal.min_delay);
+        for host in &portal.hosts {
+            hosts.configure(host, policy.clone());
+        }
+    }
+    Ok(Visitor::new(fetcher, hosts, recorder, policy(config, None), crawler.max_redirects, &crawler.user_agent))
+}
+
+fn policy(config: &Config, min_delay: Option<Duration>) -> Policy {
+    let crawler = &config.crawler;
+    Policy {
+        min_delay: min_delay.unwrap_or(crawler.min_delay),
+        delay_factor: crawler.delay_factor,
+        max_delay: crawler.max_delay,
+        crawl_delay_cap: crawler.crawl_delay_cap,
+    }
+}

@@ -1,0 +1,302 @@
+//! The run loop: takes candidates from the frontier, runs their tasks concurrently, applies the
+//! results in commit order, and decides when the run is over.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::task::{self, Finished, Found, PortalRun, Retries};
+use super::{Error, Summary, Visitor};
+use crate::archive::{self, Lock, Recorder};
+use crate::config::{Config, Portal};
+use crate::frontier::{Frontier, Next};
+use crate::scope::Scope;
+use crate::store::{Candidate, Enqueued, Kind, Store};
+
+/// Everything a run needs, prepared before the first fetch.
+pub(super) struct Run {
+    _lock: Lock,
+    store: Arc<Store>,
+    recorder: Arc<Recorder>,
+    visitor: Arc<Visitor>,
+    portals: HashMap<String, Arc<PortalRun>>,
+    run_id: i64,
+    resumed: bool,
+    max_in_flight: usize,
+    retries: u32,
+    grace: Duration,
+    base_delay: Duration,
+}
+
+/// The result of one task, tagged with what the loop needs to apply it.
+struct Landed {
+    id: i64,
+    candidate: Candidate,
+    finished: Result<Finished, archive::Error>,
+}
+
+impl Run {
+    /// Locks the archive, repairs what a crash left, opens the store and starts (or resumes) a run.
+    pub(super) fn prepare(config: &Config, names: &[String]) -> Result<Run, Error> {
+        let dir = &config.crawler.archive_dir;
+        let lock = Lock::acquire(dir)?;
+        let warc_dir = dir.join("warc");
+        archive::recover(&warc_dir)?;
+        let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
+        let selected: Vec<&Portal> =
+            config.portals.iter().filter(|p| names.is_empty() || names.contains(&p.name)).collect();
+        let mut portal_names: Vec<String> = selected.iter().map(|p| p.name.clone()).collect();
+        portal_names.sort();
+        let run = store.begin_run(&portal_names)?;
+        let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
+        let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
+        let portals = selected
+            .into_iter()
+            .map(|p| (p.name.clone(), Arc::new(PortalRun { portal: p.clone(), scope: Scope::new(p) })))
+            .collect();
+        Ok(Run {
+            _lock: lock,
+            store,
+            recorder,
+            visitor,
+            portals,
+            run_id: run.id,
+            resumed: run.resumed,
+            max_in_flight: config.crawler.max_in_flight.max(1),
+            retries: config.crawler.retries,
+            grace: config.crawler.grace_period,
+            base_delay: config.crawler.min_delay,
+        })
+    }
+
+    /// Crawls until the frontier is empty and nothing is in flight, or until `cancel`.
+    pub(super) async fn execute(self, cancel: CancellationToken) -> Result<Summary, Error> {
+        let started = Instant::now();
+        let mut summary = Summary { run: self.run_id, resumed: self.resumed, ..Summary::default() };
+        tracing::info!(run = self.run_id, resumed = self.resumed, portals = self.portals.len(), "run_started");
+        let mut frontier = Frontier::new(self.store.clone(), self.run_id)?;
+        self.seed(&mut frontier)?;
+        let slots = Arc::new(Semaphore::new(self.max_in_flight));
+        let mut tasks: JoinSet<Landed> = JoinSet::new();
+        let interrupted = loop {
+            if cancel.is_cancelled() {
+                break true;
+            }
+            while let Some(landed) = tasks.try_join_next() {
+                self.apply(landed, &mut frontier, &mut summary)?;
+            }
+            let hosts = self.visitor.hosts().clone();
+            let now = tokio::time::Instant::now();
+            match frontier.next(SystemTime::now(), |host| hosts.ready_at(host).is_some_and(|t| t <= now))? {
+                Next::Ready(id, candidate) => {
+                    let permit = tokio::select! {
+                        permit = slots.clone().acquire_owned() => permit.map_err(|_| closed())?,
+                        _ = cancel.cancelled() => break true,
+                    };
+                    self.spawn(&mut tasks, id, candidate, permit);
+                }
+                Next::Wait(until) => {
+                    let sleep = wait_time(until, &hosts);
+                    tokio::select! {
+                        Some(landed) = tasks.join_next() => self.apply(flatten(landed)?, &mut frontier, &mut summary)?,
+                        _ = tokio::time::sleep(sleep) => {}
+                        _ = cancel.cancelled() => break true,
+                    }
+                }
+                Next::Empty => match tasks.join_next().await {
+                    Some(landed) => self.apply(flatten(landed)?, &mut frontier, &mut summary)?,
+                    None => break false,
+                },
+            }
+        };
+        self.drain(&mut tasks, &mut frontier, &mut summary).await?;
+        if !interrupted {
+            self.store.finish_run(self.run_id, "done")?;
+        }
+        summary.interrupted = interrupted;
+        summary.elapsed = started.elapsed();
+        self.close().await?;
+        Ok(summary)
+    }
+
+    /// Queues every portal's seeds (a resumed run already has them: they come back as Known).
+    fn seed(&self, frontier: &mut Frontier) -> Result<(), Error> {
+        for portal in self.portals.values() {
+            for seed in &portal.portal.seeds {
+                let candidate = Candidate {
+                    url: crate::canonical::canonicalize(seed).to_string(),
+                    portal: portal.portal.name.clone(),
+                    host: crate::canonical::host_key(seed),
+                    kind: Kind::Seed,
+                    depth: 0,
+                    via: None,
+                    chain_page: 0,
+                    chain_stale: 0,
+                };
+                frontier.push(&candidate)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn spawn(&self, tasks: &mut JoinSet<Landed>, id: i64, candidate: Candidate, permit: tokio::sync::OwnedSemaphorePermit) {
+        let Some(portal) = self.portals.get(&candidate.portal).cloned() else {
+            tracing::warn!(url = %candidate.url, portal = %candidate.portal, "portal_not_in_run");
+            return;
+        };
+        let visitor = self.visitor.clone();
+        let store = self.store.clone();
+        let run_id = self.run_id;
+        let retries = Retries {
+            attempts: store.attempts(id).unwrap_or(0),
+            max: self.retries,
+            base_delay: self.base_delay,
+        };
+        tasks.spawn(async move {
+            let finished = task::run(&visitor, &store, run_id, &portal, &candidate, &retries).await;
+            drop(permit);
+            Landed { id, candidate, finished }
+        });
+    }
+
+    /// Applies one task's result: links first, then the URL's own state (house rule 6).
+    fn apply(&self, landed: Landed, frontier: &mut Frontier, summary: &mut Summary) -> Result<(), Error> {
+        let Landed { id, candidate, finished } = landed;
+        match finished? {
+            Finished::Done { outcome, found, redirects, bytes } => {
+                summary.fetched += 1;
+                summary.bytes += bytes;
+                self.queue_links(frontier, &candidate, found)?;
+                for target in redirects {
+                    self.store.mark_visited(self.run_id, &candidate, &target)?;
+                }
+                count(summary, &outcome.outcome);
+                log_outcome(&candidate, &outcome.outcome, outcome.status);
+                self.store.mark_done(id, &outcome)?;
+            }
+            Finished::Retry { not_before, reason, bytes } => {
+                summary.bytes += bytes;
+                tracing::info!(url = %candidate.url, reason = %reason, "fetch_deferred");
+                self.store.retry_later(id, not_before, &reason)?;
+                frontier.wake(&candidate.host, not_before);
+            }
+            Finished::Failed { outcome, bytes } => {
+                summary.fetched += 1;
+                summary.bytes += bytes;
+                count(summary, &outcome.outcome);
+                log_outcome(&candidate, &outcome.outcome, outcome.status);
+                self.store.mark_failed(id, &outcome)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues a page's links. Articles first, so the page's count of new articles is known when
+    /// its listing links are judged: a chain of listing pages ends after `stale_listing_pages`
+    /// pages without a new article and never passes `max_listing_pages` (issue 3).
+    fn queue_links(&self, frontier: &mut Frontier, parent: &Candidate, found: Vec<Found>) -> Result<(), Error> {
+        let Some(portal) = self.portals.get(&parent.portal) else { return Ok(()) };
+        let (articles, listings): (Vec<Found>, Vec<Found>) = found.into_iter().partition(|f| f.kind == Kind::Article);
+        let mut new_articles = 0;
+        for found in articles {
+            if frontier.push(&child(parent, found.url, Kind::Article, parent.chain_page, parent.chain_stale))? == Enqueued::New {
+                new_articles += 1;
+            }
+        }
+        let from_listing = matches!(parent.kind, Kind::Seed | Kind::Listing);
+        let stale = if from_listing && new_articles == 0 { parent.chain_stale + 1 } else if from_listing { 0 } else { parent.chain_stale };
+        let page = parent.chain_page + 1;
+        let limits = &portal.portal;
+        if page > limits.max_listing_pages || stale >= limits.stale_listing_pages.max(1) {
+            tracing::debug!(url = %parent.url, page, stale, "listing_chain_ended");
+            return Ok(());
+        }
+        for found in listings {
+            frontier.push(&child(parent, found.url, found.kind, page, stale))?;
+        }
+        Ok(())
+    }
+
+    /// Lets in-flight tasks finish within the grace period (house rule 5); the rest stay
+    /// `inflight` in the store and are requeued by the next run.
+    async fn drain(&self, tasks: &mut JoinSet<Landed>, frontier: &mut Frontier, summary: &mut Summary) -> Result<(), Error> {
+        if tasks.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(in_flight = tasks.len(), grace_s = self.grace.as_secs_f64(), "draining");
+        let deadline = tokio::time::Instant::now() + self.grace;
+        while !tasks.is_empty() {
+            match tokio::time::timeout_at(deadline, tasks.join_next()).await {
+                Ok(Some(landed)) => self.apply(flatten(landed)?, frontier, summary)?,
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::warn!(abandoned = tasks.len(), "grace_period_expired");
+                    tasks.abort_all();
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn close(self) -> Result<(), Error> {
+        let Run { visitor, recorder, .. } = self;
+        drop(visitor);
+        if let Ok(recorder) = Arc::try_unwrap(recorder) {
+            let closed = recorder.close().await?;
+            tracing::info!(files = closed.len(), "warc_closed");
+        }
+        Ok(())
+    }
+}
+
+fn child(parent: &Candidate, url: String, kind: Kind, chain_page: u32, chain_stale: u32) -> Candidate {
+    let host = url::Url::parse(&url).map(|u| crate::canonical::host_key(&u)).unwrap_or_default();
+    Candidate {
+        url,
+        portal: parent.portal.clone(),
+        host,
+        kind,
+        depth: parent.depth + 1,
+        via: Some(parent.url.clone()),
+        chain_page,
+        chain_stale,
+    }
+}
+
+fn wait_time(until: Option<SystemTime>, _hosts: &crate::politeness::Hosts) -> Duration {
+    let fallback = Duration::from_millis(250);
+    until
+        .and_then(|t| t.duration_since(SystemTime::now()).ok())
+        .map(|d| d.clamp(Duration::from_millis(5), fallback))
+        .unwrap_or(Duration::from_millis(5))
+}
+
+fn flatten(joined: Result<Landed, tokio::task::JoinError>) -> Result<Landed, Error> {
+    joined.map_err(|err| {
+        Error::Archive(archive::Error::Io {
+            path: "<fetch task>".into(),
+            source: std::io::Error::other(format!("a fetch task ended abnormally: {err}")),
+        })
+    })
+}
+
+fn closed() -> Error {
+    Error::Archive(archive::Error::Io { path: "<run>".into(), source: std::io::Error::other("the task pool closed") })
+}
+
+fn count(summary: &mut Summary, outcome: &str) {
+    if outcome == "archived" {
+        summary.archived += 1;
+    } else {
+        *summary.failed.entry(outcome.to_string()).or_default() += 1;
+    }
+}
+
+fn log_outcome(candidate: &Candidate, outcome: &str, status: Option<u16>) {
+    tracing::info!(url = %candidate.url, kind = candidate.kind.as_str(), status, outcome, "page_fetched");
+}

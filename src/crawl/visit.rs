@@ -1,0 +1,297 @@
+//! One polite visit: robots.txt → the host's gate → fetch → record, hop by hop.
+//!
+//! Both `baoluu save` and the crawl go through a [`Visitor`]: it fetches and archives a host's
+//! robots.txt before any other URL of its authority (RFC 9309 §2.3; cached in memory, and in
+//! the store when one is attached), waits for the host's politeness gate, records every
+//! exchange (each redirect hop is its own exchange: archiving.md, pywb#18/#73) and reports what
+//! happened as a [`Visit`]. It never decides scope by itself: the caller passes the rule for
+//! redirect targets, and decides what a status means for the frontier.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use url::Url;
+
+use crate::archive::{self, Capture, Recorder};
+use crate::canonical;
+use crate::fetch::{self, Exchange, Fetcher, Validators};
+use crate::politeness::{self, Hosts, Policy};
+use crate::robots::{self, Robots};
+use crate::store::Store;
+
+/// How long a robots.txt that could not be reached blocks its host before we ask again
+/// (RFC 9309 §2.3.1.4: unreachable ⇒ disallow everything, retry later).
+pub const ROBOTS_RETRY: Duration = Duration::from_secs(600);
+
+/// One archived exchange of a visit.
+#[derive(Debug, Clone)]
+pub struct Hop {
+    pub exchange: Arc<Exchange>,
+    pub capture: Capture,
+}
+
+/// What a visit ended with.
+#[derive(Debug)]
+pub enum Visit {
+    /// Every hop was archived; the last one is not a followed redirect.
+    Archived { hops: Vec<Hop> },
+    /// Not fetched, with the reason (robots.txt, scope of a redirect, too many redirects).
+    /// `hops` holds what was archived before the refusal (redirect hops).
+    Refused { hops: Vec<Hop>, refusal: Refusal },
+    /// The fetch failed before any response of this hop arrived.
+    Failed { hops: Vec<Hop>, error: fetch::Error },
+}
+
+/// Why a URL was not fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    RobotsDisallowed { robots_url: String },
+    RobotsUnreachable { robots_url: String },
+    RedirectOutOfScope { target: String },
+    /// The redirect target was already archived in this run: following it would archive it twice.
+    AlreadyArchived { target: String },
+    TooManyRedirects { limit: u32 },
+}
+
+impl Refusal {
+    /// A short label for the store and logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::RobotsDisallowed { .. } => "robots-disallowed",
+            Refusal::RobotsUnreachable { .. } => "robots-unreachable",
+            Refusal::RedirectOutOfScope { .. } => "redirect-out-of-scope",
+            Refusal::AlreadyArchived { .. } => "redirect-to-known",
+            Refusal::TooManyRedirects { .. } => "too-many-redirects",
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::RobotsDisallowed { robots_url } => write!(f, "robots.txt disallows it ({robots_url})"),
+            Refusal::RobotsUnreachable { robots_url } => {
+                write!(f, "robots.txt could not be fetched, so nothing on that host is fetched for now ({robots_url})")
+            }
+            Refusal::RedirectOutOfScope { target } => write!(f, "redirects out of scope, to {target}"),
+            Refusal::AlreadyArchived { target } => write!(f, "redirects to {target}, already archived"),
+            Refusal::TooManyRedirects { limit } => write!(f, "more than {limit} redirects"),
+        }
+    }
+}
+
+/// A cached robots.txt verdict for one authority.
+struct Entry {
+    robots: Arc<Robots>,
+    fetched: SystemTime,
+}
+
+/// Shared handles for polite, recorded fetching.
+pub struct Visitor {
+    fetcher: Fetcher,
+    hosts: Arc<Hosts>,
+    recorder: Arc<Recorder>,
+    policy: Policy,
+    max_redirects: u32,
+    product_token: String,
+    /// robots.txt per authority; the inner async mutex makes concurrent visits of one authority
+    /// wait for a single fetch instead of each fetching it.
+    robots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Entry>>>>>,
+    store: Option<Arc<Store>>,
+}
+
+impl Visitor {
+    pub fn new(
+        fetcher: Fetcher,
+        hosts: Arc<Hosts>,
+        recorder: Arc<Recorder>,
+        policy: Policy,
+        max_redirects: u32,
+        user_agent: &str,
+    ) -> Visitor {
+        Visitor {
+            fetcher,
+            hosts,
+            recorder,
+            policy,
+            max_redirects,
+            product_token: robots::product_token(user_agent),
+            robots: Mutex::new(HashMap::new()),
+            store: None,
+        }
+    }
+
+    /// Keeps robots.txt verdicts in the store too, so a resumed run need not refetch them.
+    pub fn with_store(mut self, store: Arc<Store>) -> Visitor {
+        self.store = Some(store);
+        self
+    }
+
+    /// The politeness gates, shared with the crawl's scheduler.
+    pub fn hosts(&self) -> &Arc<Hosts> {
+        &self.hosts
+    }
+
+    /// Visits `url`, following redirects whose targets `follow` accepts, archiving under `prefix`.
+    pub async fn visit(
+        &self,
+        url: &Url,
+        prefix: &str,
+        validators: Option<&Validators>,
+        follow: &(dyn Fn(&Url) -> Result<(), Refusal> + Sync),
+    ) -> Result<Visit, archive::Error> {
+        let mut hops = Vec::new();
+        let mut current = url.clone();
+        loop {
+            if let Some(refusal) = self.check_robots(&current, prefix).await? {
+                return Ok(Visit::Refused { hops, refusal });
+            }
+            let exchange = match self.fetch_politely(&current, validators).await {
+                Ok(exchange) => exchange,
+                Err(error) => return Ok(Visit::Failed { hops, error }),
+            };
+            let target = exchange.redirect_target();
+            let capture = self.recorder.record(prefix, exchange.clone()).await?;
+            hops.push(Hop { exchange, capture });
+            let Some(target) = target else {
+                return Ok(Visit::Archived { hops });
+            };
+            if hops.len() > self.max_redirects as usize {
+                let refusal = Refusal::TooManyRedirects { limit: self.max_redirects };
+                return Ok(Visit::Refused { hops, refusal });
+            }
+            if let Err(refusal) = follow(&target) {
+                return Ok(Visit::Refused { hops, refusal });
+            }
+            current = target;
+        }
+    }
+
+    /// Waits for the host's gate, fetches, and releases the gate with what the response says
+    /// about the host (429/503 snooze the whole host: archiving.md "Politeness").
+    async fn fetch_politely(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+    ) -> Result<Arc<Exchange>, fetch::Error> {
+        let host = canonical::host_key(url);
+        self.hosts.configure_default(&host, self.policy.clone());
+        let permit = self.hosts.begin(&host).await;
+        let result = self.fetcher.fetch(url, validators).await;
+        match &result {
+            Ok(exchange) => {
+                if let Some(ip) = exchange.remote_ip {
+                    self.hosts.learn_ip(&host, ip);
+                }
+                if matches!(exchange.status, 429 | 503) {
+                    let wait = exchange
+                        .header("retry-after")
+                        .and_then(|v| politeness::retry_after(&v, SystemTime::now()));
+                    tracing::warn!(host = %host, status = exchange.status, retry_after = ?wait, "host_backed_off");
+                    permit.back_off(wait);
+                } else {
+                    permit.finish(exchange.duration);
+                }
+            }
+            Err(_) => permit.finish(Duration::ZERO),
+        }
+        result.map(Arc::new)
+    }
+
+    /// Ok(None) when `url` may be fetched; the refusal otherwise.
+    async fn check_robots(&self, url: &Url, prefix: &str) -> Result<Option<Refusal>, archive::Error> {
+        let robots_url = robots::robots_url(url);
+        if url.path() == "/robots.txt" && url.query().is_none() {
+            return Ok(None); // RFC 9309 §2.2.2: /robots.txt itself is always allowed.
+        }
+        let robots = self.robots_for(url, prefix).await?;
+        if robots.is_unreachable() {
+            return Ok(Some(Refusal::RobotsUnreachable { robots_url: robots_url.to_string() }));
+        }
+        if !robots.allowed(url) {
+            tracing::info!(url = %url, robots = %robots_url, "robots_precluded");
+            return Ok(Some(Refusal::RobotsDisallowed { robots_url: robots_url.to_string() }));
+        }
+        Ok(None)
+    }
+
+    /// The cached verdict for `url`'s authority, fetching robots.txt when missing or stale.
+    async fn robots_for(&self, url: &Url, prefix: &str) -> Result<Arc<Robots>, archive::Error> {
+        let authority = robots::authority(url);
+        let slot = {
+            let mut map = self.robots.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(authority.clone()).or_default().clone()
+        };
+        let mut entry = slot.lock().await;
+        if entry.is_none() {
+            *entry = self.robots_from_store(&authority);
+        }
+        if let Some(cached) = entry.as_ref().filter(|e| fresh(e)) {
+            return Ok(cached.robots.clone());
+        }
+        let robots = Arc::new(self.fetch_robots(url, prefix).await?);
+        let host = canonical::host_key(url);
+        self.hosts.set_crawl_delay(&host, robots.crawl_delay());
+        self.robots_to_store(&authority, &robots);
+        *entry = Some(Entry { robots: robots.clone(), fetched: SystemTime::now() });
+        Ok(robots)
+    }
+
+    /// Fetches and archives robots.txt, following up to five redirects (RFC 9309 §2.3.1.2);
+    /// the rules apply to the original authority wherever they were found.
+    async fn fetch_robots(&self, url: &Url, prefix: &str) -> Result<Robots, archive::Error> {
+        let mut current = robots::robots_url(url);
+        for _ in 0..=robots::MAX_REDIRECTS {
+            let exchange = match self.fetch_politely(&current, None).await {
+                Ok(exchange) => exchange,
+                Err(error) => {
+                    tracing::warn!(robots = %current, error = %error, "robots_unreachable");
+                    return Ok(Robots::from_fetch(robots::Fetched::Failed, &self.product_token));
+                }
+            };
+            let target = exchange.redirect_target();
+            self.recorder.record(prefix, exchange.clone()).await?;
+            match target {
+                Some(target) => current = target,
+                None => return Ok(robots_from_exchange(&exchange, &self.product_token)),
+            }
+        }
+        Ok(Robots::from_fetch(robots::Fetched::TooManyRedirects, &self.product_token))
+    }
+
+    fn robots_from_store(&self, authority: &str) -> Option<Entry> {
+        let store = self.store.as_ref()?;
+        let cached = store.robots_get(authority).ok()??;
+        let robots = Robots::from_cache(&cached.state, &cached.body, &self.product_token)?;
+        let fetched = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(cached.fetched_at.max(0.0));
+        Some(Entry { robots: Arc::new(robots), fetched })
+    }
+
+    fn robots_to_store(&self, authority: &str, robots: &Robots) {
+        let Some(store) = &self.store else { return };
+        let (state, body) = robots.to_cache();
+        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        if let Err(err) = store.robots_put(authority, now.as_secs_f64(), state, &body) {
+            tracing::warn!(authority, error = %err, "robots_cache_failed");
+        }
+    }
+}
+
+/// Whether a cached verdict may still be used: 24 h for a parsed file (RFC 9309 §2.4), a few
+/// minutes for an unreachable one so the host is retried.
+fn fresh(entry: &Entry) -> bool {
+    let age = entry.fetched.elapsed().unwrap_or(Duration::MAX);
+    let ttl = if entry.robots.is_unreachable() { ROBOTS_RETRY } else { robots::CACHE_TTL };
+    age < ttl
+}
+
+fn robots_from_exchange(exchange: &Exchange, product_token: &str) -> Robots {
+    let encoding = exchange.header("content-encoding");
+    let fetched = robots::Fetched::Response {
+        status: exchange.status,
+        content_encoding: encoding.as_deref(),
+        body: &exchange.body,
+    };
+    Robots::from_fetch(fetched, product_token)
+}
