@@ -396,3 +396,30 @@ async fn a_closed_port_is_a_connect_error_naming_the_peer() {
     assert!(err.to_string().contains(&addr.to_string()), "{err}");
     assert!(err.to_string().contains("refused"), "{err}");
 }
+
+/// The fixture itself, from a plain (non-async) test as the binary's end-to-end tests use it:
+/// two requests on one connection, the second reply chunked on the wire.
+#[test]
+fn the_fixture_serves_sync_tests_with_keep_alive_and_chunking() {
+    use std::io::{Read as _, Write as _};
+    let fixture = Fixture::start("127.0.0.3", |req| match req.path() {
+        "/one" => Reply::new(200).header("X-N", "1").body("first"),
+        _ => Reply::new(200).body("abcdefg").chunked(3).close(),
+    });
+    let mut stream = std::net::TcpStream::connect(fixture.addr()).unwrap();
+    stream
+        .write_all(b"GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two?q HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    let mut wire = String::new();
+    stream.read_to_string(&mut wire).unwrap();
+
+    let first = "HTTP/1.1 200 OK\r\nX-N: 1\r\nContent-Length: 5\r\n\r\nfirst";
+    let second = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+                  3\r\nabc\r\n3\r\ndef\r\n1\r\ng\r\n0\r\n\r\n";
+    assert_eq!(wire, format!("{first}{second}"));
+    let log = fixture.log();
+    let targets: Vec<_> = log.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets, ["/one", "/two?q"]);
+    assert_eq!(log[0].headers, [("Host".to_string(), "a".to_string())]);
+    assert!(log[0].at <= log[1].at);
+}

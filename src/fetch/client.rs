@@ -70,16 +70,10 @@ impl Fetcher {
     ) -> Result<Exchange, Error> {
         let host = self.check_target(url)?;
         let headers = self.request_headers(url, &host, validators);
-        let request = self.client.get(url.clone()).headers(header_map(&headers));
         let date = Utc::now();
         let started = Instant::now();
         let deadline = started + self.settings.total_timeout;
-        let mut response = match timeout_at(deadline, request.send()).await {
-            Err(_elapsed) => return Err(Error::Timeout),
-            Ok(Err(err)) => return Err(failure::classify(&err, url, &self.settings)),
-            Ok(Ok(response)) => response,
-        };
-        self.check_peer(&host, &response)?;
+        let mut response = self.send(url, &host, &headers, deadline).await?;
         let (body, truncated) = body::read(&mut response, deadline, self.settings.max_body).await;
         let duration = started.elapsed();
         Ok(Exchange {
@@ -99,6 +93,24 @@ impl Fetcher {
             remote_ip: response.remote_addr().map(|a| a.ip()),
             duration,
         })
+    }
+
+    /// Sends the request; the response headers must arrive before `deadline`.
+    async fn send(
+        &self,
+        url: &Url,
+        host: &str,
+        headers: &[(&'static str, HeaderValue)],
+        deadline: Instant,
+    ) -> Result<reqwest::Response, Error> {
+        let request = self.client.get(url.clone()).headers(header_map(headers));
+        let response = match timeout_at(deadline, request.send()).await {
+            Err(_elapsed) => return Err(Error::Timeout),
+            Ok(Err(err)) => return Err(failure::classify(&err, url, &self.settings)),
+            Ok(Ok(response)) => response,
+        };
+        self.check_peer(host, &response)?;
+        Ok(response)
     }
 
     /// Refuses non-http(s) schemes and restricted IP literals (which never reach the resolver).
