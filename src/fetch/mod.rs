@@ -10,6 +10,13 @@
 //! names the host), checked on what DNS returned, not only on literals.
 //! This module never writes files and never decides scope.
 
+mod body;
+mod client;
+mod failure;
+mod guard;
+
+pub use client::Fetcher;
+
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -90,7 +97,13 @@ impl Exchange {
     /// The media type without parameters, lowercase (e.g. "text/html").
     pub fn mime(&self) -> String {
         self.header("content-type")
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
             .filter(|m| !m.is_empty())
             .unwrap_or_else(|| "application/octet-stream".to_string())
     }
@@ -122,7 +135,9 @@ pub struct Validators {
 pub enum Error {
     #[error("scheme `{0}` is not fetched: only http and https are")]
     Scheme(String),
-    #[error("{host} resolves to {ip}, a private, loopback or link-local address; name the host in a portal's `hosts` to allow it")]
+    #[error(
+        "{host} resolves to {ip}, a private, loopback or link-local address; name the host in a portal's `hosts` to allow it"
+    )]
     AddressRefused { host: String, ip: IpAddr },
     #[error("could not resolve {host}: {detail}")]
     Dns { host: String, detail: String },
@@ -137,7 +152,10 @@ pub enum Error {
 impl Error {
     /// True for failures that may pass on a later try (network trouble, timeouts).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Dns { .. } | Error::Connect(_) | Error::Timeout | Error::Request(_))
+        matches!(
+            self,
+            Error::Dns { .. } | Error::Connect(_) | Error::Timeout | Error::Request(_)
+        )
     }
 
     /// A short machine-friendly outcome label for logs and the store.
@@ -150,23 +168,5 @@ impl Error {
             Error::Timeout => "timeout",
             Error::Request(_) => "request-error",
         }
-    }
-}
-
-/// An HTTP client configured for archiving. Cheap to clone (reqwest's client is shared).
-#[derive(Clone)]
-pub struct Fetcher {
-    settings: Settings,
-}
-
-impl Fetcher {
-    pub fn new(settings: Settings) -> Result<Fetcher, Error> {
-        Ok(Fetcher { settings })
-    }
-
-    /// Sends one GET (no redirect following). `validators` turn it into a conditional GET.
-    pub async fn fetch(&self, url: &Url, validators: Option<&Validators>) -> Result<Exchange, Error> {
-        let _ = (url, validators, &self.settings);
-        unimplemented!("fetch helper fills this in")
     }
 }

@@ -1,0 +1,9 @@
+//! Shared support for integration tests: `mod support;` in a test file, then
+//! `use support::{Fixture, Reply};`.
+//!
+//! Each test binary compiles this module anew and uses a part of it, hence the allow.
+#![allow(dead_code, unused_imports)]
+
+pub mod fixture;
+
+pub use fixture::{Fixture, Logged, Reply};
