@@ -16,7 +16,20 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
+mod http;
+mod kinds;
+mod lock;
 pub mod reader;
+mod record;
+mod recover;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use lock::Lock;
+pub use recover::{Recovered, recover};
+pub use writer::Writer;
 
 /// Where one archived exchange landed: enough to index it and to find it again.
 #[derive(Debug, Clone)]
@@ -70,8 +83,47 @@ pub enum Error {
     },
 }
 
-/// Writes WARC files for one prefix (a portal name, or "save") into one directory.
-pub struct Writer {}
+/// The earlier capture a revisit record points at (WARC 1.1 §6.7; pywb#802 needs all four).
+#[derive(Debug, Clone)]
+pub struct Original {
+    /// `<urn:uuid:…>` of the original response record (`WARC-Refers-To`).
+    pub record_id: String,
+    /// `WARC-Refers-To-Target-URI`.
+    pub url: Url,
+    /// `WARC-Refers-To-Date`.
+    pub date: DateTime<Utc>,
+    /// The original's payload digest (`sha1:` + base32).
+    pub payload_digest: String,
+}
 
-/// The `archive_dir` lock, held for the life of a writing process.
-pub struct Lock {}
+impl From<&Capture> for Original {
+    fn from(capture: &Capture) -> Original {
+        Original {
+            record_id: capture.record_id.clone(),
+            url: capture.url.clone(),
+            date: capture.date,
+            payload_digest: capture.payload_digest.clone(),
+        }
+    }
+}
+
+/// Why a revisit record holds no payload (WARC 1.1 §6.7.2, §6.7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevisitProfile {
+    /// The body hashed to the original's payload digest.
+    IdenticalPayloadDigest,
+    /// The server answered a conditional GET with 304 Not Modified.
+    ServerNotModified,
+}
+
+impl RevisitProfile {
+    /// The `WARC-Profile` URI.
+    pub fn uri(self) -> &'static str {
+        match self {
+            RevisitProfile::IdenticalPayloadDigest => {
+                "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+            }
+            RevisitProfile::ServerNotModified => "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
+        }
+    }
+}
