@@ -33,13 +33,18 @@ pub(crate) fn capitalise(name: &str) -> String {
     if let Some(special) = SPECIAL_NAMES.iter().find(|s| s.eq_ignore_ascii_case(name)) {
         return special.to_string();
     }
-    name.split('-').map(capitalise_word).collect::<Vec<_>>().join("-")
+    name.split('-')
+        .map(capitalise_word)
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn capitalise_word(word: &str) -> String {
     let mut chars = word.chars();
     match chars.next() {
-        Some(first) => first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase(),
+        Some(first) => {
+            first.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+        }
         None => String::new(),
     }
 }
@@ -62,7 +67,11 @@ pub(crate) fn response_head(ex: &Exchange) -> Vec<u8> {
     for (name, value) in &ex.response_headers {
         push_header(&mut out, &recorded_name(name), value);
     }
-    push_header(&mut out, "Content-Length", ex.body.len().to_string().as_bytes());
+    push_header(
+        &mut out,
+        "Content-Length",
+        ex.body.len().to_string().as_bytes(),
+    );
     out.extend_from_slice(b"\r\n");
     out
 }
@@ -107,7 +116,11 @@ fn recorded_name(name: &str) -> String {
 fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(one_line_str(name).as_bytes());
     out.extend_from_slice(b": ");
-    out.extend(value.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    out.extend(
+        value
+            .iter()
+            .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+    );
     out.extend_from_slice(b"\r\n");
 }
 
@@ -126,11 +139,17 @@ mod tests {
         Exchange {
             url: url::Url::parse("https://báo.vn/tin tức/a?b=1&c=đ").unwrap(),
             date: chrono::Utc::now(),
-            request_headers: vec![("Host".into(), "xn--bo-fka.vn".into()), ("User-Agent".into(), "baoluu".into())],
+            request_headers: vec![
+                ("Host".into(), "xn--bo-fka.vn".into()),
+                ("User-Agent".into(), "baoluu".into()),
+            ],
             version: "HTTP/2.0".into(),
             status: 200,
             reason: "OK".into(),
-            response_headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_vec())).collect(),
+            response_headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_vec()))
+                .collect(),
             body: body.to_vec(),
             truncated: None,
             remote_ip: None,
@@ -157,7 +176,11 @@ mod tests {
     #[test]
     fn framing_headers_are_renamed_and_real_length_written() {
         let ex = exchange(
-            &[("transfer-encoding", b"chunked"), ("content-length", b"999"), ("content-type", b"text/html")],
+            &[
+                ("transfer-encoding", b"chunked"),
+                ("content-length", b"999"),
+                ("content-type", b"text/html"),
+            ],
             b"hello",
         );
         let block = String::from_utf8(response_block(&ex)).unwrap();
@@ -171,10 +194,20 @@ mod tests {
     #[test]
     fn repeated_values_each_get_a_line_and_raw_bytes_survive() {
         let latin1 = [b'a', 0xE9, b'b'];
-        let ex = exchange(&[("set-cookie", b"a=1"), ("set-cookie", b"b=2"), ("x-odd", &latin1)], b"");
+        let ex = exchange(
+            &[
+                ("set-cookie", b"a=1"),
+                ("set-cookie", b"b=2"),
+                ("x-odd", &latin1),
+            ],
+            b"",
+        );
         let head = response_head(&ex);
         let text = String::from_utf8_lossy(&head);
-        assert!(text.contains("Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n"), "{text}");
+        assert!(
+            text.contains("Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n"),
+            "{text}"
+        );
         assert!(head.windows(3).any(|w| w == latin1), "raw byte kept");
         assert!(text.ends_with("Content-Length: 0\r\n\r\n"));
     }

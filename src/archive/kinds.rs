@@ -47,14 +47,21 @@ fn warcinfo_fields(info: &Info) -> String {
     let mut fields = vec![
         ("software", info.software.as_str()),
         ("format", "WARC File Format 1.1"),
-        ("conformsTo", "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"),
+        (
+            "conformsTo",
+            "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        ),
         ("hostname", info.hostname.as_str()),
         ("http-header-user-agent", info.user_agent.as_str()),
     ];
     if let Some(from) = &info.from {
         fields.push(("http-header-from", from.as_str()));
     }
-    fields.extend([("robots", "obey"), ("isPartOf", info.is_part_of.as_str()), ("description", DESCRIPTION)]);
+    fields.extend([
+        ("robots", "obey"),
+        ("isPartOf", info.is_part_of.as_str()),
+        ("description", DESCRIPTION),
+    ]);
     fields
         .iter()
         .map(|(name, value)| format!("{name}: {}\r\n", super::record::one_line(value)))
@@ -107,7 +114,13 @@ pub(crate) fn revisit(
 }
 
 /// A `metadata` record (WARC 1.1 §6.8) about a capture, e.g. extracted article JSON.
-pub(crate) fn metadata(id: &str, warcinfo: &str, about: &Capture, content_type: &str, block: &[u8]) -> Vec<u8> {
+pub(crate) fn metadata(
+    id: &str,
+    warcinfo: &str,
+    about: &Capture,
+    content_type: &str,
+    block: &[u8],
+) -> Vec<u8> {
     Fields::new("metadata", id, about.date)
         .add("WARC-Target-URI", about.url.as_str())
         .add("WARC-Refers-To", &about.record_id)

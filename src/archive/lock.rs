@@ -25,14 +25,31 @@ impl Lock {
     /// Creates `archive_dir` if needed and locks `archive_dir/.lock`, or fails with
     /// [`Error::Locked`] naming the pid of the process that holds it.
     pub fn acquire(archive_dir: &Path) -> Result<Lock, Error> {
-        fs::create_dir_all(archive_dir).map_err(|source| Error::Io { path: archive_dir.to_path_buf(), source })?;
+        fs::create_dir_all(archive_dir).map_err(|source| Error::Io {
+            path: archive_dir.to_path_buf(),
+            source,
+        })?;
         let path = archive_dir.join(".lock");
-        let io_err = |source| Error::Io { path: path.clone(), source };
+        let io_err = |source| Error::Io {
+            path: path.clone(),
+            source,
+        };
         // No truncation on open: the holder's pid must stay readable for the error message.
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io_err)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io_err)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(Error::Locked { pid: holder_pid(&mut file), path }),
+            Err(TryLockError::WouldBlock) => {
+                return Err(Error::Locked {
+                    pid: holder_pid(&mut file),
+                    path,
+                });
+            }
             Err(TryLockError::Error(source)) => return Err(io_err(source)),
         }
         write_pid(&mut file).map_err(io_err)?;
@@ -79,13 +96,22 @@ mod tests {
         }
         drop(first);
         let again = Lock::acquire(&archive).unwrap();
-        assert_eq!(fs::read_to_string(again.path()).unwrap().trim(), std::process::id().to_string());
+        assert_eq!(
+            fs::read_to_string(again.path()).unwrap().trim(),
+            std::process::id().to_string()
+        );
     }
 
     #[test]
     fn locked_error_tells_the_user_what_to_do() {
-        let err = Error::Locked { path: PathBuf::from("/a/.lock"), pid: "42".into() };
+        let err = Error::Locked {
+            path: PathBuf::from("/a/.lock"),
+            pid: "42".into(),
+        };
         let text = err.to_string();
-        assert!(text.contains("pid 42") && text.contains("stop it"), "{text}");
+        assert!(
+            text.contains("pid 42") && text.contains("stop it"),
+            "{text}"
+        );
     }
 }

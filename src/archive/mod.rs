@@ -1,13 +1,17 @@
 //! Archive: exchanges → WARC 1.1 records, one gzip member per record.
 //!
-//! Sits after fetch (design.md §1). A [`Writer`] owns one `.warc.gz.open` file at a time:
-//! warcinfo first, then request and response records written adjacent and linked by
-//! `WARC-Concurrent-To`, each record its own gzip member so an index can point at it; the file
-//! is fsynced before a capture is reported, renamed to its final name when closed, and rotated
-//! at `warc_max_size` (records are never segmented). HTTP status lines and headers are
-//! re-serialised from what reqwest exposes (lowercase names, grouped repeats): warcinfo says so.
-//! Bodies are stored de-chunked with `Transfer-Encoding` renamed and the real `Content-Length`
-//! (warcio#74/#75), gzip bodies verbatim with their `Content-Encoding` (warctools#14).
+//! Sits after fetch (design.md §1). A [`Writer`] owns one `.warc.gz.open` file at a time,
+//! created on the first write: warcinfo first, then for each exchange a `response` (or
+//! `revisit`) record immediately followed by its `request` record, linked both ways by
+//! `WARC-Concurrent-To` and sharing one WARC-Date; `metadata` records refer to a capture. Each
+//! record is its own gzip member so an index can point at it; the file is fsynced before a
+//! capture is reported, renamed to its final name when closed, and rotated before a capture once
+//! it reaches `warc_max_size` (records are never segmented). HTTP status lines and headers are
+//! re-serialised from what reqwest exposes (lowercase names, grouped repeats), always with an
+//! HTTP/1.1 status line (the real protocol goes in `WARC-Protocol`): warcinfo says so. Bodies
+//! are stored de-chunked with `Transfer-Encoding` renamed and a `Content-Length` that counts the
+//! stored body (warcio#74/#75), gzip bodies verbatim with their `Content-Encoding`
+//! (warctools#14). Digests are `sha1:` + base32.
 //! [`reader`] walks a file member by member with offsets (tests, recovery, verify);
 //! [`recover`] trims a torn trailing member from a crashed `.open` file and closes it;
 //! [`Lock`] keeps a second process out of an `archive_dir`.
@@ -73,8 +77,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is locked by another baoluu process (pid {pid}); stop it or use another archive_dir")]
-    Locked { path: std::path::PathBuf, pid: String },
+    #[error(
+        "{path} is locked by another baoluu process (pid {pid}); stop it or use another archive_dir"
+    )]
+    Locked {
+        path: std::path::PathBuf,
+        pid: String,
+    },
     #[error("{path} at offset {offset}: {detail}")]
     Corrupt {
         path: std::path::PathBuf,
@@ -123,7 +132,9 @@ impl RevisitProfile {
             RevisitProfile::IdenticalPayloadDigest => {
                 "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
             }
-            RevisitProfile::ServerNotModified => "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
+            RevisitProfile::ServerNotModified => {
+                "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+            }
         }
     }
 }

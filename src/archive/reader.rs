@@ -44,7 +44,9 @@ impl Record {
     /// The block split at the end of an HTTP head: (head, body). `None` if the block is no
     /// HTTP message.
     fn http_parts(&self) -> Option<(&[u8], &[u8])> {
-        let is_http = self.header("Content-Type").is_some_and(|t| t.starts_with("application/http"));
+        let is_http = self
+            .header("Content-Type")
+            .is_some_and(|t| t.starts_with("application/http"));
         let end = find(&self.block, b"\r\n\r\n").filter(|_| is_http)?;
         Some((&self.block[..end + 2], &self.block[end + 4..]))
     }
@@ -54,12 +56,19 @@ impl Record {
         let (head, _) = self.http_parts()?;
         let line = head.split(|&b| b == b'\n').next()?;
         let line = std::str::from_utf8(line).ok()?;
-        line.strip_prefix("HTTP/")?.split(' ').nth(1)?.trim().parse().ok()
+        line.strip_prefix("HTTP/")?
+            .split(' ')
+            .nth(1)?
+            .trim()
+            .parse()
+            .ok()
     }
 
     /// The HTTP header lines after the start line, as (name, raw value).
     pub fn http_headers(&self) -> Vec<(String, Vec<u8>)> {
-        let Some((head, _)) = self.http_parts() else { return Vec::new() };
+        let Some((head, _)) = self.http_parts() else {
+            return Vec::new();
+        };
         head.split(|&b| b == b'\n')
             .skip(1)
             .filter_map(|line| {
@@ -79,16 +88,24 @@ impl Record {
     /// Recomputes `WARC-Block-Digest`, and `WARC-Payload-Digest` for responses. A revisit's
     /// payload lives in the record it refers to, so only its digest's form is checked.
     pub fn verify_digests(&self) -> Result<(), String> {
-        let block = self.header("WARC-Block-Digest").ok_or("no WARC-Block-Digest")?;
+        let block = self
+            .header("WARC-Block-Digest")
+            .ok_or("no WARC-Block-Digest")?;
         check_digest("WARC-Block-Digest", block, &self.block)?;
         match self.record_type() {
             Some("response") => {
-                let payload = self.header("WARC-Payload-Digest").ok_or("response without WARC-Payload-Digest")?;
-                let body = self.http_body().ok_or("response block is not an HTTP message")?;
+                let payload = self
+                    .header("WARC-Payload-Digest")
+                    .ok_or("response without WARC-Payload-Digest")?;
+                let body = self
+                    .http_body()
+                    .ok_or("response block is not an HTTP message")?;
                 check_digest("WARC-Payload-Digest", payload, body)
             }
             Some("revisit") => {
-                let payload = self.header("WARC-Payload-Digest").ok_or("revisit without WARC-Payload-Digest")?;
+                let payload = self
+                    .header("WARC-Payload-Digest")
+                    .ok_or("revisit without WARC-Payload-Digest")?;
                 check_form(payload)
             }
             _ => Ok(()),
@@ -107,7 +124,9 @@ fn check_digest(name: &str, stated: &str, bytes: &[u8]) -> Result<(), String> {
 }
 
 fn check_form(digest: &str) -> Result<(), String> {
-    let value = digest.strip_prefix("sha1:").ok_or_else(|| format!("unsupported digest {digest}"))?;
+    let value = digest
+        .strip_prefix("sha1:")
+        .ok_or_else(|| format!("unsupported digest {digest}"))?;
     match data_encoding::BASE32.decode(value.as_bytes()) {
         Ok(bytes) if bytes.len() == 20 => Ok(()),
         _ => Err(format!("malformed sha1 digest {digest}")),
@@ -153,29 +172,51 @@ struct Members {
 
 impl Members {
     fn open(path: &Path, offset: u64) -> Result<Members, Error> {
-        let io_err = |source| Error::Io { path: path.to_path_buf(), source };
+        let io_err = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut file = File::open(path).map_err(io_err)?;
         file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
-        let input = Counting { inner: BufReader::with_capacity(1 << 16, file), consumed: offset };
-        Ok(Members { path: path.to_path_buf(), input, failed: false })
+        let input = Counting {
+            inner: BufReader::with_capacity(1 << 16, file),
+            consumed: offset,
+        };
+        Ok(Members {
+            path: path.to_path_buf(),
+            input,
+            failed: false,
+        })
     }
 
     fn at_end(&mut self) -> Result<bool, Error> {
-        let buf = self.input.fill_buf().map_err(|source| Error::Io { path: self.path.clone(), source })?;
+        let buf = self.input.fill_buf().map_err(|source| Error::Io {
+            path: self.path.clone(),
+            source,
+        })?;
         Ok(buf.is_empty())
     }
 
     /// Decodes the member at the current position into one record.
     fn next_record(&mut self) -> Result<Record, Error> {
         let offset = self.input.consumed;
-        let corrupt = |detail: String| Error::Corrupt { path: self.path.clone(), offset, detail };
+        let corrupt = |detail: String| Error::Corrupt {
+            path: self.path.clone(),
+            offset,
+            detail,
+        };
         let mut bytes = Vec::new();
         GzDecoder::new(&mut self.input)
             .read_to_end(&mut bytes)
             .map_err(|e| corrupt(format!("unreadable gzip member: {e}")))?;
         let length = self.input.consumed - offset;
         let (headers, block) = parse_record(&bytes).map_err(corrupt)?;
-        Ok(Record { offset, length, headers, block })
+        Ok(Record {
+            offset,
+            length,
+            headers,
+            block,
+        })
     }
 }
 
@@ -207,7 +248,11 @@ pub fn read_at(path: &Path, offset: u64) -> Result<Record, Error> {
     let mut members = Members::open(path, offset)?;
     if members.at_end()? {
         let detail = "no record here: the offset is at or past the end of the file".to_string();
-        return Err(Error::Corrupt { path: path.to_path_buf(), offset, detail });
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            offset,
+            detail,
+        });
     }
     members.next_record()
 }
@@ -226,9 +271,14 @@ fn parse_record(bytes: &[u8]) -> Result<Parsed, String> {
     let headers = parse_fields(head)?;
     let length = content_length(&headers)?;
     let rest = &bytes[head_end + 4..];
-    let block = rest.get(..length).ok_or_else(|| format!("block shorter than Content-Length {length}"))?;
+    let block = rest
+        .get(..length)
+        .ok_or_else(|| format!("block shorter than Content-Length {length}"))?;
     if &rest[length..] != RECORD_END {
-        return Err("record does not end with CRLF CRLF right after its block (or the member holds more)".into());
+        return Err(
+            "record does not end with CRLF CRLF right after its block (or the member holds more)"
+                .into(),
+        );
     }
     Ok((headers, block.to_vec()))
 }
@@ -238,12 +288,16 @@ fn parse_fields(head: &str) -> Result<Vec<(String, String)>, String> {
     for line in head.split("\r\n").filter(|l| !l.is_empty()) {
         if line.starts_with([' ', '\t']) {
             // A folded continuation line (WARC 1.1 §4 allows them; we never write one).
-            let last = fields.last_mut().ok_or("continuation line before any field")?;
+            let last = fields
+                .last_mut()
+                .ok_or("continuation line before any field")?;
             last.1.push(' ');
             last.1.push_str(line.trim());
             continue;
         }
-        let (name, value) = line.split_once(':').ok_or_else(|| format!("field line without a colon: {line:?}"))?;
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| format!("field line without a colon: {line:?}"))?;
         fields.push((name.trim().to_string(), value.trim().to_string()));
     }
     Ok(fields)
@@ -254,7 +308,10 @@ fn content_length(fields: &[(String, String)]) -> Result<usize, String> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
         .ok_or("record has no Content-Length")?;
-    value.1.parse().map_err(|_| format!("bad Content-Length {:?}", value.1))
+    value
+        .1
+        .parse()
+        .map_err(|_| format!("bad Content-Length {:?}", value.1))
 }
 
 #[cfg(test)]
@@ -286,9 +343,15 @@ mod tests {
         let recs: Vec<Record> = records(&path).unwrap().map(Result::unwrap).collect();
         assert_eq!(recs.len(), 2);
         assert_eq!((recs[0].offset, recs[0].length), (0, a.len() as u64));
-        assert_eq!((recs[1].offset, recs[1].length), (a.len() as u64, b.len() as u64));
+        assert_eq!(
+            (recs[1].offset, recs[1].length),
+            (a.len() as u64, b.len() as u64)
+        );
         assert_eq!(recs[1].block, b"abc");
-        assert_eq!(read_at(&path, a.len() as u64).unwrap().record_type(), Some("resource"));
+        assert_eq!(
+            read_at(&path, a.len() as u64).unwrap().record_type(),
+            Some("resource")
+        );
     }
 
     #[test]
@@ -308,26 +371,45 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let short = member(b"WARC/1.1\r\nContent-Length: 10\r\n\r\nabc\r\n\r\n");
         let path = write_file(&dir, &[short]);
-        assert!(matches!(read_at(&path, 0), Err(Error::Corrupt { offset: 0, .. })));
+        assert!(matches!(
+            read_at(&path, 0),
+            Err(Error::Corrupt { offset: 0, .. })
+        ));
         let torn = member(GOOD);
         let path = write_file(&dir, &[torn[..torn.len() - 4].to_vec()]);
-        assert!(matches!(read_at(&path, 0), Err(Error::Corrupt { offset: 0, .. })));
-        assert!(matches!(read_at(&path, 9999), Err(Error::Corrupt { offset: 9999, .. })));
+        assert!(matches!(
+            read_at(&path, 0),
+            Err(Error::Corrupt { offset: 0, .. })
+        ));
+        assert!(matches!(
+            read_at(&path, 9999),
+            Err(Error::Corrupt { offset: 9999, .. })
+        ));
     }
 
     #[test]
     fn http_helpers_split_head_and_body() {
-        let block = b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nSet-Cookie: a\r\n\r\n<p>x</p>".to_vec();
+        let block =
+            b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nSet-Cookie: a\r\n\r\n<p>x</p>"
+                .to_vec();
         let record = Record {
             offset: 0,
             length: 0,
-            headers: vec![("Content-Type".into(), "application/http;msgtype=response".into())],
+            headers: vec![(
+                "Content-Type".into(),
+                "application/http;msgtype=response".into(),
+            )],
             block,
         };
         assert_eq!(record.http_status(), Some(404));
         assert_eq!(record.http_body(), Some(&b"<p>x</p>"[..]));
         let names: Vec<_> = record.http_headers().into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["Content-Type", "Set-Cookie"]);
-        assert!(record.verify_digests().unwrap_err().contains("no WARC-Block-Digest"));
+        assert!(
+            record
+                .verify_digests()
+                .unwrap_err()
+                .contains("no WARC-Block-Digest")
+        );
     }
 }

@@ -85,7 +85,12 @@ impl Fields {
 
     /// Appends `WARC-Block-Digest`, the payload digest when given, `Content-Type` and
     /// `Content-Length` (bytes of the block), then serialises the whole record.
-    pub(crate) fn finish(self, payload_digest: Option<&str>, content_type: &str, block: &[u8]) -> Vec<u8> {
+    pub(crate) fn finish(
+        self,
+        payload_digest: Option<&str>,
+        content_type: &str,
+        block: &[u8],
+    ) -> Vec<u8> {
         let fields = self
             .add("WARC-Block-Digest", sha1_digest(block))
             .add_opt("WARC-Payload-Digest", payload_digest)
@@ -110,7 +115,10 @@ impl Fields {
 /// One serialised record compressed as one complete gzip member. `finish()` errors are returned,
 /// not swallowed: a member without its trailer is unreadable (dependencies.md, the `warc` crate).
 pub(crate) fn gzip_member(record: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(record.len() / 2 + 64), Compression::default());
+    let mut encoder = GzEncoder::new(
+        Vec::with_capacity(record.len() / 2 + 64),
+        Compression::default(),
+    );
     encoder.write_all(record)?;
     encoder.finish()
 }
@@ -155,7 +163,10 @@ mod tests {
         let expected_head = "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:x>\r\n\
             WARC-Date: 2026-01-02T03:04:05Z\r\nWARC-Target-URI: bad  WARC-Type: evil\r\n";
         assert!(text.starts_with(expected_head), "{text}");
-        assert!(text.contains("Content-Length: 9\r\n\r\nHà Nội\r\n\r\n"), "{text}");
+        assert!(
+            text.contains("Content-Length: 9\r\n\r\nHà Nội\r\n\r\n"),
+            "{text}"
+        );
         assert!(text.ends_with("Hà Nội\r\n\r\n"));
     }
 
@@ -164,7 +175,8 @@ mod tests {
         let member = gzip_member(b"WARC/1.1\r\n").unwrap();
         assert_eq!(&member[..2], &[0x1f, 0x8b]);
         let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&member[..]), &mut out).unwrap();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&member[..]), &mut out)
+            .unwrap();
         assert_eq!(out, b"WARC/1.1\r\n");
     }
 }

@@ -38,7 +38,10 @@ pub fn recover(warc_dir: &Path) -> Result<Vec<Recovered>, Error> {
 }
 
 fn open_files(warc_dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let io_err = |source| Error::Io { path: warc_dir.to_path_buf(), source };
+    let io_err = |source| Error::Io {
+        path: warc_dir.to_path_buf(),
+        source,
+    };
     let entries = match fs::read_dir(warc_dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -74,7 +77,10 @@ fn good_prefix(path: &Path) -> Result<(u64, u64), Error> {
 }
 
 fn recover_file(warc_dir: &Path, path: &Path) -> Result<Recovered, Error> {
-    let io_err = |source| Error::Io { path: path.to_path_buf(), source };
+    let io_err = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let size = fs::metadata(path).map_err(io_err)?.len();
     let (end, records_kept) = good_prefix(path)?;
     let final_path = final_path(path);
@@ -84,25 +90,47 @@ fn recover_file(warc_dir: &Path, path: &Path) -> Result<Recovered, Error> {
         trim(path, end)?;
         rename_new(path, &final_path)?;
     }
-    File::open(warc_dir).and_then(|d| d.sync_all()).map_err(|source| Error::Io { path: warc_dir.to_path_buf(), source })?;
+    File::open(warc_dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| Error::Io {
+            path: warc_dir.to_path_buf(),
+            source,
+        })?;
     let bytes_trimmed = size - end;
     info!(file = %final_path.display(), records_kept, bytes_trimmed, "warc_recovered");
-    Ok(Recovered { path: final_path, records_kept, bytes_trimmed })
+    Ok(Recovered {
+        path: final_path,
+        records_kept,
+        bytes_trimmed,
+    })
 }
 
 fn trim(path: &Path, end: u64) -> Result<(), Error> {
     let file = OpenOptions::new().write(true).open(path);
     file.and_then(|f| f.set_len(end).and_then(|()| f.sync_all()))
-        .map_err(|source| Error::Io { path: path.to_path_buf(), source })
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Renames without ever replacing a finished file of the same name.
 fn rename_new(from: &Path, to: &Path) -> Result<(), Error> {
     if to.exists() {
-        let detail = format!("{} already exists; move one of the two aside and start again", to.display());
-        return Err(Error::Corrupt { path: from.to_path_buf(), offset: 0, detail });
+        let detail = format!(
+            "{} already exists; move one of the two aside and start again",
+            to.display()
+        );
+        return Err(Error::Corrupt {
+            path: from.to_path_buf(),
+            offset: 0,
+            detail,
+        });
     }
-    fs::rename(from, to).map_err(|source| Error::Io { path: from.to_path_buf(), source })
+    fs::rename(from, to).map_err(|source| Error::Io {
+        path: from.to_path_buf(),
+        source,
+    })
 }
 
 fn final_path(open: &Path) -> PathBuf {

@@ -50,7 +50,14 @@ struct OpenFile {
 impl Writer {
     /// A writer for `dir`; no file is created until the first write.
     pub fn new(dir: PathBuf, prefix: String, info: Info, max_size: u64) -> Writer {
-        Writer { dir, prefix: sanitise(&prefix, true), info, max_size, next_serial: 0, current: None }
+        Writer {
+            dir,
+            prefix: sanitise(&prefix, true),
+            info,
+            max_size,
+            next_serial: 0,
+            current: None,
+        }
     }
 
     /// Archives one exchange as a `response` record followed by its `request` record, both
@@ -58,7 +65,11 @@ impl Writer {
     pub fn write_exchange(&mut self, ex: &Exchange) -> Result<Capture, Error> {
         self.rotate_if_full()?;
         let warcinfo = self.current()?.warcinfo_id.clone();
-        let ids = Ids { response: record_id(), request: record_id(), warcinfo };
+        let ids = Ids {
+            response: record_id(),
+            request: record_id(),
+            warcinfo,
+        };
         let payload_digest = sha1_digest(&ex.body);
         let response = kinds::response(ex, &ids, &payload_digest);
         let (offset, length) = self.append_pair(&response, &kinds::request(ex, &ids))?;
@@ -67,10 +78,19 @@ impl Writer {
 
     /// Archives an unchanged fetch as a `revisit` record (HTTP head only) pointing at
     /// `original`, followed by its `request` record.
-    pub fn write_revisit(&mut self, ex: &Exchange, profile: RevisitProfile, original: &Original) -> Result<Capture, Error> {
+    pub fn write_revisit(
+        &mut self,
+        ex: &Exchange,
+        profile: RevisitProfile,
+        original: &Original,
+    ) -> Result<Capture, Error> {
         self.rotate_if_full()?;
         let warcinfo = self.current()?.warcinfo_id.clone();
-        let ids = Ids { response: record_id(), request: record_id(), warcinfo };
+        let ids = Ids {
+            response: record_id(),
+            request: record_id(),
+            warcinfo,
+        };
         let payload_digest = revisit_digest(ex, profile, original);
         let revisit = kinds::revisit(ex, &ids, profile, original, &payload_digest);
         let (offset, length) = self.append_pair(&revisit, &kinds::request(ex, &ids))?;
@@ -79,7 +99,12 @@ impl Writer {
 
     /// Writes a `metadata` record about `refers_to` (no rotation first, so it normally lands in
     /// the capture's file). Returns the member's (offset, length) in the current file.
-    pub fn write_metadata(&mut self, refers_to: &Capture, content_type: &str, block: &[u8]) -> Result<(u64, u64), Error> {
+    pub fn write_metadata(
+        &mut self,
+        refers_to: &Capture,
+        content_type: &str,
+        block: &[u8],
+    ) -> Result<(u64, u64), Error> {
         let warcinfo = self.current()?.warcinfo_id.clone();
         let record = kinds::metadata(&record_id(), &warcinfo, refers_to, content_type, block);
         let member = self.compress(&record)?;
@@ -91,7 +116,9 @@ impl Writer {
     /// rename survives a crash. Returns the final path, or `None` if no file was open. The next
     /// write opens a new file.
     pub fn close(&mut self) -> Result<Option<PathBuf>, Error> {
-        let Some(open) = self.current.take() else { return Ok(None) };
+        let Some(open) = self.current.take() else {
+            return Ok(None);
+        };
         open.file.sync_all().map_err(io_error(&open.path))?;
         let final_path = self.dir.join(&open.name);
         fs::rename(&open.path, &final_path).map_err(io_error(&open.path))?;
@@ -101,7 +128,11 @@ impl Writer {
     }
 
     fn rotate_if_full(&mut self) -> Result<(), Error> {
-        if self.current.as_ref().is_some_and(|open| open.size >= self.max_size) {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|open| open.size >= self.max_size)
+        {
             self.close()?;
         }
         Ok(())
@@ -123,7 +154,13 @@ impl Writer {
         // The new directory entry must survive a crash too: recovery can only trim what it finds.
         sync_dir(&self.dir)?;
         let path = self.dir.join(format!("{name}.open"));
-        let mut open = OpenFile { file, path, name, size: 0, warcinfo_id: record_id() };
+        let mut open = OpenFile {
+            file,
+            path,
+            name,
+            size: 0,
+            warcinfo_id: record_id(),
+        };
         let record = kinds::warcinfo(&open.warcinfo_id, warc_time(now), &open.name, &self.info);
         let member = gzip_member(&record).map_err(io_error(&open.path))?;
         open.append(&[&member])?;
@@ -147,8 +184,14 @@ impl Writer {
                 Err(e) => return Err(Error::Io { path, source: e }),
             }
         }
-        let source = io::Error::new(io::ErrorKind::AlreadyExists, "no free WARC serial: clear out the directory");
-        Err(Error::Io { path: self.dir.clone(), source })
+        let source = io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free WARC serial: clear out the directory",
+        );
+        Err(Error::Io {
+            path: self.dir.clone(),
+            source,
+        })
     }
 
     fn compress(&mut self, record: &[u8]) -> Result<Vec<u8>, Error> {
@@ -177,8 +220,19 @@ impl Writer {
         result
     }
 
-    fn capture(&self, ex: &Exchange, record_id: String, offset: u64, length: u64, payload_digest: String) -> Capture {
-        let filename = self.current.as_ref().map(|open| open.name.clone()).unwrap_or_default();
+    fn capture(
+        &self,
+        ex: &Exchange,
+        record_id: String,
+        offset: u64,
+        length: u64,
+        payload_digest: String,
+    ) -> Capture {
+        let filename = self
+            .current
+            .as_ref()
+            .map(|open| open.name.clone())
+            .unwrap_or_default();
         Capture {
             url: ex.url.clone(),
             date: warc_time(ex.date),
@@ -214,7 +268,10 @@ impl OpenFile {
         if let Err(source) = written {
             // A failed rollback leaves the length unequal to `size`: the caller abandons the file.
             let _ = self.file.set_len(offset);
-            return Err(Error::Io { path: self.path.clone(), source });
+            return Err(Error::Io {
+                path: self.path.clone(),
+                source,
+            });
         }
         self.size += members.iter().map(|m| m.len() as u64).sum::<u64>();
         Ok(offset)
@@ -238,24 +295,42 @@ fn revisit_digest(ex: &Exchange, profile: RevisitProfile, original: &Original) -
 
 /// `{prefix}-{YYYYMMDDhhmmss}-{serial:05}-{host}.warc.gz` (IIPC naming, design.md §2).
 fn file_name(prefix: &str, created: DateTime<Utc>, serial: u32, host: &str) -> String {
-    format!("{prefix}-{}-{serial:05}-{host}.warc.gz", created.format("%Y%m%d%H%M%S"))
+    format!(
+        "{prefix}-{}-{serial:05}-{host}.warc.gz",
+        created.format("%Y%m%d%H%M%S")
+    )
 }
 
 /// Keeps `[A-Za-z0-9.-]` (and `_` in prefixes); anything else, a `/` above all, becomes `-`.
 fn sanitise(text: &str, allow_underscore: bool) -> String {
     let kept: String = text
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' || (allow_underscore && c == '_') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || (allow_underscore && c == '_') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
-    if kept.trim_matches(['-', '.']).is_empty() { "unknown".to_string() } else { kept }
+    if kept.trim_matches(['-', '.']).is_empty() {
+        "unknown".to_string()
+    } else {
+        kept
+    }
 }
 
 fn sync_dir(dir: &Path) -> Result<(), Error> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io_error(dir))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(dir))
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
-    move |source| Error::Io { path: path.to_path_buf(), source }
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 #[cfg(test)]
@@ -266,7 +341,10 @@ mod tests {
     #[test]
     fn file_names_follow_iipc_pattern() {
         let at = Utc.with_ymd_and_hms(2026, 11, 27, 18, 5, 9).unwrap();
-        assert_eq!(file_name("baodaklak", at, 7, "crawl-1.example"), "baodaklak-20261127180509-00007-crawl-1.example.warc.gz");
+        assert_eq!(
+            file_name("baodaklak", at, 7, "crawl-1.example"),
+            "baodaklak-20261127180509-00007-crawl-1.example.warc.gz"
+        );
     }
 
     #[test]
@@ -282,7 +360,12 @@ mod tests {
         let mut writer = Writer::new(dir.path().to_path_buf(), "p".into(), info, 1 << 20);
         let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         fs::write(dir.path().join(file_name("p", at, 0, "h")), b"").unwrap();
-        fs::write(dir.path().join(format!("{}.open", file_name("p", at, 1, "h"))), b"").unwrap();
+        fs::write(
+            dir.path()
+                .join(format!("{}.open", file_name("p", at, 1, "h"))),
+            b"",
+        )
+        .unwrap();
         let (_, name) = writer.create_unique(at).unwrap();
         assert_eq!(name, "p-20260101000000-00002-h.warc.gz");
         assert_eq!(writer.next_serial, 3);
