@@ -1,13 +1,17 @@
 //! Archive: exchanges → WARC 1.1 records, one gzip member per record.
 //!
-//! Sits after fetch (design.md §1). A [`Writer`] owns one `.warc.gz.open` file at a time:
-//! warcinfo first, then request and response records written adjacent and linked by
-//! `WARC-Concurrent-To`, each record its own gzip member so an index can point at it; the file
-//! is fsynced before a capture is reported, renamed to its final name when closed, and rotated
-//! at `warc_max_size` (records are never segmented). HTTP status lines and headers are
-//! re-serialised from what reqwest exposes (lowercase names, grouped repeats): warcinfo says so.
-//! Bodies are stored de-chunked with `Transfer-Encoding` renamed and the real `Content-Length`
-//! (warcio#74/#75), gzip bodies verbatim with their `Content-Encoding` (warctools#14).
+//! Sits after fetch (design.md §1). A [`Writer`] owns one `.warc.gz.open` file at a time,
+//! created on the first write: warcinfo first, then for each exchange a `response` (or
+//! `revisit`) record immediately followed by its `request` record, linked both ways by
+//! `WARC-Concurrent-To` and sharing one WARC-Date; `metadata` records refer to a capture. Each
+//! record is its own gzip member so an index can point at it; the file is fsynced before a
+//! capture is reported, renamed to its final name when closed, and rotated before a capture once
+//! it reaches `warc_max_size` (records are never segmented). HTTP status lines and headers are
+//! re-serialised from what reqwest exposes (lowercase names, grouped repeats), always with an
+//! HTTP/1.1 status line (the real protocol goes in `WARC-Protocol`): warcinfo says so. Bodies
+//! are stored de-chunked with `Transfer-Encoding` renamed and a `Content-Length` that counts the
+//! stored body (warcio#74/#75), gzip bodies verbatim with their `Content-Encoding`
+//! (warctools#14). Digests are `sha1:` + base32.
 //! [`reader`] walks a file member by member with offsets (tests, recovery, verify);
 //! [`recover`] trims a torn trailing member from a crashed `.open` file and closes it;
 //! [`Lock`] keeps a second process out of an `archive_dir`.
@@ -16,7 +20,20 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
+mod http;
+mod kinds;
+mod lock;
 pub mod reader;
+mod record;
+mod recover;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use lock::Lock;
+pub use recover::{Recovered, recover};
+pub use writer::Writer;
 
 /// Where one archived exchange landed: enough to index it and to find it again.
 #[derive(Debug, Clone)]
@@ -60,8 +77,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is locked by another baoluu process (pid {pid}); stop it or use another archive_dir")]
-    Locked { path: std::path::PathBuf, pid: String },
+    #[error(
+        "{path} is locked by another baoluu process (pid {pid}); stop it or use another archive_dir"
+    )]
+    Locked {
+        path: std::path::PathBuf,
+        pid: String,
+    },
     #[error("{path} at offset {offset}: {detail}")]
     Corrupt {
         path: std::path::PathBuf,
@@ -70,8 +92,49 @@ pub enum Error {
     },
 }
 
-/// Writes WARC files for one prefix (a portal name, or "save") into one directory.
-pub struct Writer {}
+/// The earlier capture a revisit record points at (WARC 1.1 §6.7; pywb#802 needs all four).
+#[derive(Debug, Clone)]
+pub struct Original {
+    /// `<urn:uuid:…>` of the original response record (`WARC-Refers-To`).
+    pub record_id: String,
+    /// `WARC-Refers-To-Target-URI`.
+    pub url: Url,
+    /// `WARC-Refers-To-Date`.
+    pub date: DateTime<Utc>,
+    /// The original's payload digest (`sha1:` + base32).
+    pub payload_digest: String,
+}
 
-/// The `archive_dir` lock, held for the life of a writing process.
-pub struct Lock {}
+impl From<&Capture> for Original {
+    fn from(capture: &Capture) -> Original {
+        Original {
+            record_id: capture.record_id.clone(),
+            url: capture.url.clone(),
+            date: capture.date,
+            payload_digest: capture.payload_digest.clone(),
+        }
+    }
+}
+
+/// Why a revisit record holds no payload (WARC 1.1 §6.7.2, §6.7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevisitProfile {
+    /// The body hashed to the original's payload digest.
+    IdenticalPayloadDigest,
+    /// The server answered a conditional GET with 304 Not Modified.
+    ServerNotModified,
+}
+
+impl RevisitProfile {
+    /// The `WARC-Profile` URI.
+    pub fn uri(self) -> &'static str {
+        match self {
+            RevisitProfile::IdenticalPayloadDigest => {
+                "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+            }
+            RevisitProfile::ServerNotModified => {
+                "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The records we write, one function per `WARC-Type`: warcinfo, response, request, revisit,
+//! metadata.
+//!
+//! Between the writer (which owns files and offsets) and the serialisation layer
+//! ([`super::record`]). Each function fixes which named fields a record carries and their order:
+//! WARC-Type, WARC-Record-ID, WARC-Date, WARC-Target-URI, WARC-IP-Address, the links
+//! (Concurrent-To, Refers-To…), WARC-Warcinfo-ID, WARC-Protocol, WARC-Truncated, then the
+//! digests, Content-Type and Content-Length. This module never touches files.
+
+use chrono::{DateTime, Utc};
+
+use super::http::{request_block, response_block, response_head, warc_protocol};
+use super::record::{Fields, format_date};
+use super::{Capture, Info, Original, RevisitProfile};
+use crate::fetch::Exchange;
+
+const RESPONSE_TYPE: &str = "application/http;msgtype=response";
+const REQUEST_TYPE: &str = "application/http;msgtype=request";
+
+/// Told to every reader of our files: the HTTP messages are rebuilt, not captured raw
+/// (archiving.md "HTTP as recorded"; reqwest exposes parsed headers only).
+const DESCRIPTION: &str = "HTTP status lines and headers are re-serialised from the parsed \
+    response (header names lowercased by the HTTP client and written here with conventional \
+    capitalisation; repeated headers regrouped by name, every value kept on its own line; status \
+    line always HTTP/1.1, the real protocol in WARC-Protocol; reason phrase canonical). Bodies are \
+    stored de-chunked: Transfer-Encoding is renamed X-Crawler-Transfer-Encoding, any original \
+    Content-Length renamed X-Crawler-Content-Length, and Content-Length counts the stored body. \
+    Content encodings are untouched (gzip bodies are stored gzipped).";
+
+/// The record ids of one exchange's records, and the file's warcinfo they belong to.
+pub(crate) struct Ids {
+    /// The response (or revisit) record.
+    pub(crate) response: String,
+    pub(crate) request: String,
+    pub(crate) warcinfo: String,
+}
+
+/// The `warcinfo` record that opens a file (WARC 1.1 §6.2), fields as `application/warc-fields`.
+pub(crate) fn warcinfo(id: &str, date: DateTime<Utc>, filename: &str, info: &Info) -> Vec<u8> {
+    let block = warcinfo_fields(info);
+    Fields::new("warcinfo", id, date)
+        .add("WARC-Filename", filename)
+        .finish(None, "application/warc-fields", block.as_bytes())
+}
+
+fn warcinfo_fields(info: &Info) -> String {
+    let mut fields = vec![
+        ("software", info.software.as_str()),
+        ("format", "WARC File Format 1.1"),
+        (
+            "conformsTo",
+            "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        ),
+        ("hostname", info.hostname.as_str()),
+        ("http-header-user-agent", info.user_agent.as_str()),
+    ];
+    if let Some(from) = &info.from {
+        fields.push(("http-header-from", from.as_str()));
+    }
+    fields.extend([
+        ("robots", "obey"),
+        ("isPartOf", info.is_part_of.as_str()),
+        ("description", DESCRIPTION),
+    ]);
+    fields
+        .iter()
+        .map(|(name, value)| format!("{name}: {}\r\n", super::record::one_line(value)))
+        .collect()
+}
+
+/// The fields every record about an exchange opens with.
+fn exchange_fields(kind: &str, id: &str, ex: &Exchange) -> Fields {
+    Fields::new(kind, id, ex.date)
+        .add("WARC-Target-URI", ex.url.as_str())
+        .add_opt("WARC-IP-Address", ex.remote_ip.map(|ip| ip.to_string()))
+}
+
+/// The `response` record (WARC 1.1 §6.4): the re-serialised HTTP response and its body.
+pub(crate) fn response(ex: &Exchange, ids: &Ids, payload_digest: &str) -> Vec<u8> {
+    exchange_fields("response", &ids.response, ex)
+        .add("WARC-Concurrent-To", &ids.request)
+        .add("WARC-Warcinfo-ID", &ids.warcinfo)
+        .add_opt("WARC-Protocol", warc_protocol(&ex.version))
+        .add_opt("WARC-Truncated", ex.truncated.map(|t| t.as_warc()))
+        .finish(Some(payload_digest), RESPONSE_TYPE, &response_block(ex))
+}
+
+/// The `request` record (WARC 1.1 §6.6), pointing back at its response or revisit.
+pub(crate) fn request(ex: &Exchange, ids: &Ids) -> Vec<u8> {
+    exchange_fields("request", &ids.request, ex)
+        .add("WARC-Concurrent-To", &ids.response)
+        .add("WARC-Warcinfo-ID", &ids.warcinfo)
+        .add_opt("WARC-Protocol", warc_protocol(&ex.version))
+        .finish(None, REQUEST_TYPE, &request_block(ex))
+}
+
+/// The `revisit` record (WARC 1.1 §6.7): HTTP head only, the payload left in `original`.
+pub(crate) fn revisit(
+    ex: &Exchange,
+    ids: &Ids,
+    profile: RevisitProfile,
+    original: &Original,
+    payload_digest: &str,
+) -> Vec<u8> {
+    exchange_fields("revisit", &ids.response, ex)
+        .add("WARC-Concurrent-To", &ids.request)
+        .add("WARC-Refers-To", &original.record_id)
+        .add("WARC-Refers-To-Target-URI", original.url.as_str())
+        .add("WARC-Refers-To-Date", format_date(original.date))
+        .add("WARC-Profile", profile.uri())
+        .add("WARC-Warcinfo-ID", &ids.warcinfo)
+        .add_opt("WARC-Protocol", warc_protocol(&ex.version))
+        .finish(Some(payload_digest), RESPONSE_TYPE, &response_head(ex))
+}
+
+/// A `metadata` record (WARC 1.1 §6.8) about a capture, e.g. extracted article JSON.
+pub(crate) fn metadata(
+    id: &str,
+    warcinfo: &str,
+    about: &Capture,
+    content_type: &str,
+    block: &[u8],
+) -> Vec<u8> {
+    Fields::new("metadata", id, about.date)
+        .add("WARC-Target-URI", about.url.as_str())
+        .add("WARC-Refers-To", &about.record_id)
+        .add("WARC-Warcinfo-ID", warcinfo)
+        .finish(None, content_type, block)
+}

@@ -1,0 +1,383 @@
+//! The WARC writer: files, offsets, fsync, rotation and the `.open` → final-name rename.
+//!
+//! Sits after fetch (design.md §1). A [`Writer`] owns at most one `….warc.gz.open` file, created
+//! lazily on the first write and opened by a warcinfo record. Each record is compressed into its
+//! own gzip member in memory and appended whole, so an offset is always a member's first byte;
+//! the file is fsynced before a write returns, because the index and the store are written only
+//! after the WARC bytes are durable (design.md §3 rule 6). Files rotate before a capture once they
+//! reach `max_size`; a record is never split across files. This module never decides what to
+//! fetch and never reads a file back.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use tracing::{info, warn};
+
+use super::kinds::{self, Ids};
+use super::record::{gzip_member, record_id, sha1_digest, warc_time};
+use super::{Capture, Error, Info, Original, RevisitProfile};
+use crate::fetch::Exchange;
+
+/// How many serials to try when names are taken before giving up (a directory that full is a
+/// configuration problem, not something to loop on).
+const MAX_SERIAL_TRIES: u32 = 10_000;
+
+/// Writes WARC files for one prefix (a portal name, or "save") into one directory.
+pub struct Writer {
+    dir: PathBuf,
+    prefix: String,
+    info: Info,
+    max_size: u64,
+    /// The serial the next file tries first (IIPC naming: counts files within this writer).
+    next_serial: u32,
+    current: Option<OpenFile>,
+}
+
+/// The file being written.
+struct OpenFile {
+    file: File,
+    /// The path while being written (ends in `.open`).
+    path: PathBuf,
+    /// The final file name, without `.open`.
+    name: String,
+    /// Bytes written so far: the offset of the next member.
+    size: u64,
+    warcinfo_id: String,
+}
+
+impl Writer {
+    /// A writer for `dir`; no file is created until the first write.
+    pub fn new(dir: PathBuf, prefix: String, info: Info, max_size: u64) -> Writer {
+        Writer {
+            dir,
+            prefix: sanitise(&prefix, true),
+            info,
+            max_size,
+            next_serial: 0,
+            current: None,
+        }
+    }
+
+    /// Archives one exchange as a `response` record followed by its `request` record, both
+    /// durable when this returns.
+    pub fn write_exchange(&mut self, ex: &Exchange) -> Result<Capture, Error> {
+        self.rotate_if_full()?;
+        let warcinfo = self.current()?.warcinfo_id.clone();
+        let ids = Ids {
+            response: record_id(),
+            request: record_id(),
+            warcinfo,
+        };
+        let payload_digest = sha1_digest(&ex.body);
+        let response = kinds::response(ex, &ids, &payload_digest);
+        let (offset, length) = self.append_pair(&response, &kinds::request(ex, &ids))?;
+        Ok(self.capture(ex, ids.response, offset, length, payload_digest))
+    }
+
+    /// Archives an unchanged fetch as a `revisit` record (HTTP head only) pointing at
+    /// `original`, followed by its `request` record.
+    pub fn write_revisit(
+        &mut self,
+        ex: &Exchange,
+        profile: RevisitProfile,
+        original: &Original,
+    ) -> Result<Capture, Error> {
+        self.rotate_if_full()?;
+        let warcinfo = self.current()?.warcinfo_id.clone();
+        let ids = Ids {
+            response: record_id(),
+            request: record_id(),
+            warcinfo,
+        };
+        let payload_digest = revisit_digest(ex, profile, original);
+        let revisit = kinds::revisit(ex, &ids, profile, original, &payload_digest);
+        let (offset, length) = self.append_pair(&revisit, &kinds::request(ex, &ids))?;
+        Ok(self.capture(ex, ids.response, offset, length, payload_digest))
+    }
+
+    /// Writes a `metadata` record about `refers_to` (no rotation first, so it normally lands in
+    /// the capture's file). Returns the member's (offset, length) in the current file.
+    pub fn write_metadata(
+        &mut self,
+        refers_to: &Capture,
+        content_type: &str,
+        block: &[u8],
+    ) -> Result<(u64, u64), Error> {
+        let warcinfo = self.current()?.warcinfo_id.clone();
+        let record = kinds::metadata(&record_id(), &warcinfo, refers_to, content_type, block);
+        let member = self.compress(&record)?;
+        let offset = self.append(&[&member])?;
+        Ok((offset, member.len() as u64))
+    }
+
+    /// Fsyncs and renames the current file to its final name, then fsyncs the directory so the
+    /// rename survives a crash. Returns the final path, or `None` if no file was open. The next
+    /// write opens a new file.
+    pub fn close(&mut self) -> Result<Option<PathBuf>, Error> {
+        let Some(open) = self.current.take() else {
+            return Ok(None);
+        };
+        open.file.sync_all().map_err(io_error(&open.path))?;
+        let final_path = self.dir.join(&open.name);
+        fs::rename(&open.path, &final_path).map_err(io_error(&open.path))?;
+        sync_dir(&self.dir)?;
+        info!(file = %open.name, bytes = open.size, "warc_closed");
+        Ok(Some(final_path))
+    }
+
+    fn rotate_if_full(&mut self) -> Result<(), Error> {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|open| open.size >= self.max_size)
+        {
+            self.close()?;
+        }
+        Ok(())
+    }
+
+    /// The open file, opening the next one (with its warcinfo) if none is.
+    fn current(&mut self) -> Result<&mut OpenFile, Error> {
+        let open = match self.current.take() {
+            Some(open) => open,
+            None => self.open_next()?,
+        };
+        Ok(self.current.insert(open))
+    }
+
+    fn open_next(&mut self) -> Result<OpenFile, Error> {
+        fs::create_dir_all(&self.dir).map_err(io_error(&self.dir))?;
+        let now = Utc::now();
+        let (file, name) = self.create_unique(now)?;
+        // The new directory entry must survive a crash too: recovery can only trim what it finds.
+        sync_dir(&self.dir)?;
+        let path = self.dir.join(format!("{name}.open"));
+        let mut open = OpenFile {
+            file,
+            path,
+            name,
+            size: 0,
+            warcinfo_id: record_id(),
+        };
+        let record = kinds::warcinfo(&open.warcinfo_id, warc_time(now), &open.name, &self.info);
+        let member = gzip_member(&record).map_err(io_error(&open.path))?;
+        open.append(&[&member])?;
+        info!(file = %open.name, "warc_opened");
+        Ok(open)
+    }
+
+    /// Creates `NAME.open` with the first serial whose `.open` and final names are both free.
+    fn create_unique(&mut self, now: DateTime<Utc>) -> Result<(File, String), Error> {
+        let host = sanitise(&self.info.hostname, false);
+        for _ in 0..MAX_SERIAL_TRIES {
+            let name = file_name(&self.prefix, now, self.next_serial, &host);
+            self.next_serial += 1;
+            if self.dir.join(&name).exists() {
+                continue;
+            }
+            let path = self.dir.join(format!("{name}.open"));
+            match OpenOptions::new().append(true).create_new(true).open(&path) {
+                Ok(file) => return Ok((file, name)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::Io { path, source: e }),
+            }
+        }
+        let source = io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free WARC serial: clear out the directory",
+        );
+        Err(Error::Io {
+            path: self.dir.clone(),
+            source,
+        })
+    }
+
+    fn compress(&mut self, record: &[u8]) -> Result<Vec<u8>, Error> {
+        let path = self.current()?.path.clone();
+        gzip_member(record).map_err(io_error(&path))
+    }
+
+    /// Appends a response-or-revisit and its request, adjacent; returns the first member's
+    /// (offset, length).
+    fn append_pair(&mut self, first: &[u8], second: &[u8]) -> Result<(u64, u64), Error> {
+        let (first, second) = (self.compress(first)?, self.compress(second)?);
+        let offset = self.append(&[&first, &second])?;
+        Ok((offset, first.len() as u64))
+    }
+
+    /// Appends members to the current file. If the append cannot be undone, the file is
+    /// abandoned as `.open` for [`super::recover`] rather than closed with a torn member inside.
+    fn append(&mut self, members: &[&[u8]]) -> Result<u64, Error> {
+        let open = self.current()?;
+        let result = open.append(members);
+        let torn = result.is_err() && open.file.metadata().ok().map(|m| m.len()) != Some(open.size);
+        if torn {
+            warn!(file = %open.path.display(), "warc_abandoned");
+            self.current = None;
+        }
+        result
+    }
+
+    fn capture(
+        &self,
+        ex: &Exchange,
+        record_id: String,
+        offset: u64,
+        length: u64,
+        payload_digest: String,
+    ) -> Capture {
+        let filename = self
+            .current
+            .as_ref()
+            .map(|open| open.name.clone())
+            .unwrap_or_default();
+        Capture {
+            url: ex.url.clone(),
+            date: warc_time(ex.date),
+            record_id,
+            filename,
+            offset,
+            length,
+            status: ex.status,
+            mime: ex.mime(),
+            payload_digest,
+            truncated: ex.truncated,
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Err(error) = self.close() {
+            warn!(%error, "warc_close_failed");
+        }
+    }
+}
+
+impl OpenFile {
+    /// Writes whole members and fsyncs; on failure rolls the file back to its previous length
+    /// so the next member does not follow a torn one. Returns the first member's offset.
+    fn append(&mut self, members: &[&[u8]]) -> Result<u64, Error> {
+        let offset = self.size;
+        let written = members
+            .iter()
+            .try_for_each(|member| self.file.write_all(member))
+            .and_then(|()| self.file.sync_data());
+        if let Err(source) = written {
+            // A failed rollback leaves the length unequal to `size`: the caller abandons the file.
+            let _ = self.file.set_len(offset);
+            return Err(Error::Io {
+                path: self.path.clone(),
+                source,
+            });
+        }
+        self.size += members.iter().map(|m| m.len() as u64).sum::<u64>();
+        Ok(offset)
+    }
+}
+
+/// An identical-payload revisit states the digest of what was just fetched; a 304 has no body,
+/// so a server-not-modified revisit carries the original's (WARC 1.1 §6.7.2, §6.7.3).
+fn revisit_digest(ex: &Exchange, profile: RevisitProfile, original: &Original) -> String {
+    match profile {
+        RevisitProfile::ServerNotModified => original.payload_digest.clone(),
+        RevisitProfile::IdenticalPayloadDigest => {
+            let digest = sha1_digest(&ex.body);
+            if digest != original.payload_digest {
+                warn!(url = %ex.url, %digest, original = %original.payload_digest, "revisit_digest_mismatch");
+            }
+            digest
+        }
+    }
+}
+
+/// `{prefix}-{YYYYMMDDhhmmss}-{serial:05}-{host}.warc.gz` (IIPC naming, design.md §2).
+fn file_name(prefix: &str, created: DateTime<Utc>, serial: u32, host: &str) -> String {
+    format!(
+        "{prefix}-{}-{serial:05}-{host}.warc.gz",
+        created.format("%Y%m%d%H%M%S")
+    )
+}
+
+/// Keeps `[A-Za-z0-9.-]` (and `_` in prefixes); anything else, a `/` above all, becomes `-`.
+fn sanitise(text: &str, allow_underscore: bool) -> String {
+    let kept: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' || (allow_underscore && c == '_') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if kept.trim_matches(['-', '.']).is_empty() {
+        "unknown".to_string()
+    } else {
+        kept
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(dir))
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn file_names_follow_iipc_pattern() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 27, 18, 5, 9).unwrap();
+        assert_eq!(
+            file_name("baodaklak", at, 7, "crawl-1.example"),
+            "baodaklak-20261127180509-00007-crawl-1.example.warc.gz"
+        );
+    }
+
+    #[test]
+    fn taken_names_bump_the_serial() {
+        let dir = tempfile::tempdir().unwrap();
+        let info = Info {
+            software: "s".into(),
+            hostname: "h".into(),
+            user_agent: "u".into(),
+            from: None,
+            is_part_of: "p".into(),
+        };
+        let mut writer = Writer::new(dir.path().to_path_buf(), "p".into(), info, 1 << 20);
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        fs::write(dir.path().join(file_name("p", at, 0, "h")), b"").unwrap();
+        fs::write(
+            dir.path()
+                .join(format!("{}.open", file_name("p", at, 1, "h"))),
+            b"",
+        )
+        .unwrap();
+        let (_, name) = writer.create_unique(at).unwrap();
+        assert_eq!(name, "p-20260101000000-00002-h.warc.gz");
+        assert_eq!(writer.next_serial, 3);
+        writer.current = None;
+    }
+
+    #[test]
+    fn names_are_sanitised() {
+        assert_eq!(sanitise("host name/ü.vn", false), "host-name--.vn");
+        assert_eq!(sanitise("", false), "unknown");
+        assert_eq!(sanitise("../..", true), "unknown");
+        assert_eq!(sanitise("bao_lao-cai", true), "bao_lao-cai");
+        assert_eq!(sanitise("bao_lao", false), "bao-lao");
+    }
+}
