@@ -24,6 +24,7 @@ mod http;
 mod kinds;
 mod lock;
 pub mod reader;
+mod recorder;
 mod record;
 mod recover;
 mod writer;
@@ -32,6 +33,7 @@ mod writer;
 mod tests;
 
 pub use lock::Lock;
+pub use recorder::Recorder;
 pub use recover::{Recovered, recover};
 pub use writer::Writer;
 
