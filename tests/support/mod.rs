@@ -4,6 +4,7 @@
 //! Each test binary compiles this module anew and uses a part of it, hence the allow.
 #![allow(dead_code, unused_imports)]
 
+pub mod cli;
 pub mod fixture;
 
 pub use fixture::{Fixture, Logged, Reply};

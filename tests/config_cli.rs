@@ -1,0 +1,84 @@
+//! Configuration errors through the binary: exit 78, naming file, line and key (issue 2).
+
+mod support;
+
+use support::cli::{baoluu, stderr, stdout, write_config, UA};
+
+fn check(body: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), body);
+    let out = baoluu(&config, &["check-config"]);
+    (out.status.code(), stderr(&out))
+}
+
+fn portal(extra: &str) -> String {
+    format!(
+        r#"[crawler]
+user_agent = "{UA}"
+
+[[portal]]
+name = "p"
+seeds = ["https://example.org/"]
+hosts = ["example.org"]
+article_urls = ['^https://example\.org/[a-z-]+-a\d+\.html$']
+listing_urls = ['^https://example\.org/$']
+{extra}"#
+    )
+}
+
+#[test]
+fn a_valid_config_is_described() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &portal(""));
+    let out = baoluu(&config, &["check-config"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("example.org"), "{}", stdout(&out));
+}
+
+#[test]
+fn an_unknown_key_names_its_line_and_key() {
+    let (code, err) = check(&portal("colour = \"blue\"\n"));
+    assert_eq!(code, Some(78), "{err}");
+    assert!(err.contains("baoluu.toml:10") && err.contains("colour"), "{err}");
+}
+
+#[test]
+fn a_bad_regex_names_its_line_and_key() {
+    let body = portal("").replace(r"'^https://example\.org/$'", "'^https://(example'");
+    let (code, err) = check(&body);
+    assert_eq!(code, Some(78), "{err}");
+    assert!(err.contains("baoluu.toml:9") && err.contains("listing_urls"), "{err}");
+}
+
+#[test]
+fn a_bad_duration_names_its_line_and_key() {
+    let body = portal("").replace(&format!("user_agent = \"{UA}\"\n"), &format!("user_agent = \"{UA}\"\nmin_delay = \"soon\"\n"));
+    let (code, err) = check(&body);
+    assert_eq!(code, Some(78), "{err}");
+    assert!(err.contains("baoluu.toml:3") && err.contains("min_delay"), "{err}");
+}
+
+#[test]
+fn a_user_agent_without_contact_is_refused() {
+    let body = portal("").replace(UA, "baoluu/0.1");
+    let (code, err) = check(&body);
+    assert_eq!(code, Some(78), "{err}");
+    assert!(err.contains("baoluu.toml:2") && err.contains("user_agent") && err.contains("contact"), "{err}");
+}
+
+#[test]
+fn a_missing_config_file_exits_78() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = baoluu(&dir.path().join("nope.toml"), &["check-config"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("nope.toml"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_unknown_portal_on_the_command_line_exits_78() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &portal(""));
+    let out = baoluu(&config, &["crawl", "--portal", "nosuch"]);
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stderr(&out).contains("nosuch"), "{}", stderr(&out));
+}

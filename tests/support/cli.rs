@@ -1,0 +1,80 @@
+//! Running the real `baoluu` binary, and the archivists' tools used as oracles.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A user agent with a contact, as the config requires.
+pub const UA: &str = "baoluu-test/0.1 (+mailto:archive@example.org)";
+
+/// Runs `baoluu --config CONFIG ARGS...` to completion.
+pub fn baoluu(config: &Path, args: &[&str]) -> Output {
+    command(config, args).output().expect("the baoluu binary runs")
+}
+
+/// The command, for tests that need to start it in the background.
+pub fn command(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_baoluu"));
+    cmd.arg("--config").arg(config).args(args).env("RUST_LOG", "info");
+    cmd
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Writes `body` as `baoluu.toml` in `dir` and returns its path.
+pub fn write_config(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("baoluu.toml");
+    std::fs::write(&path, body).expect("config written");
+    path
+}
+
+/// An oracle program from the test venv (`$BAOLUU_VENV/bin`, `./.venv/bin`) or `PATH`.
+/// Missing: a skip message, or a panic when `BAOLUU_REQUIRE_ORACLES` is set (CI).
+pub fn oracle(name: &str) -> Option<PathBuf> {
+    let venv = std::env::var_os("BAOLUU_VENV").map(PathBuf::from);
+    let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv");
+    let candidates = venv.into_iter().chain([local]).map(|v| v.join("bin").join(name));
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let found = candidates.chain(on_path).find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("BAOLUU_REQUIRE_ORACLES").is_none(),
+            "{name} is required (BAOLUU_REQUIRE_ORACLES is set) but was not found: run ./.ci/run"
+        );
+        eprintln!("skipping the {name} check: {name} not found (./.ci/run installs it into .venv)");
+    }
+    found
+}
+
+/// `warcio check -v FILE`: exits 0 and says "pass" for every digest it checks.
+/// Returns the number of digests that passed (0 when warcio is missing).
+pub fn warcio_check(file: &Path) -> usize {
+    let Some(warcio) = oracle("warcio") else { return 0 };
+    let out = Command::new(warcio).arg("check").arg("-v").arg(file).output().expect("warcio runs");
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(out.status.success(), "warcio check failed on {}:\n{text}", file.display());
+    let failed: Vec<&str> = text.lines().filter(|l| l.contains("fail")).collect();
+    assert!(failed.is_empty(), "warcio reports failures in {}:\n{text}", file.display());
+    let passed = text.matches("pass").count();
+    assert!(passed > 0, "warcio checked no digest in {}:\n{text}", file.display());
+    passed
+}
+
+/// The closed WARC files under `archive_dir/warc`, sorted; panics if a `.open` file is left.
+pub fn warc_files(archive_dir: &Path) -> Vec<PathBuf> {
+    let dir = archive_dir.join("warc");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let open: Vec<&PathBuf> = files.iter().filter(|p| p.to_string_lossy().ends_with(".open")).collect();
+    assert!(open.is_empty(), "WARC files left open: {open:?}");
+    files.into_iter().filter(|p| p.to_string_lossy().ends_with(".warc.gz")).collect()
+}
