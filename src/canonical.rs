@@ -80,27 +80,19 @@ fn is_tracking(piece: &str) -> bool {
 /// and the `url` crate writes uppercase ones, so pages that write lowercase ones would otherwise
 /// produce a second URL for the same resource.
 fn uppercase_escapes(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find('%') {
-        let start = text.len() - rest.len() + pos;
-        out.push_str(&rest[..pos]);
-        let escape = bytes.get(start + 1..start + 3);
-        match escape {
-            Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => {
-                out.push('%');
-                out.push_str(&String::from_utf8_lossy(hex).to_ascii_uppercase());
-                rest = &rest[pos + 3..];
-            }
-            _ => {
-                out.push('%');
-                rest = &rest[pos + 1..];
-            }
+    let mut bytes = text.as_bytes().to_vec();
+    for i in 0..bytes.len() {
+        let is_escape = bytes[i] == b'%'
+            && bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+        if is_escape {
+            bytes[i + 1].make_ascii_uppercase();
+            bytes[i + 2].make_ascii_uppercase();
         }
     }
-    out.push_str(rest);
-    out
+    // Only ASCII hex digits changed case, so the bytes are still the UTF-8 they were.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
 }
 
 /// The lowercase `host` or `host:port` of `url` (port only when not the scheme's default), the

@@ -99,7 +99,10 @@ impl Scope {
         }
     }
 
-    /// Classifies `url` (canonicalised first).
+    /// Classifies `url` (canonicalised first). Checks run in this order: seed (always in, even
+    /// on a trap-like URL), host, structural traps (length, query, repeated segments), article
+    /// pattern, listing pattern, and for listings only the calendar guard: article URLs of
+    /// family D carry dates by design, and a matched article is a real page.
     ///
     /// When a URL matches both an article and a listing pattern, it is an Article: listing
     /// patterns tend to be broad prefixes (`/{cat}/…`) that also cover the articles under them,
