@@ -11,7 +11,7 @@
 //! an unreachable file may keep a host closed (archiving.md allows "unavailable" after ~30 days).
 //! This module never fetches, never caches by itself and never rate-limits.
 //!
-//! The parser crate stays behind [`rules`]; nothing here names it.
+//! The parser crate stays behind the private `rules` module; nothing public names it.
 
 mod body;
 mod rules;
