@@ -29,7 +29,7 @@ pub struct Rules {
 impl Rules {
     /// Reads `text` once for the directives the matcher does not expose.
     pub fn parse(text: &str, token: &str) -> Rules {
-        let text = normalise_percent(text).into_owned();
+        let text = cap_lines(&normalise_percent(text)).into_owned();
         let mut directives = Directives::new(token);
         robotstxt::parse_robotstxt(&text, &mut directives);
         Rules {
@@ -62,6 +62,31 @@ impl Rules {
     }
 }
 
+/// Longest line handed to the parser, in bytes. `robotstxt` 0.3 ignores bytes past ~16 KiB of
+/// a line anyway, but counts the skipped part in characters, not bytes, and then slices inside a
+/// multi-byte character and panics (`long_multibyte_line_does_not_panic`). Cutting long lines
+/// ourselves, on a character boundary, keeps its reading and removes the panic.
+const MAX_LINE: usize = 16 * 1024;
+
+/// Cuts every line to [`MAX_LINE`] bytes, keeping its terminator.
+fn cap_lines(text: &str) -> Cow<'_, str> {
+    let is_break = |c: char| c == '\n' || c == '\r';
+    if text.split(is_break).all(|line| line.len() <= MAX_LINE) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for piece in text.split_inclusive(is_break) {
+        let body = piece.trim_end_matches(is_break);
+        let mut end = body.len().min(MAX_LINE);
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_str(&body[..end]);
+        out.push_str(&piece[body.len()..]);
+    }
+    Cow::Owned(out)
+}
+
 /// The product-token part of a `User-agent:` value or of our own User-Agent: the leading
 /// `[a-zA-Z_-]` characters (RFC 9309 §2.2.1), so `baoluu/0.1 (+https://…)` gives `baoluu`.
 pub fn token_prefix(value: &str) -> &str {
@@ -74,7 +99,8 @@ pub fn token_prefix(value: &str) -> &str {
 /// RFC 9309 §2.2.2: percent-encoded unreserved characters are decoded before comparison
 /// (`/%62%61%7A` is `/baz`); other escapes stay encoded with upper-case hex. Applied to both the
 /// file and the URL so they meet in one form. Reserved and non-ASCII octets are left alone
-/// (the parser encodes non-ASCII pattern bytes itself, and `url` has already encoded the URL's).
+/// (the parser encodes non-ASCII pattern bytes itself, and `url` has already encoded the URL's);
+/// a `%` that starts no escape becomes `%25`.
 pub fn normalise_percent(s: &str) -> Cow<'_, str> {
     if !s.contains('%') {
         return Cow::Borrowed(s);
@@ -86,6 +112,13 @@ pub fn normalise_percent(s: &str) -> Cow<'_, str> {
         match escape_at(bytes, i) {
             Some(b) if is_unreserved(b) => out.push(char::from(b)),
             Some(b) => out.push_str(&format!("%{b:02X}")),
+            // A stray `%` is written as the escape it must have meant; `robotstxt`'s pattern
+            // escaping would otherwise drop it with the two bytes after it.
+            None if bytes[i] == b'%' => {
+                out.push_str("%25");
+                i += 1;
+                continue;
+            }
             None => {
                 let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
                 out.push(ch);
@@ -298,7 +331,10 @@ mod tests {
 
     #[test]
     fn normalise_percent_cases() {
-        assert_eq!(normalise_percent("/a%7eb%2fc%zz%+1%4"), "/a~b%2Fc%zz%+1%4");
+        assert_eq!(
+            normalise_percent("/a%7eb%2fc%zz%+1%4"),
+            "/a~b%2Fc%25zz%25+1%254"
+        );
         assert_eq!(normalise_percent("/tin-tức"), "/tin-tức");
     }
 
@@ -372,6 +408,74 @@ mod tests {
             rules.sitemaps(),
             ["https://a.vn/s1.xml", "https://a.vn/news.xml"]
         );
+    }
+
+    #[test]
+    fn long_multibyte_line_does_not_panic() {
+        let mut text = String::from("User-agent: *\nDisallow: /");
+        text.push_str(&"a".repeat(17_000));
+        text.push_str(&"ế".repeat(100));
+        text.push_str("\r\nDisallow: /x\n");
+        let rules = Rules::parse(&text, "baoluu");
+        assert!(!rules.allowed("baoluu", "/x"));
+        assert!(rules.allowed("baoluu", "/b"));
+    }
+
+    #[test]
+    fn cap_lines_keeps_short_lines_and_terminators() {
+        assert!(matches!(cap_lines("a\nb\r\n"), Cow::Borrowed(_)));
+        let long = format!("{}\r\nnext", "ế".repeat(MAX_LINE));
+        let capped = cap_lines(&long);
+        let first = capped.split("\r\n").next().unwrap();
+        assert!(first.len() <= MAX_LINE && first.len() > MAX_LINE - 3);
+        assert!(capped.ends_with("\r\nnext"));
+    }
+
+    #[test]
+    fn stray_percent_survives_next_to_non_ascii() {
+        let rules = Rules::parse("User-agent: *\nDisallow: /100%-giá\n", "baoluu");
+        assert!(!rules.allowed("baoluu", "/100%-gi%C3%A1"));
+        assert!(rules.allowed("baoluu", "/gi%C3%A1"));
+    }
+
+    /// Junk from a fixed pseudo-random stream: nothing may panic (external input).
+    #[test]
+    fn junk_files_never_panic() {
+        let pieces = [
+            "User-agent:",
+            " *",
+            "baoluu/1",
+            "Disallow:",
+            "Allow:",
+            " /",
+            "*",
+            "$",
+            "%",
+            "%e1",
+            "%zz",
+            "ế",
+            "\n",
+            "\r",
+            "#",
+            ":",
+            "Crawl-delay:",
+            "1e400",
+            "Sitemap:",
+            "?",
+            "\u{0}",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize
+        };
+        for _ in 0..300 {
+            let text: String = (0..60).map(|_| pieces[next() % pieces.len()]).collect();
+            let rules = Rules::parse(&text, "baoluu");
+            let path: String = (0..6).map(|_| pieces[next() % pieces.len()]).collect();
+            let _ = rules.allowed("baoluu", &format!("/{path}"));
+            let _ = rules.crawl_delay();
+        }
     }
 
     #[test]
