@@ -217,3 +217,11 @@ async fn cancelled_begin_takes_nothing() {
     let _permit = hosts.begin("a.vn").await;
     assert_eq!(Instant::now() - start, secs(2));
 }
+
+#[test]
+fn handles_cross_tasks() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Hosts>();
+    shareable::<Permit>();
+    shareable::<crate::robots::Robots>();
+}
