@@ -1,1 +1,0 @@
-//! politeness: to be written.

@@ -1,1 +1,0 @@
-//! robots: to be written.
