@@ -103,14 +103,14 @@ pub fn visitor(config: &Config, recorder: Arc<Recorder>) -> Result<Visitor, fetc
         max_body: crawler.max_body,
         private_hosts: config.named_hosts(),
     })?;
-    let hosts = Arc::new(Hosts::new());
+    let hosts = Arc::new(Hosts::new(policy(config, None)));
     for portal in &config.portals {
         let policy = policy(config, portal.min_delay);
         for host in &portal.hosts {
             hosts.configure(host, policy.clone());
         }
     }
-    Ok(Visitor::new(fetcher, hosts, recorder, policy(config, None), crawler.max_redirects, &crawler.user_agent))
+    Ok(Visitor::new(fetcher, hosts, recorder, crawler.max_redirects, &crawler.user_agent))
 }
 
 fn policy(config: &Config, min_delay: Option<Duration>) -> Policy {

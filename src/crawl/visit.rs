@@ -16,7 +16,7 @@ use url::Url;
 use crate::archive::{self, Capture, Recorder};
 use crate::canonical;
 use crate::fetch::{self, Exchange, Fetcher, Validators};
-use crate::politeness::{self, Hosts, Policy};
+use crate::politeness::{self, Hosts};
 use crate::robots::{self, Robots};
 use crate::store::Store;
 
@@ -92,7 +92,6 @@ pub struct Visitor {
     fetcher: Fetcher,
     hosts: Arc<Hosts>,
     recorder: Arc<Recorder>,
-    policy: Policy,
     max_redirects: u32,
     product_token: String,
     /// robots.txt per authority; the inner async mutex makes concurrent visits of one authority
@@ -106,7 +105,6 @@ impl Visitor {
         fetcher: Fetcher,
         hosts: Arc<Hosts>,
         recorder: Arc<Recorder>,
-        policy: Policy,
         max_redirects: u32,
         user_agent: &str,
     ) -> Visitor {
@@ -114,7 +112,6 @@ impl Visitor {
             fetcher,
             hosts,
             recorder,
-            policy,
             max_redirects,
             product_token: robots::product_token(user_agent),
             robots: Mutex::new(HashMap::new()),
@@ -176,7 +173,6 @@ impl Visitor {
         validators: Option<&Validators>,
     ) -> Result<Arc<Exchange>, fetch::Error> {
         let host = canonical::host_key(url);
-        self.hosts.configure_default(&host, self.policy.clone());
         let permit = self.hosts.begin(&host).await;
         let result = self.fetcher.fetch(url, validators).await;
         match &result {
@@ -262,17 +258,16 @@ impl Visitor {
 
     fn robots_from_store(&self, authority: &str) -> Option<Entry> {
         let store = self.store.as_ref()?;
-        let cached = store.robots_get(authority).ok()??;
-        let robots = Robots::from_cache(&cached.state, &cached.body, &self.product_token)?;
-        let fetched = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(cached.fetched_at.max(0.0));
+        let (fetched_at, _state, body) = store.robots_get(authority).ok()??;
+        let robots = Robots::from_cache(&body, &self.product_token).ok()?;
+        let fetched = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(fetched_at.max(0.0));
         Some(Entry { robots: Arc::new(robots), fetched })
     }
 
     fn robots_to_store(&self, authority: &str, robots: &Robots) {
         let Some(store) = &self.store else { return };
-        let (state, body) = robots.to_cache();
         let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-        if let Err(err) = store.robots_put(authority, now.as_secs_f64(), state, &body) {
+        if let Err(err) = store.robots_put(authority, now.as_secs_f64(), robots.state(), &robots.to_cache()) {
             tracing::warn!(authority, error = %err, "robots_cache_failed");
         }
     }
