@@ -102,7 +102,11 @@ impl Document {
             }
         }
         let key = render(&path, tree.get_ref());
-        self.error(span, key, friendly(message))
+        let mut message = friendly(message);
+        if path.len() == 1 && message.contains("is missing") {
+            message = message.replace("add it to this table", "add it to the file");
+        }
+        self.error(span, key, message)
     }
 
     /// A TOML syntax error: the tree could not be built, so the key comes from the text around

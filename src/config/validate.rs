@@ -217,8 +217,14 @@ fn host_list(t: &Table, field: &str, entries: &[Text]) -> Result<Vec<String>, Er
     let each = entries.iter().enumerate().map(|(i, e)| {
         host_entry(e.get_ref().trim()).map_err(|m| t.error(e, &format!("{field}[{i}]"), m))
     });
-    let mut hosts = each.collect::<Result<Vec<_>, _>>()?;
-    hosts.dedup();
+    let mut hosts: Vec<String> = Vec::new();
+    for host in each {
+        let host = host?;
+        // "BaoCanTho.com.vn" and "baocantho.com.vn" are one host once normalised.
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
     Ok(hosts)
 }
 
@@ -297,14 +303,21 @@ fn nonempty_patterns(
 fn patterns(t: &Table, field: &str, texts: &[Text]) -> Result<Vec<Regex>, Error> {
     let each = texts.iter().enumerate().map(|(i, text)| {
         Regex::new(text.get_ref()).map_err(|e| {
-            t.error(
-                text,
-                &format!("{field}[{i}]"),
-                format!("invalid regular expression: {e}"),
-            )
+            let message = format!("invalid regular expression ({}): fix it", regex_problem(&e));
+            t.error(text, &format!("{field}[{i}]"), message)
         })
     });
     each.collect()
+}
+
+/// The one-line reason inside the regex crate's multi-line report ("unclosed group").
+fn regex_problem(e: &regex::Error) -> String {
+    let report = e.to_string();
+    let reason = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("error: "));
+    let reason = reason.or_else(|| report.lines().last()).unwrap_or_default();
+    reason.trim().to_string()
 }
 
 fn schedule(t: &Table, value: Option<&Text>) -> Result<String, Error> {
@@ -353,12 +366,10 @@ fn selectors(t: &Table, raw: &RawSelectors) -> Result<Selectors, Error> {
 
 /// A CSS selector that `scraper` (the extract stage's parser) accepts.
 fn css(t: &Table, value: &Text, field: &str) -> Result<String, Error> {
-    scraper::Selector::parse(value.get_ref()).map_err(|e| {
-        t.error(
-            value,
-            field,
-            format!("invalid css selector `{}`: {e}", value.get_ref()),
-        )
+    // scraper's own error text asks to report a bug for plain syntax errors: not repeated here.
+    scraper::Selector::parse(value.get_ref()).map_err(|_| {
+        let message = format!("invalid css selector `{}`: fix its syntax", value.get_ref());
+        t.error(value, field, message)
     })?;
     Ok(value.get_ref().clone())
 }
