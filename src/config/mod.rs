@@ -5,6 +5,25 @@
 //! validated `Config` holding real objects (compiled regexes, parsed URLs, `Duration`s). Every
 //! error names the file, the line and the key, so `main` can print it and exit 78.
 //! This module never touches the network.
+//!
+//! Files: `raw` (the serde mirror), `document` (a file's text and how to locate a key in it),
+//! `validate` (raw → validated, defaults from `defaults`), `syntax` (shapes of user agents, hosts,
+//! schedules), `units` (sizes and durations), `load` (main file + portal globs, checks across
+//! portals), `describe` (the `check-config` report).
+
+mod defaults;
+mod describe;
+mod document;
+mod load;
+mod raw;
+mod syntax;
+pub mod units;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+pub use defaults::*;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -57,6 +76,10 @@ pub struct Portal {
     pub hosts: Vec<String>,
     pub article_urls: Vec<Regex>,
     pub listing_urls: Vec<Regex>,
+    /// URLs matching any of these are neither articles nor listings, even when a pattern above
+    /// matches (added to the pinned interface: Rust regexes have no look-ahead, so "any section
+    /// except /video/" cannot be written inside `article_urls`). Default: none.
+    pub exclude_urls: Vec<Regex>,
     pub min_delay: Option<Duration>,
     pub max_listing_pages: u32,
     pub stale_listing_pages: u32,
@@ -94,9 +117,11 @@ pub struct Error {
 
 impl Config {
     /// Reads and validates the main file and every file its `portals` globs name.
+    ///
+    /// `path` is used as given (the CLI decides the default); relative `archive_dir` and
+    /// `crawler.portals` globs resolve against its folder.
     pub fn load(path: &std::path::Path) -> Result<Config, Error> {
-        let _ = path;
-        unimplemented!("config helper fills this in")
+        load::load(path)
     }
 
     /// The portal with this name, if configured.

@@ -1,0 +1,46 @@
+//! The documented defaults of every optional configuration key (design.md §2, the two tables).
+//!
+//! The validation phase of the `config` stage applies them; `check-config` shows the result.
+//! Changing one of these changes what an unedited configuration does: update design.md with it.
+
+use std::time::Duration;
+
+use super::units::{GIB, MIB};
+
+/// `crawler.archive_dir`, relative to the main configuration file's folder.
+pub const DEFAULT_ARCHIVE_DIR: &str = "../archive";
+/// `crawler.min_delay`: per-host gap from the end of a response to the next request.
+pub const DEFAULT_MIN_DELAY: Duration = Duration::from_secs(2);
+/// `crawler.delay_factor`: adaptive delay = factor × duration of the last fetch (0 disables).
+pub const DEFAULT_DELAY_FACTOR: f64 = 2.0;
+/// `crawler.max_delay`: cap of the adaptive part of the delay.
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
+/// `crawler.crawl_delay_cap`: largest robots.txt Crawl-delay honoured.
+pub const DEFAULT_CRAWL_DELAY_CAP: Duration = Duration::from_secs(300);
+/// `crawler.max_in_flight`: fetches in flight across all hosts (house rule 4).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
+/// `crawler.connect_timeout`.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// `crawler.read_timeout`.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// `crawler.total_timeout`.
+pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
+/// `crawler.max_body`: body cap for pages, 20 MiB.
+pub const DEFAULT_MAX_BODY: u64 = 20 * MIB;
+/// `crawler.max_redirects`.
+pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
+/// `crawler.retries`: per URL within a run, for transient failures.
+pub const DEFAULT_RETRIES: u32 = 2;
+/// `crawler.warc_max_size`: WARC rotation size, 1 GB (SI, as the WARC guidelines state it).
+pub const DEFAULT_WARC_MAX_SIZE: u64 = 1_000_000_000;
+/// `crawler.grace_period`: drain time after SIGTERM (house rule 5).
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
+/// `crawler.min_free_space`: the disk guard, 2 GiB.
+pub const DEFAULT_MIN_FREE_SPACE: u64 = 2 * GIB;
+
+/// `portal.max_listing_pages`: pages followed in one pagination chain (0: follow none).
+pub const DEFAULT_MAX_LISTING_PAGES: u32 = 50;
+/// `portal.stale_listing_pages`: stop a chain after this many pages with no new article.
+pub const DEFAULT_STALE_LISTING_PAGES: u32 = 2;
+/// `portal.schedule`: used by `baoluu daemon`.
+pub const DEFAULT_SCHEDULE: &str = "every 2h";

@@ -1,0 +1,159 @@
+//! `baoluu check-config`'s report: what a validated [`Config`] would crawl, as plain text.
+//!
+//! The last step of the `config` stage, for people: one `key: value` line per setting, a block
+//! per portal, stable order (the configuration's own), no colour. Never validates anything.
+
+use std::fmt::Write;
+
+use super::units::{format_duration, format_size};
+use super::{Config, Crawler, Portal};
+
+impl Config {
+    /// What `baoluu check-config` prints: the files, the crawler's settings, each portal.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        line(&mut out, "config file", self.source.display());
+        describe_crawler(&mut out, &self.crawler);
+        line(&mut out, "portals", self.portals.len());
+        for portal in &self.portals {
+            out.push('\n');
+            describe_portal(&mut out, portal);
+        }
+        out
+    }
+}
+
+fn line(out: &mut String, key: &str, value: impl std::fmt::Display) {
+    // Writing to a String cannot fail.
+    let _ = writeln!(out, "{key}: {value}");
+}
+
+fn describe_crawler(out: &mut String, c: &Crawler) {
+    line(out, "archive_dir", c.archive_dir.display());
+    line(out, "user_agent", &c.user_agent);
+    line(out, "from", c.from.as_deref().unwrap_or("(none)"));
+    let adaptive = if c.delay_factor == 0.0 {
+        "adaptive delay off".to_string()
+    } else {
+        format!(
+            "{} × last fetch time, capped at {}",
+            c.delay_factor,
+            format_duration(c.max_delay)
+        )
+    };
+    line(
+        out,
+        "delays",
+        format!(
+            "at least {} per host; {adaptive}; robots.txt Crawl-delay honoured up to {}",
+            format_duration(c.min_delay),
+            format_duration(c.crawl_delay_cap)
+        ),
+    );
+    line(out, "fetches in flight", c.max_in_flight);
+    line(
+        out,
+        "timeouts",
+        format!(
+            "connect {}, read {}, total {}",
+            format_duration(c.connect_timeout),
+            format_duration(c.read_timeout),
+            format_duration(c.total_timeout)
+        ),
+    );
+    line(
+        out,
+        "limits",
+        format!(
+            "body {}, {} redirects, {} retries",
+            format_size(c.max_body),
+            c.max_redirects,
+            c.retries
+        ),
+    );
+    line(
+        out,
+        "warc files",
+        format!("rotated at {}", format_size(c.warc_max_size)),
+    );
+    line(
+        out,
+        "disk guard",
+        format!("stop below {} free", format_size(c.min_free_space)),
+    );
+    line(out, "grace period", format_duration(c.grace_period));
+    line(
+        out,
+        "metrics",
+        c.metrics_listen
+            .map_or("off".to_string(), |a| a.to_string()),
+    );
+}
+
+fn describe_portal(out: &mut String, p: &Portal) {
+    let _ = writeln!(out, "portal {}", p.name);
+    let item = |out: &mut String, key: &str, value: String| {
+        let _ = writeln!(out, "  {key}: {value}");
+    };
+    item(out, "seeds", join(p.seeds.iter().map(|u| u.as_str())));
+    item(out, "hosts", join(p.hosts.iter().map(String::as_str)));
+    item(
+        out,
+        "patterns",
+        format!(
+            "{} article, {} listing, {} exclude",
+            p.article_urls.len(),
+            p.listing_urls.len(),
+            p.exclude_urls.len()
+        ),
+    );
+    item(out, "schedule", p.schedule.clone());
+    if let Some(delay) = p.min_delay {
+        item(out, "min_delay", format_duration(delay));
+    }
+    item(
+        out,
+        "listing pages",
+        format!(
+            "up to {} per chain, stop after {} without a new article",
+            p.max_listing_pages, p.stale_listing_pages
+        ),
+    );
+    if let Some(after) = p.revisit_after {
+        item(out, "revisit_after", format_duration(after));
+    }
+    if !p.feeds.is_empty() {
+        item(out, "feeds", join(p.feeds.iter().map(|u| u.as_str())));
+    }
+    if !p.embed_hosts.is_empty() {
+        item(
+            out,
+            "embed_hosts",
+            join(p.embed_hosts.iter().map(String::as_str)),
+        );
+    }
+    if let Some(family) = &p.family {
+        item(out, "family", family.clone());
+    }
+    item(
+        out,
+        "selectors",
+        if p.selectors.is_some() {
+            "configured"
+        } else {
+            "none (generic extractor)"
+        }
+        .to_string(),
+    );
+    item(
+        out,
+        "merged_into",
+        p.merged_into
+            .clone()
+            .unwrap_or_else(|| "(none)".to_string()),
+    );
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
