@@ -48,6 +48,8 @@ pub enum Reason {
     Host,
     /// It matches neither `article_urls` nor `listing_urls`.
     Pattern,
+    /// It matches one of `exclude_urls`.
+    Excluded,
     /// A crawler-trap guard fired: "repeated-segments", "url-too-long", "query-explosion" or
     /// "calendar".
     Trap(&'static str),
@@ -69,6 +71,9 @@ pub struct Scope {
     hosts: HashSet<String>,
     article_urls: Vec<Regex>,
     listing_urls: Vec<Regex>,
+    /// Checked first: a URL matching one is out, whatever else it matches (Rust regexes have no
+    /// look-ahead to say "but not /video/" inside a pattern).
+    exclude_urls: Vec<Regex>,
     /// Latest plausible year in a listing URL (current year + 1: some papers date the next
     /// year's first issue early).
     max_calendar_year: i32,
@@ -95,6 +100,7 @@ impl Scope {
                 .collect(),
             article_urls: portal.article_urls.clone(),
             listing_urls: portal.listing_urls.clone(),
+            exclude_urls: portal.exclude_urls.clone(),
             max_calendar_year: year + 1,
         }
     }
@@ -119,6 +125,9 @@ impl Scope {
         }
         if let Some(trap) = trap(&url) {
             return Decision::Out(Reason::Trap(trap));
+        }
+        if self.exclude_urls.iter().any(|re| re.is_match(text)) {
+            return Decision::Out(Reason::Excluded);
         }
         if self.article_urls.iter().any(|re| re.is_match(text)) {
             return Decision::In(Kind::Article);
@@ -257,6 +266,7 @@ mod tests {
                 Regex::new(r"^https://(www\.)?baocantho\.com\.vn/([a-z0-9/-]+/?(\?.*)?)?$")
                     .unwrap(),
             ],
+            exclude_urls: vec![Regex::new(r"^https://baocantho\.com\.vn/video/").unwrap()],
             min_delay: None,
             max_listing_pages: 50,
             stale_listing_pages: 2,
@@ -276,6 +286,18 @@ mod tests {
 
     fn classify(url: &str) -> Decision {
         scope().classify(&Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn exclude_urls_win_over_every_pattern() {
+        assert_eq!(
+            classify("https://baocantho.com.vn/video/clip-a12.html"),
+            Decision::Out(Reason::Excluded)
+        );
+        assert_eq!(
+            classify("https://baocantho.com.vn/tin/clip-a12.html"),
+            Decision::In(Kind::Article)
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -15,7 +16,7 @@ use crate::archive::{self, Lock, Recorder};
 use crate::config::{Config, Portal};
 use crate::frontier::{Frontier, Next};
 use crate::scope::Scope;
-use crate::store::{Candidate, Enqueued, Kind, Store};
+use crate::store::{Candidate, Enqueued, Kind, RunStatus, Store};
 
 /// Everything a run needs, prepared before the first fetch.
 pub(super) struct Run {
@@ -86,41 +87,62 @@ impl Run {
             if cancel.is_cancelled() {
                 break true;
             }
-            while let Some(landed) = tasks.try_join_next() {
-                self.apply(landed, &mut frontier, &mut summary)?;
+            while let Some(joined) = tasks.try_join_next() {
+                self.apply(flatten(joined)?, &mut frontier, &mut summary)?;
             }
-            let hosts = self.visitor.hosts().clone();
-            let now = tokio::time::Instant::now();
-            match frontier.next(SystemTime::now(), |host| hosts.ready_at(host).is_some_and(|t| t <= now))? {
+            match self.next(&mut frontier)? {
                 Next::Ready(id, candidate) => {
                     let permit = tokio::select! {
                         permit = slots.clone().acquire_owned() => permit.map_err(|_| closed())?,
-                        _ = cancel.cancelled() => break true,
+                        _ = cancel.cancelled() => {
+                            self.store.requeue(id)?;
+                            break true;
+                        }
                     };
                     self.spawn(&mut tasks, id, candidate, permit);
                 }
                 Next::Wait(until) => {
-                    let sleep = wait_time(until, &hosts);
                     tokio::select! {
-                        Some(landed) = tasks.join_next() => self.apply(flatten(landed)?, &mut frontier, &mut summary)?,
-                        _ = tokio::time::sleep(sleep) => {}
+                        Some(joined) = tasks.join_next() => self.apply(flatten(joined)?, &mut frontier, &mut summary)?,
+                        _ = tokio::time::sleep(wait_time(until)) => {}
                         _ = cancel.cancelled() => break true,
                     }
                 }
                 Next::Empty => match tasks.join_next().await {
-                    Some(landed) => self.apply(flatten(landed)?, &mut frontier, &mut summary)?,
+                    Some(joined) => self.apply(flatten(joined)?, &mut frontier, &mut summary)?,
                     None => break false,
                 },
             }
         };
         self.drain(&mut tasks, &mut frontier, &mut summary).await?;
         if !interrupted {
-            self.store.finish_run(self.run_id, "done")?;
+            self.store.finish_run(self.run_id, RunStatus::Done)?;
         }
         summary.interrupted = interrupted;
         summary.elapsed = started.elapsed();
         self.close().await?;
         Ok(summary)
+    }
+
+    /// The frontier's next candidate whose host's politeness gate is open now. Hosts whose gate
+    /// opens later are deferred to that time, so the loop sleeps instead of spinning; busy hosts
+    /// come back when their fetch lands.
+    fn next(&self, frontier: &mut Frontier) -> Result<Next, Error> {
+        let hosts = self.visitor.hosts();
+        let now = tokio::time::Instant::now();
+        let deferred = std::cell::RefCell::new(Vec::new());
+        let next = frontier.next(unix_now(), |host| match hosts.ready_at(host) {
+            Some(at) if at <= now => true,
+            Some(at) => {
+                deferred.borrow_mut().push((host.to_string(), unix_now() + (at - now).as_secs_f64()));
+                false
+            }
+            None => false,
+        })?;
+        for (host, until) in deferred.into_inner() {
+            frontier.defer_host(&host, until);
+        }
+        Ok(next)
     }
 
     /// Queues every portal's seeds (a resumed run already has them: they come back as Known).
@@ -181,8 +203,7 @@ impl Run {
             Finished::Retry { not_before, reason, bytes } => {
                 summary.bytes += bytes;
                 tracing::info!(url = %candidate.url, reason = %reason, "fetch_deferred");
-                self.store.retry_later(id, not_before, &reason)?;
-                frontier.wake(&candidate.host, not_before);
+                frontier.retry_later(id, &candidate.host, unix(not_before), &reason)?;
             }
             Finished::Failed { outcome, bytes } => {
                 summary.fetched += 1;
@@ -268,12 +289,21 @@ fn child(parent: &Candidate, url: String, kind: Kind, chain_page: u32, chain_sta
     }
 }
 
-fn wait_time(until: Option<SystemTime>, _hosts: &crate::politeness::Hosts) -> Duration {
-    let fallback = Duration::from_millis(250);
+/// How long the loop sleeps when nothing is eligible: until the earliest host is due, or (every
+/// host busy) until a fetch lands — the sleep is only a safety net then.
+fn wait_time(until: Option<f64>) -> Duration {
+    let ceiling = Duration::from_secs(1);
     until
-        .and_then(|t| t.duration_since(SystemTime::now()).ok())
-        .map(|d| d.clamp(Duration::from_millis(5), fallback))
-        .unwrap_or(Duration::from_millis(5))
+        .map(|t| Duration::from_secs_f64((t - unix_now()).clamp(0.001, ceiling.as_secs_f64())))
+        .unwrap_or(ceiling)
+}
+
+fn unix_now() -> f64 {
+    unix(SystemTime::now())
+}
+
+fn unix(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }
 
 fn flatten(joined: Result<Landed, tokio::task::JoinError>) -> Result<Landed, Error> {
