@@ -363,9 +363,11 @@ mod tests {
             .unwrap();
     }
 
-    /// Issue 3's scale check: `cargo test --lib frontier::tests::bench -- --ignored --nocapture`.
+    /// Issue 3's scale check: `cargo test --lib frontier::tests::bench -- --ignored
+    /// --nocapture`. Debug builds compile SQLite at -O0; for release-like numbers add
+    /// `--config 'profile.dev.package.libsqlite3-sys.opt-level=3'`.
     #[test]
-    #[ignore = "micro-benchmark, minutes in debug builds"]
+    #[ignore = "micro-benchmark, about a minute"]
     fn bench_million_urls() {
         let (dir, store) = store();
         let mut frontier = frontier(store);

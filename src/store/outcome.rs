@@ -5,10 +5,10 @@
 //! crawl calls [`Store::mark_done`] after the WARC bytes are fsynced and the index line
 //! written (house rule 6), so a `done` row always points at durable bytes.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Doing, Error, Outcome, Prior, Store, Summary, WarcPointer};
+use super::{Doing, Error, Outcome, Prior, Store, Summary, WarcPointer, single_row};
 
 /// Records the outcome. Pointer, digest, record id and validators are kept when the new
 /// outcome has none (a 304, or a failed refetch of a listing), because they describe the
@@ -52,8 +52,7 @@ impl Store {
         self.conn()
             .prepare_cached(RETRY)
             .and_then(|mut stmt| {
-                stmt.query_row(params![id, not_before, reason], |row| row.get(0))
-                    .optional()
+                single_row(&mut stmt, params![id, not_before, reason], |row| row.get(0))
             })
             .doing("queue a url for a retry")?
             .ok_or(Error::NotInFlight(id))
@@ -190,7 +189,7 @@ mod tests {
     use super::*;
     use crate::store::testing::{candidate, store};
     use crate::store::{Kind, RunStatus};
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     fn archived() -> Outcome {
         Outcome {
