@@ -1,0 +1,139 @@
+//! Schema and migrations, versioned with `PRAGMA user_version`.
+//!
+//! Each entry of [`MIGRATIONS`] moves the schema from version `i` to `i + 1` and runs in one
+//! transaction with the version bump, so a crash mid-migration leaves the old version intact.
+//! Later issues (revisits, schedules, retries) append entries; entries are never edited.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::{Doing, Error};
+
+/// Version 1 (issue 3): runs, urls, robots.
+const V1: &str = "
+-- One row per crawl run. A run without ended_at is resumable: the next `baoluu crawl` for the
+-- same portal set continues it instead of starting over (issue 3).
+CREATE TABLE runs (
+    id         INTEGER PRIMARY KEY,
+    portals    TEXT NOT NULL,   -- portal names, sorted and comma-joined: the resume key
+    started_at TEXT NOT NULL,   -- RFC 3339 UTC
+    ended_at   TEXT,            -- RFC 3339 UTC; NULL while the run can be resumed
+    status     TEXT NOT NULL    -- running | interrupted | failed | completed
+);
+CREATE INDEX runs_open ON runs (portals) WHERE ended_at IS NULL;
+
+-- One row per URL ever seen (the url is canonical, so it is the dedup key).
+CREATE TABLE urls (
+    id             INTEGER PRIMARY KEY,
+    url            TEXT NOT NULL UNIQUE,
+    portal         TEXT NOT NULL,      -- the portal whose crawl found it
+    host           TEXT NOT NULL,      -- host key of the politeness queue (host or host:port)
+    kind           TEXT NOT NULL,      -- seed | listing | article | robots | other
+    priority       INTEGER NOT NULL,   -- lower first: robots 0, seed 1, listing 2, article 3, other 4
+    state          TEXT NOT NULL,      -- queued | inflight | done | failed
+    run_id         INTEGER NOT NULL REFERENCES runs (id),  -- the run that last queued it
+    depth          INTEGER NOT NULL,   -- links followed from a seed
+    via            TEXT,               -- the page it was discovered on
+    chain_page     INTEGER NOT NULL,   -- position in its pagination chain (max_listing_pages)
+    chain_stale    INTEGER NOT NULL,   -- pages in the chain without a new article (stale_listing_pages)
+    attempts       INTEGER NOT NULL,   -- transient failures in this run (retries)
+    not_before     REAL NOT NULL,      -- unix seconds; a retried URL waits until then
+    status         INTEGER,            -- HTTP status of the last fetch, if any
+    outcome        TEXT,               -- outcome label of the last fetch (archived, not-found, ...)
+    reason         TEXT,               -- why it failed or was retried, for reports
+    fetched_at     TEXT,               -- RFC 3339 UTC of the last fetch
+    captured_at    TEXT,               -- RFC 3339 UTC (WARC-Date) of the last good capture:
+    warc_file      TEXT,               -- its WARC pointer: file name,
+    warc_offset    INTEGER,            --   byte offset and
+    warc_length    INTEGER,            --   length of the response record's gzip member
+    payload_digest TEXT,               -- sha1: digest of that payload, for revisit records
+    record_id      TEXT,               -- its WARC-Record-ID, for WARC-Refers-To
+    etag           TEXT,               -- validators for a conditional GET (RFC 9110 §13.1)
+    last_modified  TEXT
+);
+-- The queue: only queued rows, so it shrinks as the crawl proceeds. Serves the next queued URL of
+-- host H in run R in (priority, id) order in O(log n) and, being ordered by host within a run,
+-- the hosts with work and their earliest not_before as one pass over the run's queued rows.
+CREATE INDEX urls_queue ON urls (run_id, host, priority, id, not_before) WHERE state = 'queued';
+-- Per-run counts for summaries, and the inflight rows to put back on resume.
+CREATE INDEX urls_run ON urls (run_id, state, outcome);
+
+-- robots.txt cache per authority (scheme://host:port), kept 24 h by the robots module.
+CREATE TABLE robots (
+    authority  TEXT PRIMARY KEY,
+    fetched_at REAL NOT NULL,   -- unix seconds
+    state      TEXT NOT NULL,   -- the robots module's label (e.g. parsed, unavailable, unreachable)
+    body       BLOB NOT NULL    -- the robots.txt bytes as fetched (empty when none)
+);
+";
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub(super) fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Applies every migration the database has not seen yet.
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
+    let found = version(conn)?;
+    if found > current_version() {
+        let (path, known) = (path.to_path_buf(), current_version());
+        return Err(Error::SchemaTooNew { path, found, known });
+    }
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        apply(conn, sql, from as i64 + 1)?;
+        tracing::info!(version = from + 1, "state_migrated");
+    }
+    Ok(())
+}
+
+fn version(conn: &Connection) -> Result<i64, Error> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+        .doing("read the schema version")
+}
+
+fn apply(conn: &mut Connection, sql: &str, to: i64) -> Result<(), Error> {
+    let tx = conn.transaction().doing("begin a migration")?;
+    tx.execute_batch(sql).doing("migrate the schema")?;
+    tx.pragma_update(None, "user_version", to)
+        .doing("record the schema version")?;
+    tx.commit().doing("commit a migration")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn reopening_keeps_version_and_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        let store = Store::open(&path).unwrap();
+        store
+            .robots_put("https://a.vn:443", 1.0, "parsed", b"x")
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(version(&store.conn()).unwrap(), current_version());
+        assert!(store.robots_get("https://a.vn:443").unwrap().is_some());
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(&path).unwrap_err();
+        assert!(
+            matches!(err, Error::SchemaTooNew { found: 99, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("newer baoluu"));
+    }
+}
