@@ -12,10 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::task::{self, Finished, Found, PortalRun, Retries};
 use super::{Error, Summary, Visitor};
-use crate::archive::{self, Lock, Recorder};
+use crate::archive::{self, Capture, Lock, Recorder};
 use crate::config::{Config, Portal};
 use crate::frontier::{Frontier, Next};
-use crate::scope::Scope;
+use crate::scope::{Decision, Scope};
 use crate::store::{Candidate, Enqueued, Kind, RunStatus, Store};
 
 /// Everything a run needs, prepared before the first fetch.
@@ -193,11 +193,9 @@ impl Run {
                 summary.fetched += 1;
                 summary.bytes += bytes;
                 self.queue_links(frontier, &candidate, found)?;
-                for target in redirects {
-                    self.store.mark_visited(self.run_id, &candidate, &target)?;
-                }
-                count(summary, &outcome.outcome);
-                log_outcome(&candidate, &outcome.outcome, outcome.status);
+                self.record_redirects(&candidate, &redirects)?;
+                count(summary, &outcome.label);
+                log_outcome(&candidate, &outcome.label, outcome.status);
                 self.store.mark_done(id, &outcome)?;
             }
             Finished::Retry { not_before, reason, bytes } => {
@@ -208,10 +206,25 @@ impl Run {
             Finished::Failed { outcome, bytes } => {
                 summary.fetched += 1;
                 summary.bytes += bytes;
-                count(summary, &outcome.outcome);
-                log_outcome(&candidate, &outcome.outcome, outcome.status);
+                count(summary, &outcome.label);
+                log_outcome(&candidate, &outcome.label, outcome.status);
                 self.store.mark_failed(id, &outcome)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Redirect targets archived on the way count as visited, so discovering them later does
+    /// not archive them twice (issue 3: every article archived exactly once).
+    fn record_redirects(&self, parent: &Candidate, hops: &[Capture]) -> Result<(), Error> {
+        let Some(portal) = self.portals.get(&parent.portal) else { return Ok(()) };
+        for capture in hops {
+            let kind = match portal.scope.classify(&capture.url) {
+                Decision::In(kind) => task::store_kind(kind),
+                Decision::Out(_) => Kind::Other,
+            };
+            let target = child(parent, capture.url.to_string(), kind, parent.chain_page, parent.chain_stale);
+            self.store.record_visited(self.run_id, &target, &task::archived(capture))?;
         }
         Ok(())
     }

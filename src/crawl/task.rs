@@ -7,11 +7,11 @@ use std::time::{Duration, SystemTime};
 use url::Url;
 
 use super::visit::{Hop, Refusal, Visit, Visitor};
-use crate::archive;
+use crate::archive::{self, Capture};
 use crate::config::Portal;
 use crate::discover::{self, Relation};
 use crate::scope::{Decision, Scope};
-use crate::store::{Candidate, Kind, Outcome, Store};
+use crate::store::{Candidate, Kind, Outcome, Store, WarcPointer};
 
 /// A portal and its compiled scope, shared by every task of that portal.
 pub(super) struct PortalRun {
@@ -23,7 +23,7 @@ pub(super) struct PortalRun {
 pub(super) enum Finished {
     /// A final outcome; `found` are the in-scope links of the page, `redirects` the hop targets
     /// that were archived on the way (they count as visited).
-    Done { outcome: Outcome, found: Vec<Found>, redirects: Vec<String>, bytes: u64 },
+    Done { outcome: Outcome, found: Vec<Found>, redirects: Vec<Capture>, bytes: u64 },
     /// Try again later (transient failure, host backing off, robots.txt unreachable).
     Retry { not_before: SystemTime, reason: String, bytes: u64 },
     /// Given up: a failure that retrying will not fix, or retries exhausted.
@@ -54,13 +54,13 @@ pub(super) async fn run(
     retries: &Retries,
 ) -> Result<Finished, archive::Error> {
     let Ok(url) = Url::parse(&candidate.url) else {
-        return Ok(Finished::Failed { outcome: Outcome::refused("bad-url", "the stored URL does not parse"), bytes: 0 });
+        return Ok(Finished::Failed { outcome: refused("bad-url", "the stored URL does not parse"), bytes: 0 });
     };
     let follow = |target: &Url| -> Result<(), Refusal> {
         if !portal.scope.on_hosts(target) {
             return Err(Refusal::RedirectOutOfScope { target: target.to_string() });
         }
-        match store.visited_in_run(run_id, target.as_str()) {
+        match store.visited(run_id, target.as_str()) {
             Ok(true) => Err(Refusal::AlreadyArchived { target: target.to_string() }),
             _ => Ok(()),
         }
@@ -79,7 +79,7 @@ fn judge(visit: Visit, portal: &PortalRun, retries: &Retries) -> Finished {
                 let not_before = SystemTime::now() + super::ROBOTS_RETRY.min(backoff(retries));
                 return Finished::Retry { not_before, reason: refusal.reason().into(), bytes };
             }
-            let outcome = Outcome::refused(refusal.reason(), &refusal.to_string());
+            let outcome = refused(refusal.reason(), &refusal.to_string());
             Finished::Done { outcome, found: Vec::new(), redirects: redirect_targets(&hops), bytes }
         }
         Visit::Failed { hops, error } => {
@@ -88,7 +88,7 @@ fn judge(visit: Visit, portal: &PortalRun, retries: &Retries) -> Finished {
                 let not_before = SystemTime::now() + backoff(retries);
                 return Finished::Retry { not_before, reason: error.reason().into(), bytes };
             }
-            Finished::Failed { outcome: Outcome::refused(error.reason(), &error.to_string()), bytes }
+            Finished::Failed { outcome: refused(error.reason(), &error.to_string()), bytes }
         }
     }
 }
@@ -96,7 +96,7 @@ fn judge(visit: Visit, portal: &PortalRun, retries: &Retries) -> Finished {
 fn judge_response(hops: Vec<Hop>, portal: &PortalRun, retries: &Retries) -> Finished {
     let bytes = body_bytes(&hops);
     let Some(last) = hops.last() else {
-        return Finished::Failed { outcome: Outcome::refused("no-response", "nothing was fetched"), bytes };
+        return Finished::Failed { outcome: refused("no-response", "nothing was fetched"), bytes };
     };
     let status = last.capture.status;
     let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
@@ -108,7 +108,7 @@ fn judge_response(hops: Vec<Hop>, portal: &PortalRun, retries: &Retries) -> Fini
             .unwrap_or_else(|| backoff(retries));
         return Finished::Retry { not_before: SystemTime::now() + wait, reason: format!("http-{status}"), bytes };
     }
-    let outcome = Outcome::archived(&last.capture);
+    let outcome = archived(&last.capture);
     let found = if (200..300).contains(&status) { links(last, portal) } else { Vec::new() };
     let redirects = redirect_targets(&hops);
     if transient {
@@ -130,7 +130,7 @@ fn links(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
         .into_iter()
         .filter_map(|link| {
             let kind = match portal.scope.classify(&link.url) {
-                Decision::In(kind) => Kind::from(kind),
+                Decision::In(kind) => store_kind(kind),
                 Decision::Out(_) => return None,
             };
             Some(Found { url: link.url.to_string(), kind, more: link.relation == Relation::More })
@@ -138,8 +138,28 @@ fn links(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
         .collect()
 }
 
-fn redirect_targets(hops: &[Hop]) -> Vec<String> {
-    hops.iter().skip(1).map(|h| h.capture.url.to_string()).collect()
+fn redirect_targets(hops: &[Hop]) -> Vec<Capture> {
+    hops.iter().skip(1).map(|h| h.capture.clone()).collect()
+}
+
+/// The store's record of an archived response.
+pub(super) fn archived(capture: &Capture) -> Outcome {
+    Outcome {
+        status: Some(capture.status),
+        label: "archived".into(),
+        reason: capture.truncated.map(|t| format!("body truncated: {}", t.as_warc())),
+        fetched_at: Some(capture.date),
+        warc: Some(WarcPointer { file: capture.filename.clone(), offset: capture.offset, length: capture.length }),
+        payload_digest: Some(capture.payload_digest.clone()),
+        record_id: Some(capture.record_id.clone()),
+        etag: None,
+        last_modified: None,
+    }
+}
+
+/// The store's record of a URL that was not archived, with why.
+fn refused(label: &str, reason: &str) -> Outcome {
+    Outcome { reason: Some(reason.to_string()), ..Outcome::labelled(label) }
 }
 
 fn body_bytes(hops: &[Hop]) -> u64 {
@@ -150,4 +170,13 @@ fn body_bytes(hops: &[Hop]) -> u64 {
 fn backoff(retries: &Retries) -> Duration {
     let factor = 2u32.saturating_pow(retries.attempts.min(10));
     (retries.base_delay.max(Duration::from_millis(100)) * factor).min(Duration::from_secs(600))
+}
+
+/// The frontier's kind for a scope verdict.
+pub(super) fn store_kind(kind: crate::scope::Kind) -> Kind {
+    match kind {
+        crate::scope::Kind::Seed => Kind::Seed,
+        crate::scope::Kind::Listing => Kind::Listing,
+        crate::scope::Kind::Article => Kind::Article,
+    }
 }

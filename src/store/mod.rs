@@ -33,6 +33,7 @@ mod robots;
 mod runs;
 mod schema;
 mod types;
+mod visits;
 
 pub use types::{Candidate, Enqueued, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer};
 
