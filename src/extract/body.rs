@@ -1,0 +1,378 @@
+//! The article body: which container holds it, and what of it is article text.
+//!
+//! Part of the extract stage. The generic extractor looks for the containers of the known CMS
+//! families first (portals.md "CMS families": `.content-fck`, `div.article__body`, `#dcontent`,
+//! …) and falls back to scoring blocks by text length and link density. The walked blocks
+//! ([`super::blocks`]) are then cut at the portals' boilerplate markers ("Viết bình luận mới",
+//! "Xem thêm", "THÔNG TIN CẦN BIẾT", …) and at a trailing related-articles box, and captions are
+//! moved out of the text onto their images. Bylines are taken off afterwards
+//! ([`super::byline`]). Pure: no I/O.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::{ElementRef, Html, Selector};
+
+use super::Image;
+use super::blocks::{Block, TextBlock};
+use super::byline;
+use super::text::{char_len, hidden_within, keep_all, visible_text};
+
+/// Article containers of the CMS families, most specific first; `[itemprop=articleBody]` is
+/// schema.org's own name for it.
+const CONTAINERS: &[&str] = &[
+    "[itemprop=articleBody]",
+    ".content-fck",
+    "#newscontents",
+    "div.article__body",
+    ".cms-body",
+    "div.contentView",
+    ".divDetail",
+    "div.b-maincontent",
+    "div.content-detail",
+    "#content-detail",
+    "#dcontent",
+    ".detail-content",
+    ".the-article-body",
+    ".article-body",
+    ".article-content",
+    ".entry-content",
+    "article",
+];
+
+/// Prose (non-link characters) a container needs before it is believed to hold an article.
+const MIN_PROSE_CHARS: usize = 150;
+
+static CONTAINER_SELECTORS: LazyLock<Vec<Selector>> =
+    LazyLock::new(|| CONTAINERS.iter().filter_map(|c| Selector::parse(c).ok()).collect());
+static PARAGRAPH_LIKE: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("p, div, td, pre, blockquote, li").unwrap());
+static ANCHORS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").unwrap());
+
+/// Block texts (lower case, without a trailing colon or count) after which nothing is article
+/// text: comments, related lists, most-read, weather, share and tag bars (portals.md
+/// "Boilerplate markers").
+const STOP_MARKERS: &[&str] = &[
+    "viết bình luận mới", "bình luận", "ý kiến bạn đọc", "gửi bình luận", "ý kiến của bạn",
+    "tin liên quan", "bài liên quan", "bài viết liên quan", "cùng chuyên mục",
+    "tin cùng chuyên mục", "tin khác", "các tin khác", "đọc thêm", "xem thêm", "đọc nhiều",
+    "xem nhiều", "tin mới nhất", "tin mới", "thông tin cần biết", "chia sẻ", "cỡ chữ",
+    "từ khóa", "từ khoá", "tags", "thông tin quảng cáo",
+];
+
+/// Prefixes of single blocks that are links to other articles, not text ("Xem thêm: …").
+const DROP_PREFIXES: &[&str] = &[
+    "xem thêm:", "đọc thêm:", "tin liên quan:", "bài liên quan:", "mời quý độc giả",
+    "mời bạn đọc", "mời độc giả",
+];
+
+/// A caption's photo credit at its end: "… Ảnh: NAME", "(Ảnh minh họa)".
+static PHOTO_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:(?:ảnh|nguồn ảnh|nguồn|photo)\s*:\s*[^.:]{1,60}?|ảnh\s+(?:minh\s+họa|minh\s+hoạ|tư\s+liệu|chụp\s+màn\s+hình|internet))\s*[)\]]?\s*\.?\s*$",
+    )
+    .unwrap()
+});
+
+/// The extracted body: paragraphs (bylines still at the end) and images with captions.
+#[derive(Debug, Default)]
+pub struct Body {
+    pub paragraphs: Vec<TextBlock>,
+    pub images: Vec<Image>,
+}
+
+/// The element holding the article body: a known CMS container with enough prose, else the
+/// best-scoring block.
+pub fn locate(doc: &Html) -> Option<ElementRef<'_>> {
+    known_container(doc).or_else(|| best_scored(doc))
+}
+
+fn known_container(doc: &Html) -> Option<ElementRef<'_>> {
+    CONTAINER_SELECTORS.iter().find_map(|selector| {
+        doc.select(selector)
+            .filter(|el| !hidden_within(*el))
+            .map(|el| (prose_chars(el), el))
+            .filter(|(prose, _)| *prose >= MIN_PROSE_CHARS)
+            .max_by_key(|(prose, _)| *prose)
+            .map(|(_, el)| el)
+    })
+}
+
+/// Visible characters outside links.
+fn prose_chars(el: ElementRef) -> usize {
+    let total = char_len(&visible_text(el, &keep_all));
+    let links: usize = el.select(&ANCHORS).map(|a| char_len(&visible_text(a, &keep_all))).sum();
+    total.saturating_sub(links)
+}
+
+/// Readability-style scoring: each paragraph-like element with at least 25 characters of its
+/// own text scores 1 + commas + length/100 (at most 3) for its parent and half that for its
+/// grandparent; the best parent, discounted by link density, wins.
+fn best_scored(doc: &Html) -> Option<ElementRef<'_>> {
+    let mut scores = HashMap::new();
+    let mut parents = HashMap::new();
+    for el in doc.select(&PARAGRAPH_LIKE) {
+        let own: String = el.children().filter_map(|c| c.value().as_text()).map(|t| &**t).collect();
+        let own = super::text::clean(&own);
+        if char_len(&own) < 25 || hidden_within(el) {
+            continue;
+        }
+        let score = 1.0 + own.matches(',').count() as f64 + (char_len(&own) as f64 / 100.0).min(3.0);
+        let ancestors = el.ancestors().filter_map(ElementRef::wrap).take(2);
+        for (level, ancestor) in ancestors.enumerate() {
+            *scores.entry(ancestor.id()).or_insert(0.0) += score / (level + 1) as f64;
+            parents.insert(ancestor.id(), ancestor);
+        }
+    }
+    scores
+        .into_iter()
+        .filter_map(|(id, score)| parents.get(&id).map(|el| (score * (1.0 - link_density(*el)), *el)))
+        .filter(|(_, el)| prose_chars(*el) >= MIN_PROSE_CHARS)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, el)| el)
+}
+
+fn link_density(el: ElementRef) -> f64 {
+    let total = char_len(&visible_text(el, &keep_all)).max(1);
+    let links: usize = el.select(&ANCHORS).map(|a| char_len(&visible_text(a, &keep_all))).sum();
+    links as f64 / total as f64
+}
+
+/// Walked blocks → body: cut at markers and trailing related boxes, captions onto images.
+pub fn assemble(blocks: Vec<Block>) -> Body {
+    let blocks = cut_at_markers(blocks);
+    let blocks = cut_at_related(blocks);
+    place_captions(blocks)
+}
+
+/// Lower case, without a trailing colon, arrow or "(12)" count: "Bình luận (0):" → "bình luận".
+fn marker_key(text: &str) -> String {
+    let lower = text.to_lowercase();
+    let trimmed = lower.trim_end_matches(|c: char| c.is_ascii_digit() || "():»>›.… ".contains(c));
+    trimmed.trim_start_matches(|c: char| "»>›#- ".contains(c)).to_string()
+}
+
+fn is_stop_marker(text: &str) -> bool {
+    char_len(text) <= 40 && STOP_MARKERS.contains(&marker_key(text).as_str())
+}
+
+fn is_dropped_line(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    char_len(text) <= 300 && DROP_PREFIXES.iter().any(|p| lower.starts_with(p))
+}
+
+/// Ends the body at the first boilerplate marker that follows some text; a marker before any
+/// text (a share bar above the article) is only dropped.
+fn cut_at_markers(blocks: Vec<Block>) -> Vec<Block> {
+    let mut kept = Vec::with_capacity(blocks.len());
+    let mut seen_text = false;
+    for block in blocks {
+        if let Block::Text(tb) = &block {
+            if is_stop_marker(&tb.text) {
+                if seen_text {
+                    break;
+                }
+                continue;
+            }
+            if is_dropped_line(&tb.text) {
+                continue;
+            }
+            seen_text = true;
+        }
+        kept.push(block);
+    }
+    kept
+}
+
+/// Where a strong related box starts: one box with several links, or boxes in a row.
+fn strong_boundary(blocks: &[Block]) -> Option<usize> {
+    let mut run_start: Option<usize> = None;
+    for (i, block) in blocks.iter().enumerate() {
+        match block {
+            Block::Boundary { links } if *links >= 2 => return Some(run_start.unwrap_or(i)),
+            Block::Boundary { .. } if run_start.is_some() => return run_start,
+            Block::Boundary { .. } => run_start = Some(i),
+            Block::Text(_) => run_start = None,
+            Block::Image(_) | Block::Caption(_) => {}
+        }
+    }
+    None
+}
+
+fn text_chars(blocks: &[Block]) -> usize {
+    blocks.iter().map(|b| if let Block::Text(t) = b { char_len(&t.text) } else { 0 }).sum()
+}
+
+/// A related box near the end closes the article (portals.md "Xem thêm", form 5): drop what
+/// follows it when that is under a third of the text before it, keeping trailing credit lines.
+fn cut_at_related(mut blocks: Vec<Block>) -> Vec<Block> {
+    if let Some(at) = strong_boundary(&blocks) {
+        let before = text_chars(&blocks[..at]);
+        let after = text_chars(&blocks[at..]);
+        if before > 0 && after * 3 < before {
+            let tail = trailing_credits(&blocks[at..]);
+            blocks.truncate(at);
+            blocks.extend(tail);
+        }
+    }
+    blocks.retain(|b| !matches!(b, Block::Boundary { .. }));
+    blocks
+}
+
+fn trailing_credits(blocks: &[Block]) -> Vec<Block> {
+    let texts: Vec<&Block> = blocks.iter().filter(|b| matches!(b, Block::Text(_))).collect();
+    let mut credits: Vec<Block> = texts
+        .iter()
+        .rev()
+        .take(2)
+        .take_while(|b| matches!(b, Block::Text(t) if byline::classify(&t.text).is_some()))
+        .map(|b| (*b).clone())
+        .collect();
+    credits.reverse();
+    credits
+}
+
+/// Moves captions onto the image they follow: caption elements, and text right after an image
+/// that is centred, all italic (`p[style*=center] em`) or ends with a photo credit; any short
+/// line ending "Ảnh: NAME" is a caption even when no image precedes it.
+fn place_captions(blocks: Vec<Block>) -> Body {
+    let mut body = Body::default();
+    let mut open: Option<usize> = None;
+    for block in blocks {
+        match block {
+            Block::Image(url) => open = add_image(&mut body.images, url),
+            Block::Caption(text) => attach(&mut body.images, open.take(), text),
+            Block::Text(tb) if is_caption(&tb, open.is_some()) => attach(&mut body.images, open.take(), tb.text),
+            Block::Text(tb) => {
+                open = None;
+                body.paragraphs.push(tb);
+            }
+            Block::Boundary { .. } => {}
+        }
+    }
+    body
+}
+
+/// Adds an image unless already present; returns its index if it still lacks a caption.
+fn add_image(images: &mut Vec<Image>, url: String) -> Option<usize> {
+    if let Some(i) = images.iter().position(|im| im.url == url) {
+        return images[i].caption.is_none().then_some(i);
+    }
+    images.push(Image { url, caption: None });
+    Some(images.len() - 1)
+}
+
+/// Puts a caption on the open image; a caption with no image to hold it is simply not body text.
+fn attach(images: &mut [Image], open: Option<usize>, text: String) {
+    if let Some(image) = open.and_then(|i| images.get_mut(i)) {
+        image.caption = Some(text);
+    }
+}
+
+fn is_caption(tb: &TextBlock, right_after_image: bool) -> bool {
+    if byline::is_role_prefixed(&tb.text) {
+        return false;
+    }
+    let len = char_len(&tb.text);
+    let credit_at_end = PHOTO_CREDIT.find(&tb.text).filter(|m| char_len(&tb.text[..m.start()]) >= 10);
+    if right_after_image {
+        return len <= 400 && (tb.centered || tb.emphasised || credit_at_end.is_some());
+    }
+    len <= 300 && credit_at_end.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn para(text: &str) -> Block {
+        Block::Text(TextBlock { text: text.into(), ..TextBlock::default() })
+    }
+
+    fn texts(body: &Body) -> Vec<&str> {
+        body.paragraphs.iter().map(|p| p.text.as_str()).collect()
+    }
+
+    const LONG: &str = "Đoạn văn dài của bài báo, có đủ chữ để được tính là nội dung chính của trang tin tức.";
+
+    #[test]
+    fn markers_end_the_body_but_not_before_any_text() {
+        let body = assemble(vec![
+            para("Chia sẻ"),
+            para(LONG),
+            para("Xem thêm: Một bài khác"),
+            para("Bài, ảnh: TRƯỜNG SƠN"),
+            para("Viết bình luận mới"),
+            para("Tin sau dấu hiệu"),
+        ]);
+        assert_eq!(texts(&body), [LONG, "Bài, ảnh: TRƯỜNG SƠN"]);
+        for marker in ["Xem thêm", "THÔNG TIN CẦN BIẾT", "Tin liên quan:", "BÌNH LUẬN (3)", "Đọc nhiều"] {
+            let body = assemble(vec![para(LONG), para(marker), para("sau")]);
+            assert_eq!(texts(&body), [LONG], "{marker}");
+        }
+    }
+
+    #[test]
+    fn captions_leave_the_text() {
+        let centered_em = TextBlock { text: "Hội nghị tổng kết.".into(), centered: true, emphasised: true, ..Default::default() };
+        let body = assemble(vec![
+            Block::Image("https://x/1.jpg".into()),
+            Block::Text(centered_em),
+            para(LONG),
+            Block::Image("https://x/2.jpg".into()),
+            para("Ông A phát biểu tại hội nghị. Ảnh: TRƯỜNG SƠN"),
+            para("Một dòng chú thích lạc chỗ. (Ảnh minh họa)"),
+            Block::Image("https://x/3.jpg".into()),
+            Block::Caption("Chú thích phần tử".into()),
+            para("Anh ấy thích chụp ảnh."),
+            para("Bài, ảnh: TRƯỜNG SƠN"),
+        ]);
+        assert_eq!(texts(&body), [LONG, "Anh ấy thích chụp ảnh.", "Bài, ảnh: TRƯỜNG SƠN"]);
+        let captions: Vec<Option<&str>> = body.images.iter().map(|i| i.caption.as_deref()).collect();
+        assert_eq!(
+            captions,
+            [Some("Hội nghị tổng kết."), Some("Ông A phát biểu tại hội nghị. Ảnh: TRƯỜNG SƠN"), Some("Chú thích phần tử")]
+        );
+    }
+
+    #[test]
+    fn a_trailing_related_box_closes_the_body() {
+        let body = assemble(vec![
+            para(LONG),
+            para(LONG),
+            Block::Boundary { links: 1 },
+            Block::Boundary { links: 1 },
+            para("Quảng bá tủ sách."),
+            para("Minh Anh"),
+        ]);
+        assert_eq!(texts(&body), [LONG, LONG, "Minh Anh"]);
+        // A single-link box mid-article is dropped but does not end the body.
+        let body = assemble(vec![para(LONG), Block::Boundary { links: 1 }, para("Tiếp tục bài.")]);
+        assert_eq!(texts(&body), [LONG, "Tiếp tục bài."]);
+    }
+
+    #[test]
+    fn known_containers_beat_scoring_and_hidden_ones_are_ignored() {
+        let prose = LONG.repeat(3);
+        let html = format!(
+            r#"<html><body><div class="hide"><article><p>{prose}</p></article></div>
+            <div class="cms-body"><p>{prose}</p></div><div id="side"><p>{prose}, {prose}</p></div></body></html>"#
+        );
+        let doc = Html::parse_document(&html);
+        let found = locate(&doc).unwrap();
+        assert!(found.value().classes().any(|c| c == "cms-body"));
+    }
+
+    #[test]
+    fn scoring_finds_an_unknown_container() {
+        let prose = LONG.repeat(2);
+        let html = format!(
+            r#"<html><body><ul class="menu"><li><a href="/a">Thời sự</a></li></ul>
+            <div id="main"><p>{prose}</p><p>{prose}</p><p>{prose}</p></div>
+            <div id="foot"><p>Bản quyền thuộc về tòa soạn, ghi rõ nguồn khi phát hành lại.</p></div></body></html>"#
+        );
+        let doc = Html::parse_document(&html);
+        assert_eq!(locate(&doc).unwrap().value().id(), Some("main"));
+    }
+}

@@ -1,0 +1,192 @@
+//! Text hygiene for the extract stage: NFC, whitespace, and which elements a reader never sees.
+//!
+//! Every string the stage matches or returns passes through here first. Real pages hold NFD text
+//! (Unikey's combining mode, macOS), even inside the weekday of a date line, so patterns only
+//! ever meet NFC (portals.md "Encoding and URLs"). The visibility rules — `display:none`,
+//! `.d-none`, the hidden `.an` blocks behind "Xem thêm" buttons, `[hidden]`, `data-nosnippet`,
+//! ad slots such as `div.AMN_res_*` and `ins.ads-zone-group` — live here so the title, the body
+//! and the byline agree on them. Pure functions over the parsed tree: no I/O.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use scraper::node::Element;
+use scraper::{ElementRef, Node};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+/// Returns `s` in Unicode Normalization Form C (a cheap check first: most pages already are).
+pub fn nfc(s: &str) -> Cow<'_, str> {
+    match is_nfc_quick(s.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(s),
+        _ => Cow::Owned(s.nfc().collect()),
+    }
+}
+
+/// Collapses every run of whitespace (including no-break and zero-width spaces) into one space
+/// and trims the ends.
+pub fn clean(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() || matches!(c, '\u{200b}' | '\u{200c}' | '\u{feff}' | '\u{ad}') {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Tags whose content is never reader-visible text.
+const NON_TEXT_TAGS: &[&str] = &[
+    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button", "input",
+    "select", "textarea", "object", "embed", "video", "audio", "head", "title", "meta", "link", "map",
+];
+
+/// Class tokens of hidden blocks: Bootstrap's `d-none`, the portals' `an` ("ẩn") and `hide`.
+const HIDDEN_CLASSES: &[&str] = &["d-none", "an", "hide", "hidden", "sr-only", "visually-hidden"];
+
+/// Class or id tokens of ad slots and sponsor boxes seen on the portals (`AMN_res_*` on the
+/// "content-fck" family, `ads-zone-group`, `sdaWeb_*`/`rennab` on the "cms-" family).
+static AD_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:amn_res|ads?$|ads?[-_]|.*[-_]ads?$|.*[-_]ads?[-_]|adv$|advert|adsbygoogle|banner|baner|sponsor|qc$|quang-?cao|rennab|sda[-_]|sdaweb|div-gpt-ad|zone-?ads)",
+    )
+    .unwrap()
+});
+
+/// Class tokens of share bars, comment widgets and print tools inside article containers.
+static WIDGET_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[-_])(?:share|social|comment|comments|print|rating|toolbar|fb|zalo|font-?size)(?:$|[-_])")
+        .unwrap()
+});
+
+/// Is this element's content invisible to a reader (non-text tag, hidden by attribute, style or
+/// class)?
+pub fn is_hidden(el: &Element) -> bool {
+    if NON_TEXT_TAGS.contains(&el.name()) {
+        return true;
+    }
+    if el.attr("hidden").is_some() || el.attr("data-nosnippet").is_some() {
+        return true;
+    }
+    if let Some(style) = el.attr("style") {
+        let style: String = style.to_ascii_lowercase().split_whitespace().collect();
+        if style.contains("display:none") || style.contains("visibility:hidden") {
+            return true;
+        }
+    }
+    el.classes().any(|c| HIDDEN_CLASSES.contains(&c))
+}
+
+/// Is this element an ad slot (`div.AMN_res_*`, `ins.ads-zone-group`, `ins[data-ad]`, …)?
+pub fn is_ad(el: &Element) -> bool {
+    if el.name() == "ins" && (el.attr("data-ad").is_some() || el.attr("data-ad-client").is_some()) {
+        return true;
+    }
+    el.classes().any(|c| AD_TOKEN.is_match(c)) || el.id().is_some_and(|id| AD_TOKEN.is_match(id))
+}
+
+/// Is this element a share bar, comment widget or print tool?
+pub fn is_widget(el: &Element) -> bool {
+    el.classes().any(|c| WIDGET_TOKEN.is_match(c))
+}
+
+/// Is `el` or one of its ancestors hidden? (A container inside a hidden block is no article.)
+pub fn hidden_within(el: ElementRef) -> bool {
+    std::iter::once(*el)
+        .chain(el.ancestors())
+        .filter_map(|n| n.value().as_element())
+        .any(is_hidden)
+}
+
+/// The visible text of `el`, cleaned, skipping hidden elements, ads and anything `skip` names
+/// (icon sprites in titles, for instance).
+pub fn visible_text(el: ElementRef, skip: &dyn Fn(&Element) -> bool) -> String {
+    let mut raw = String::new();
+    collect_text(el, skip, &mut raw, 0);
+    clean(&raw)
+}
+
+/// Deepest element nesting followed; deeper content is treated as absent (hostile pages).
+pub const MAX_DEPTH: usize = 256;
+
+fn collect_text(el: ElementRef, skip: &dyn Fn(&Element) -> bool, out: &mut String, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for child in el.children() {
+        match child.value() {
+            Node::Text(text) => out.push_str(text),
+            Node::Element(child_el) => {
+                if is_hidden(child_el) || is_ad(child_el) || skip(child_el) {
+                    continue;
+                }
+                if child_el.name() == "br" {
+                    out.push(' ');
+                }
+                if let Some(child_ref) = ElementRef::wrap(child) {
+                    collect_text(child_ref, skip, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Skips nothing beyond the built-in rules.
+pub fn keep_all(_: &Element) -> bool {
+    false
+}
+
+/// Length in characters (not bytes: Vietnamese letters take 2–3 bytes in UTF-8).
+pub fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scraper::{Html, Selector};
+
+    #[test]
+    fn nfc_composes_decomposed_vietnamese() {
+        let nfd: String = "Thứ Tư".nfd().collect();
+        assert_ne!(nfd, "Thứ Tư");
+        assert_eq!(nfc(&nfd), "Thứ Tư");
+        assert!(matches!(nfc("đã là NFC"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn clean_collapses_all_kinds_of_space() {
+        assert_eq!(clean("  a\u{a0}\u{a0}b\n\t c\u{200b} "), "a b c");
+        assert_eq!(clean("\u{feff}"), "");
+    }
+
+    #[test]
+    fn visible_text_skips_hidden_ads_and_scripts() {
+        let html = Html::parse_fragment(
+            r#"<div id="x">Một <span style="display: none">ẩn</span><div class="an">ẩn</div>
+            <div class="AMN_res_1">QC</div><ins class="ads-zone-group">QC</ins><script>x()</script>
+            hai<br>ba <span hidden>ẩn</span><span data-nosnippet>ẩn</span><i class="d-none">ẩn</i></div>"#,
+        );
+        let sel = Selector::parse("#x").unwrap();
+        let el = html.select(&sel).next().unwrap();
+        assert_eq!(visible_text(el, &keep_all), "Một hai ba");
+    }
+
+    #[test]
+    fn ad_tokens_do_not_catch_ordinary_words() {
+        let html = Html::parse_fragment(
+            r#"<p class="address">a</p><p class="header">b</p><p class="ads-item">c</p><p class="read">d</p>"#,
+        );
+        let sel = Selector::parse("p").unwrap();
+        let ads: Vec<bool> = html.select(&sel).map(|p| is_ad(p.value())).collect();
+        assert_eq!(ads, [false, false, true, false]);
+    }
+}
