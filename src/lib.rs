@@ -18,6 +18,8 @@
 //! - [`fetch`]: one HTTP exchange, recorded faithfully ([`fetch::Exchange`]).
 //! - [`archive`]: Exchange → WARC records ([`archive::Capture`]), rotation, recovery, the lock.
 //! - [`discover`]: HTML → outlinks (articles, "Xem thêm", pagination).
+//! - [`extract`]: payload → [`extract::Article`] (charset, NFC, metadata, body, byline, dates).
+//! - [`index`]: one JSON line per archived article, pointing at its WARC record.
 //! - [`store`]: the SQLite crawl state.
 //! - [`frontier`]: what to fetch next, per host.
 //! - [`save`]: `baoluu save URL...`, the archivist's "save this page now".
@@ -31,6 +33,8 @@ pub mod politeness;
 pub mod fetch;
 pub mod archive;
 pub mod discover;
+pub mod extract;
+pub mod index;
 pub mod store;
 pub mod frontier;
 pub mod save;

@@ -28,7 +28,7 @@ pub struct Report {
 }
 
 /// Saves `urls` in order; stops taking new URLs once `cancel` fires.
-pub async fn save(config: &Config, urls: &[String], cancel: CancellationToken) -> Result<Report, archive::Error> {
+pub async fn save(config: &Config, urls: &[String], cancel: CancellationToken) -> Result<Report, crate::crawl::Error> {
     let _lock = Lock::acquire(&config.crawler.archive_dir)?;
     let warc_dir = config.crawler.archive_dir.join("warc");
     archive::recover(&warc_dir)?;
@@ -87,9 +87,9 @@ fn describe(url: &Url, visit: &Visit, report: &mut Report) -> String {
     }
 }
 
-async fn close(recorder: Arc<Recorder>) -> Result<(), archive::Error> {
+async fn close(recorder: Arc<Recorder>) -> Result<(), crate::crawl::Error> {
     match Arc::try_unwrap(recorder) {
-        Ok(recorder) => recorder.close().await.map(|_| ()),
+        Ok(recorder) => Ok(recorder.close().await.map(|_| ())?),
         // Unreachable in practice (the visitor is dropped first); the writer thread still
         // closes its files when the last handle goes away.
         Err(_) => Ok(()),

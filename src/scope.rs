@@ -290,13 +290,14 @@ mod tests {
 
     #[test]
     fn exclude_urls_win_over_every_pattern() {
+        // `/video/` matches the listing pattern, but the exclusion is checked first.
         assert_eq!(
-            classify("https://baocantho.com.vn/video/clip-a12.html"),
+            classify("https://baocantho.com.vn/video/"),
             Decision::Out(Reason::Excluded)
         );
         assert_eq!(
-            classify("https://baocantho.com.vn/tin/clip-a12.html"),
-            Decision::In(Kind::Article)
+            classify("https://baocantho.com.vn/thoi-su/"),
+            Decision::In(Kind::Listing)
         );
     }
 

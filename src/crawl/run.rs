@@ -116,7 +116,7 @@ impl Run {
         };
         self.drain(&mut tasks, &mut frontier, &mut summary).await?;
         if !interrupted {
-            self.store.finish_run(self.run_id, RunStatus::Done)?;
+            self.store.finish_run(self.run_id, RunStatus::Completed)?;
         }
         summary.interrupted = interrupted;
         summary.elapsed = started.elapsed();

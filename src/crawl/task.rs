@@ -9,9 +9,13 @@ use url::Url;
 use super::visit::{Hop, Refusal, Visit, Visitor};
 use crate::archive::{self, Capture};
 use crate::config::Portal;
-use crate::discover::{self, Relation};
+use crate::discover;
+use crate::extract;
 use crate::scope::{Decision, Scope};
 use crate::store::{Candidate, Kind, Outcome, Store, WarcPointer};
+
+/// The most a compressed page may inflate to before decoding stops (gzip bombs: issue 7).
+const MAX_DECODED: usize = 64 << 20;
 
 /// A portal and its compiled scope, shared by every task of that portal.
 pub(super) struct PortalRun {
@@ -34,8 +38,6 @@ pub(super) enum Finished {
 pub(super) struct Found {
     pub url: String,
     pub kind: Kind,
-    /// A "Xem thêm"/pagination link: it continues the page's listing chain.
-    pub more: bool,
 }
 
 /// The limits that decide between retrying and giving up.
@@ -122,10 +124,13 @@ fn links(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
     if !hop.capture.mime.contains("html") {
         return Vec::new();
     }
-    let Some(html) = crate::extract::decode_html(&hop.exchange) else {
+    let exchange = &hop.exchange;
+    let content_type = exchange.header("content-type");
+    let encoding = exchange.header("content-encoding");
+    let Ok(decoded) = extract::decode(&exchange.body, content_type.as_deref(), encoding.as_deref(), MAX_DECODED) else {
         return Vec::new();
     };
-    let page = discover::discover(&html, &hop.capture.url);
+    let page = discover::discover(&decoded.text, &hop.capture.url);
     page.links
         .into_iter()
         .filter_map(|link| {
@@ -133,7 +138,7 @@ fn links(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
                 Decision::In(kind) => store_kind(kind),
                 Decision::Out(_) => return None,
             };
-            Some(Found { url: link.url.to_string(), kind, more: link.relation == Relation::More })
+            Some(Found { url: link.url.to_string(), kind })
         })
         .collect()
 }
