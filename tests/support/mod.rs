@@ -6,5 +6,6 @@
 
 pub mod cli;
 pub mod fixture;
+pub mod portal;
 
 pub use fixture::{Fixture, Logged, Reply};
