@@ -163,6 +163,15 @@ fn first_with_text<'a>(doc: &'a Html, selector: &Option<Selector>) -> Option<Ele
         .find(|el| !heading::title_text(*el).is_empty())
 }
 
+/// What the configured selectors found.
+#[derive(Default)]
+struct Configured<'a> {
+    title: Option<heading::Heading<'a>>,
+    body: Option<ElementRef<'a>>,
+    /// A configured title or body selector matched nothing (or did not parse).
+    missed: bool,
+}
+
 /// One page being extracted.
 struct Page<'a> {
     doc: &'a Html,
@@ -192,42 +201,18 @@ impl<'a> Page<'a> {
         let mut body = container
             .map(|c| body::assemble(blocks::walk(c, &self.base, &removed)))
             .unwrap_or_default();
-        let credit = byline::take_tail(&mut body.paragraphs);
+        let tail = byline::take_tail(&mut body.paragraphs);
         let lead = self.lead(&heading, &mut body.paragraphs);
-        let custom_byline = self
-            .custom
-            .as_ref()
-            .and_then(|c| first_with_text(self.doc, c.byline.as_ref()?));
-        let authors = authors::choose(
-            self.doc,
-            &self.meta,
-            custom_byline,
-            &credit,
-            heading.element,
-        );
-        let published_sel = self
-            .custom
-            .as_ref()
-            .and_then(|c| c.published.clone().flatten());
-        let published = published::published(
-            self.doc,
-            &self.meta,
-            published_sel.as_ref(),
-            heading.element,
-        );
+        let credit = self.credit(&tail, heading.element);
+        let text: Vec<&str> = body.paragraphs.iter().map(|p| p.text.as_str()).collect();
         Article {
             canonical_url: meta::canonical(self.doc, &self.base),
-            title: heading.text,
+            title: heading.text.clone(),
             lead,
-            text: body
-                .paragraphs
-                .iter()
-                .map(|p| p.text.as_str())
-                .collect::<Vec<_>>()
-                .join("\n\n"),
-            authors: authors.authors,
-            cited_source: authors.cited,
-            published: published.map(|s| dates::to_rfc3339(&s.at)),
+            text: text.join("\n\n"),
+            authors: credit.authors,
+            cited_source: credit.cited,
+            published: self.published(heading.element),
             modified: published::modified(self.doc, &self.meta).map(|s| dates::to_rfc3339(&s.at)),
             section: meta::section(self.doc, &self.meta),
             tags: meta::tags(self.doc, &self.meta),
@@ -238,26 +223,49 @@ impl<'a> Page<'a> {
         }
     }
 
-    /// The configured layer when its title and body selectors match, else the generic one.
+    /// Authors and cited source: configured byline, body tail, author elements, metadata.
+    fn credit(&self, tail: &byline::Credit, title: Option<ElementRef<'a>>) -> byline::Credit {
+        let configured = self
+            .custom
+            .as_ref()
+            .and_then(|c| first_with_text(self.doc, c.byline.as_ref()?));
+        authors::choose(self.doc, &self.meta, configured, tail, title)
+    }
+
+    /// The publication date by the cascade, as RFC 3339 in +07:00.
+    fn published(&self, title: Option<ElementRef<'a>>) -> Option<String> {
+        let configured = self
+            .custom
+            .as_ref()
+            .and_then(|c| c.published.clone().flatten());
+        let stamp = published::published(self.doc, &self.meta, configured.as_ref(), title)?;
+        Some(dates::to_rfc3339(&stamp.at))
+    }
+
+    /// The configured layer when its title and body selectors match; the generic extractor
+    /// for whatever is not configured or missed (flagged `generic-extractor`).
     fn title_and_container(
         &self,
         flags: &mut Vec<String>,
     ) -> (heading::Heading<'a>, Option<ElementRef<'a>>) {
-        let configured = self.custom.as_ref().map(|c| self.configured(c));
-        let (title, container) = configured.unwrap_or((None, None));
+        let Configured {
+            title,
+            body,
+            missed,
+        } = self
+            .custom
+            .as_ref()
+            .map(|c| self.configured(c))
+            .unwrap_or_default();
         let title = title.unwrap_or_else(|| heading::title(self.doc, &self.meta));
-        if container.is_some() {
-            return (title, container);
+        if missed || body.is_none() {
+            flags.push(FLAG_GENERIC.to_string());
         }
-        flags.push(FLAG_GENERIC.to_string());
-        (title, body::locate(self.doc))
+        (title, body.or_else(|| body::locate(self.doc)))
     }
 
     /// Title and body by the configured selectors; a configured one that misses is logged.
-    fn configured(
-        &self,
-        custom: &Custom,
-    ) -> (Option<heading::Heading<'a>>, Option<ElementRef<'a>>) {
+    fn configured(&self, custom: &Custom) -> Configured<'a> {
         let title = custom
             .title
             .as_ref()
@@ -266,19 +274,25 @@ impl<'a> Page<'a> {
             .body
             .as_ref()
             .map(|sel| first_with_text(self.doc, sel));
+        let mut missed = false;
         for (field, hit) in [
-            ("title", title.as_ref().map(Option::is_some)),
-            ("body", body.as_ref().map(Option::is_some)),
+            ("title", title.map(|t| t.is_some())),
+            ("body", body.map(|b| b.is_some())),
         ] {
             if hit == Some(false) {
                 tracing::warn!(url = %self.url, field, "selector_missed");
+                missed = true;
             }
         }
         let title = title.flatten().map(|el| heading::Heading {
             text: heading::title_text(el),
             element: Some(el),
         });
-        (title, body.flatten())
+        Configured {
+            title,
+            body: body.flatten(),
+            missed,
+        }
     }
 
     /// Elements the configured `remove` selectors name.
