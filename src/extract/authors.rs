@@ -26,9 +26,18 @@ const MAX_RAW_NAME_CHARS: usize = 50;
 
 /// The credit for the article: authors by the order above, cited source from the body or the
 /// configured byline.
-pub fn choose(doc: &Html, meta: &Meta, configured: Option<ElementRef>, tail: &Credit, title: Option<ElementRef>) -> Credit {
+pub fn choose(
+    doc: &Html,
+    meta: &Meta,
+    configured: Option<ElementRef>,
+    tail: &Credit,
+    title: Option<ElementRef>,
+) -> Credit {
     let configured = configured.and_then(|el| read_element(el));
-    let mut credit = configured.clone().filter(|c| !c.authors.is_empty()).unwrap_or_default();
+    let mut credit = configured
+        .clone()
+        .filter(|c| !c.authors.is_empty())
+        .unwrap_or_default();
     if credit.authors.is_empty() {
         credit.authors = tail.authors.clone();
     }
@@ -38,13 +47,21 @@ pub fn choose(doc: &Html, meta: &Meta, configured: Option<ElementRef>, tail: &Cr
     if credit.authors.is_empty() {
         credit.authors = meta_authors(meta);
     }
-    credit.cited = tail.cited.clone().or_else(|| configured.and_then(|c| c.cited));
+    credit.cited = tail
+        .cited
+        .clone()
+        .or_else(|| configured.and_then(|c| c.cited));
     credit
 }
 
 fn read_element(el: ElementRef) -> Option<Credit> {
     let text = visible_text(el, &keep_all);
-    byline::classify(&text).or_else(|| raw_name(&text).map(|name| Credit { authors: vec![name], cited: None }))
+    byline::classify(&text).or_else(|| {
+        raw_name(&text).map(|name| Credit {
+            authors: vec![name],
+            cited: None,
+        })
+    })
 }
 
 /// Text of an author element that fits no pattern ("Nguyễn văn A"): short, no digits, no colon.
@@ -61,7 +78,13 @@ fn author_elements(doc: &Html, title: Option<ElementRef>) -> Vec<String> {
         .select(&AUTHOR_ELEMENTS)
         .filter(|el| !hidden_within(*el))
         .partition(|el| title.is_none_or(|t| el.id() > t.id()));
-    after.into_iter().chain(before).filter_map(read_element).map(|c| c.authors).find(|a| !a.is_empty()).unwrap_or_default()
+    after
+        .into_iter()
+        .chain(before)
+        .filter_map(read_element)
+        .map(|c| c.authors)
+        .find(|a| !a.is_empty())
+        .unwrap_or_default()
 }
 
 fn meta_authors(meta: &Meta) -> Vec<String> {
@@ -72,8 +95,18 @@ fn meta_authors(meta: &Meta) -> Vec<String> {
         .iter()
         .filter_map(|key| meta.get(key))
         .find(person)
-        .map(|name| byline::split_names(name))
-        .or_else(|| Some(meta.ld.authors.iter().map(String::as_str).filter(person).map(String::from).collect()))
+        .map(byline::split_names)
+        .or_else(|| {
+            Some(
+                meta.ld
+                    .authors
+                    .iter()
+                    .map(String::as_str)
+                    .filter(person)
+                    .map(String::from)
+                    .collect(),
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -101,8 +134,14 @@ mod tests {
 
     #[test]
     fn body_credit_beats_elements_and_metadata() {
-        let tail = Credit { authors: vec!["TRƯỜNG SƠN".into()], cited: None };
-        let found = credit_of(r#"<p class="author">Người Khác</p><meta name="author" content="Ai Đó">"#, tail);
+        let tail = Credit {
+            authors: vec!["TRƯỜNG SƠN".into()],
+            cited: None,
+        };
+        let found = credit_of(
+            r#"<p class="author">Người Khác</p><meta name="author" content="Ai Đó">"#,
+            tail,
+        );
         assert_eq!(found.authors, ["TRƯỜNG SƠN"]);
     }
 
@@ -125,8 +164,17 @@ mod tests {
 
     #[test]
     fn cited_source_stays_a_source() {
-        let tail = Credit { authors: vec![], cited: Some("TTXVN".into()) };
+        let tail = Credit {
+            authors: vec![],
+            cited: Some("TTXVN".into()),
+        };
         let found = credit_of(r#"<meta name="author" content="Báo Cần Thơ">"#, tail);
-        assert_eq!(found, Credit { authors: vec![], cited: Some("TTXVN".into()) });
+        assert_eq!(
+            found,
+            Credit {
+                authors: vec![],
+                cited: Some("TTXVN".into())
+            }
+        );
     }
 }

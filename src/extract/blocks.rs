@@ -22,7 +22,9 @@ pub enum Block {
     /// The text of a caption element.
     Caption(String),
     /// A related-articles box was here; `links` counts its links.
-    Boundary { links: usize },
+    Boundary {
+        links: usize,
+    },
 }
 
 /// A paragraph-like run of text and how it was set.
@@ -52,7 +54,12 @@ struct Setting {
 /// Walks `container` into blocks, skipping the elements in `removed` (matches of the configured
 /// `remove` selectors) and resolving image URLs against `base`.
 pub fn walk<'a>(container: ElementRef<'a>, base: &Url, removed: &[ElementRef<'a>]) -> Vec<Block> {
-    let mut walker = Walker { base, removed, blocks: Vec::new(), run: Run::default() };
+    let mut walker = Walker {
+        base,
+        removed,
+        blocks: Vec::new(),
+        run: Run::default(),
+    };
     let setting = Setting::default();
     walker.children(container, setting, 0);
     walker.flush(setting);
@@ -75,9 +82,38 @@ struct Walker<'a, 'd> {
 }
 
 const BLOCK_TAGS: &[&str] = &[
-    "p", "div", "section", "article", "main", "blockquote", "ul", "ol", "li", "dl", "dt", "dd",
-    "table", "tbody", "thead", "tfoot", "tr", "td", "th", "pre", "center", "figure", "address",
-    "hr", "h2", "h3", "h4", "h5", "h6", "caption", "details", "summary",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tbody",
+    "thead",
+    "tfoot",
+    "tr",
+    "td",
+    "th",
+    "pre",
+    "center",
+    "figure",
+    "address",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "caption",
+    "details",
+    "summary",
 ];
 
 /// Elements that never carry body text even when visible (the title, page furniture).
@@ -181,7 +217,10 @@ fn skipped(el: &Element) -> bool {
 /// Caption elements: `figcaption` and any class naming a caption (`PhotoCMS_Caption`,
 /// `pCaption`, `image_caption`, …).
 fn is_caption(el: &Element) -> bool {
-    el.name() == "figcaption" || el.classes().any(|c| c.to_ascii_lowercase().contains("caption"))
+    el.name() == "figcaption"
+        || el
+            .classes()
+            .any(|c| c.to_ascii_lowercase().contains("caption"))
 }
 
 fn setting_of(el: &Element, outer: Setting) -> Setting {
@@ -207,7 +246,10 @@ fn alignment(el: &Element) -> Option<&'static str> {
     let declared = el
         .attr("style")
         .map(|s| s.to_ascii_lowercase())
-        .and_then(|s| s.split(';').find_map(|d| d.trim().strip_prefix("text-align").map(str::to_string)))
+        .and_then(|s| {
+            s.split(';')
+                .find_map(|d| d.trim().strip_prefix("text-align").map(str::to_string))
+        })
         .map(|v| v.trim_start_matches([':', ' ']).trim().to_string())
         .or_else(|| el.attr("align").map(|a| a.trim().to_ascii_lowercase()))?;
     Some(match declared.as_str() {
@@ -230,15 +272,23 @@ fn related_box(el: ElementRef) -> Option<usize> {
         .descendent_elements()
         .filter(|d| d.value().name() == "a" && d.value().attr("href").is_some())
         .collect();
-    let link_len: usize =
-        anchors.iter().map(|a| visible_text(*a, &|_| false).chars().count()).sum();
+    let link_len: usize = anchors
+        .iter()
+        .map(|a| visible_text(*a, &|_| false).chars().count())
+        .sum();
     let dense = link_len * 10 >= total_len * 6;
     (dense && !anchors.is_empty()).then_some(anchors.len())
 }
 
 /// The image's real address: lazy-loading attributes first, never a `data:` placeholder.
 pub fn image_url(img: &Element, base: &Url) -> Option<String> {
-    let candidates = ["data-src", "data-original", "data-lazy-src", "data-srcset", "src"];
+    let candidates = [
+        "data-src",
+        "data-original",
+        "data-lazy-src",
+        "data-srcset",
+        "src",
+    ];
     candidates
         .iter()
         .filter_map(|name| img.attr(name))
@@ -276,7 +326,15 @@ mod tests {
             r#"<div id="body"><p>Một <b>hai</b> ba.</p>bốn<br>năm<div>sáu <a href="/x">bảy</a> tám chín mười mười một</div></div>"#,
         );
         let texts: Vec<&str> = blocks.iter().map(text).collect();
-        assert_eq!(texts, ["Một hai ba.", "bốn", "năm", "sáu bảy tám chín mười mười một"]);
+        assert_eq!(
+            texts,
+            [
+                "Một hai ba.",
+                "bốn",
+                "năm",
+                "sáu bảy tám chín mười mười một"
+            ]
+        );
     }
 
     #[test]
@@ -287,12 +345,19 @@ mod tests {
             <figure><img src="https://cdn.example/2.jpg"><figcaption>Ảnh hai</figcaption></figure>
             <p style="text-align: right;"><strong>Tin, ảnh: P.Y</strong></p></div>"#,
         );
-        assert_eq!(blocks[0], Block::Image("https://baohaugiang.com.vn/i/1.jpg".into()));
-        let Block::Text(caption) = &blocks[1] else { panic!("{blocks:?}") };
+        assert_eq!(
+            blocks[0],
+            Block::Image("https://baohaugiang.com.vn/i/1.jpg".into())
+        );
+        let Block::Text(caption) = &blocks[1] else {
+            panic!("{blocks:?}")
+        };
         assert!(caption.centered && caption.emphasised);
         assert_eq!(blocks[2], Block::Image("https://cdn.example/2.jpg".into()));
         assert_eq!(blocks[3], Block::Caption("Ảnh hai".into()));
-        let Block::Text(byline) = &blocks[4] else { panic!("{blocks:?}") };
+        let Block::Text(byline) = &blocks[4] else {
+            panic!("{blocks:?}")
+        };
         assert!(byline.right && !byline.emphasised && !byline.centered);
     }
 
@@ -305,7 +370,14 @@ mod tests {
             <p>Xem thêm: <a href="/a-3.html">một bài khác rất dài tên</a></p></div>"##,
         );
         let texts: Vec<&str> = blocks.iter().map(text).collect();
-        assert_eq!(texts, ["Nội dung bài viết dài.", "<boundary>", "Xem thêm: một bài khác rất dài tên"]);
+        assert_eq!(
+            texts,
+            [
+                "Nội dung bài viết dài.",
+                "<boundary>",
+                "Xem thêm: một bài khác rất dài tên"
+            ]
+        );
         assert_eq!(blocks[1], Block::Boundary { links: 2 });
     }
 }

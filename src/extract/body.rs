@@ -44,8 +44,12 @@ const CONTAINERS: &[&str] = &[
 /// Prose (non-link characters) a container needs before it is believed to hold an article.
 const MIN_PROSE_CHARS: usize = 150;
 
-static CONTAINER_SELECTORS: LazyLock<Vec<Selector>> =
-    LazyLock::new(|| CONTAINERS.iter().filter_map(|c| Selector::parse(c).ok()).collect());
+static CONTAINER_SELECTORS: LazyLock<Vec<Selector>> = LazyLock::new(|| {
+    CONTAINERS
+        .iter()
+        .filter_map(|c| Selector::parse(c).ok())
+        .collect()
+});
 static PARAGRAPH_LIKE: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("p, div, td, pre, blockquote, li").unwrap());
 static ANCHORS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").unwrap());
@@ -54,17 +58,42 @@ static ANCHORS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]")
 /// text: comments, related lists, most-read, weather, share and tag bars (portals.md
 /// "Boilerplate markers").
 const STOP_MARKERS: &[&str] = &[
-    "viết bình luận mới", "bình luận", "ý kiến bạn đọc", "gửi bình luận", "ý kiến của bạn",
-    "tin liên quan", "bài liên quan", "bài viết liên quan", "cùng chuyên mục",
-    "tin cùng chuyên mục", "tin khác", "các tin khác", "đọc thêm", "xem thêm", "đọc nhiều",
-    "xem nhiều", "tin mới nhất", "tin mới", "thông tin cần biết", "chia sẻ", "cỡ chữ",
-    "từ khóa", "từ khoá", "tags", "thông tin quảng cáo",
+    "viết bình luận mới",
+    "bình luận",
+    "ý kiến bạn đọc",
+    "gửi bình luận",
+    "ý kiến của bạn",
+    "tin liên quan",
+    "bài liên quan",
+    "bài viết liên quan",
+    "cùng chuyên mục",
+    "tin cùng chuyên mục",
+    "tin khác",
+    "các tin khác",
+    "đọc thêm",
+    "xem thêm",
+    "đọc nhiều",
+    "xem nhiều",
+    "tin mới nhất",
+    "tin mới",
+    "thông tin cần biết",
+    "chia sẻ",
+    "cỡ chữ",
+    "từ khóa",
+    "từ khoá",
+    "tags",
+    "thông tin quảng cáo",
 ];
 
 /// Prefixes of single blocks that are links to other articles, not text ("Xem thêm: …").
 const DROP_PREFIXES: &[&str] = &[
-    "xem thêm:", "đọc thêm:", "tin liên quan:", "bài liên quan:", "mời quý độc giả",
-    "mời bạn đọc", "mời độc giả",
+    "xem thêm:",
+    "đọc thêm:",
+    "tin liên quan:",
+    "bài liên quan:",
+    "mời quý độc giả",
+    "mời bạn đọc",
+    "mời độc giả",
 ];
 
 /// A caption's photo credit at its end: "… Ảnh: NAME", "(Ảnh minh họa)".
@@ -88,10 +117,16 @@ pub fn locate(doc: &Html) -> Option<ElementRef<'_>> {
     known_container(doc).or_else(|| best_scored(doc))
 }
 
+/// Matches of one container selector that are weighed (a home page has hundreds of `article`s).
+const MAX_CONTAINER_CANDIDATES: usize = 40;
+/// Best-scoring parents whose link density is checked.
+const MAX_SCORED_CANDIDATES: usize = 8;
+
 fn known_container(doc: &Html) -> Option<ElementRef<'_>> {
     CONTAINER_SELECTORS.iter().find_map(|selector| {
         doc.select(selector)
             .filter(|el| !hidden_within(*el))
+            .take(MAX_CONTAINER_CANDIDATES)
             .map(|el| (prose_chars(el), el))
             .filter(|(prose, _)| *prose >= MIN_PROSE_CHARS)
             .max_by_key(|(prose, _)| *prose)
@@ -102,7 +137,10 @@ fn known_container(doc: &Html) -> Option<ElementRef<'_>> {
 /// Visible characters outside links.
 fn prose_chars(el: ElementRef) -> usize {
     let total = char_len(&visible_text(el, &keep_all));
-    let links: usize = el.select(&ANCHORS).map(|a| char_len(&visible_text(a, &keep_all))).sum();
+    let links: usize = el
+        .select(&ANCHORS)
+        .map(|a| char_len(&visible_text(a, &keep_all)))
+        .sum();
     total.saturating_sub(links)
 }
 
@@ -113,21 +151,33 @@ fn best_scored(doc: &Html) -> Option<ElementRef<'_>> {
     let mut scores = HashMap::new();
     let mut parents = HashMap::new();
     for el in doc.select(&PARAGRAPH_LIKE) {
-        let own: String = el.children().filter_map(|c| c.value().as_text()).map(|t| &**t).collect();
+        let own: String = el
+            .children()
+            .filter_map(|c| c.value().as_text())
+            .map(|t| &**t)
+            .collect();
         let own = super::text::clean(&own);
         if char_len(&own) < 25 || hidden_within(el) {
             continue;
         }
-        let score = 1.0 + own.matches(',').count() as f64 + (char_len(&own) as f64 / 100.0).min(3.0);
+        let score =
+            1.0 + own.matches(',').count() as f64 + (char_len(&own) as f64 / 100.0).min(3.0);
         let ancestors = el.ancestors().filter_map(ElementRef::wrap).take(2);
         for (level, ancestor) in ancestors.enumerate() {
             *scores.entry(ancestor.id()).or_insert(0.0) += score / (level + 1) as f64;
             parents.insert(ancestor.id(), ancestor);
         }
     }
-    scores
+    let mut ranked: Vec<(_, f64)> = scores.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked.truncate(MAX_SCORED_CANDIDATES);
+    ranked
         .into_iter()
-        .filter_map(|(id, score)| parents.get(&id).map(|el| (score * (1.0 - link_density(*el)), *el)))
+        .filter_map(|(id, score)| {
+            parents
+                .get(&id)
+                .map(|el| (score * (1.0 - link_density(*el)), *el))
+        })
         .filter(|(_, el)| prose_chars(*el) >= MIN_PROSE_CHARS)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, el)| el)
@@ -135,7 +185,10 @@ fn best_scored(doc: &Html) -> Option<ElementRef<'_>> {
 
 fn link_density(el: ElementRef) -> f64 {
     let total = char_len(&visible_text(el, &keep_all)).max(1);
-    let links: usize = el.select(&ANCHORS).map(|a| char_len(&visible_text(a, &keep_all))).sum();
+    let links: usize = el
+        .select(&ANCHORS)
+        .map(|a| char_len(&visible_text(a, &keep_all)))
+        .sum();
     links as f64 / total as f64
 }
 
@@ -150,7 +203,9 @@ pub fn assemble(blocks: Vec<Block>) -> Body {
 fn marker_key(text: &str) -> String {
     let lower = text.to_lowercase();
     let trimmed = lower.trim_end_matches(|c: char| c.is_ascii_digit() || "():»>›.… ".contains(c));
-    trimmed.trim_start_matches(|c: char| "»>›#- ".contains(c)).to_string()
+    trimmed
+        .trim_start_matches(|c: char| "»>›#- ".contains(c))
+        .to_string()
 }
 
 fn is_stop_marker(text: &str) -> bool {
@@ -201,7 +256,16 @@ fn strong_boundary(blocks: &[Block]) -> Option<usize> {
 }
 
 fn text_chars(blocks: &[Block]) -> usize {
-    blocks.iter().map(|b| if let Block::Text(t) = b { char_len(&t.text) } else { 0 }).sum()
+    blocks
+        .iter()
+        .map(|b| {
+            if let Block::Text(t) = b {
+                char_len(&t.text)
+            } else {
+                0
+            }
+        })
+        .sum()
 }
 
 /// A related box near the end closes the article (portals.md "Xem thêm", form 5): drop what
@@ -221,7 +285,10 @@ fn cut_at_related(mut blocks: Vec<Block>) -> Vec<Block> {
 }
 
 fn trailing_credits(blocks: &[Block]) -> Vec<Block> {
-    let texts: Vec<&Block> = blocks.iter().filter(|b| matches!(b, Block::Text(_))).collect();
+    let texts: Vec<&Block> = blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Text(_)))
+        .collect();
     let mut credits: Vec<Block> = texts
         .iter()
         .rev()
@@ -243,7 +310,9 @@ fn place_captions(blocks: Vec<Block>) -> Body {
         match block {
             Block::Image(url) => open = add_image(&mut body.images, url),
             Block::Caption(text) => attach(&mut body.images, open.take(), text),
-            Block::Text(tb) if is_caption(&tb, open.is_some()) => attach(&mut body.images, open.take(), tb.text),
+            Block::Text(tb) if is_caption(&tb, open.is_some()) => {
+                attach(&mut body.images, open.take(), tb.text)
+            }
             Block::Text(tb) => {
                 open = None;
                 body.paragraphs.push(tb);
@@ -275,7 +344,9 @@ fn is_caption(tb: &TextBlock, right_after_image: bool) -> bool {
         return false;
     }
     let len = char_len(&tb.text);
-    let credit_at_end = PHOTO_CREDIT.find(&tb.text).filter(|m| char_len(&tb.text[..m.start()]) >= 10);
+    let credit_at_end = PHOTO_CREDIT
+        .find(&tb.text)
+        .filter(|m| char_len(&tb.text[..m.start()]) >= 10);
     if right_after_image {
         return len <= 400 && (tb.centered || tb.emphasised || credit_at_end.is_some());
     }
@@ -287,14 +358,18 @@ mod tests {
     use super::*;
 
     fn para(text: &str) -> Block {
-        Block::Text(TextBlock { text: text.into(), ..TextBlock::default() })
+        Block::Text(TextBlock {
+            text: text.into(),
+            ..TextBlock::default()
+        })
     }
 
     fn texts(body: &Body) -> Vec<&str> {
         body.paragraphs.iter().map(|p| p.text.as_str()).collect()
     }
 
-    const LONG: &str = "Đoạn văn dài của bài báo, có đủ chữ để được tính là nội dung chính của trang tin tức.";
+    const LONG: &str =
+        "Đoạn văn dài của bài báo, có đủ chữ để được tính là nội dung chính của trang tin tức.";
 
     #[test]
     fn markers_end_the_body_but_not_before_any_text() {
@@ -307,7 +382,13 @@ mod tests {
             para("Tin sau dấu hiệu"),
         ]);
         assert_eq!(texts(&body), [LONG, "Bài, ảnh: TRƯỜNG SƠN"]);
-        for marker in ["Xem thêm", "THÔNG TIN CẦN BIẾT", "Tin liên quan:", "BÌNH LUẬN (3)", "Đọc nhiều"] {
+        for marker in [
+            "Xem thêm",
+            "THÔNG TIN CẦN BIẾT",
+            "Tin liên quan:",
+            "BÌNH LUẬN (3)",
+            "Đọc nhiều",
+        ] {
             let body = assemble(vec![para(LONG), para(marker), para("sau")]);
             assert_eq!(texts(&body), [LONG], "{marker}");
         }
@@ -315,7 +396,12 @@ mod tests {
 
     #[test]
     fn captions_leave_the_text() {
-        let centered_em = TextBlock { text: "Hội nghị tổng kết.".into(), centered: true, emphasised: true, ..Default::default() };
+        let centered_em = TextBlock {
+            text: "Hội nghị tổng kết.".into(),
+            centered: true,
+            emphasised: true,
+            ..Default::default()
+        };
         let body = assemble(vec![
             Block::Image("https://x/1.jpg".into()),
             Block::Text(centered_em),
@@ -328,11 +414,19 @@ mod tests {
             para("Anh ấy thích chụp ảnh."),
             para("Bài, ảnh: TRƯỜNG SƠN"),
         ]);
-        assert_eq!(texts(&body), [LONG, "Anh ấy thích chụp ảnh.", "Bài, ảnh: TRƯỜNG SƠN"]);
-        let captions: Vec<Option<&str>> = body.images.iter().map(|i| i.caption.as_deref()).collect();
+        assert_eq!(
+            texts(&body),
+            [LONG, "Anh ấy thích chụp ảnh.", "Bài, ảnh: TRƯỜNG SƠN"]
+        );
+        let captions: Vec<Option<&str>> =
+            body.images.iter().map(|i| i.caption.as_deref()).collect();
         assert_eq!(
             captions,
-            [Some("Hội nghị tổng kết."), Some("Ông A phát biểu tại hội nghị. Ảnh: TRƯỜNG SƠN"), Some("Chú thích phần tử")]
+            [
+                Some("Hội nghị tổng kết."),
+                Some("Ông A phát biểu tại hội nghị. Ảnh: TRƯỜNG SƠN"),
+                Some("Chú thích phần tử")
+            ]
         );
     }
 
@@ -348,7 +442,11 @@ mod tests {
         ]);
         assert_eq!(texts(&body), [LONG, LONG, "Minh Anh"]);
         // A single-link box mid-article is dropped but does not end the body.
-        let body = assemble(vec![para(LONG), Block::Boundary { links: 1 }, para("Tiếp tục bài.")]);
+        let body = assemble(vec![
+            para(LONG),
+            Block::Boundary { links: 1 },
+            para("Tiếp tục bài."),
+        ]);
         assert_eq!(texts(&body), [LONG, "Tiếp tục bài."]);
     }
 

@@ -39,9 +39,32 @@ impl Credit {
 
 /// Words that name a contribution before the colon of a byline ("Bài, ảnh:", "Tin và ảnh:").
 const ROLES: &[&str] = &[
-    "bài", "tin", "ảnh", "video", "clip", "thực hiện", "ghi chép", "ghi", "nhóm phóng viên",
-    "nhóm pv", "pv", "ctv", "phóng viên", "tác giả", "biên dịch", "lược dịch", "dịch", "đồ họa",
-    "đồ hoạ", "thiết kế", "trình bày", "infographic", "nội dung", "thể hiện", "bài viết", "quay",
+    "bài",
+    "tin",
+    "ảnh",
+    "video",
+    "clip",
+    "thực hiện",
+    "ghi chép",
+    "ghi",
+    "nhóm phóng viên",
+    "nhóm pv",
+    "pv",
+    "ctv",
+    "phóng viên",
+    "tác giả",
+    "biên dịch",
+    "lược dịch",
+    "dịch",
+    "đồ họa",
+    "đồ hoạ",
+    "thiết kế",
+    "trình bày",
+    "infographic",
+    "nội dung",
+    "thể hiện",
+    "bài viết",
+    "quay",
     "dựng",
 ];
 
@@ -78,7 +101,9 @@ pub fn take_tail(paragraphs: &mut Vec<TextBlock>) -> Credit {
         if char_len(&last.text) > MAX_CREDIT_CHARS || last.heading {
             break;
         }
-        let Some(line) = classify(&last.text) else { break };
+        let Some(line) = classify(&last.text) else {
+            break;
+        };
         // Lines are read bottom-up; the upper line's authors come first.
         let mut upper = line;
         upper.absorb(credit);
@@ -117,13 +142,28 @@ fn role_prefixed(line: &str) -> Option<Credit> {
         return None;
     }
     let rest = caps.get(2)?.as_str();
-    names_with_outlet(rest).or_else(|| Some(Credit { authors: split_names(rest), cited: None }))
+    names_with_outlet(rest).or_else(|| {
+        Some(Credit {
+            authors: split_names(rest),
+            cited: None,
+        })
+    })
 }
 
 fn cited_only(line: &str) -> Option<Credit> {
-    let caps = CITED_THEO.captures(line).or_else(|| CITED_NGUON.captures(line))?;
-    let source = caps.get(1)?.as_str().trim().trim_end_matches('.').to_string();
-    Some(Credit { authors: Vec::new(), cited: Some(source) })
+    let caps = CITED_THEO
+        .captures(line)
+        .or_else(|| CITED_NGUON.captures(line))?;
+    let source = caps
+        .get(1)?
+        .as_str()
+        .trim()
+        .trim_end_matches('.')
+        .to_string();
+    Some(Credit {
+        authors: Vec::new(),
+        cited: Some(source),
+    })
 }
 
 /// "Thu Hương/TTXVN", "Minh Hà - Hải Yến (TTXVN)", "Anh Nguyễn (tổng hợp)", "TRƯỜNG SƠN".
@@ -132,15 +172,22 @@ fn names_with_outlet(line: &str) -> Option<Credit> {
         let outlet = outlet.trim().trim_end_matches('.');
         let authors = strict_names(names)?;
         let cited = (char_len(outlet) <= 60 && starts_upper(outlet)).then(|| outlet.to_string());
-        return cited.map(|cited| Credit { authors, cited: Some(cited) });
+        return cited.map(|cited| Credit {
+            authors,
+            cited: Some(cited),
+        });
     }
     if let Some(caps) = PAREN_TAIL.captures(line) {
         let authors = strict_names(caps.get(1)?.as_str())?;
         let note = caps.get(2)?.as_str().trim();
-        let cited = (!COMPILATION_NOTES.contains(&note.to_lowercase().as_str())).then(|| note.to_string());
+        let cited =
+            (!COMPILATION_NOTES.contains(&note.to_lowercase().as_str())).then(|| note.to_string());
         return Some(Credit { authors, cited });
     }
-    strict_names(line).map(|authors| Credit { authors, cited: None })
+    strict_names(line).map(|authors| Credit {
+        authors,
+        cited: None,
+    })
 }
 
 /// Splits a list of names; every part must look like a name (capitalised words, initials).
@@ -154,7 +201,11 @@ fn strict_names(s: &str) -> Option<Vec<String>> {
 pub fn split_names(s: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for part in NAME_SPLIT.split(s.trim()) {
-        let name = part.trim().trim_end_matches(['.', ',', ';']).trim().to_string();
+        let name = part
+            .trim()
+            .trim_end_matches(['.', ',', ';'])
+            .trim()
+            .to_string();
         if !name.is_empty() && !names.contains(&name) {
             names.push(name);
         }
@@ -177,34 +228,70 @@ mod tests {
     use super::*;
 
     fn credit(authors: &[&str], cited: Option<&str>) -> Option<Credit> {
-        Some(Credit { authors: authors.iter().map(|a| a.to_string()).collect(), cited: cited.map(String::from) })
+        Some(Credit {
+            authors: authors.iter().map(|a| a.to_string()).collect(),
+            cited: cited.map(String::from),
+        })
     }
 
     #[test]
     fn role_prefixed_bylines() {
-        assert_eq!(classify("Bài, ảnh: TRƯỜNG SƠN"), credit(&["TRƯỜNG SƠN"], None));
+        assert_eq!(
+            classify("Bài, ảnh: TRƯỜNG SƠN"),
+            credit(&["TRƯỜNG SƠN"], None)
+        );
         assert_eq!(classify("Tin, ảnh: P.Y"), credit(&["P.Y"], None));
-        assert_eq!(classify("Bài và ảnh: Thanh Tâm - Hải Yến"), credit(&["Thanh Tâm", "Hải Yến"], None));
+        assert_eq!(
+            classify("Bài và ảnh: Thanh Tâm - Hải Yến"),
+            credit(&["Thanh Tâm", "Hải Yến"], None)
+        );
         assert_eq!(classify("Bài: Minh Anh"), credit(&["Minh Anh"], None));
-        assert_eq!(classify("Bài/ảnh: Hà Linh/Báo Tin tức"), credit(&["Hà Linh"], Some("Báo Tin tức")));
+        assert_eq!(
+            classify("Bài/ảnh: Hà Linh/Báo Tin tức"),
+            credit(&["Hà Linh"], Some("Báo Tin tức"))
+        );
     }
 
     #[test]
     fn sources_are_not_authors() {
         assert_eq!(classify("Theo TTXVN"), credit(&[], Some("TTXVN")));
-        assert_eq!(classify("(Theo Vietnamnet)"), credit(&[], Some("Vietnamnet")));
-        assert_eq!(classify("Theo báo Tiền Phong"), credit(&[], Some("báo Tiền Phong")));
+        assert_eq!(
+            classify("(Theo Vietnamnet)"),
+            credit(&[], Some("Vietnamnet"))
+        );
+        assert_eq!(
+            classify("Theo báo Tiền Phong"),
+            credit(&[], Some("báo Tiền Phong"))
+        );
         assert_eq!(classify("Nguồn: Bộ Y tế"), credit(&[], Some("Bộ Y tế")));
-        assert_eq!(classify("Thu Hương/TTXVN"), credit(&["Thu Hương"], Some("TTXVN")));
-        assert_eq!(classify("Minh Hà (TTXVN)"), credit(&["Minh Hà"], Some("TTXVN")));
-        assert_eq!(classify("Anh Nguyễn (tổng hợp)"), credit(&["Anh Nguyễn"], None));
-        assert_eq!(classify("Hà Linh (Theo Reuters)"), credit(&["Hà Linh"], Some("Reuters")));
+        assert_eq!(
+            classify("Thu Hương/TTXVN"),
+            credit(&["Thu Hương"], Some("TTXVN"))
+        );
+        assert_eq!(
+            classify("Minh Hà (TTXVN)"),
+            credit(&["Minh Hà"], Some("TTXVN"))
+        );
+        assert_eq!(
+            classify("Anh Nguyễn (tổng hợp)"),
+            credit(&["Anh Nguyễn"], None)
+        );
+        assert_eq!(
+            classify("Hà Linh (Theo Reuters)"),
+            credit(&["Hà Linh"], Some("Reuters"))
+        );
     }
 
     #[test]
     fn body_sentences_starting_with_theo_are_not_credits() {
-        assert_eq!(classify("Theo Bộ Y tế, số ca mắc tăng 20% so với cùng kỳ."), None);
-        assert_eq!(classify("Theo kế hoạch, công trình hoàn thành trong năm nay."), None);
+        assert_eq!(
+            classify("Theo Bộ Y tế, số ca mắc tăng 20% so với cùng kỳ."),
+            None
+        );
+        assert_eq!(
+            classify("Theo kế hoạch, công trình hoàn thành trong năm nay."),
+            None
+        );
         assert_eq!(classify("theo đó, tỉnh sẽ triển khai ngay"), None);
         assert_eq!(classify("Hy vọng mọi việc sẽ tốt đẹp."), None);
     }
@@ -213,13 +300,22 @@ mod tests {
     fn bare_names() {
         assert_eq!(classify("Anh Dũng"), credit(&["Anh Dũng"], None));
         assert_eq!(classify("LƯƠNG Ý"), credit(&["LƯƠNG Ý"], None));
-        assert_eq!(classify("H.Thảo - N.Hương"), credit(&["H.Thảo", "N.Hương"], None));
+        assert_eq!(
+            classify("H.Thảo - N.Hương"),
+            credit(&["H.Thảo", "N.Hương"], None)
+        );
         assert_eq!(classify("Kết luận"), None);
         assert_eq!(classify("Năm 2023"), None);
     }
 
     fn blocks(lines: &[&str]) -> Vec<TextBlock> {
-        lines.iter().map(|l| TextBlock { text: l.to_string(), ..TextBlock::default() }).collect()
+        lines
+            .iter()
+            .map(|l| TextBlock {
+                text: l.to_string(),
+                ..TextBlock::default()
+            })
+            .collect()
     }
 
     #[test]
@@ -229,14 +325,32 @@ mod tests {
         assert_eq!(take_tail(&mut paras), Credit::default());
         assert_eq!(paras.len(), 2);
 
-        let mut paras = blocks(&["Đoạn một.", "Theo Bộ Y tế, các ca đều nhẹ.", "Bài: Minh Anh", "Theo TTXVN"]);
-        assert_eq!(take_tail(&mut paras), credit(&["Minh Anh"], Some("TTXVN")).unwrap());
-        assert_eq!(paras.len(), 2, "the body sentence that starts with Theo stays");
+        let mut paras = blocks(&[
+            "Đoạn một.",
+            "Theo Bộ Y tế, các ca đều nhẹ.",
+            "Bài: Minh Anh",
+            "Theo TTXVN",
+        ]);
+        assert_eq!(
+            take_tail(&mut paras),
+            credit(&["Minh Anh"], Some("TTXVN")).unwrap()
+        );
+        assert_eq!(
+            paras.len(),
+            2,
+            "the body sentence that starts with Theo stays"
+        );
     }
 
     #[test]
     fn at_most_three_blocks() {
-        let mut paras = blocks(&["Đoạn.", "Bài: A Một", "Ảnh: B Hai", "Video: C Ba", "Theo TTXVN"]);
+        let mut paras = blocks(&[
+            "Đoạn.",
+            "Bài: A Một",
+            "Ảnh: B Hai",
+            "Video: C Ba",
+            "Theo TTXVN",
+        ]);
         let found = take_tail(&mut paras);
         assert_eq!(found.authors, ["B Hai", "C Ba"]);
         assert_eq!(paras.len(), 2);

@@ -60,11 +60,19 @@ pub fn visible_stamp(s: &str) -> Option<Stamp> {
     let Some(clock) = CLOCK.captures(&s) else {
         return Some(midnight(date));
     };
-    let time = NaiveTime::from_hms_opt(num(&clock, 1)?, num(&clock, 2)?, num(&clock, 3).unwrap_or(0))?;
+    let time = NaiveTime::from_hms_opt(
+        num(&clock, 1)?,
+        num(&clock, 2)?,
+        num(&clock, 3).unwrap_or(0),
+    )?;
     let rest = &s[clock.get(0).map_or(s.len(), |m| m.end())..];
-    let zone = ZONE_NAMED.captures(rest).or_else(|| ZONE_NUMERIC.captures(rest));
+    let zone = ZONE_NAMED
+        .captures(rest)
+        .or_else(|| ZONE_NUMERIC.captures(rest));
     let offset = zone.and_then(|z| offset_of(&z)).unwrap_or(ICT);
-    let at = offset.from_local_datetime(&NaiveDateTime::new(date, time)).single()?;
+    let at = offset
+        .from_local_datetime(&NaiveDateTime::new(date, time))
+        .single()?;
     Some(Stamp { at, has_time: true })
 }
 
@@ -83,7 +91,8 @@ pub fn parse_structured(s: &str) -> Option<Stamp> {
 
 /// Writes an instant as RFC 3339 in +07:00, the index's form ("2023-01-05T07:31:00+07:00").
 pub fn to_rfc3339(at: &DateTime<FixedOffset>) -> String {
-    at.with_timezone(&ICT).to_rfc3339_opts(SecondsFormat::Secs, false)
+    at.with_timezone(&ICT)
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 fn iso_stamp(caps: &regex::Captures) -> Option<Stamp> {
@@ -97,13 +106,18 @@ fn iso_stamp(caps: &regex::Captures) -> Option<Stamp> {
         Some("Z") => FixedOffset::east_opt(0)?,
         Some(zone) => parse_offset(zone)?,
     };
-    let at = offset.from_local_datetime(&NaiveDateTime::new(date, time)).single()?;
+    let at = offset
+        .from_local_datetime(&NaiveDateTime::new(date, time))
+        .single()?;
     Some(Stamp { at, has_time: true })
 }
 
 fn midnight(date: NaiveDate) -> Stamp {
     let at = ICT.from_utc_datetime(&(NaiveDateTime::from(date) - chrono::Duration::hours(7)));
-    Stamp { at, has_time: false }
+    Stamp {
+        at,
+        has_time: false,
+    }
 }
 
 /// "+0700", "+07:00", "-03:30" → offset.
@@ -142,13 +156,25 @@ mod tests {
     #[test]
     fn every_visible_format_in_portals_md() {
         let cases = [
-            ("Thứ Năm, ngày 05/01/2023 | 07:31", "2023-01-05T07:31:00+07:00"),
+            (
+                "Thứ Năm, ngày 05/01/2023 | 07:31",
+                "2023-01-05T07:31:00+07:00",
+            ),
             ("08/01/2026 - 18:21", "2026-01-08T18:21:00+07:00"),
-            ("Thứ 4, 01/12/2021 | 11:51:00 [GMT +7]", "2021-12-01T11:51:00+07:00"),
+            (
+                "Thứ 4, 01/12/2021 | 11:51:00 [GMT +7]",
+                "2021-12-01T11:51:00+07:00",
+            ),
             ("14:29 | 01/10/2026", "2026-10-01T14:29:00+07:00"),
             ("07:31 05/01/2023", "2023-01-05T07:31:00+07:00"),
-            ("Thứ ba, 23/12/2025 09:02 (GMT+7)", "2025-12-23T09:02:00+07:00"),
-            ("Thứ Tư, 24/12/2025 09:30:00 +07:00", "2025-12-24T09:30:00+07:00"),
+            (
+                "Thứ ba, 23/12/2025 09:02 (GMT+7)",
+                "2025-12-23T09:02:00+07:00",
+            ),
+            (
+                "Thứ Tư, 24/12/2025 09:30:00 +07:00",
+                "2025-12-24T09:30:00+07:00",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(visible(input), want, "{input}");
@@ -157,19 +183,35 @@ mod tests {
 
     #[test]
     fn weekday_case_and_nfd_do_not_matter() {
-        for weekday in ["THỨ TƯ", "thứ tư", "Chủ Nhật", "Thứ 7", "Thứ Bảy", "chủ nhật"] {
+        for weekday in [
+            "THỨ TƯ",
+            "thứ tư",
+            "Chủ Nhật",
+            "Thứ 7",
+            "Thứ Bảy",
+            "chủ nhật",
+        ] {
             let line = format!("{weekday}, 24/12/2025 09:30:00 +07:00");
             assert_eq!(visible(&line), "2025-12-24T09:30:00+07:00", "{line}");
             let nfd: String = line.nfd().collect();
-            assert_ne!(nfd, line, "the NFD form must differ for this test to mean anything");
+            assert_ne!(
+                nfd, line,
+                "the NFD form must differ for this test to mean anything"
+            );
             assert_eq!(visible(&nfd), "2025-12-24T09:30:00+07:00", "NFD {line}");
         }
     }
 
     #[test]
     fn other_zones_are_converted_to_vietnam_time() {
-        assert_eq!(visible("24/12/2025 02:30 GMT+0"), "2025-12-24T09:30:00+07:00");
-        assert_eq!(visible("24/12/2025 09:30 (GMT+7)"), "2025-12-24T09:30:00+07:00");
+        assert_eq!(
+            visible("24/12/2025 02:30 GMT+0"),
+            "2025-12-24T09:30:00+07:00"
+        );
+        assert_eq!(
+            visible("24/12/2025 09:30 (GMT+7)"),
+            "2025-12-24T09:30:00+07:00"
+        );
         // A dash before a date is no zone.
         assert_eq!(visible("18:21 - 08/01/2026"), "2026-01-08T18:21:00+07:00");
     }
@@ -194,9 +236,21 @@ mod tests {
     #[test]
     fn structured_values_in_all_their_shapes() {
         let cases = [
-            ("2025-06-17T13:43:02+0700", "2025-06-17T13:43:02+07:00", true),
-            ("2025-12-24T09:30:00+07:00", "2025-12-24T09:30:00+07:00", true),
-            ("2025-12-23T09:02:07.000+07:00", "2025-12-23T09:02:07+07:00", true),
+            (
+                "2025-06-17T13:43:02+0700",
+                "2025-06-17T13:43:02+07:00",
+                true,
+            ),
+            (
+                "2025-12-24T09:30:00+07:00",
+                "2025-12-24T09:30:00+07:00",
+                true,
+            ),
+            (
+                "2025-12-23T09:02:07.000+07:00",
+                "2025-12-23T09:02:07+07:00",
+                true,
+            ),
             ("2025-12-24T09:30:00", "2025-12-24T09:30:00+07:00", true),
             ("2021-12-01 11:51:00", "2021-12-01T11:51:00+07:00", true),
             ("2023-01-05T00:31:00Z", "2023-01-05T07:31:00+07:00", true),

@@ -45,8 +45,9 @@ static META_CHARSET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)"#).unwrap()
 });
 /// Font families of the pre-Unicode Vietnamese encodings (TCVN3 "ABC" fonts, VNI fonts).
-static LEGACY_FONT: LazyLock<regex::Regex> =
-    LazyLock::new(|| regex::Regex::new(r"(?i)\.vn(?:time|arial|avant|helv)|vni-(?:times|helve|aptima)").unwrap());
+static LEGACY_FONT: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"(?i)\.vn(?:time|arial|avant|helv)|vni-(?:times|helve|aptima)").unwrap()
+});
 
 /// Decodes `body` as sent with these headers: undoes `Content-Encoding` (at most `max_decoded`
 /// bytes), picks the charset, returns NFC text.
@@ -61,11 +62,20 @@ pub fn decode(
     let (text, had_errors) = encoding.decode_with_bom_removal(&bytes);
     suspect |= had_errors || LEGACY_FONT.is_match(&text);
     let text = nfc(&text).into_owned();
-    Ok(Decoded { text, encoding: encoding.name(), suspect, truncated })
+    Ok(Decoded {
+        text,
+        encoding: encoding.name(),
+        suspect,
+        truncated,
+    })
 }
 
 /// Undoes the content codings in reverse order of application (RFC 9110 §8.4).
-fn decompress<'a>(body: &'a [u8], content_encoding: Option<&str>, max: usize) -> Result<(Cow<'a, [u8]>, bool), Error> {
+fn decompress<'a>(
+    body: &'a [u8],
+    content_encoding: Option<&str>,
+    max: usize,
+) -> Result<(Cow<'a, [u8]>, bool), Error> {
     let codings: Vec<String> = content_encoding
         .unwrap_or("")
         .split(',')
@@ -110,7 +120,12 @@ fn read_capped(mut reader: impl Read, coding: &str, max: usize) -> Result<(Vec<u
             Ok(n) => out.extend_from_slice(&chunk[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) if !out.is_empty() => return Ok((out, true)),
-            Err(source) => return Err(Error::Corrupt { coding: coding.to_string(), source }),
+            Err(source) => {
+                return Err(Error::Corrupt {
+                    coding: coding.to_string(),
+                    source,
+                });
+            }
         }
         if out.len() > max {
             out.truncate(max);
@@ -124,7 +139,9 @@ fn choose_encoding(bytes: &[u8], content_type: Option<&str>) -> (&'static Encodi
     if let Some((bom, _)) = Encoding::for_bom(bytes) {
         return (bom, false);
     }
-    let declared = content_type.and_then(header_charset).or_else(|| prescan(bytes));
+    let declared = content_type
+        .and_then(header_charset)
+        .or_else(|| prescan(bytes));
     match declared {
         Some(enc) if enc == UTF_8 && !valid_utf8(bytes) => (sniff(bytes), true),
         // A page declaring a Western charset whose bytes are valid, non-ASCII UTF-8 is UTF-8.
@@ -192,7 +209,12 @@ mod tests {
         let mut spelled = String::new();
         for c in text.chars() {
             let decomposed: String = c.to_string().nfd().collect();
-            let base: String = decomposed.chars().filter(|d| !TONES.contains(d)).collect::<String>().nfc().collect();
+            let base: String = decomposed
+                .chars()
+                .filter(|d| !TONES.contains(d))
+                .collect::<String>()
+                .nfc()
+                .collect();
             spelled.push_str(&base);
             spelled.extend(decomposed.chars().filter(|d| TONES.contains(d)));
         }
@@ -209,7 +231,13 @@ mod tests {
 
     #[test]
     fn gzip_and_deflate_are_undone() {
-        let out = decode(&gzip(PAGE.as_bytes()), Some("text/html; charset=utf-8"), Some("gzip"), 1 << 20).unwrap();
+        let out = decode(
+            &gzip(PAGE.as_bytes()),
+            Some("text/html; charset=utf-8"),
+            Some("gzip"),
+            1 << 20,
+        )
+        .unwrap();
         assert_eq!(out.text, PAGE);
         assert!(!out.truncated && !out.suspect);
         let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
@@ -233,25 +261,48 @@ mod tests {
         let out = decode(&packed[..packed.len() / 2], None, Some("gzip"), 1 << 20).unwrap();
         assert!(out.truncated);
         assert!(out.text.starts_with("<html>"));
-        assert!(matches!(decode(b"not gzip", None, Some("gzip"), 100), Err(Error::Corrupt { .. })));
-        assert!(matches!(decode(b"x", None, Some("br"), 100), Err(Error::UnsupportedEncoding(c)) if c == "br"));
+        assert!(matches!(
+            decode(b"not gzip", None, Some("gzip"), 100),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(
+            matches!(decode(b"x", None, Some("br"), 100), Err(Error::UnsupportedEncoding(c)) if c == "br")
+        );
     }
 
     #[test]
     fn charset_order_bom_header_meta() {
         let mut with_bom = vec![0xEF, 0xBB, 0xBF];
         with_bom.extend_from_slice(PAGE.as_bytes());
-        let out = decode(&with_bom, Some("text/html; charset=windows-1252"), None, 1 << 20).unwrap();
+        let out = decode(
+            &with_bom,
+            Some("text/html; charset=windows-1252"),
+            None,
+            1 << 20,
+        )
+        .unwrap();
         assert_eq!((out.text.as_str(), out.encoding), (PAGE, "UTF-8"));
 
         let bytes = to_windows_1258(PAGE);
-        let out = decode(&bytes, Some("text/html; charset=\"windows-1258\""), None, 1 << 20).unwrap();
+        let out = decode(
+            &bytes,
+            Some("text/html; charset=\"windows-1258\""),
+            None,
+            1 << 20,
+        )
+        .unwrap();
         assert_eq!((out.text.as_str(), out.encoding), (PAGE, "windows-1258"));
 
-        let page = PAGE.replace("<head>", "<head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1258\">");
+        let page = PAGE.replace(
+            "<head>",
+            "<head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1258\">",
+        );
         let bytes = to_windows_1258(&page);
         let out = decode(&bytes, Some("text/html"), None, 1 << 20).unwrap();
-        assert_eq!((out.text.as_str(), out.encoding, out.suspect), (page.as_str(), "windows-1258", false));
+        assert_eq!(
+            (out.text.as_str(), out.encoding, out.suspect),
+            (page.as_str(), "windows-1258", false)
+        );
     }
 
     #[test]
@@ -279,7 +330,13 @@ mod tests {
     fn nfd_input_comes_out_nfc() {
         let nfd: String = PAGE.nfd().collect();
         assert_ne!(nfd, PAGE);
-        let out = decode(nfd.as_bytes(), Some("text/html; charset=utf-8"), None, 1 << 20).unwrap();
+        let out = decode(
+            nfd.as_bytes(),
+            Some("text/html; charset=utf-8"),
+            None,
+            1 << 20,
+        )
+        .unwrap();
         assert_eq!(out.text, PAGE);
         assert!(!out.suspect);
     }
@@ -287,7 +344,13 @@ mod tests {
     #[test]
     fn legacy_font_encodings_are_suspect() {
         let page = "<p style=\"font-family:.VnTime\">C\u{a5}ng t\u{b8}c</p>";
-        let out = decode(page.as_bytes(), Some("text/html; charset=utf-8"), None, 1 << 20).unwrap();
+        let out = decode(
+            page.as_bytes(),
+            Some("text/html; charset=utf-8"),
+            None,
+            1 << 20,
+        )
+        .unwrap();
         assert!(out.suspect);
     }
 }

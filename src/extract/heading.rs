@@ -55,22 +55,37 @@ pub fn title_text(el: ElementRef) -> String {
 /// The generic title: the `h1` that matches `og:title`/headline, else the longest `h1` that is
 /// not a logo, else `og:title`, headline, `<title>`.
 pub fn title<'a>(doc: &'a Html, meta: &Meta) -> Heading<'a> {
-    let reference = meta.get("og:title").map(String::from).or_else(|| meta.ld.headline.clone());
+    let reference = meta
+        .get("og:title")
+        .map(String::from)
+        .or_else(|| meta.ld.headline.clone());
     let h1s: Vec<(String, ElementRef)> = doc
         .select(&H1)
         .filter(|h| !hidden_within(*h) && !is_logo(*h))
         .map(|h| (title_text(h), h))
         .filter(|(t, _)| char_len(t) >= MIN_TITLE_CHARS)
         .collect();
-    let matching = reference.as_deref().and_then(|r| h1s.iter().find(|(t, _)| same_title(t, r)));
+    let matching = reference
+        .as_deref()
+        .and_then(|r| h1s.iter().find(|(t, _)| same_title(t, r)));
     if let Some((text, el)) = matching.or_else(|| h1s.iter().max_by_key(|(t, _)| char_len(t))) {
-        return Heading { text: text.clone(), element: Some(*el) };
+        return Heading {
+            text: text.clone(),
+            element: Some(*el),
+        };
     }
     let fallback = reference
         .map(|r| strip_site_suffix(&r))
-        .or_else(|| doc.select(&TITLE).next().map(|t| strip_site_suffix(&clean(&t.text().collect::<String>()))))
+        .or_else(|| {
+            doc.select(&TITLE)
+                .next()
+                .map(|t| strip_site_suffix(&clean(&t.text().collect::<String>())))
+        })
         .unwrap_or_default();
-    Heading { text: fallback, element: None }
+    Heading {
+        text: fallback,
+        element: None,
+    }
 }
 
 fn same_title(h1: &str, reference: &str) -> bool {
@@ -83,7 +98,11 @@ fn is_logo(h1: ElementRef) -> bool {
     let named_logo = std::iter::once(*h1)
         .chain(h1.ancestors())
         .filter_map(|n| n.value().as_element())
-        .any(|e| e.classes().chain(e.id()).any(|c| c.to_ascii_lowercase().contains("logo")));
+        .any(|e| {
+            e.classes()
+                .chain(e.id())
+                .any(|c| c.to_ascii_lowercase().contains("logo"))
+        });
     let home_link = h1
         .descendent_elements()
         .filter(|e| e.value().name() == "a")
@@ -103,15 +122,23 @@ pub fn strip_site_suffix(title: &str) -> String {
 
 fn is_site_name(s: &str) -> bool {
     let lower = s.trim().to_lowercase();
-    lower.starts_with("báo ") || lower.starts_with("tạp chí") || lower.contains("điện tử") || lower.contains(".vn")
+    lower.starts_with("báo ")
+        || lower.starts_with("tạp chí")
+        || lower.contains("điện tử")
+        || lower.contains(".vn")
 }
 
 /// The sapo element after the title (or anywhere when the title has no element).
 pub fn lead(doc: &Html, after: Option<ElementRef>) -> Option<String> {
     let candidates: Vec<ElementRef> = doc.select(&LEAD).filter(|el| !hidden_within(*el)).collect();
     let is_after = |el: &&ElementRef| after.is_none_or(|t| el.id() > t.id());
-    let first_lead = |els: Vec<&ElementRef>| els.into_iter().map(|el| title_text(*el)).find(|t| char_len(t) >= MIN_LEAD_CHARS);
-    first_lead(candidates.iter().filter(is_after).collect()).or_else(|| first_lead(candidates.iter().collect()))
+    let first_lead = |els: Vec<&ElementRef>| {
+        els.into_iter()
+            .map(|el| title_text(*el))
+            .find(|t| char_len(t) >= MIN_LEAD_CHARS)
+    };
+    first_lead(candidates.iter().filter(is_after).collect())
+        .or_else(|| first_lead(candidates.iter().collect()))
 }
 
 /// Does the text open with a dateline such as "(HGO) - ", "(CTO) - ", "(GLO)-"?
@@ -136,11 +163,21 @@ mod tests {
 
     #[test]
     fn title_falls_back_to_og_then_title_without_suffix() {
-        let doc = Html::parse_document(r#"<title>Giá vàng tăng | Znews.vn</title><meta property="og:title" content="Giá vàng tăng mạnh - Báo Cần Thơ">"#);
+        let doc = Html::parse_document(
+            r#"<title>Giá vàng tăng | Znews.vn</title><meta property="og:title" content="Giá vàng tăng mạnh - Báo Cần Thơ">"#,
+        );
         assert_eq!(title(&doc, &Meta::read(&doc)).text, "Giá vàng tăng mạnh");
-        let doc = Html::parse_document(r#"<title>Sống đẹp từ những điều giản dị | Báo Lào Cai điện tử</title>"#);
-        assert_eq!(title(&doc, &Meta::read(&doc)).text, "Sống đẹp từ những điều giản dị");
-        assert_eq!(strip_site_suffix("Hà Nội - Huế - Sài Gòn"), "Hà Nội - Huế - Sài Gòn");
+        let doc = Html::parse_document(
+            r#"<title>Sống đẹp từ những điều giản dị | Báo Lào Cai điện tử</title>"#,
+        );
+        assert_eq!(
+            title(&doc, &Meta::read(&doc)).text,
+            "Sống đẹp từ những điều giản dị"
+        );
+        assert_eq!(
+            strip_site_suffix("Hà Nội - Huế - Sài Gòn"),
+            "Hà Nội - Huế - Sài Gòn"
+        );
     }
 
     #[test]
@@ -162,7 +199,12 @@ mod tests {
 
     #[test]
     fn datelines() {
-        for yes in ["(HGO) - Ngày 18-4", "(CTO) - Sáng nay", "(GLO)- Chiều 5", "(VTC News) - Sau 8 tháng"] {
+        for yes in [
+            "(HGO) - Ngày 18-4",
+            "(CTO) - Sáng nay",
+            "(GLO)- Chiều 5",
+            "(VTC News) - Sau 8 tháng",
+        ] {
             assert!(opens_with_dateline(yes), "{yes}");
         }
         for no in ["(1) - Mục một", "Ông A (HGO) - x", "(theo TTXVN) - x"] {

@@ -25,17 +25,27 @@ static BREADCRUMBS: LazyLock<Selector> = LazyLock::new(|| {
     )
     .unwrap()
 });
-static TAG_LINKS: LazyLock<Selector> = LazyLock::new(|| {
+/// Tag boxes; found first, then their items, because descendant selectors over a whole page
+/// are slow.
+static TAG_BOXES: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse(
-        ".tags a, .tag a, .article__tags a, .box-tags a, .box-tag a, .tags-list a, .list-tags a, .tag-list a, .news-tags a, .keywords a, .the-article-tags a, .the-article-tags span, .the-article-tags strong",
+        ".tags, .tag, .article__tags, .box-tags, .box-tag, .tags-list, .list-tags, .tag-list, .news-tags, .keywords, .the-article-tags",
     )
     .unwrap()
 });
+/// Items of a tag box (znews lists some tags as plain `span`/`strong`).
+static TAG_ITEMS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("a, span, strong").unwrap());
 
 /// Schema.org types that describe an article.
 const ARTICLE_TYPES: &[&str] = &[
-    "NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
-    "OpinionNewsArticle", "LiveBlogPosting",
+    "NewsArticle",
+    "Article",
+    "BlogPosting",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "LiveBlogPosting",
 ];
 
 /// Breadcrumb labels that name the site, not a section.
@@ -66,9 +76,14 @@ impl Meta {
         let mut pairs = Vec::new();
         for el in doc.select(&META) {
             let value = el.value();
-            let Some(content) = value.attr("content").or_else(|| value.attr("value")) else { continue };
+            let Some(content) = value.attr("content").or_else(|| value.attr("value")) else {
+                continue;
+            };
             let content = clean(content);
-            for key in ["property", "name", "itemprop"].iter().filter_map(|k| value.attr(k)) {
+            for key in ["property", "name", "itemprop"]
+                .iter()
+                .filter_map(|k| value.attr(k))
+            {
                 pairs.push((key.trim().to_ascii_lowercase(), content.clone()));
             }
         }
@@ -78,29 +93,44 @@ impl Meta {
                 found.collect(value, 0);
             }
         }
-        Meta { pairs, ld: found.into_ld() }
+        Meta {
+            pairs,
+            ld: found.into_ld(),
+        }
     }
 
     /// The first non-empty content for `key` (lower case).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every non-empty content for `key`, in document order.
     pub fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs.iter().filter(move |(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .filter(move |(k, v)| k == key && !v.is_empty())
+            .map(|(_, v)| v.as_str())
     }
 
     /// Did the page ask `robots: noarchive`?
     pub fn noarchive(&self) -> bool {
-        self.all("robots").any(|c| c.split(',').any(|d| d.trim().eq_ignore_ascii_case("noarchive")))
+        self.all("robots").any(|c| {
+            c.split(',')
+                .any(|d| d.trim().eq_ignore_ascii_case("noarchive"))
+        })
     }
 }
 
 /// JSON-LD as pages write it: tolerate raw newlines and tabs inside strings.
 fn parse_json_ld(raw: &str) -> Option<Value> {
     serde_json::from_str(raw.trim()).ok().or_else(|| {
-        let flattened: String = raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let flattened: String = raw
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         serde_json::from_str(flattened.trim()).ok()
     })
 }
@@ -142,8 +172,14 @@ impl LdObjects {
     }
 
     fn into_ld(self) -> Ld {
-        let mut ld = Ld { breadcrumbs: self.breadcrumbs, ..Ld::default() };
-        self.articles.iter().chain(&self.pages).for_each(|v| read_article(v, &mut ld));
+        let mut ld = Ld {
+            breadcrumbs: self.breadcrumbs,
+            ..Ld::default()
+        };
+        self.articles
+            .iter()
+            .chain(&self.pages)
+            .for_each(|v| read_article(v, &mut ld));
         ld
     }
 }
@@ -151,13 +187,22 @@ impl LdObjects {
 fn has_type(value: &Value, wanted: &[&str]) -> bool {
     match value.get("@type") {
         Some(Value::String(t)) => wanted.contains(&t.as_str()),
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(|t| wanted.contains(&t)),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|t| wanted.contains(&t)),
         _ => false,
     }
 }
 
 fn read_article(value: &Value, ld: &mut Ld) {
-    let text = |key: &str| value.get(key).and_then(Value::as_str).map(clean).filter(|s| !s.is_empty());
+    let text = |key: &str| {
+        value
+            .get(key)
+            .and_then(Value::as_str)
+            .map(clean)
+            .filter(|s| !s.is_empty())
+    };
     ld.headline = ld.headline.take().or_else(|| text("headline"));
     ld.published = ld.published.take().or_else(|| text("datePublished"));
     ld.modified = ld.modified.take().or_else(|| text("dateModified"));
@@ -172,8 +217,15 @@ fn person_names(author: &Value) -> Vec<String> {
     match author {
         Value::String(s) => vec![clean(s)],
         Value::Array(items) => items.iter().flat_map(person_names).collect(),
-        Value::Object(_) if has_type(author, &["Organization", "NewsMediaOrganization"]) => Vec::new(),
-        Value::Object(map) => map.get("name").and_then(Value::as_str).map(clean).into_iter().collect(),
+        Value::Object(_) if has_type(author, &["Organization", "NewsMediaOrganization"]) => {
+            Vec::new()
+        }
+        Value::Object(map) => map
+            .get("name")
+            .and_then(Value::as_str)
+            .map(clean)
+            .into_iter()
+            .collect(),
         _ => Vec::new(),
     }
     .into_iter()
@@ -182,12 +234,16 @@ fn person_names(author: &Value) -> Vec<String> {
 }
 
 fn breadcrumb_names(list: &Value) -> Vec<String> {
-    let Some(Value::Array(items)) = list.get("itemListElement") else { return Vec::new() };
+    let Some(Value::Array(items)) = list.get("itemListElement") else {
+        return Vec::new();
+    };
     let mut named: Vec<(i64, String)> = items
         .iter()
         .filter_map(|item| {
             let position = item.get("position").and_then(Value::as_i64).unwrap_or(0);
-            let name = item.get("name").or_else(|| item.get("item").and_then(|i| i.get("name")));
+            let name = item
+                .get("name")
+                .or_else(|| item.get("item").and_then(|i| i.get("name")));
             name.and_then(Value::as_str).map(|n| (position, clean(n)))
         })
         .collect();
@@ -217,12 +273,24 @@ pub fn section(doc: &Html, meta: &Meta) -> Option<String> {
         .find_map(deepest_crumb)
         .or_else(|| meta.get("article:section").map(String::from))
         .or_else(|| meta.ld.section.clone())
-        .or_else(|| meta.ld.breadcrumbs.iter().rev().find(|n| !is_home(n)).cloned())
+        .or_else(|| {
+            meta.ld
+                .breadcrumbs
+                .iter()
+                .rev()
+                .find(|n| !is_home(n))
+                .cloned()
+        })
 }
 
 fn deepest_crumb(trail: ElementRef) -> Option<String> {
-    let links = trail.descendent_elements().filter(|e| e.value().name() == "a");
-    links.map(|a| visible_text(a, &keep_all)).filter(|t| !t.is_empty() && !is_home(t)).last()
+    let links = trail
+        .descendent_elements()
+        .filter(|e| e.value().name() == "a");
+    links
+        .map(|a| visible_text(a, &keep_all))
+        .filter(|t| !t.is_empty() && !is_home(t))
+        .last()
 }
 
 fn is_home(label: &str) -> bool {
@@ -232,23 +300,52 @@ fn is_home(label: &str) -> bool {
 /// Tags: the tag box of the article, else `article:tag`, else `keywords`.
 pub fn tags(doc: &Html, meta: &Meta) -> Vec<String> {
     let boxed: Vec<String> = doc
-        .select(&TAG_LINKS)
+        .select(&TAG_BOXES)
         .filter(|el| !hidden_within(*el))
-        .map(|el| visible_text(el, &keep_all))
+        .flat_map(tag_items)
         .collect();
-    let from_meta = |key: &str| -> Vec<String> { meta.all(key).flat_map(|c| c.split(',')).map(String::from).collect() };
-    [boxed, from_meta("article:tag"), from_meta("keywords"), from_meta("news_keywords")]
+    let from_meta = |key: &str| -> Vec<String> {
+        meta.all(key)
+            .flat_map(|c| c.split(','))
+            .map(String::from)
+            .collect()
+    };
+    [
+        boxed,
+        from_meta("article:tag"),
+        from_meta("keywords"),
+        from_meta("news_keywords"),
+    ]
+    .into_iter()
+    .map(tidy_tags)
+    .find(|t| !t.is_empty())
+    .unwrap_or_default()
+}
+
+/// The box's links; plain `span`/`strong` items only when it has no link (znews mixes them).
+fn tag_items(tag_box: ElementRef) -> Vec<String> {
+    let items: Vec<ElementRef> = tag_box.select(&TAG_ITEMS).collect();
+    let links: Vec<&ElementRef> = items.iter().filter(|e| e.value().name() == "a").collect();
+    let chosen: Vec<&ElementRef> =
+        if links.is_empty() || tag_box.value().classes().any(|c| c == "the-article-tags") {
+            items.iter().collect()
+        } else {
+            links
+        };
+    chosen
         .into_iter()
-        .map(tidy_tags)
-        .find(|t| !t.is_empty())
-        .unwrap_or_default()
+        .map(|el| visible_text(*el, &keep_all))
+        .collect()
 }
 
 fn tidy_tags(raw: Vec<String>) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();
     for tag in raw {
         let tag = clean(tag.trim_start_matches('#'));
-        if !tag.is_empty() && char_count(&tag) <= 80 && !tags.iter().any(|t| t.to_lowercase() == tag.to_lowercase()) {
+        if !tag.is_empty()
+            && char_count(&tag) <= 80
+            && !tags.iter().any(|t| t.to_lowercase() == tag.to_lowercase())
+        {
             tags.push(tag);
         }
     }
@@ -285,9 +382,15 @@ mod tests {
         let doc = Html::parse_document(html);
         let meta = Meta::read(&doc);
         assert!(meta.noarchive());
-        let base = base_url(&doc, &Url::parse("https://baocantho.com.vn/x/y.html").unwrap());
+        let base = base_url(
+            &doc,
+            &Url::parse("https://baocantho.com.vn/x/y.html").unwrap(),
+        );
         assert_eq!(base.as_str(), "https://cdn.example/static/");
-        assert_eq!(canonical(&doc, &base).as_deref(), Some("https://cdn.example/a-1.html"));
+        assert_eq!(
+            canonical(&doc, &base).as_deref(),
+            Some("https://cdn.example/a-1.html")
+        );
         assert_eq!(tags(&doc, &meta), ["một", "hai"]);
     }
 
@@ -296,7 +399,10 @@ mod tests {
         let doc = Html::parse_document(
             r#"<div class="box-breadcrumb"><a href="/">Trang chủ</a> › <a href="/thoi-su-215.html">Thời sự</a> › <a href="/tt.html">Thời sự trong tỉnh</a></div>"#,
         );
-        assert_eq!(section(&doc, &Meta::read(&doc)).as_deref(), Some("Thời sự trong tỉnh"));
+        assert_eq!(
+            section(&doc, &Meta::read(&doc)).as_deref(),
+            Some("Thời sự trong tỉnh")
+        );
         let doc = Html::parse_document(r#"<meta property="article:section" content="Đầu Tư">"#);
         assert_eq!(section(&doc, &Meta::read(&doc)).as_deref(), Some("Đầu Tư"));
     }

@@ -25,6 +25,9 @@ mod meta;
 mod published;
 mod text;
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -79,7 +82,9 @@ pub struct Image {
 /// Why a payload could not be turned into text.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("content-encoding `{0}` is not supported: the raw payload is archived; extract it with a tool that decodes it")]
+    #[error(
+        "content-encoding `{0}` is not supported: the raw payload is archived; extract it with a tool that decodes it"
+    )]
     UnsupportedEncoding(String),
     #[error("the {coding} payload is corrupt and decodes to nothing: re-fetch the page")]
     Corrupt {
@@ -142,7 +147,11 @@ impl Custom {
             body: one(&s.body),
             published: one(&s.published),
             byline: one(&s.byline),
-            remove: s.remove.iter().filter_map(|r| Selector::parse(r).ok()).collect(),
+            remove: s
+                .remove
+                .iter()
+                .filter_map(|r| Selector::parse(r).ok())
+                .collect(),
         }
     }
 }
@@ -150,7 +159,17 @@ impl Custom {
 /// The first element `selector` matches that has visible text.
 fn first_with_text<'a>(doc: &'a Html, selector: &Option<Selector>) -> Option<ElementRef<'a>> {
     let selector = selector.as_ref()?;
-    doc.select(selector).find(|el| !heading::title_text(*el).is_empty())
+    doc.select(selector)
+        .find(|el| !heading::title_text(*el).is_empty())
+}
+
+/// What the configured selectors found.
+#[derive(Default)]
+struct Configured<'a> {
+    title: Option<heading::Heading<'a>>,
+    body: Option<ElementRef<'a>>,
+    /// A configured title or body selector matched nothing (or did not parse).
+    missed: bool,
 }
 
 /// One page being extracted.
@@ -166,28 +185,34 @@ impl<'a> Page<'a> {
     fn new(doc: &'a Html, url: &'a Url, selectors: Option<&Selectors>) -> Page<'a> {
         let meta = meta::Meta::read(doc);
         let base = meta::base_url(doc, url);
-        Page { doc, url, base, meta, custom: selectors.map(Custom::compile) }
+        Page {
+            doc,
+            url,
+            base,
+            meta,
+            custom: selectors.map(Custom::compile),
+        }
     }
 
     fn article(&self) -> Article {
         let mut flags = Vec::new();
         let (heading, container) = self.title_and_container(&mut flags);
         let removed = self.removed();
-        let mut body = container.map(|c| body::assemble(blocks::walk(c, &self.base, &removed))).unwrap_or_default();
-        let credit = byline::take_tail(&mut body.paragraphs);
+        let mut body = container
+            .map(|c| body::assemble(blocks::walk(c, &self.base, &removed)))
+            .unwrap_or_default();
+        let tail = byline::take_tail(&mut body.paragraphs);
         let lead = self.lead(&heading, &mut body.paragraphs);
-        let custom_byline = self.custom.as_ref().and_then(|c| first_with_text(self.doc, c.byline.as_ref()?));
-        let authors = authors::choose(self.doc, &self.meta, custom_byline, &credit, heading.element);
-        let published_sel = self.custom.as_ref().and_then(|c| c.published.clone().flatten());
-        let published = published::published(self.doc, &self.meta, published_sel.as_ref(), heading.element);
+        let credit = self.credit(&tail, heading.element);
+        let text: Vec<&str> = body.paragraphs.iter().map(|p| p.text.as_str()).collect();
         Article {
             canonical_url: meta::canonical(self.doc, &self.base),
-            title: heading.text,
+            title: heading.text.clone(),
             lead,
-            text: body.paragraphs.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n\n"),
-            authors: authors.authors,
-            cited_source: authors.cited,
-            published: published.map(|s| dates::to_rfc3339(&s.at)),
+            text: text.join("\n\n"),
+            authors: credit.authors,
+            cited_source: credit.cited,
+            published: self.published(heading.element),
             modified: published::modified(self.doc, &self.meta).map(|s| dates::to_rfc3339(&s.at)),
             section: meta::section(self.doc, &self.meta),
             tags: meta::tags(self.doc, &self.meta),
@@ -198,43 +223,109 @@ impl<'a> Page<'a> {
         }
     }
 
-    /// The configured layer when its title and body selectors match, else the generic one.
-    fn title_and_container(&self, flags: &mut Vec<String>) -> (heading::Heading<'a>, Option<ElementRef<'a>>) {
-        let configured = self.custom.as_ref().map(|c| self.configured(c));
-        let (title, container) = configured.unwrap_or((None, None));
+    /// Authors and cited source: configured byline, body tail, author elements, metadata.
+    fn credit(&self, tail: &byline::Credit, title: Option<ElementRef<'a>>) -> byline::Credit {
+        let configured = self
+            .custom
+            .as_ref()
+            .and_then(|c| first_with_text(self.doc, c.byline.as_ref()?));
+        authors::choose(self.doc, &self.meta, configured, tail, title)
+    }
+
+    /// The publication date by the cascade, as RFC 3339 in +07:00.
+    fn published(&self, title: Option<ElementRef<'a>>) -> Option<String> {
+        let configured = self
+            .custom
+            .as_ref()
+            .and_then(|c| c.published.clone().flatten());
+        let stamp = published::published(self.doc, &self.meta, configured.as_ref(), title)?;
+        Some(dates::to_rfc3339(&stamp.at))
+    }
+
+    /// The configured layer when its title and body selectors match; the generic extractor
+    /// for whatever is not configured or missed (flagged `generic-extractor`).
+    fn title_and_container(
+        &self,
+        flags: &mut Vec<String>,
+    ) -> (heading::Heading<'a>, Option<ElementRef<'a>>) {
+        let Configured {
+            title,
+            body,
+            missed,
+        } = self
+            .custom
+            .as_ref()
+            .map(|c| self.configured(c))
+            .unwrap_or_default();
         let title = title.unwrap_or_else(|| heading::title(self.doc, &self.meta));
-        if container.is_some() {
-            return (title, container);
+        if missed || body.is_none() {
+            flags.push(FLAG_GENERIC.to_string());
         }
-        flags.push(FLAG_GENERIC.to_string());
-        (title, body::locate(self.doc))
+        (title, body.or_else(|| body::locate(self.doc)))
     }
 
     /// Title and body by the configured selectors; a configured one that misses is logged.
-    fn configured(&self, custom: &Custom) -> (Option<heading::Heading<'a>>, Option<ElementRef<'a>>) {
-        let title = custom.title.as_ref().map(|sel| first_with_text(self.doc, sel));
-        let body = custom.body.as_ref().map(|sel| first_with_text(self.doc, sel));
-        for (field, hit) in [("title", title.as_ref().map(Option::is_some)), ("body", body.as_ref().map(Option::is_some))] {
+    fn configured(&self, custom: &Custom) -> Configured<'a> {
+        let title = custom
+            .title
+            .as_ref()
+            .map(|sel| first_with_text(self.doc, sel));
+        let body = custom
+            .body
+            .as_ref()
+            .map(|sel| first_with_text(self.doc, sel));
+        let mut missed = false;
+        for (field, hit) in [
+            ("title", title.map(|t| t.is_some())),
+            ("body", body.map(|b| b.is_some())),
+        ] {
             if hit == Some(false) {
                 tracing::warn!(url = %self.url, field, "selector_missed");
+                missed = true;
             }
         }
-        let title = title.flatten().map(|el| heading::Heading { text: heading::title_text(el), element: Some(el) });
-        (title, body.flatten())
+        let title = title.flatten().map(|el| heading::Heading {
+            text: heading::title_text(el),
+            element: Some(el),
+        });
+        Configured {
+            title,
+            body: body.flatten(),
+            missed,
+        }
     }
 
     /// Elements the configured `remove` selectors name.
     fn removed(&self) -> Vec<ElementRef<'a>> {
-        let Some(custom) = &self.custom else { return Vec::new() };
-        custom.remove.iter().flat_map(|sel| self.doc.select(sel)).collect()
+        let Some(custom) = &self.custom else {
+            return Vec::new();
+        };
+        custom
+            .remove
+            .iter()
+            .flat_map(|sel| self.doc.select(sel))
+            .collect()
     }
 
     /// The lead: configured selector, sapo element, a dateline paragraph opening the body, then
     /// the meta description. A first body paragraph repeating the lead is removed.
-    fn lead(&self, heading: &heading::Heading<'a>, paragraphs: &mut Vec<blocks::TextBlock>) -> Option<String> {
-        let configured = self.custom.as_ref().and_then(|c| first_with_text(self.doc, c.lead.as_ref()?));
-        let mut lead = configured.map(heading::title_text).or_else(|| heading::lead(self.doc, heading.element));
-        if lead.is_none() && paragraphs.first().is_some_and(|p| heading::opens_with_dateline(&p.text)) {
+    fn lead(
+        &self,
+        heading: &heading::Heading<'a>,
+        paragraphs: &mut Vec<blocks::TextBlock>,
+    ) -> Option<String> {
+        let configured = self
+            .custom
+            .as_ref()
+            .and_then(|c| first_with_text(self.doc, c.lead.as_ref()?));
+        let mut lead = configured
+            .map(heading::title_text)
+            .or_else(|| heading::lead(self.doc, heading.element));
+        if lead.is_none()
+            && paragraphs
+                .first()
+                .is_some_and(|p| heading::opens_with_dateline(&p.text))
+        {
             return Some(paragraphs.remove(0).text);
         }
         if let (Some(l), Some(first)) = (&lead, paragraphs.first())
@@ -242,21 +333,165 @@ impl<'a> Page<'a> {
         {
             paragraphs.remove(0);
         }
-        lead = lead.or_else(|| self.meta.get("description").or_else(|| self.meta.get("og:description")).map(String::from));
+        lead = lead.or_else(|| {
+            self.meta
+                .get("description")
+                .or_else(|| self.meta.get("og:description"))
+                .map(String::from)
+        });
         lead
     }
 }
 
-/// Markers of anti-bot and access-denied pages (portals.md "Encoding and URLs").
-const BLOCK_MARKERS: &[&str] = &["thông báo từ chối truy cập", "truy cập bị từ chối", "cf-chl-", "challenge-platform", "cf_chl_opt"];
-const BLOCK_TITLES: &[&str] = &["just a moment", "attention required", "access denied", "403 forbidden", "captcha"];
-/// Body text below which a page mentioning a captcha is taken for a captcha wall.
-const CAPTCHA_WALL_CHARS: usize = 300;
+/// Cloudflare challenge markers (script paths and ids, always lower case).
+const CHALLENGE_MARKERS: &[&str] = &["challenge-platform", "cf-chl-", "cf_chl_opt"];
+/// Titles of challenge and denial pages.
+static BLOCK_TITLES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)just a moment|attention required|access denied|403 forbidden|captcha|từ chối truy cập").unwrap()
+});
+/// Words that mean a block page only when the page has (almost) no article text: a body may
+/// well mention a captcha or a refused access (portals.md "Encoding and URLs").
+static WEAK_MARKERS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)thông báo từ chối truy cập|truy cập bị từ chối|captcha|access denied").unwrap()
+});
+static TITLE: LazyLock<Selector> = LazyLock::new(|| Selector::parse("title").unwrap());
+/// Body text below which a weak marker makes a block page.
+const BLOCK_PAGE_MAX_TEXT: usize = 300;
 
 fn is_block_page(doc: &Html, html: &str, article: &Article) -> bool {
-    let lower = html.to_lowercase();
-    let title = Selector::parse("title").ok().and_then(|s| doc.select(&s).next()).map(|t| t.text().collect::<String>().to_lowercase()).unwrap_or_default();
-    BLOCK_MARKERS.iter().any(|m| lower.contains(m))
-        || BLOCK_TITLES.iter().any(|m| title.contains(m))
-        || (lower.contains("captcha") && text::char_len(&article.text) < CAPTCHA_WALL_CHARS)
+    let title: String = doc
+        .select(&TITLE)
+        .next()
+        .map(|t| t.text().collect())
+        .unwrap_or_default();
+    CHALLENGE_MARKERS.iter().any(|m| html.contains(m))
+        || BLOCK_TITLES.is_match(&title)
+        || (text::char_len(&article.text) < BLOCK_PAGE_MAX_TEXT && WEAK_MARKERS.is_match(html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_url() -> Url {
+        Url::parse("https://baotayninh.vn/tin-a-1.html").unwrap()
+    }
+
+    const PROSE: &str = "Theo Bộ Y tế, trong tuần qua cả nước ghi nhận thêm nhiều ca mắc mới, tập trung ở các tỉnh phía Nam.";
+
+    #[test]
+    fn a_stray_html_end_tag_before_head_still_yields_metadata() {
+        let html = format!(
+            r#"<!DOCTYPE html></html><head><title>Tin | Báo Tây Ninh</title>
+            <meta property="og:title" content="Tây Ninh khởi công cầu mới">
+            <meta name="robots" content="noarchive"><link rel="canonical" href="/tay-ninh-khoi-cong-cau-moi-a1.html">
+            <meta property="article:section" content="Kinh tế"><meta name="keywords" content="cầu, giao thông">
+            <script type="application/ld+json">{{"@type":"NewsArticle","datePublished":"2021-12-01 11:51:00","author":{{"@type":"Person","name":"Minh Hà"}}}}</script>
+            </head><body><div id="content-detail"><p>{PROSE}</p><p>{PROSE}</p></div></body></html>"#
+        );
+        let doc = Html::parse_document(&html);
+        let in_body = Selector::parse("body meta").unwrap();
+        assert!(
+            doc.select(&in_body).next().is_some(),
+            "the parser moved <meta> into <body>"
+        );
+        let a = extract(&html, &page_url(), None);
+        assert_eq!(a.title, "Tây Ninh khởi công cầu mới");
+        assert_eq!(a.published.as_deref(), Some("2021-12-01T11:51:00+07:00"));
+        assert_eq!(
+            a.canonical_url.as_deref(),
+            Some("https://baotayninh.vn/tay-ninh-khoi-cong-cau-moi-a1.html")
+        );
+        assert!(a.noarchive);
+        assert_eq!(a.section.as_deref(), Some("Kinh tế"));
+        assert_eq!(a.tags, ["cầu", "giao thông"]);
+        assert_eq!(a.authors, ["Minh Hà"]);
+    }
+
+    #[test]
+    fn body_sentences_starting_with_theo_stay_and_sources_are_cited() {
+        let html = format!(
+            r#"<h1>Số ca mắc sốt xuất huyết tăng mạnh</h1><div class="content-fck"><p>{PROSE}</p>
+            <p>Theo kế hoạch, ngành y tế sẽ phun thuốc diệt muỗi.</p><p>Theo TTXVN</p></div>"#
+        );
+        let a = extract(&html, &page_url(), None);
+        assert_eq!(a.cited_source.as_deref(), Some("TTXVN"));
+        assert!(a.authors.is_empty());
+        assert_eq!(
+            a.text,
+            format!("{PROSE}\n\nTheo kế hoạch, ngành y tế sẽ phun thuốc diệt muỗi.")
+        );
+    }
+
+    #[test]
+    fn block_pages_are_flagged() {
+        let denied = "<html><head><title>Thông báo</title></head><body><h2>Thông báo từ chối truy cập</h2></body></html>";
+        assert!(
+            extract(denied, &page_url(), None)
+                .flags
+                .contains(&FLAG_BLOCK_PAGE.to_string())
+        );
+        let cloudflare = r#"<html><head><title>Just a moment...</title></head><body><script src="/cdn-cgi/challenge-platform/x.js"></script></body></html>"#;
+        assert!(
+            extract(cloudflare, &page_url(), None)
+                .flags
+                .contains(&FLAG_BLOCK_PAGE.to_string())
+        );
+        let captcha = r#"<html><body><form><div class="g-recaptcha"></div>Vui lòng xác nhận captcha</form></body></html>"#;
+        assert!(
+            extract(captcha, &page_url(), None)
+                .flags
+                .contains(&FLAG_BLOCK_PAGE.to_string())
+        );
+        // An article whose comment form loads reCAPTCHA is no block page.
+        let article = format!(
+            r#"<h1>Tiêu đề bài viết</h1><div class="cms-body"><p>{PROSE}</p><p>{PROSE}</p><p>{PROSE}</p></div><script src="https://www.google.com/recaptcha/api.js"></script>"#
+        );
+        assert!(
+            !extract(&article, &page_url(), None)
+                .flags
+                .contains(&FLAG_BLOCK_PAGE.to_string())
+        );
+    }
+
+    #[test]
+    fn an_empty_page_yields_an_empty_article() {
+        let a = extract("", &page_url(), None);
+        assert_eq!(
+            (a.title.as_str(), a.text.as_str(), a.language.as_str()),
+            ("", "", "vi")
+        );
+        assert!(a.images.is_empty() && a.authors.is_empty() && a.published.is_none());
+    }
+
+    #[test]
+    fn article_json_has_exactly_the_index_field_names() {
+        let json = serde_json::to_value(Article::default()).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "authors",
+                "canonical_url",
+                "cited_source",
+                "flags",
+                "images",
+                "language",
+                "lead",
+                "modified",
+                "noarchive",
+                "published",
+                "section",
+                "tags",
+                "text",
+                "title"
+            ]
+        );
+    }
 }

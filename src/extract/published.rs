@@ -34,7 +34,12 @@ const MAX_DATE_LINE_CHARS: usize = 120;
 
 /// The publication instant, by the cascade. `custom` is a configured `published` selector,
 /// tried first among visible dates; `title` anchors "after the title" preferences.
-pub fn published(doc: &Html, meta: &Meta, custom: Option<&Selector>, title: Option<ElementRef>) -> Option<Stamp> {
+pub fn published(
+    doc: &Html,
+    meta: &Meta,
+    custom: Option<&Selector>,
+    title: Option<ElementRef>,
+) -> Option<Stamp> {
     let structured = structured_published(doc, meta, title);
     if structured.is_some_and(|s| s.has_time) {
         return structured;
@@ -49,7 +54,11 @@ pub fn published(doc: &Html, meta: &Meta, custom: Option<&Selector>, title: Opti
 
 /// The last-modified instant: JSON-LD, `article:modified_time`, `itemprop=dateModified`.
 pub fn modified(doc: &Html, meta: &Meta) -> Option<Stamp> {
-    let metas = [meta.ld.modified.as_deref(), meta.get("article:modified_time"), meta.get("og:updated_time")];
+    let metas = [
+        meta.ld.modified.as_deref(),
+        meta.get("article:modified_time"),
+        meta.get("og:updated_time"),
+    ];
     metas
         .into_iter()
         .flatten()
@@ -59,7 +68,10 @@ pub fn modified(doc: &Html, meta: &Meta) -> Option<Stamp> {
 }
 
 fn structured_published(doc: &Html, meta: &Meta, title: Option<ElementRef>) -> Option<Stamp> {
-    let metas = [meta.ld.published.as_deref(), meta.get("article:published_time")];
+    let metas = [
+        meta.ld.published.as_deref(),
+        meta.get("article:published_time"),
+    ];
     metas
         .into_iter()
         .flatten()
@@ -72,8 +84,13 @@ fn structured_published(doc: &Html, meta: &Meta, title: Option<ElementRef>) -> O
 /// A structured value carried by an element: `datetime`, `content`, else its text.
 fn stamp_of(el: ElementRef) -> Option<Stamp> {
     let value = el.value();
-    let raw = value.attr("datetime").or_else(|| value.attr("content")).map(String::from);
-    raw.or_else(|| Some(visible_text(el, &keep_all))).as_deref().and_then(parse_structured)
+    let raw = value
+        .attr("datetime")
+        .or_else(|| value.attr("content"))
+        .map(String::from);
+    raw.or_else(|| Some(visible_text(el, &keep_all)))
+        .as_deref()
+        .and_then(parse_structured)
 }
 
 fn visible_date(doc: &Html, custom: Option<&Selector>, title: Option<ElementRef>) -> Option<Stamp> {
@@ -85,12 +102,18 @@ fn visible_date(doc: &Html, custom: Option<&Selector>, title: Option<ElementRef>
 
 fn line_stamp(el: ElementRef) -> Option<Stamp> {
     let text = visible_text(el, &keep_all);
-    (char_len(&text) <= MAX_DATE_LINE_CHARS).then(|| visible_stamp(&text)).flatten()
+    (char_len(&text) <= MAX_DATE_LINE_CHARS)
+        .then(|| visible_stamp(&text))
+        .flatten()
 }
 
 /// The few elements right after the title, where a date line without a known class sits.
 fn near_title(title: ElementRef) -> Option<Stamp> {
-    title.next_siblings().filter_map(ElementRef::wrap).take(4).find_map(line_stamp)
+    title
+        .next_siblings()
+        .filter_map(ElementRef::wrap)
+        .take(4)
+        .find_map(line_stamp)
 }
 
 /// Elements after the title first (sidebars before the article carry other dates), then the
@@ -99,7 +122,8 @@ fn after_title_first<'a>(
     found: impl Iterator<Item = ElementRef<'a>>,
     title: Option<ElementRef<'a>>,
 ) -> impl Iterator<Item = ElementRef<'a>> {
-    let (after, before): (Vec<_>, Vec<_>) = found.partition(|el| title.is_none_or(|t| el.id() > t.id()));
+    let (after, before): (Vec<_>, Vec<_>) =
+        found.partition(|el| title.is_none_or(|t| el.id() > t.id()));
     after.into_iter().chain(before)
 }
 
@@ -124,30 +148,49 @@ mod tests {
     fn json_ld_wins_over_everything() {
         let html = r#"<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2023-01-05T00:31:00Z"}</script>
             <meta property="article:published_time" content="2020-01-01T00:00:00+07:00"><h1>T</h1><div class="date">06/01/2023 10:00</div>"#;
-        assert_eq!(published_of(html).as_deref(), Some("2023-01-05T07:31:00+07:00"));
+        assert_eq!(
+            published_of(html).as_deref(),
+            Some("2023-01-05T07:31:00+07:00")
+        );
     }
 
     #[test]
     fn a_bare_date_loses_to_a_visible_date_time_of_that_day() {
         let html = r#"<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2026-01-08"}</script>
             <div class="date">Tin cũ 01/01/2020 08:00</div><h1>Tiêu đề</h1><span class="pubdate">08/01/2026 - 18:21</span>"#;
-        assert_eq!(published_of(html).as_deref(), Some("2026-01-08T18:21:00+07:00"));
+        assert_eq!(
+            published_of(html).as_deref(),
+            Some("2026-01-08T18:21:00+07:00")
+        );
         let other_day = r#"<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2026-01-08"}</script>
             <h1>Tiêu đề</h1><span class="pubdate">09/02/2026 - 18:21</span>"#;
-        assert_eq!(published_of(other_day).as_deref(), Some("2026-01-08T00:00:00+07:00"));
+        assert_eq!(
+            published_of(other_day).as_deref(),
+            Some("2026-01-08T00:00:00+07:00")
+        );
     }
 
     #[test]
     fn time_datetime_without_colon_and_itemprop() {
         let html = r#"<h1>T</h1><time class="time" datetime="2025-06-17T13:43:02+0700">17/06/2025 13:43</time>"#;
-        assert_eq!(published_of(html).as_deref(), Some("2025-06-17T13:43:02+07:00"));
-        let html = r#"<h1>T</h1><span itemprop="datePublished" content="2021-12-01 11:51:00"></span>"#;
-        assert_eq!(published_of(html).as_deref(), Some("2021-12-01T11:51:00+07:00"));
+        assert_eq!(
+            published_of(html).as_deref(),
+            Some("2025-06-17T13:43:02+07:00")
+        );
+        let html =
+            r#"<h1>T</h1><span itemprop="datePublished" content="2021-12-01 11:51:00"></span>"#;
+        assert_eq!(
+            published_of(html).as_deref(),
+            Some("2021-12-01T11:51:00+07:00")
+        );
     }
 
     #[test]
     fn visible_line_right_after_the_title_without_a_known_class() {
         let html = r#"<div class="x"><h1>Tiêu đề</h1><p class="meta-line">Thứ Năm, ngày 05/01/2023 | 07:31</p></div>"#;
-        assert_eq!(published_of(html).as_deref(), Some("2023-01-05T07:31:00+07:00"));
+        assert_eq!(
+            published_of(html).as_deref(),
+            Some("2023-01-05T07:31:00+07:00")
+        );
     }
 }

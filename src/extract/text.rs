@@ -15,12 +15,27 @@ use scraper::node::Element;
 use scraper::{ElementRef, Node};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
-/// Returns `s` in Unicode Normalization Form C (a cheap check first: most pages already are).
+/// Returns `s` in Unicode Normalization Form C. Works piece by piece (pieces end at `>`, so in
+/// HTML a piece is a tag or a text run) and only normalises pieces that fail the quick check:
+/// a page with a few NFD words pays for those words only. Nothing composes across a `>`
+/// except the symbol "≯", which no extractor pattern looks for.
 pub fn nfc(s: &str) -> Cow<'_, str> {
-    match is_nfc_quick(s.chars()) {
-        IsNormalized::Yes => Cow::Borrowed(s),
-        _ => Cow::Owned(s.nfc().collect()),
+    if is_nfc_piece(s) {
+        return Cow::Borrowed(s);
     }
+    let mut out = String::with_capacity(s.len() + s.len() / 16);
+    for piece in s.split_inclusive('>') {
+        if is_nfc_piece(piece) {
+            out.push_str(piece);
+        } else {
+            out.extend(piece.nfc());
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_nfc_piece(s: &str) -> bool {
+    s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes
 }
 
 /// Collapses every run of whitespace (including no-break and zero-width spaces) into one space
@@ -44,12 +59,20 @@ pub fn clean(s: &str) -> String {
 
 /// Tags whose content is never reader-visible text.
 const NON_TEXT_TAGS: &[&str] = &[
-    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button", "input",
-    "select", "textarea", "object", "embed", "video", "audio", "head", "title", "meta", "link", "map",
+    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button",
+    "input", "select", "textarea", "object", "embed", "video", "audio", "head", "title", "meta",
+    "link", "map",
 ];
 
 /// Class tokens of hidden blocks: Bootstrap's `d-none`, the portals' `an` ("ẩn") and `hide`.
-const HIDDEN_CLASSES: &[&str] = &["d-none", "an", "hide", "hidden", "sr-only", "visually-hidden"];
+const HIDDEN_CLASSES: &[&str] = &[
+    "d-none",
+    "an",
+    "hide",
+    "hidden",
+    "sr-only",
+    "visually-hidden",
+];
 
 /// Class or id tokens of ad slots and sponsor boxes seen on the portals (`AMN_res_*` on the
 /// "content-fck" family, `ads-zone-group`, `sdaWeb_*`/`rennab` on the "cms-" family).
@@ -160,6 +183,8 @@ mod tests {
         assert_ne!(nfd, "Thứ Tư");
         assert_eq!(nfc(&nfd), "Thứ Tư");
         assert!(matches!(nfc("đã là NFC"), Cow::Borrowed(_)));
+        let mixed = format!("<p>đã là NFC</p><p>{nfd}</p><p>x</p>");
+        assert_eq!(nfc(&mixed), "<p>đã là NFC</p><p>Thứ Tư</p><p>x</p>");
     }
 
     #[test]
