@@ -146,7 +146,8 @@ fn a_crawl_archives_every_reachable_article_once_and_politely() {
         // Listing pages before articles: the first article request comes after every section page.
         let first_article = log.iter().position(|r| r.path().starts_with("/thoi-su/")).unwrap();
         let last_section = log.iter().rposition(|r| r.path() == "/thoi-su-215.html").unwrap();
-        assert!(last_section < first_article, "{host}: an article was fetched before the section pages");
+        let order: Vec<&str> = log.iter().map(|r| r.target.as_str()).collect();
+        assert!(last_section < first_article, "{host}: an article was fetched before the section pages: {order:?}");
     }
     // Politeness from the servers' side: host a honours its Crawl-delay, host b the min delay.
     let crawl_delay_a = Duration::from_secs_f64(CRAWL_DELAY_A.parse().unwrap());

@@ -1,7 +1,7 @@
 //! The run loop: takes candidates from the frontier, runs their tasks concurrently, applies the
 //! results in commit order, and decides when the run is over.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -16,7 +16,7 @@ use crate::archive::{self, Capture, Lock, Recorder};
 use crate::config::{Config, Portal};
 use crate::frontier::{Frontier, Next};
 use crate::scope::{Decision, Scope};
-use crate::store::{Candidate, Enqueued, Kind, RunStatus, Store};
+use crate::store::{Candidate, Enqueued, Kind, Outcome, RunStatus, Store};
 
 /// Everything a run needs, prepared before the first fetch.
 pub(super) struct Run {
@@ -83,14 +83,15 @@ impl Run {
         self.seed(&mut frontier)?;
         let slots = Arc::new(Semaphore::new(self.max_in_flight));
         let mut tasks: JoinSet<Landed> = JoinSet::new();
+        let mut busy: HashSet<String> = HashSet::new();
         let interrupted = loop {
             if cancel.is_cancelled() {
                 break true;
             }
             while let Some(joined) = tasks.try_join_next() {
-                self.apply(flatten(joined)?, &mut frontier, &mut summary)?;
+                self.apply(flatten(joined)?, &mut frontier, &mut summary, &mut busy)?;
             }
-            match self.next(&mut frontier)? {
+            match self.next(&mut frontier, &busy)? {
                 Next::Ready(id, candidate) => {
                     let permit = tokio::select! {
                         permit = slots.clone().acquire_owned() => permit.map_err(|_| closed())?,
@@ -99,22 +100,23 @@ impl Run {
                             break true;
                         }
                     };
-                    self.spawn(&mut tasks, id, candidate, permit);
+                    busy.insert(candidate.host.clone());
+                    self.spawn(&mut tasks, id, candidate, permit)?;
                 }
                 Next::Wait(until) => {
                     tokio::select! {
-                        Some(joined) = tasks.join_next() => self.apply(flatten(joined)?, &mut frontier, &mut summary)?,
+                        Some(joined) = tasks.join_next() => self.apply(flatten(joined)?, &mut frontier, &mut summary, &mut busy)?,
                         _ = tokio::time::sleep(wait_time(until)) => {}
                         _ = cancel.cancelled() => break true,
                     }
                 }
                 Next::Empty => match tasks.join_next().await {
-                    Some(joined) => self.apply(flatten(joined)?, &mut frontier, &mut summary)?,
+                    Some(joined) => self.apply(flatten(joined)?, &mut frontier, &mut summary, &mut busy)?,
                     None => break false,
                 },
             }
         };
-        self.drain(&mut tasks, &mut frontier, &mut summary).await?;
+        self.drain(&mut tasks, &mut frontier, &mut summary, &mut busy).await?;
         if !interrupted {
             self.store.finish_run(self.run_id, RunStatus::Completed)?;
         }
@@ -124,20 +126,27 @@ impl Run {
         Ok(summary)
     }
 
-    /// The frontier's next candidate whose host's politeness gate is open now. Hosts whose gate
+    /// The frontier's next candidate whose host has no task out and whose politeness gate is
+    /// open now. Hosts whose gate
     /// opens later are deferred to that time, so the loop sleeps instead of spinning; busy hosts
     /// come back when their fetch lands.
-    fn next(&self, frontier: &mut Frontier) -> Result<Next, Error> {
+    fn next(&self, frontier: &mut Frontier, busy: &HashSet<String>) -> Result<Next, Error> {
         let hosts = self.visitor.hosts();
-        let now = tokio::time::Instant::now();
         let deferred = std::cell::RefCell::new(Vec::new());
-        let next = frontier.next(unix_now(), |host| match hosts.ready_at(host) {
-            Some(at) if at <= now => true,
-            Some(at) => {
-                deferred.borrow_mut().push((host.to_string(), unix_now() + (at - now).as_secs_f64()));
-                false
+        let next = frontier.next(unix_now(), |host| {
+            // A task taken for this host may not have reached the gate yet: the gate alone
+            // would say "free" and a second URL of the host would jump the priority order.
+            if busy.contains(host) {
+                return false;
             }
-            None => false,
+            let Some(at) = hosts.ready_at(host) else { return false };
+            // Read the clock after the gate did: a fresh gate is "ready at now".
+            let now = tokio::time::Instant::now();
+            if at <= now {
+                return true;
+            }
+            deferred.borrow_mut().push((host.to_string(), unix_now() + (at - now).as_secs_f64()));
+            false
         })?;
         for (host, until) in deferred.into_inner() {
             frontier.defer_host(&host, until);
@@ -165,10 +174,18 @@ impl Run {
         Ok(())
     }
 
-    fn spawn(&self, tasks: &mut JoinSet<Landed>, id: i64, candidate: Candidate, permit: tokio::sync::OwnedSemaphorePermit) {
+    fn spawn(
+        &self,
+        tasks: &mut JoinSet<Landed>,
+        id: i64,
+        candidate: Candidate,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<(), Error> {
         let Some(portal) = self.portals.get(&candidate.portal).cloned() else {
-            tracing::warn!(url = %candidate.url, portal = %candidate.portal, "portal_not_in_run");
-            return;
+            // Only a store shared with another portal set could hold such a URL.
+            let outcome = Outcome { reason: Some("its portal is not part of this run".into()), ..Outcome::labelled("portal-not-in-run") };
+            self.store.mark_failed(id, &outcome)?;
+            return Ok(());
         };
         let visitor = self.visitor.clone();
         let store = self.store.clone();
@@ -183,11 +200,19 @@ impl Run {
             drop(permit);
             Landed { id, candidate, finished }
         });
+        Ok(())
     }
 
     /// Applies one task's result: links first, then the URL's own state (house rule 6).
-    fn apply(&self, landed: Landed, frontier: &mut Frontier, summary: &mut Summary) -> Result<(), Error> {
+    fn apply(
+        &self,
+        landed: Landed,
+        frontier: &mut Frontier,
+        summary: &mut Summary,
+        busy: &mut HashSet<String>,
+    ) -> Result<(), Error> {
         let Landed { id, candidate, finished } = landed;
+        busy.remove(&candidate.host);
         match finished? {
             Finished::Done { outcome, found, redirects, bytes } => {
                 summary.fetched += 1;
@@ -257,7 +282,13 @@ impl Run {
 
     /// Lets in-flight tasks finish within the grace period (house rule 5); the rest stay
     /// `inflight` in the store and are requeued by the next run.
-    async fn drain(&self, tasks: &mut JoinSet<Landed>, frontier: &mut Frontier, summary: &mut Summary) -> Result<(), Error> {
+    async fn drain(
+        &self,
+        tasks: &mut JoinSet<Landed>,
+        frontier: &mut Frontier,
+        summary: &mut Summary,
+        busy: &mut HashSet<String>,
+    ) -> Result<(), Error> {
         if tasks.is_empty() {
             return Ok(());
         }
@@ -265,7 +296,7 @@ impl Run {
         let deadline = tokio::time::Instant::now() + self.grace;
         while !tasks.is_empty() {
             match tokio::time::timeout_at(deadline, tasks.join_next()).await {
-                Ok(Some(landed)) => self.apply(flatten(landed)?, frontier, summary)?,
+                Ok(Some(landed)) => self.apply(flatten(landed)?, frontier, summary, busy)?,
                 Ok(None) => break,
                 Err(_) => {
                     tracing::warn!(abandoned = tasks.len(), "grace_period_expired");

@@ -65,6 +65,8 @@ struct Gate {
     next_at: Option<Instant>,
     /// Backoffs in a row without a normal finish, for the exponential part.
     backoffs: u32,
+    /// When the last permit ended: a Crawl-delay learned afterwards still counts from here.
+    last_end: Option<Instant>,
     /// Wakes [`Hosts::begin`] callers when a permit ends or the gate is merged away.
     notify: Arc<Notify>,
 }
@@ -76,6 +78,7 @@ impl Gate {
             in_flight: 0,
             next_at: None,
             backoffs: 0,
+            last_end: None,
             notify: Arc::new(Notify::new()),
         }
     }
@@ -158,6 +161,7 @@ impl Table {
             End::Dropped => policy.delay(crawl_delay, Duration::ZERO),
         };
         gate.snooze(now, pause);
+        gate.last_end = Some(now);
         gate.notify.clone()
     }
 }
@@ -185,12 +189,20 @@ impl Hosts {
         self.shared.lock().host(host, policy).policy = policy;
     }
 
-    /// Records the host's robots.txt Crawl-delay (capped by its policy when applied).
+    /// Records the host's robots.txt Crawl-delay (capped by its policy when applied). The
+    /// robots.txt response itself ended before its Crawl-delay was known, so an idle gate's next
+    /// slot moves to at least that end plus the new delay.
     pub fn set_crawl_delay(&self, host: &str, delay: Option<Duration>) {
-        self.shared
-            .lock()
-            .host(host, self.shared.default_policy)
-            .crawl_delay = delay;
+        let mut table = self.shared.lock();
+        let entry = table.host(host, self.shared.default_policy);
+        entry.crawl_delay = delay;
+        let wait = entry.policy.delay(delay, Duration::ZERO);
+        let root = table.gate_of(host, self.shared.default_policy);
+        let gate = &mut table.gates[root];
+        if let Some(end) = gate.last_end {
+            let until = end + wait;
+            gate.next_at = Some(gate.next_at.map_or(until, |at| at.max(until)));
+        }
     }
 
     /// Records an address `host` resolved to. A host already seen at `ip` shares its gate from

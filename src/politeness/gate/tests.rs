@@ -225,3 +225,14 @@ fn handles_cross_tasks() {
     shareable::<Permit>();
     shareable::<crate::robots::Robots>();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_crawl_delay_learned_after_a_response_counts_from_its_end() {
+    // robots.txt is fetched through the gate before its Crawl-delay is known.
+    let hosts = hosts();
+    let start = Instant::now();
+    hosts.begin("a.vn").await.finish(Duration::ZERO);
+    assert_eq!(hosts.ready_at("a.vn"), Some(start + secs(2)));
+    hosts.set_crawl_delay("a.vn", Some(secs(10)));
+    assert_eq!(hosts.ready_at("a.vn"), Some(start + secs(10)));
+}
