@@ -44,7 +44,9 @@ impl Line {
             url: capture.url.to_string(),
             portal: portal.to_string(),
             host: crate::canonical::host_key(&capture.url),
-            ts: capture.date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ts: capture
+                .date
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             article,
             status: capture.status,
             mime: capture.mime.clone(),
@@ -77,8 +79,14 @@ pub struct Index {
 
 impl Index {
     pub fn open(dir: &Path) -> Result<Index, Error> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-        Ok(Index { dir: dir.to_path_buf(), files: HashMap::new() })
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Ok(Index {
+            dir: dir.to_path_buf(),
+            files: HashMap::new(),
+        })
     }
 
     /// Appends one line and makes it durable before returning.
@@ -90,7 +98,10 @@ impl Index {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => e.insert(open_append(&path)?),
         };
-        let io = |source| Error::Io { path: path.clone(), source };
+        let io = |source| Error::Io {
+            path: path.clone(),
+            source,
+        };
         file.write_all(&bytes).map_err(io)?;
         file.sync_data().map_err(io)
     }
@@ -105,7 +116,10 @@ fn open_append(path: &Path) -> Result<File, Error> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|source| Error::Io { path: path.to_path_buf(), source })
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// What [`reconcile`] found.
@@ -121,7 +135,9 @@ pub struct Reconciled {
 /// file only when a line must go (a torn last line, or a pointer past the end of its WARC).
 pub fn reconcile(index_dir: &Path, warc_dir: &Path) -> Result<Reconciled, Error> {
     let mut result = Reconciled::default();
-    let Ok(entries) = std::fs::read_dir(index_dir) else { return Ok(result) };
+    let Ok(entries) = std::fs::read_dir(index_dir) else {
+        return Ok(result);
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "jsonl") {
@@ -132,7 +148,10 @@ pub fn reconcile(index_dir: &Path, warc_dir: &Path) -> Result<Reconciled, Error>
 }
 
 fn reconcile_file(path: &Path, warc_dir: &Path, result: &mut Reconciled) -> Result<(), Error> {
-    let io = |source| Error::Io { path: path.to_path_buf(), source };
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let reader = BufReader::new(File::open(path).map_err(io)?);
     let (mut kept, mut dropped) = (Vec::new(), 0usize);
     for raw in reader.split(b'\n') {
@@ -157,12 +176,16 @@ fn points_inside(line: &Line, warc_dir: &Path) -> bool {
     if line.filename.contains('/') || line.filename.contains("..") {
         return false;
     }
-    std::fs::metadata(warc_dir.join(&line.filename)).is_ok_and(|m| line.offset + line.length <= m.len())
+    std::fs::metadata(warc_dir.join(&line.filename))
+        .is_ok_and(|m| line.offset + line.length <= m.len())
 }
 
 fn rewrite(path: &Path, lines: &[Line]) -> Result<(), Error> {
     let tmp = path.with_extension("jsonl.tmp");
-    let io = |source| Error::Io { path: tmp.clone(), source };
+    let io = |source| Error::Io {
+        path: tmp.clone(),
+        source,
+    };
     let mut file = File::create(&tmp).map_err(io)?;
     for line in lines {
         let mut bytes = serde_json::to_vec(line)?;

@@ -25,17 +25,17 @@
 //! - [`save`]: `baoluu save URL...`, the archivist's "save this page now".
 //! - [`crawl`]: one run over the configured portals.
 
-pub mod config;
-pub mod canonical;
-pub mod scope;
-pub mod robots;
-pub mod politeness;
-pub mod fetch;
 pub mod archive;
+pub mod canonical;
+pub mod config;
+pub mod crawl;
 pub mod discover;
 pub mod extract;
-pub mod index;
-pub mod store;
+pub mod fetch;
 pub mod frontier;
+pub mod index;
+pub mod politeness;
+pub mod robots;
 pub mod save;
-pub mod crawl;
+pub mod scope;
+pub mod store;

@@ -19,10 +19,19 @@ mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "baoluu", version, about = "A polite crawler and archival daemon for Vietnamese provincial news portals")]
+#[command(
+    name = "baoluu",
+    version,
+    about = "A polite crawler and archival daemon for Vietnamese provincial news portals"
+)]
 struct Cli {
     /// The configuration file.
-    #[arg(long, global = true, env = "BAOLUU_CONFIG", default_value = "crawl-config/baoluu.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "BAOLUU_CONFIG",
+        default_value = "crawl-config/baoluu.toml"
+    )]
     config: PathBuf,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -69,7 +78,9 @@ fn main() -> ExitCode {
 fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -109,12 +120,19 @@ async fn save(config: Config, urls: Vec<String>) -> anyhow::Result<u8> {
     for line in &report.lines {
         println!("{line}");
     }
-    Ok(if cancel.is_cancelled() { exit::STOPPED } else { 0 })
+    Ok(if cancel.is_cancelled() {
+        exit::STOPPED
+    } else {
+        0
+    })
 }
 
 async fn crawl(config: Config, portals: Vec<String>) -> anyhow::Result<u8> {
     if let Some(unknown) = portals.iter().find(|name| config.portal(name).is_none()) {
-        eprintln!("error: configuration: no portal named `{unknown}` in {}", config.source.display());
+        eprintln!(
+            "error: configuration: no portal named `{unknown}` in {}",
+            config.source.display()
+        );
         return Ok(exit::CONFIG);
     }
     let cancel = watch_signals();
@@ -122,7 +140,11 @@ async fn crawl(config: Config, portals: Vec<String>) -> anyhow::Result<u8> {
         .await
         .context("crawl failed")?;
     eprintln!("{summary}");
-    Ok(if summary.interrupted { exit::STOPPED } else { 0 })
+    Ok(if summary.interrupted {
+        exit::STOPPED
+    } else {
+        0
+    })
 }
 
 /// SIGINT/SIGTERM cancel the token (stop the head, drain the tail: house rule 5); a second
@@ -141,7 +163,9 @@ fn watch_signals() -> CancellationToken {
                 eprintln!("second signal: exiting now");
                 std::process::exit(i32::from(exit::STOPPED));
             }
-            tracing::warn!("signal_received: finishing in-flight fetches, then stopping (send again to exit now)");
+            tracing::warn!(
+                "signal_received: finishing in-flight fetches, then stopping (send again to exit now)"
+            );
             token.cancel();
         }
     });

@@ -28,7 +28,11 @@ pub struct Report {
 }
 
 /// Saves `urls` in order; stops taking new URLs once `cancel` fires.
-pub async fn save(config: &Config, urls: &[String], cancel: CancellationToken) -> Result<Report, crate::crawl::Error> {
+pub async fn save(
+    config: &Config,
+    urls: &[String],
+    cancel: CancellationToken,
+) -> Result<Report, crate::crawl::Error> {
     let _lock = Lock::acquire(&config.crawler.archive_dir)?;
     let warc_dir = config.crawler.archive_dir.join("warc");
     archive::recover(&warc_dir)?;
@@ -48,10 +52,19 @@ pub async fn save(config: &Config, urls: &[String], cancel: CancellationToken) -
     Ok(report)
 }
 
-async fn save_one(visitor: &Visitor, raw: &str, report: &mut Report) -> Result<String, archive::Error> {
+async fn save_one(
+    visitor: &Visitor,
+    raw: &str,
+    report: &mut Report,
+) -> Result<String, archive::Error> {
     let url = match Url::parse(raw.trim()) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => url,
-        Ok(url) => return Ok(format!("{raw}\trefused: scheme `{}` is not archived, only http and https", url.scheme())),
+        Ok(url) => {
+            return Ok(format!(
+                "{raw}\trefused: scheme `{}` is not archived, only http and https",
+                url.scheme()
+            ));
+        }
         Err(err) => return Ok(format!("{raw}\trefused: not a URL ({err})")),
     };
     let visit = visitor.visit(&url, PREFIX, None, &|_| Ok(())).await?;
@@ -70,7 +83,11 @@ fn describe(url: &Url, visit: &Visit, report: &mut Report) -> String {
         Visit::Archived { hops } => match hops.split_last() {
             Some((last, before)) => {
                 report.archived += 1;
-                let truncated = last.capture.truncated.map(|t| format!(" truncated:{}", t.as_warc())).unwrap_or_default();
+                let truncated = last
+                    .capture
+                    .truncated
+                    .map(|t| format!(" truncated:{}", t.as_warc()))
+                    .unwrap_or_default();
                 format!(
                     "{url}\t{} {} bytes{truncated} -> {}@{}{}",
                     last.capture.status,

@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::cli::{baoluu, stderr, stdout, write_config, UA};
+use support::cli::{UA, baoluu, stderr, stdout, write_config};
 
 fn check(body: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -39,7 +39,10 @@ fn a_valid_config_is_described() {
 fn an_unknown_key_names_its_line_and_key() {
     let (code, err) = check(&portal("colour = \"blue\"\n"));
     assert_eq!(code, Some(78), "{err}");
-    assert!(err.contains("baoluu.toml:10") && err.contains("colour"), "{err}");
+    assert!(
+        err.contains("baoluu.toml:10") && err.contains("colour"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -47,15 +50,24 @@ fn a_bad_regex_names_its_line_and_key() {
     let body = portal("").replace(r"'^https://example\.org/$'", "'^https://(example'");
     let (code, err) = check(&body);
     assert_eq!(code, Some(78), "{err}");
-    assert!(err.contains("baoluu.toml:9") && err.contains("listing_urls"), "{err}");
+    assert!(
+        err.contains("baoluu.toml:9") && err.contains("listing_urls"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_bad_duration_names_its_line_and_key() {
-    let body = portal("").replace(&format!("user_agent = \"{UA}\"\n"), &format!("user_agent = \"{UA}\"\nmin_delay = \"soon\"\n"));
+    let body = portal("").replace(
+        &format!("user_agent = \"{UA}\"\n"),
+        &format!("user_agent = \"{UA}\"\nmin_delay = \"soon\"\n"),
+    );
     let (code, err) = check(&body);
     assert_eq!(code, Some(78), "{err}");
-    assert!(err.contains("baoluu.toml:3") && err.contains("min_delay"), "{err}");
+    assert!(
+        err.contains("baoluu.toml:3") && err.contains("min_delay"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -63,7 +75,10 @@ fn a_user_agent_without_contact_is_refused() {
     let body = portal("").replace(UA, "baoluu/0.1");
     let (code, err) = check(&body);
     assert_eq!(code, Some(78), "{err}");
-    assert!(err.contains("baoluu.toml:2") && err.contains("user_agent") && err.contains("contact"), "{err}");
+    assert!(
+        err.contains("baoluu.toml:2") && err.contains("user_agent") && err.contains("contact"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use baoluu::archive::reader;
-use support::cli::{self, baoluu, stderr, warc_files, warcio_check, write_config, UA};
+use support::cli::{self, UA, baoluu, stderr, warc_files, warcio_check, write_config};
 use support::portal::{self, Spec};
 use support::{Fixture, Logged};
 
@@ -37,7 +37,14 @@ fn world() -> World {
     let b = portal::serve("127.0.0.3", spec_b.clone());
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &config_text(&a, &b));
-    World { a, b, spec_a, spec_b, dir, config }
+    World {
+        a,
+        b,
+        spec_a,
+        spec_b,
+        dir,
+        config,
+    }
 }
 
 fn portal_table(name: &str, fixture: &Fixture) -> String {
@@ -91,7 +98,9 @@ fn archived_200s(archive: &Path) -> HashMap<String, usize> {
         for record in reader::records(&file).unwrap() {
             let record = record.unwrap();
             if record.record_type() == Some("response") && record.http_status() == Some(200) {
-                *counts.entry(record.header("WARC-Target-URI").unwrap().to_string()).or_default() += 1;
+                *counts
+                    .entry(record.header("WARC-Target-URI").unwrap().to_string())
+                    .or_default() += 1;
             }
         }
     }
@@ -99,7 +108,10 @@ fn archived_200s(archive: &Path) -> HashMap<String, usize> {
 }
 
 fn requests_to(log: &[Logged], path: &str) -> Vec<Logged> {
-    log.iter().filter(|r| r.target == path || r.path() == path && !path.contains('?')).cloned().collect()
+    log.iter()
+        .filter(|r| r.target == path || r.path() == path && !path.contains('?'))
+        .cloned()
+        .collect()
 }
 
 /// Every gap between consecutive request arrivals on one host is at least `required`.
@@ -119,7 +131,12 @@ fn assert_gaps(log: &[Logged], required: Duration, host: &str) {
 fn a_crawl_archives_every_reachable_article_once_and_politely() {
     let w = world();
     let out = w.crawl();
-    assert_eq!(out.status.code(), Some(0), "crawl failed:\n{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "crawl failed:\n{}",
+        stderr(&out)
+    );
     let (log_a, log_b) = (w.a.log(), w.b.log());
 
     // Every reachable article archived exactly once as a 200 response.
@@ -127,40 +144,83 @@ fn a_crawl_archives_every_reachable_article_once_and_politely() {
     for (fixture, spec) in [(&w.a, &w.spec_a), (&w.b, &w.spec_b)] {
         for path in portal::reachable_articles(spec) {
             let url = fixture.url(&path);
-            assert_eq!(archived.get(&url), Some(&1), "{url} archived {:?} times", archived.get(&url));
+            assert_eq!(
+                archived.get(&url),
+                Some(&1),
+                "{url} archived {:?} times",
+                archived.get(&url)
+            );
         }
     }
     // robots.txt first on each host, once; disallowed and out-of-scope URLs never requested.
     for (log, spec, host) in [(&log_a, &w.spec_a, "a"), (&log_b, &w.spec_b, "b")] {
-        assert_eq!(log[0].target, "/robots.txt", "{host}: robots.txt must come first");
-        assert_eq!(requests_to(log, "/robots.txt").len(), 1, "{host}: robots.txt fetched once");
+        assert_eq!(
+            log[0].target, "/robots.txt",
+            "{host}: robots.txt must come first"
+        );
+        assert_eq!(
+            requests_to(log, "/robots.txt").len(),
+            1,
+            "{host}: robots.txt fetched once"
+        );
         for path in portal::forbidden_paths(spec) {
-            assert!(requests_to(log, &path).is_empty(), "{host}: {path} is disallowed but was requested");
+            assert!(
+                requests_to(log, &path).is_empty(),
+                "{host}: {path} is disallowed but was requested"
+            );
         }
-        assert!(log.iter().all(|r| !r.target.starts_with("/tim-kiem/") && !r.target.starts_with("/anh/")), "{host}: out-of-scope URL requested");
+        assert!(
+            log.iter()
+                .all(|r| !r.target.starts_with("/tim-kiem/") && !r.target.starts_with("/anh/")),
+            "{host}: out-of-scope URL requested"
+        );
         // Traps end: the endless pagination and the calendar stop after the stale limit.
         let trap = log.iter().filter(|r| r.path() == "/trap-217.html").count();
-        let calendar = log.iter().filter(|r| r.path() == "/lich-su-kien.html").count();
-        assert!((1..=3).contains(&trap), "{host}: trap pages requested {trap} times");
-        assert!((1..=3).contains(&calendar), "{host}: calendar pages requested {calendar} times");
+        let calendar = log
+            .iter()
+            .filter(|r| r.path() == "/lich-su-kien.html")
+            .count();
+        assert!(
+            (1..=3).contains(&trap),
+            "{host}: trap pages requested {trap} times"
+        );
+        assert!(
+            (1..=3).contains(&calendar),
+            "{host}: calendar pages requested {calendar} times"
+        );
         // Listing pages before articles: the first article request comes after every section page.
-        let first_article = log.iter().position(|r| r.path().starts_with("/thoi-su/")).unwrap();
-        let last_section = log.iter().rposition(|r| r.path() == "/thoi-su-215.html").unwrap();
+        let first_article = log
+            .iter()
+            .position(|r| r.path().starts_with("/thoi-su/"))
+            .unwrap();
+        let last_section = log
+            .iter()
+            .rposition(|r| r.path() == "/thoi-su-215.html")
+            .unwrap();
         let order: Vec<&str> = log.iter().map(|r| r.target.as_str()).collect();
-        assert!(last_section < first_article, "{host}: an article was fetched before the section pages: {order:?}");
+        assert!(
+            last_section < first_article,
+            "{host}: an article was fetched before the section pages: {order:?}"
+        );
     }
     // Politeness from the servers' side: host a honours its Crawl-delay, host b the min delay.
     let crawl_delay_a = Duration::from_secs_f64(CRAWL_DELAY_A.parse().unwrap());
     assert_gaps(&log_a, crawl_delay_a, "a");
     assert_gaps(&log_b, MIN_DELAY, "b");
     // The two hosts were crawled concurrently: each started before the other finished.
-    assert!(log_b[0].at < log_a.last().unwrap().at && log_a[0].at < log_b.last().unwrap().at, "hosts were crawled one after the other");
+    assert!(
+        log_b[0].at < log_a.last().unwrap().at && log_a[0].at < log_b.last().unwrap().at,
+        "hosts were crawled one after the other"
+    );
     // The 429 was retried only after its Retry-After (1 s).
     let throttled = requests_to(&log_a, &portal::article_path(w.spec_a.first_id + 13));
     assert_eq!(throttled.len(), 2, "the 429 URL is fetched twice");
     assert!(throttled[1].at.duration_since(throttled[0].at) >= Duration::from_secs(1) - TOLERANCE);
     // The 500 is tried 1 + retries times, then given up.
-    let broken = requests_to(&log_a, &format!("/thoi-su/loi-{}.html", w.spec_a.first_id + 14));
+    let broken = requests_to(
+        &log_a,
+        &format!("/thoi-su/loi-{}.html", w.spec_a.first_id + 14),
+    );
     assert_eq!(broken.len(), 3, "the 500 URL is tried three times");
 
     let summary = stderr(&out);
@@ -178,39 +238,83 @@ fn a_second_run_fetches_listings_again_but_no_known_article() {
     let out = w.crawl();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let second: Vec<Logged> = w.a.log().split_off(first);
-    assert!(second.iter().any(|r| r.target == "/"), "the seed is fetched again");
-    assert!(second.iter().any(|r| r.path() == "/thoi-su-215.html"), "listings are fetched again");
-    let articles: Vec<&str> = second.iter().filter(|r| r.path().starts_with("/thoi-su/")).map(|r| r.target.as_str()).collect();
+    assert!(
+        second.iter().any(|r| r.target == "/"),
+        "the seed is fetched again"
+    );
+    assert!(
+        second.iter().any(|r| r.path() == "/thoi-su-215.html"),
+        "listings are fetched again"
+    );
+    let articles: Vec<&str> = second
+        .iter()
+        .filter(|r| r.path().starts_with("/thoi-su/"))
+        .map(|r| r.target.as_str())
+        .collect();
     // The 500 URL failed in run 1 and is not an archived article; nothing else may come back.
     let known: Vec<&&str> = articles.iter().filter(|t| !t.contains("/loi-")).collect();
     assert!(known.is_empty(), "known articles fetched again: {known:?}");
-    assert!(second.iter().all(|r| r.target != "/robots.txt"), "robots.txt is cached (24 h) in the store");
+    assert!(
+        second.iter().all(|r| r.target != "/robots.txt"),
+        "robots.txt is cached (24 h) in the store"
+    );
 }
 
 #[test]
 fn sigterm_stops_the_crawl_resumably_and_the_next_run_finishes_it() {
     let w = world();
-    let mut child = cli::command(&w.config, &["crawl"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let child = cli::command(&w.config, &["crawl"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     // Let it archive a few pages, then ask it to stop.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while w.a.log().iter().filter(|r| r.path().starts_with("/thoi-su/")).count() < 3 && std::time::Instant::now() < deadline {
+    while w
+        .a
+        .log()
+        .iter()
+        .filter(|r| r.path().starts_with("/thoi-su/"))
+        .count()
+        < 3
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(75), "SIGTERM must exit 75:\n{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "SIGTERM must exit 75:\n{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
     warc_files(&w.archive()); // panics if a .open file is left
 
     let out = w.crawl();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).contains("resumed"), "the second run resumes the first:\n{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("resumed"),
+        "the second run resumes the first:\n{}",
+        stderr(&out)
+    );
     let archived = archived_200s(&w.archive());
     for (fixture, spec) in [(&w.a, &w.spec_a), (&w.b, &w.spec_b)] {
         for path in portal::reachable_articles(spec) {
             let url = fixture.url(&path);
-            assert_eq!(archived.get(&url), Some(&1), "{url} archived {:?} times", archived.get(&url));
+            assert_eq!(
+                archived.get(&url),
+                Some(&1),
+                "{url} archived {:?} times",
+                archived.get(&url)
+            );
         }
     }
     for file in warc_files(&w.archive()) {

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use baoluu::archive::reader::{self, Record};
-use support::cli::{self, baoluu, stderr, stdout, warc_files, warcio_check, write_config, UA};
+use support::cli::{self, UA, baoluu, stderr, stdout, warc_files, warcio_check, write_config};
 use support::fixture::gzip;
 use support::{Fixture, Reply};
 
@@ -17,9 +17,15 @@ const MAX_BODY: usize = 64 * 1024;
 
 fn routes() -> Vec<(&'static str, Reply)> {
     let big: Vec<u8> = (0..MAX_BODY * 3).map(|i| b'a' + (i % 26) as u8).collect();
-    let (cp1258, _, _) = encoding_rs::WINDOWS_1258.encode("<html><body><p>Thứ Năm, ngày 05/01/2023</p></body></html>");
+    let (cp1258, _, _) = encoding_rs::WINDOWS_1258
+        .encode("<html><body><p>Thứ Năm, ngày 05/01/2023</p></body></html>");
     vec![
-        ("/robots.txt", Reply::new(200).header("content-type", "text/plain").body("User-agent: *\nDisallow: /private/\n")),
+        (
+            "/robots.txt",
+            Reply::new(200)
+                .header("content-type", "text/plain")
+                .body("User-agent: *\nDisallow: /private/\n"),
+        ),
         ("/plain", Reply::html(ARTICLE)),
         ("/gzip", Reply::gzip_html(ARTICLE)),
         ("/chunked", Reply::html(ARTICLE).chunked(16)),
@@ -28,8 +34,18 @@ fn routes() -> Vec<(&'static str, Reply)> {
         ("/new", Reply::html(ARTICLE)),
         ("/loop-a", Reply::redirect(302, "/loop-b")),
         ("/loop-b", Reply::redirect(302, "/loop-a")),
-        ("/big", Reply::new(200).header("content-type", "text/plain").body(big)),
-        ("/cp1258", Reply::new(200).header("content-type", "text/html; charset=windows-1258").body(cp1258.into_owned())),
+        (
+            "/big",
+            Reply::new(200)
+                .header("content-type", "text/plain")
+                .body(big),
+        ),
+        (
+            "/cp1258",
+            Reply::new(200)
+                .header("content-type", "text/html; charset=windows-1258")
+                .body(cp1258.into_owned()),
+        ),
         ("/private/secret", Reply::html(ARTICLE)),
     ]
 }
@@ -81,7 +97,7 @@ fn responses(records: &[Record]) -> HashMap<String, &Record> {
         .collect()
 }
 
-fn http_header<'a>(record: &'a Record, name: &str) -> Vec<String> {
+fn http_header(record: &Record, name: &str) -> Vec<String> {
     record
         .http_headers()
         .into_iter()
@@ -95,28 +111,72 @@ fn save_records_every_exchange_faithfully() {
     let fixture = Fixture::pages("127.0.0.2", routes());
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), &fixture);
-    let paths = ["/plain", "/gzip", "/chunked", "/gzip-chunked", "/old", "/loop-a", "/big", "/cp1258", "/private/secret", "/missing"];
+    let paths = [
+        "/plain",
+        "/gzip",
+        "/chunked",
+        "/gzip-chunked",
+        "/old",
+        "/loop-a",
+        "/big",
+        "/cp1258",
+        "/private/secret",
+        "/missing",
+    ];
     let urls: Vec<String> = paths.iter().map(|p| fixture.url(p)).collect();
     let mut args = vec!["save"];
     args.extend(urls.iter().map(String::as_str));
     let out = baoluu(&config, &args);
     let printed = stdout(&out);
-    assert!(out.status.success(), "save failed: {}\n{printed}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "save failed: {}\n{printed}",
+        stderr(&out)
+    );
 
     // One line per URL, saying what happened.
-    let line = |path: &str| printed.lines().find(|l| l.starts_with(&fixture.url(path))).unwrap_or_else(|| panic!("no line for {path}:\n{printed}")).to_string();
+    let line = |path: &str| {
+        printed
+            .lines()
+            .find(|l| l.starts_with(&fixture.url(path)))
+            .unwrap_or_else(|| panic!("no line for {path}:\n{printed}"))
+            .to_string()
+    };
     assert!(line("/plain").contains("\t200 "), "{}", line("/plain"));
-    assert!(line("/private/secret").contains("refused: robots.txt disallows it"), "{}", line("/private/secret"));
-    assert!(line("/big").contains("truncated:length"), "{}", line("/big"));
-    assert!(line("/loop-a").contains("more than 3 redirects"), "{}", line("/loop-a"));
-    assert!(line("/old").contains("\t200 ") && line("/old").contains("[301 "), "{}", line("/old"));
+    assert!(
+        line("/private/secret").contains("refused: robots.txt disallows it"),
+        "{}",
+        line("/private/secret")
+    );
+    assert!(
+        line("/big").contains("truncated:length"),
+        "{}",
+        line("/big")
+    );
+    assert!(
+        line("/loop-a").contains("more than 3 redirects"),
+        "{}",
+        line("/loop-a")
+    );
+    assert!(
+        line("/old").contains("\t200 ") && line("/old").contains("[301 "),
+        "{}",
+        line("/old")
+    );
     assert!(line("/missing").contains("\t404 "), "{}", line("/missing"));
 
     // What the server saw: robots.txt first, the disallowed URL never, honest headers.
     let log = fixture.log();
     assert_eq!(log[0].path(), "/robots.txt", "robots.txt must come first");
-    assert_eq!(log.iter().filter(|r| r.path() == "/robots.txt").count(), 1, "robots.txt fetched once");
-    assert!(log.iter().all(|r| !r.path().starts_with("/private/")), "a disallowed URL was requested");
+    assert_eq!(
+        log.iter().filter(|r| r.path() == "/robots.txt").count(),
+        1,
+        "robots.txt fetched once"
+    );
+    assert!(
+        log.iter().all(|r| !r.path().starts_with("/private/")),
+        "a disallowed URL was requested"
+    );
     for request in &log {
         assert_eq!(request.header("accept-encoding"), Some("gzip"));
         assert_eq!(request.header("user-agent"), Some(UA));
@@ -129,7 +189,11 @@ fn save_records_every_exchange_faithfully() {
     assert_eq!(records[0].record_type(), Some("warcinfo"));
     check_pairs(&records);
     let by_url = responses(&records);
-    let response = |path: &str| *by_url.get(&fixture.url(path)).unwrap_or_else(|| panic!("no response record for {path}"));
+    let response = |path: &str| {
+        *by_url
+            .get(&fixture.url(path))
+            .unwrap_or_else(|| panic!("no response record for {path}"))
+    };
 
     // gzip bodies verbatim, with their Content-Encoding.
     let gz = response("/gzip");
@@ -138,12 +202,29 @@ fn save_records_every_exchange_faithfully() {
     // De-chunked bodies: no Transfer-Encoding left, the real length written.
     for path in ["/chunked", "/gzip-chunked"] {
         let r = response(path);
-        assert!(http_header(r, "transfer-encoding").is_empty(), "{path} kept Transfer-Encoding");
-        assert_eq!(http_header(r, "x-crawler-transfer-encoding"), ["chunked"], "{path}");
-        assert_eq!(http_header(r, "content-length"), [r.http_body().unwrap().len().to_string()], "{path}");
+        assert!(
+            http_header(r, "transfer-encoding").is_empty(),
+            "{path} kept Transfer-Encoding"
+        );
+        assert_eq!(
+            http_header(r, "x-crawler-transfer-encoding"),
+            ["chunked"],
+            "{path}"
+        );
+        assert_eq!(
+            http_header(r, "content-length"),
+            [r.http_body().unwrap().len().to_string()],
+            "{path}"
+        );
     }
-    assert_eq!(response("/chunked").http_body().unwrap(), ARTICLE.as_bytes());
-    assert_eq!(response("/gzip-chunked").http_body().unwrap(), gzip(ARTICLE.as_bytes()).as_slice());
+    assert_eq!(
+        response("/chunked").http_body().unwrap(),
+        ARTICLE.as_bytes()
+    );
+    assert_eq!(
+        response("/gzip-chunked").http_body().unwrap(),
+        gzip(ARTICLE.as_bytes()).as_slice()
+    );
     // Redirect hops archived, each its own exchange.
     assert_eq!(response("/old").http_status(), Some(301));
     assert_eq!(response("/new").http_status(), Some(200));
@@ -154,13 +235,17 @@ fn save_records_every_exchange_faithfully() {
     assert_eq!(big.header("WARC-Truncated"), Some("length"));
     assert_eq!(big.http_body().unwrap().len(), MAX_BODY);
     // windows-1258 bytes untouched; 404 archived; robots.txt archived.
-    let (cp1258, _, _) = encoding_rs::WINDOWS_1258.encode("<html><body><p>Thứ Năm, ngày 05/01/2023</p></body></html>");
+    let (cp1258, _, _) = encoding_rs::WINDOWS_1258
+        .encode("<html><body><p>Thứ Năm, ngày 05/01/2023</p></body></html>");
     assert_eq!(response("/cp1258").http_body().unwrap(), &cp1258[..]);
     assert_eq!(response("/missing").http_status(), Some(404));
     assert_eq!(response("/robots.txt").http_status(), Some(200));
     assert!(!by_url.contains_key(&fixture.url("/private/secret")));
     // The remote address recorded.
-    assert_eq!(response("/plain").header("WARC-IP-Address"), Some("127.0.0.2"));
+    assert_eq!(
+        response("/plain").header("WARC-IP-Address"),
+        Some("127.0.0.2")
+    );
 
     for file in warc_files(&archive) {
         warcio_check(&file);
@@ -171,15 +256,31 @@ fn save_records_every_exchange_faithfully() {
 /// their WARC-Date, and every digest verifies.
 fn check_pairs(records: &[Record]) {
     for (i, record) in records.iter().enumerate() {
-        record.verify_digests().unwrap_or_else(|e| panic!("record {i}: {e}"));
+        record
+            .verify_digests()
+            .unwrap_or_else(|e| panic!("record {i}: {e}"));
         if record.record_type() != Some("response") {
             continue;
         }
         let request = &records[i + 1];
-        assert_eq!(request.record_type(), Some("request"), "record {} follows a response", i + 1);
-        assert_eq!(request.header("WARC-Concurrent-To"), record.header("WARC-Record-ID"));
-        assert_eq!(record.header("WARC-Concurrent-To"), request.header("WARC-Record-ID"));
-        assert_eq!(request.header("WARC-Target-URI"), record.header("WARC-Target-URI"));
+        assert_eq!(
+            request.record_type(),
+            Some("request"),
+            "record {} follows a response",
+            i + 1
+        );
+        assert_eq!(
+            request.header("WARC-Concurrent-To"),
+            record.header("WARC-Record-ID")
+        );
+        assert_eq!(
+            record.header("WARC-Concurrent-To"),
+            request.header("WARC-Record-ID")
+        );
+        assert_eq!(
+            request.header("WARC-Target-URI"),
+            record.header("WARC-Target-URI")
+        );
         assert_eq!(request.header("WARC-Date"), record.header("WARC-Date"));
     }
 }
@@ -189,41 +290,70 @@ fn a_torn_open_file_is_repaired_on_the_next_start() {
     let fixture = Fixture::pages("127.0.0.2", routes());
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), &fixture);
-    let out = baoluu(&config, &["save", &fixture.url("/plain"), &fixture.url("/gzip")]);
+    let out = baoluu(
+        &config,
+        &["save", &fixture.url("/plain"), &fixture.url("/gzip")],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let archive = dir.path().join("archive");
     let file = warc_files(&archive).remove(0);
     // Simulate a crash mid-write: the file is still `.open` and its last member is cut.
     let bytes = std::fs::read(&file).unwrap();
-    let torn = archive.join("warc").join(format!("{}.open", file.file_name().unwrap().to_string_lossy().replace("-00000-", "-00007-")));
+    let torn = archive.join("warc").join(format!(
+        "{}.open",
+        file.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace("-00000-", "-00007-")
+    ));
     std::fs::write(&torn, &bytes[..bytes.len() - 40]).unwrap();
 
     let out = baoluu(&config, &["save", &fixture.url("/new")]);
     assert!(out.status.success(), "{}", stderr(&out));
     let repaired = torn.with_extension("");
     assert!(!torn.exists(), "the .open file was not closed");
-    let kept: Vec<Record> = reader::records(&repaired).unwrap().map(|r| r.unwrap()).collect();
+    let kept: Vec<Record> = reader::records(&repaired)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
     let original = reader::records(&file).unwrap().count();
-    assert_eq!(kept.len(), original - 1, "exactly the torn record is trimmed");
+    assert_eq!(
+        kept.len(),
+        original - 1,
+        "exactly the torn record is trimmed"
+    );
     assert!(kept.iter().all(|r| r.verify_digests().is_ok()));
     warcio_check(&repaired);
 }
 
 #[test]
 fn a_second_process_on_a_locked_archive_fails_at_once() {
-    let fixture = Fixture::pages("127.0.0.2", vec![("/slow", Reply::html(ARTICLE).delay(Duration::from_secs(4)))]);
+    let fixture = Fixture::pages(
+        "127.0.0.2",
+        vec![("/slow", Reply::html(ARTICLE).delay(Duration::from_secs(4)))],
+    );
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), &fixture);
-    let mut first = cli::command(&config, &["save", &fixture.url("/slow")]).spawn().unwrap();
+    let mut first = cli::command(&config, &["save", &fixture.url("/slow")])
+        .spawn()
+        .unwrap();
     // Wait until the first process holds the lock (it is fetching robots.txt or /slow).
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while fixture.log().iter().all(|r| r.path() != "/slow") && std::time::Instant::now() < deadline {
+    while fixture.log().iter().all(|r| r.path() != "/slow") && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     let second = baoluu(&config, &["save", &fixture.url("/slow")]);
     first.wait().unwrap();
     assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
     let message = stderr(&second);
-    assert!(message.contains("locked by another baoluu process"), "{message}");
-    assert_eq!(fixture.log().iter().filter(|r| r.path() == "/slow").count(), 1, "the second process fetched nothing");
+    assert!(
+        message.contains("locked by another baoluu process"),
+        "{message}"
+    );
+    assert_eq!(
+        fixture.log().iter().filter(|r| r.path() == "/slow").count(),
+        1,
+        "the second process fetched nothing"
+    );
 }

@@ -24,8 +24,8 @@ mod http;
 mod kinds;
 mod lock;
 pub mod reader;
-mod recorder;
 mod record;
+mod recorder;
 mod recover;
 mod writer;
 

@@ -55,7 +55,11 @@ impl Recorder {
     /// Writes the exchange as response + request records; returns once they are fsynced.
     pub async fn record(&self, prefix: &str, exchange: Arc<Exchange>) -> Result<Capture, Error> {
         let (reply, answer) = oneshot::channel();
-        let job = Job::Exchange { prefix: prefix.to_string(), exchange, reply };
+        let job = Job::Exchange {
+            prefix: prefix.to_string(),
+            exchange,
+            reply,
+        };
         self.send(job).await?;
         answer.await.map_err(|_| stopped())?
     }
@@ -111,11 +115,21 @@ fn serve(
     let mut writers: HashMap<String, Writer> = HashMap::new();
     while let Some(job) = jobs.blocking_recv() {
         match job {
-            Job::Exchange { prefix, exchange, reply } => {
+            Job::Exchange {
+                prefix,
+                exchange,
+                reply,
+            } => {
                 let writer = writer_for(&mut writers, &prefix, &dir, &info, max_size);
                 let _ = reply.send(writer.write_exchange(&exchange));
             }
-            Job::Metadata { prefix, refers_to, content_type, block, reply } => {
+            Job::Metadata {
+                prefix,
+                refers_to,
+                content_type,
+                block,
+                reply,
+            } => {
                 let writer = writer_for(&mut writers, &prefix, &dir, &info, max_size);
                 let _ = reply.send(writer.write_metadata(&refers_to, &content_type, &block));
             }
@@ -136,7 +150,10 @@ fn writer_for<'a>(
     max_size: u64,
 ) -> &'a mut Writer {
     writers.entry(prefix.to_string()).or_insert_with(|| {
-        let info = Info { is_part_of: prefix.to_string(), ..info.clone() };
+        let info = Info {
+            is_part_of: prefix.to_string(),
+            ..info.clone()
+        };
         Writer::new(dir.to_path_buf(), prefix.to_string(), info, max_size)
     })
 }

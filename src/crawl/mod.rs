@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-pub use visit::{Hop, Refusal, Visit, Visitor, ROBOTS_RETRY};
+pub use visit::{Hop, ROBOTS_RETRY, Refusal, Visit, Visitor};
 
 use crate::archive::{self, Info, Recorder};
 use crate::config::Config;
@@ -56,7 +56,11 @@ pub struct Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.interrupted { "interrupted (resumable)" } else { "finished" };
+        let state = if self.interrupted {
+            "interrupted (resumable)"
+        } else {
+            "finished"
+        };
         let resumed = if self.resumed { ", resumed" } else { "" };
         write!(
             f,
@@ -75,7 +79,11 @@ impl fmt::Display for Summary {
 }
 
 /// One run over `portals` (all configured portals when empty).
-pub async fn crawl(config: &Config, portals: &[String], cancel: CancellationToken) -> Result<Summary, Error> {
+pub async fn crawl(
+    config: &Config,
+    portals: &[String],
+    cancel: CancellationToken,
+) -> Result<Summary, Error> {
     run::Run::prepare(config, portals)?.execute(cancel).await
 }
 
@@ -107,10 +115,16 @@ pub fn visitor(config: &Config, recorder: Arc<Recorder>) -> Result<Visitor, fetc
     for portal in &config.portals {
         let policy = policy(config, portal.min_delay);
         for host in &portal.hosts {
-            hosts.configure(host, policy.clone());
+            hosts.configure(host, policy);
         }
     }
-    Ok(Visitor::new(fetcher, hosts, recorder, crawler.max_redirects, &crawler.user_agent))
+    Ok(Visitor::new(
+        fetcher,
+        hosts,
+        recorder,
+        crawler.max_redirects,
+        &crawler.user_agent,
+    ))
 }
 
 fn policy(config: &Config, min_delay: Option<Duration>) -> Policy {

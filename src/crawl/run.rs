@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -48,8 +47,11 @@ impl Run {
         let warc_dir = dir.join("warc");
         archive::recover(&warc_dir)?;
         let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
-        let selected: Vec<&Portal> =
-            config.portals.iter().filter(|p| names.is_empty() || names.contains(&p.name)).collect();
+        let selected: Vec<&Portal> = config
+            .portals
+            .iter()
+            .filter(|p| names.is_empty() || names.contains(&p.name))
+            .collect();
         let mut portal_names: Vec<String> = selected.iter().map(|p| p.name.clone()).collect();
         portal_names.sort();
         let run = store.begin_run(&portal_names)?;
@@ -57,7 +59,15 @@ impl Run {
         let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
         let portals = selected
             .into_iter()
-            .map(|p| (p.name.clone(), Arc::new(PortalRun { portal: p.clone(), scope: Scope::new(p) })))
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    Arc::new(PortalRun {
+                        portal: p.clone(),
+                        scope: Scope::new(p),
+                    }),
+                )
+            })
             .collect();
         Ok(Run {
             _lock: lock,
@@ -77,8 +87,17 @@ impl Run {
     /// Crawls until the frontier is empty and nothing is in flight, or until `cancel`.
     pub(super) async fn execute(self, cancel: CancellationToken) -> Result<Summary, Error> {
         let started = Instant::now();
-        let mut summary = Summary { run: self.run_id, resumed: self.resumed, ..Summary::default() };
-        tracing::info!(run = self.run_id, resumed = self.resumed, portals = self.portals.len(), "run_started");
+        let mut summary = Summary {
+            run: self.run_id,
+            resumed: self.resumed,
+            ..Summary::default()
+        };
+        tracing::info!(
+            run = self.run_id,
+            resumed = self.resumed,
+            portals = self.portals.len(),
+            "run_started"
+        );
         let mut frontier = Frontier::new(self.store.clone(), self.run_id)?;
         self.seed(&mut frontier)?;
         let slots = Arc::new(Semaphore::new(self.max_in_flight));
@@ -111,12 +130,15 @@ impl Run {
                     }
                 }
                 Next::Empty => match tasks.join_next().await {
-                    Some(joined) => self.apply(flatten(joined)?, &mut frontier, &mut summary, &mut busy)?,
+                    Some(joined) => {
+                        self.apply(flatten(joined)?, &mut frontier, &mut summary, &mut busy)?
+                    }
                     None => break false,
                 },
             }
         };
-        self.drain(&mut tasks, &mut frontier, &mut summary, &mut busy).await?;
+        self.drain(&mut tasks, &mut frontier, &mut summary, &mut busy)
+            .await?;
         if !interrupted {
             self.store.finish_run(self.run_id, RunStatus::Completed)?;
         }
@@ -139,13 +161,17 @@ impl Run {
             if busy.contains(host) {
                 return false;
             }
-            let Some(at) = hosts.ready_at(host) else { return false };
+            let Some(at) = hosts.ready_at(host) else {
+                return false;
+            };
             // Read the clock after the gate did: a fresh gate is "ready at now".
             let now = tokio::time::Instant::now();
             if at <= now {
                 return true;
             }
-            deferred.borrow_mut().push((host.to_string(), unix_now() + (at - now).as_secs_f64()));
+            deferred
+                .borrow_mut()
+                .push((host.to_string(), unix_now() + (at - now).as_secs_f64()));
             false
         })?;
         for (host, until) in deferred.into_inner() {
@@ -183,7 +209,10 @@ impl Run {
     ) -> Result<(), Error> {
         let Some(portal) = self.portals.get(&candidate.portal).cloned() else {
             // Only a store shared with another portal set could hold such a URL.
-            let outcome = Outcome { reason: Some("its portal is not part of this run".into()), ..Outcome::labelled("portal-not-in-run") };
+            let outcome = Outcome {
+                reason: Some("its portal is not part of this run".into()),
+                ..Outcome::labelled("portal-not-in-run")
+            };
             self.store.mark_failed(id, &outcome)?;
             return Ok(());
         };
@@ -198,7 +227,11 @@ impl Run {
         tasks.spawn(async move {
             let finished = task::run(&visitor, &store, run_id, &portal, &candidate, &retries).await;
             drop(permit);
-            Landed { id, candidate, finished }
+            Landed {
+                id,
+                candidate,
+                finished,
+            }
         });
         Ok(())
     }
@@ -211,10 +244,19 @@ impl Run {
         summary: &mut Summary,
         busy: &mut HashSet<String>,
     ) -> Result<(), Error> {
-        let Landed { id, candidate, finished } = landed;
+        let Landed {
+            id,
+            candidate,
+            finished,
+        } = landed;
         busy.remove(&candidate.host);
         match finished? {
-            Finished::Done { outcome, found, redirects, bytes } => {
+            Finished::Done {
+                outcome,
+                found,
+                redirects,
+                bytes,
+            } => {
                 summary.fetched += 1;
                 summary.bytes += bytes;
                 self.queue_links(frontier, &candidate, found)?;
@@ -223,7 +265,11 @@ impl Run {
                 log_outcome(&candidate, &outcome.label, outcome.status);
                 self.store.mark_done(id, &outcome)?;
             }
-            Finished::Retry { not_before, reason, bytes } => {
+            Finished::Retry {
+                not_before,
+                reason,
+                bytes,
+            } => {
                 summary.bytes += bytes;
                 tracing::info!(url = %candidate.url, reason = %reason, "fetch_deferred");
                 frontier.retry_later(id, &candidate.host, unix(not_before), &reason)?;
@@ -242,14 +288,23 @@ impl Run {
     /// Redirect targets archived on the way count as visited, so discovering them later does
     /// not archive them twice (issue 3: every article archived exactly once).
     fn record_redirects(&self, parent: &Candidate, hops: &[Capture]) -> Result<(), Error> {
-        let Some(portal) = self.portals.get(&parent.portal) else { return Ok(()) };
+        let Some(portal) = self.portals.get(&parent.portal) else {
+            return Ok(());
+        };
         for capture in hops {
             let kind = match portal.scope.classify(&capture.url) {
                 Decision::In(kind) => task::store_kind(kind),
                 Decision::Out(_) => Kind::Other,
             };
-            let target = child(parent, capture.url.to_string(), kind, parent.chain_page, parent.chain_stale);
-            self.store.record_visited(self.run_id, &target, &task::archived(capture))?;
+            let target = child(
+                parent,
+                capture.url.to_string(),
+                kind,
+                parent.chain_page,
+                parent.chain_stale,
+            );
+            self.store
+                .record_visited(self.run_id, &target, &task::archived(capture))?;
         }
         Ok(())
     }
@@ -257,17 +312,38 @@ impl Run {
     /// Queues a page's links. Articles first, so the page's count of new articles is known when
     /// its listing links are judged: a chain of listing pages ends after `stale_listing_pages`
     /// pages without a new article and never passes `max_listing_pages` (issue 3).
-    fn queue_links(&self, frontier: &mut Frontier, parent: &Candidate, found: Vec<Found>) -> Result<(), Error> {
-        let Some(portal) = self.portals.get(&parent.portal) else { return Ok(()) };
-        let (articles, listings): (Vec<Found>, Vec<Found>) = found.into_iter().partition(|f| f.kind == Kind::Article);
+    fn queue_links(
+        &self,
+        frontier: &mut Frontier,
+        parent: &Candidate,
+        found: Vec<Found>,
+    ) -> Result<(), Error> {
+        let Some(portal) = self.portals.get(&parent.portal) else {
+            return Ok(());
+        };
+        let (articles, listings): (Vec<Found>, Vec<Found>) =
+            found.into_iter().partition(|f| f.kind == Kind::Article);
         let mut new_articles = 0;
         for found in articles {
-            if frontier.push(&child(parent, found.url, Kind::Article, parent.chain_page, parent.chain_stale))? == Enqueued::New {
+            if frontier.push(&child(
+                parent,
+                found.url,
+                Kind::Article,
+                parent.chain_page,
+                parent.chain_stale,
+            ))? == Enqueued::New
+            {
                 new_articles += 1;
             }
         }
         let from_listing = matches!(parent.kind, Kind::Seed | Kind::Listing);
-        let stale = if from_listing && new_articles == 0 { parent.chain_stale + 1 } else if from_listing { 0 } else { parent.chain_stale };
+        let stale = if from_listing && new_articles == 0 {
+            parent.chain_stale + 1
+        } else if from_listing {
+            0
+        } else {
+            parent.chain_stale
+        };
         let page = parent.chain_page + 1;
         let limits = &portal.portal;
         if page > limits.max_listing_pages || stale >= limits.stale_listing_pages.max(1) {
@@ -292,7 +368,11 @@ impl Run {
         if tasks.is_empty() {
             return Ok(());
         }
-        tracing::info!(in_flight = tasks.len(), grace_s = self.grace.as_secs_f64(), "draining");
+        tracing::info!(
+            in_flight = tasks.len(),
+            grace_s = self.grace.as_secs_f64(),
+            "draining"
+        );
         let deadline = tokio::time::Instant::now() + self.grace;
         while !tasks.is_empty() {
             match tokio::time::timeout_at(deadline, tasks.join_next()).await {
@@ -309,7 +389,9 @@ impl Run {
     }
 
     async fn close(self) -> Result<(), Error> {
-        let Run { visitor, recorder, .. } = self;
+        let Run {
+            visitor, recorder, ..
+        } = self;
         drop(visitor);
         if let Ok(recorder) = Arc::try_unwrap(recorder) {
             let closed = recorder.close().await?;
@@ -319,8 +401,16 @@ impl Run {
     }
 }
 
-fn child(parent: &Candidate, url: String, kind: Kind, chain_page: u32, chain_stale: u32) -> Candidate {
-    let host = url::Url::parse(&url).map(|u| crate::canonical::host_key(&u)).unwrap_or_default();
+fn child(
+    parent: &Candidate,
+    url: String,
+    kind: Kind,
+    chain_page: u32,
+    chain_stale: u32,
+) -> Candidate {
+    let host = url::Url::parse(&url)
+        .map(|u| crate::canonical::host_key(&u))
+        .unwrap_or_default();
     Candidate {
         url,
         portal: parent.portal.clone(),
@@ -347,7 +437,9 @@ fn unix_now() -> f64 {
 }
 
 fn unix(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 fn flatten(joined: Result<Landed, tokio::task::JoinError>) -> Result<Landed, Error> {
@@ -360,7 +452,10 @@ fn flatten(joined: Result<Landed, tokio::task::JoinError>) -> Result<Landed, Err
 }
 
 fn closed() -> Error {
-    Error::Archive(archive::Error::Io { path: "<run>".into(), source: std::io::Error::other("the task pool closed") })
+    Error::Archive(archive::Error::Io {
+        path: "<run>".into(),
+        source: std::io::Error::other("the task pool closed"),
+    })
 }
 
 fn count(summary: &mut Summary, outcome: &str) {

@@ -27,9 +27,18 @@ pub(super) struct PortalRun {
 pub(super) enum Finished {
     /// A final outcome; `found` are the in-scope links of the page, `redirects` the hop targets
     /// that were archived on the way (they count as visited).
-    Done { outcome: Outcome, found: Vec<Found>, redirects: Vec<Capture>, bytes: u64 },
+    Done {
+        outcome: Outcome,
+        found: Vec<Found>,
+        redirects: Vec<Capture>,
+        bytes: u64,
+    },
     /// Try again later (transient failure, host backing off, robots.txt unreachable).
-    Retry { not_before: SystemTime, reason: String, bytes: u64 },
+    Retry {
+        not_before: SystemTime,
+        reason: String,
+        bytes: u64,
+    },
     /// Given up: a failure that retrying will not fix, or retries exhausted.
     Failed { outcome: Outcome, bytes: u64 },
 }
@@ -56,18 +65,27 @@ pub(super) async fn run(
     retries: &Retries,
 ) -> Result<Finished, archive::Error> {
     let Ok(url) = Url::parse(&candidate.url) else {
-        return Ok(Finished::Failed { outcome: refused("bad-url", "the stored URL does not parse"), bytes: 0 });
+        return Ok(Finished::Failed {
+            outcome: refused("bad-url", "the stored URL does not parse"),
+            bytes: 0,
+        });
     };
     let follow = |target: &Url| -> Result<(), Refusal> {
         if !portal.scope.on_hosts(target) {
-            return Err(Refusal::RedirectOutOfScope { target: target.to_string() });
+            return Err(Refusal::RedirectOutOfScope {
+                target: target.to_string(),
+            });
         }
         match store.visited(run_id, target.as_str()) {
-            Ok(true) => Err(Refusal::AlreadyArchived { target: target.to_string() }),
+            Ok(true) => Err(Refusal::AlreadyArchived {
+                target: target.to_string(),
+            }),
             _ => Ok(()),
         }
     };
-    let visit = visitor.visit(&url, &portal.portal.name, None, &follow).await?;
+    let visit = visitor
+        .visit(&url, &portal.portal.name, None, &follow)
+        .await?;
     Ok(judge(visit, portal, retries))
 }
 
@@ -77,20 +95,38 @@ fn judge(visit: Visit, portal: &PortalRun, retries: &Retries) -> Finished {
         Visit::Archived { hops } => judge_response(hops, portal, retries),
         Visit::Refused { hops, refusal } => {
             let bytes = body_bytes(&hops);
-            if matches!(refusal, Refusal::RobotsUnreachable { .. }) && retries.attempts < retries.max {
+            if matches!(refusal, Refusal::RobotsUnreachable { .. })
+                && retries.attempts < retries.max
+            {
                 let not_before = SystemTime::now() + super::ROBOTS_RETRY.min(backoff(retries));
-                return Finished::Retry { not_before, reason: refusal.reason().into(), bytes };
+                return Finished::Retry {
+                    not_before,
+                    reason: refusal.reason().into(),
+                    bytes,
+                };
             }
             let outcome = refused(refusal.reason(), &refusal.to_string());
-            Finished::Done { outcome, found: Vec::new(), redirects: redirect_targets(&hops), bytes }
+            Finished::Done {
+                outcome,
+                found: Vec::new(),
+                redirects: redirect_targets(&hops),
+                bytes,
+            }
         }
         Visit::Failed { hops, error } => {
             let bytes = body_bytes(&hops);
             if error.is_retryable() && retries.attempts < retries.max {
                 let not_before = SystemTime::now() + backoff(retries);
-                return Finished::Retry { not_before, reason: error.reason().into(), bytes };
+                return Finished::Retry {
+                    not_before,
+                    reason: error.reason().into(),
+                    bytes,
+                };
             }
-            Finished::Failed { outcome: refused(error.reason(), &error.to_string()), bytes }
+            Finished::Failed {
+                outcome: refused(error.reason(), &error.to_string()),
+                bytes,
+            }
         }
     }
 }
@@ -98,7 +134,10 @@ fn judge(visit: Visit, portal: &PortalRun, retries: &Retries) -> Finished {
 fn judge_response(hops: Vec<Hop>, portal: &PortalRun, retries: &Retries) -> Finished {
     let bytes = body_bytes(&hops);
     let Some(last) = hops.last() else {
-        return Finished::Failed { outcome: refused("no-response", "nothing was fetched"), bytes };
+        return Finished::Failed {
+            outcome: refused("no-response", "nothing was fetched"),
+            bytes,
+        };
     };
     let status = last.capture.status;
     let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
@@ -108,15 +147,28 @@ fn judge_response(hops: Vec<Hop>, portal: &PortalRun, retries: &Retries) -> Fini
             .header("retry-after")
             .and_then(|v| crate::politeness::retry_after(&v, SystemTime::now()))
             .unwrap_or_else(|| backoff(retries));
-        return Finished::Retry { not_before: SystemTime::now() + wait, reason: format!("http-{status}"), bytes };
+        return Finished::Retry {
+            not_before: SystemTime::now() + wait,
+            reason: format!("http-{status}"),
+            bytes,
+        };
     }
     let outcome = archived(&last.capture);
-    let found = if (200..300).contains(&status) { links(last, portal) } else { Vec::new() };
+    let found = if (200..300).contains(&status) {
+        links(last, portal)
+    } else {
+        Vec::new()
+    };
     let redirects = redirect_targets(&hops);
     if transient {
         return Finished::Failed { outcome, bytes };
     }
-    Finished::Done { outcome, found, redirects, bytes }
+    Finished::Done {
+        outcome,
+        found,
+        redirects,
+        bytes,
+    }
 }
 
 /// The in-scope links of an HTML page, classified by the portal's patterns.
@@ -127,7 +179,12 @@ fn links(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
     let exchange = &hop.exchange;
     let content_type = exchange.header("content-type");
     let encoding = exchange.header("content-encoding");
-    let Ok(decoded) = extract::decode(&exchange.body, content_type.as_deref(), encoding.as_deref(), MAX_DECODED) else {
+    let Ok(decoded) = extract::decode(
+        &exchange.body,
+        content_type.as_deref(),
+        encoding.as_deref(),
+        MAX_DECODED,
+    ) else {
         return Vec::new();
     };
     let page = discover::discover(&decoded.text, &hop.capture.url);
@@ -138,7 +195,10 @@ fn links(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
                 Decision::In(kind) => store_kind(kind),
                 Decision::Out(_) => return None,
             };
-            Some(Found { url: link.url.to_string(), kind })
+            Some(Found {
+                url: link.url.to_string(),
+                kind,
+            })
         })
         .collect()
 }
@@ -152,9 +212,15 @@ pub(super) fn archived(capture: &Capture) -> Outcome {
     Outcome {
         status: Some(capture.status),
         label: "archived".into(),
-        reason: capture.truncated.map(|t| format!("body truncated: {}", t.as_warc())),
+        reason: capture
+            .truncated
+            .map(|t| format!("body truncated: {}", t.as_warc())),
         fetched_at: Some(capture.date),
-        warc: Some(WarcPointer { file: capture.filename.clone(), offset: capture.offset, length: capture.length }),
+        warc: Some(WarcPointer {
+            file: capture.filename.clone(),
+            offset: capture.offset,
+            length: capture.length,
+        }),
         payload_digest: Some(capture.payload_digest.clone()),
         record_id: Some(capture.record_id.clone()),
         etag: None,
@@ -164,7 +230,10 @@ pub(super) fn archived(capture: &Capture) -> Outcome {
 
 /// The store's record of a URL that was not archived, with why.
 fn refused(label: &str, reason: &str) -> Outcome {
-    Outcome { reason: Some(reason.to_string()), ..Outcome::labelled(label) }
+    Outcome {
+        reason: Some(reason.to_string()),
+        ..Outcome::labelled(label)
+    }
 }
 
 fn body_bytes(hops: &[Hop]) -> u64 {

@@ -46,12 +46,22 @@ pub enum Visit {
 /// Why a URL was not fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    RobotsDisallowed { robots_url: String },
-    RobotsUnreachable { robots_url: String },
-    RedirectOutOfScope { target: String },
+    RobotsDisallowed {
+        robots_url: String,
+    },
+    RobotsUnreachable {
+        robots_url: String,
+    },
+    RedirectOutOfScope {
+        target: String,
+    },
     /// The redirect target was already archived in this run: following it would archive it twice.
-    AlreadyArchived { target: String },
-    TooManyRedirects { limit: u32 },
+    AlreadyArchived {
+        target: String,
+    },
+    TooManyRedirects {
+        limit: u32,
+    },
 }
 
 impl Refusal {
@@ -70,12 +80,21 @@ impl Refusal {
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Refusal::RobotsDisallowed { robots_url } => write!(f, "robots.txt disallows it ({robots_url})"),
-            Refusal::RobotsUnreachable { robots_url } => {
-                write!(f, "robots.txt could not be fetched, so nothing on that host is fetched for now ({robots_url})")
+            Refusal::RobotsDisallowed { robots_url } => {
+                write!(f, "robots.txt disallows it ({robots_url})")
             }
-            Refusal::RedirectOutOfScope { target } => write!(f, "redirects out of scope, to {target}"),
-            Refusal::AlreadyArchived { target } => write!(f, "redirects to {target}, already archived"),
+            Refusal::RobotsUnreachable { robots_url } => {
+                write!(
+                    f,
+                    "robots.txt could not be fetched, so nothing on that host is fetched for now ({robots_url})"
+                )
+            }
+            Refusal::RedirectOutOfScope { target } => {
+                write!(f, "redirects out of scope, to {target}")
+            }
+            Refusal::AlreadyArchived { target } => {
+                write!(f, "redirects to {target}, already archived")
+            }
             Refusal::TooManyRedirects { limit } => write!(f, "more than {limit} redirects"),
         }
     }
@@ -155,7 +174,9 @@ impl Visitor {
                 return Ok(Visit::Archived { hops });
             };
             if hops.len() > self.max_redirects as usize {
-                let refusal = Refusal::TooManyRedirects { limit: self.max_redirects };
+                let refusal = Refusal::TooManyRedirects {
+                    limit: self.max_redirects,
+                };
                 return Ok(Visit::Refused { hops, refusal });
             }
             if let Err(refusal) = follow(&target) {
@@ -196,18 +217,26 @@ impl Visitor {
     }
 
     /// Ok(None) when `url` may be fetched; the refusal otherwise.
-    async fn check_robots(&self, url: &Url, prefix: &str) -> Result<Option<Refusal>, archive::Error> {
+    async fn check_robots(
+        &self,
+        url: &Url,
+        prefix: &str,
+    ) -> Result<Option<Refusal>, archive::Error> {
         let robots_url = robots::robots_url(url);
         if url.path() == "/robots.txt" && url.query().is_none() {
             return Ok(None); // RFC 9309 §2.2.2: /robots.txt itself is always allowed.
         }
         let robots = self.robots_for(url, prefix).await?;
         if robots.is_unreachable() {
-            return Ok(Some(Refusal::RobotsUnreachable { robots_url: robots_url.to_string() }));
+            return Ok(Some(Refusal::RobotsUnreachable {
+                robots_url: robots_url.to_string(),
+            }));
         }
         if !robots.allowed(url) {
             tracing::info!(url = %url, robots = %robots_url, "robots_precluded");
-            return Ok(Some(Refusal::RobotsDisallowed { robots_url: robots_url.to_string() }));
+            return Ok(Some(Refusal::RobotsDisallowed {
+                robots_url: robots_url.to_string(),
+            }));
         }
         Ok(None)
     }
@@ -230,7 +259,10 @@ impl Visitor {
         let host = canonical::host_key(url);
         self.hosts.set_crawl_delay(&host, robots.crawl_delay());
         self.robots_to_store(&authority, &robots);
-        *entry = Some(Entry { robots: robots.clone(), fetched: SystemTime::now() });
+        *entry = Some(Entry {
+            robots: robots.clone(),
+            fetched: SystemTime::now(),
+        });
         Ok(robots)
     }
 
@@ -243,7 +275,10 @@ impl Visitor {
                 Ok(exchange) => exchange,
                 Err(error) => {
                     tracing::warn!(robots = %current, error = %error, "robots_unreachable");
-                    return Ok(Robots::from_fetch(robots::Fetched::Failed, &self.product_token));
+                    return Ok(Robots::from_fetch(
+                        robots::Fetched::Failed,
+                        &self.product_token,
+                    ));
                 }
             };
             let target = exchange.redirect_target();
@@ -253,7 +288,10 @@ impl Visitor {
                 None => return Ok(robots_from_exchange(&exchange, &self.product_token)),
             }
         }
-        Ok(Robots::from_fetch(robots::Fetched::TooManyRedirects, &self.product_token))
+        Ok(Robots::from_fetch(
+            robots::Fetched::TooManyRedirects,
+            &self.product_token,
+        ))
     }
 
     fn robots_from_store(&self, authority: &str) -> Option<Entry> {
@@ -261,13 +299,23 @@ impl Visitor {
         let (fetched_at, _state, body) = store.robots_get(authority).ok()??;
         let robots = Robots::from_cache(&body, &self.product_token).ok()?;
         let fetched = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(fetched_at.max(0.0));
-        Some(Entry { robots: Arc::new(robots), fetched })
+        Some(Entry {
+            robots: Arc::new(robots),
+            fetched,
+        })
     }
 
     fn robots_to_store(&self, authority: &str, robots: &Robots) {
         let Some(store) = &self.store else { return };
-        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-        if let Err(err) = store.robots_put(authority, now.as_secs_f64(), robots.state(), &robots.to_cache()) {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        if let Err(err) = store.robots_put(
+            authority,
+            now.as_secs_f64(),
+            robots.state(),
+            &robots.to_cache(),
+        ) {
             tracing::warn!(authority, error = %err, "robots_cache_failed");
         }
     }
@@ -277,7 +325,11 @@ impl Visitor {
 /// minutes for an unreachable one so the host is retried.
 fn fresh(entry: &Entry) -> bool {
     let age = entry.fetched.elapsed().unwrap_or(Duration::MAX);
-    let ttl = if entry.robots.is_unreachable() { ROBOTS_RETRY } else { robots::CACHE_TTL };
+    let ttl = if entry.robots.is_unreachable() {
+        ROBOTS_RETRY
+    } else {
+        robots::CACHE_TTL
+    };
     age < ttl
 }
 

@@ -47,8 +47,15 @@ impl Store {
     }
 
     /// Records `target` (reached through a redirect, already archived) as done in `run`.
-    pub fn record_visited(&self, run: i64, target: &Candidate, outcome: &Outcome) -> Result<(), Error> {
-        let fetched_at = outcome.fetched_at.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
+    pub fn record_visited(
+        &self,
+        run: i64,
+        target: &Candidate,
+        outcome: &Outcome,
+    ) -> Result<(), Error> {
+        let fetched_at = outcome
+            .fetched_at
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
         let warc = outcome.warc.as_ref();
         self.conn()
             .prepare_cached(RECORD)
@@ -90,7 +97,9 @@ mod tests {
         let run = store.begin_run(&["p".to_string()]).unwrap().id;
         let target = candidate("https://a.vn/moi-a2.html", Kind::Article);
         assert!(!store.visited(run, &target.url).unwrap());
-        store.record_visited(run, &target, &Outcome::labelled("archived")).unwrap();
+        store
+            .record_visited(run, &target, &Outcome::labelled("archived"))
+            .unwrap();
         assert!(store.visited(run, &target.url).unwrap());
         assert_eq!(store.enqueue(run, &target).unwrap(), Enqueued::Known);
     }
@@ -101,8 +110,15 @@ mod tests {
         let run = store.begin_run(&["p".to_string()]).unwrap().id;
         let target = candidate("https://a.vn/moi-a2.html", Kind::Article);
         store.enqueue(run, &target).unwrap();
-        store.record_visited(run, &target, &Outcome::labelled("archived")).unwrap();
-        assert!(store.next_for_host(run, &target.host, 1e12).unwrap().is_none());
+        store
+            .record_visited(run, &target, &Outcome::labelled("archived"))
+            .unwrap();
+        assert!(
+            store
+                .next_for_host(run, &target.host, 1e12)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -111,9 +127,18 @@ mod tests {
         let run = store.begin_run(&["p".to_string()]).unwrap().id;
         let listing = candidate("https://a.vn/thoi-su/", Kind::Listing);
         store.enqueue(run, &listing).unwrap();
-        let (id, _) = store.next_for_host(run, &listing.host, 1e12).unwrap().unwrap();
+        let (id, _) = store
+            .next_for_host(run, &listing.host, 1e12)
+            .unwrap()
+            .unwrap();
         store.requeue(id).unwrap();
         assert_eq!(store.attempts(id).unwrap(), 0);
-        assert_eq!(store.next_for_host(run, &listing.host, 1e12).unwrap().map(|(i, _)| i), Some(id));
+        assert_eq!(
+            store
+                .next_for_host(run, &listing.host, 1e12)
+                .unwrap()
+                .map(|(i, _)| i),
+            Some(id)
+        );
     }
 }

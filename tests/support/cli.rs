@@ -8,13 +8,18 @@ pub const UA: &str = "baoluu-test/0.1 (+mailto:archive@example.org)";
 
 /// Runs `baoluu --config CONFIG ARGS...` to completion.
 pub fn baoluu(config: &Path, args: &[&str]) -> Output {
-    command(config, args).output().expect("the baoluu binary runs")
+    command(config, args)
+        .output()
+        .expect("the baoluu binary runs")
 }
 
 /// The command, for tests that need to start it in the background.
 pub fn command(config: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_baoluu"));
-    cmd.arg("--config").arg(config).args(args).env("RUST_LOG", "info");
+    cmd.arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "info");
     cmd
 }
 
@@ -38,9 +43,16 @@ pub fn write_config(dir: &Path, body: &str) -> PathBuf {
 pub fn oracle(name: &str) -> Option<PathBuf> {
     let venv = std::env::var_os("BAOLUU_VENV").map(PathBuf::from);
     let local = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv");
-    let candidates = venv.into_iter().chain([local]).map(|v| v.join("bin").join(name));
+    let candidates = venv
+        .into_iter()
+        .chain([local])
+        .map(|v| v.join("bin").join(name));
     let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect::<Vec<_>>())
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(name))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     let found = candidates.chain(on_path).find(|p| p.is_file());
     if found.is_none() {
@@ -56,14 +68,33 @@ pub fn oracle(name: &str) -> Option<PathBuf> {
 /// `warcio check -v FILE`: exits 0 and says "pass" for every digest it checks.
 /// Returns the number of digests that passed (0 when warcio is missing).
 pub fn warcio_check(file: &Path) -> usize {
-    let Some(warcio) = oracle("warcio") else { return 0 };
-    let out = Command::new(warcio).arg("check").arg("-v").arg(file).output().expect("warcio runs");
+    let Some(warcio) = oracle("warcio") else {
+        return 0;
+    };
+    let out = Command::new(warcio)
+        .arg("check")
+        .arg("-v")
+        .arg(file)
+        .output()
+        .expect("warcio runs");
     let text = format!("{}{}", stdout(&out), stderr(&out));
-    assert!(out.status.success(), "warcio check failed on {}:\n{text}", file.display());
+    assert!(
+        out.status.success(),
+        "warcio check failed on {}:\n{text}",
+        file.display()
+    );
     let failed: Vec<&str> = text.lines().filter(|l| l.contains("fail")).collect();
-    assert!(failed.is_empty(), "warcio reports failures in {}:\n{text}", file.display());
+    assert!(
+        failed.is_empty(),
+        "warcio reports failures in {}:\n{text}",
+        file.display()
+    );
     let passed = text.matches("pass").count();
-    assert!(passed > 0, "warcio checked no digest in {}:\n{text}", file.display());
+    assert!(
+        passed > 0,
+        "warcio checked no digest in {}:\n{text}",
+        file.display()
+    );
     passed
 }
 
@@ -74,7 +105,13 @@ pub fn warc_files(archive_dir: &Path) -> Vec<PathBuf> {
         .map(|entries| entries.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();
-    let open: Vec<&PathBuf> = files.iter().filter(|p| p.to_string_lossy().ends_with(".open")).collect();
+    let open: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".open"))
+        .collect();
     assert!(open.is_empty(), "WARC files left open: {open:?}");
-    files.into_iter().filter(|p| p.to_string_lossy().ends_with(".warc.gz")).collect()
+    files
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".warc.gz"))
+        .collect()
 }

@@ -23,7 +23,11 @@ pub struct Spec {
 
 impl Spec {
     pub fn new(first_id: u32, crawl_delay: Option<&'static str>) -> Spec {
-        Spec { first_id, crawl_delay, extra_articles: Arc::new(AtomicUsize::new(0)) }
+        Spec {
+            first_id,
+            crawl_delay,
+            extra_articles: Arc::new(AtomicUsize::new(0)),
+        }
     }
 }
 
@@ -38,7 +42,10 @@ pub fn reachable_articles(spec: &Spec) -> Vec<String> {
 
 /// Paths the crawler must never request: robots-disallowed (plain and wildcard rules).
 pub fn forbidden_paths(spec: &Spec) -> Vec<String> {
-    vec![format!("/thoi-su/bi-mat-{}.html", spec.first_id + 90), "/private/ho-so-1.html".to_string()]
+    vec![
+        format!("/thoi-su/bi-mat-{}.html", spec.first_id + 90),
+        "/private/ho-so-1.html".to_string(),
+    ]
 }
 
 pub fn article_path(id: u32) -> String {
@@ -57,21 +64,30 @@ pub fn serve(ip: &str, spec: Spec) -> Fixture {
 fn route(spec: &Spec, throttled: &AtomicUsize, target: &str) -> Reply {
     let id0 = spec.first_id;
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let page: u32 = query.strip_prefix("p=").and_then(|p| p.parse().ok()).unwrap_or(1);
+    let page: u32 = query
+        .strip_prefix("p=")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
     match path {
         "/robots.txt" => robots(spec),
         "/" => Reply::html(home(spec)),
         "/thoi-su-215.html" if page <= 3 => Reply::html(section(spec, page)),
         "/kinh-te-216.html" => Reply::html(listing("Kinh tế", &[id0 + 8, id0 + 9, id0 + 10], None)),
         // Endless pagination: every page links the next and lists only known articles.
-        "/trap-217.html" => Reply::html(listing("Bẫy", &[id0, id0 + 1], Some(format!("/trap-217.html?p={}", page + 1)))),
+        "/trap-217.html" => Reply::html(listing(
+            "Bẫy",
+            &[id0, id0 + 1],
+            Some(format!("/trap-217.html?p={}", page + 1)),
+        )),
         // A calendar: every day links the day before, forever.
         "/lich-su-kien.html" => Reply::html(calendar(query)),
         p if p == format!("/thoi-su/bai-cu-{}.html", id0 + 12) => {
             Reply::redirect(301, &format!("/thoi-su/bai-moi-{}.html", id0 + 12))
         }
         p if p == format!("/thoi-su/loi-{}.html", id0 + 14) => Reply::new(500).body("lỗi máy chủ"),
-        p if p == format!("/thoi-su/tin-so-{}.html", id0 + 13) && throttled.fetch_add(1, Ordering::SeqCst) == 0 => {
+        p if p == format!("/thoi-su/tin-so-{}.html", id0 + 13)
+            && throttled.fetch_add(1, Ordering::SeqCst) == 0 =>
+        {
             Reply::new(429).header("retry-after", "1").body("chậm lại")
         }
         p => article_reply(spec, p),
@@ -79,9 +95,14 @@ fn route(spec: &Spec, throttled: &AtomicUsize, target: &str) -> Reply {
 }
 
 fn robots(spec: &Spec) -> Reply {
-    let delay = spec.crawl_delay.map(|d| format!("Crawl-delay: {d}\n")).unwrap_or_default();
+    let delay = spec
+        .crawl_delay
+        .map(|d| format!("Crawl-delay: {d}\n"))
+        .unwrap_or_default();
     let body = format!("User-agent: *\nDisallow: /private/\nDisallow: /*/bi-mat-\n{delay}");
-    Reply::new(200).header("content-type", "text/plain; charset=utf-8").body(body)
+    Reply::new(200)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(body)
 }
 
 fn article_reply(spec: &Spec, path: &str) -> Reply {
@@ -115,7 +136,10 @@ fn home(spec: &Spec) -> String {
     let id0 = spec.first_id;
     let extra = spec.extra_articles.load(Ordering::SeqCst) as u32;
     let mut items = String::new();
-    for id in [id0, id0 + 1].into_iter().chain((0..extra).map(|n| id0 + 50 + n)) {
+    for id in [id0, id0 + 1]
+        .into_iter()
+        .chain((0..extra).map(|n| id0 + 50 + n))
+    {
         items.push_str(&item(id));
     }
     let main = format!(
@@ -141,18 +165,29 @@ fn section(spec: &Spec, page_no: u32) -> String {
 
 fn listing(title: &str, ids: &[u32], next: Option<String>) -> String {
     let items: String = ids.iter().map(|&id| item(id)).collect();
-    let more = next.map(|n| format!(r#"<p class="btnMore"><a href="{n}">Xem thêm</a></p>"#)).unwrap_or_default();
+    let more = next
+        .map(|n| format!(r#"<p class="btnMore"><a href="{n}">Xem thêm</a></p>"#))
+        .unwrap_or_default();
     page(title, &format!("<h1>{title}</h1>{items}{more}"))
 }
 
 fn item(id: u32) -> String {
-    format!(r#"<div class="item"><a href="{}">Tin số {id}</a><p>Tóm tắt tin số {id}.</p></div>"#, article_path(id))
+    format!(
+        r#"<div class="item"><a href="{}">Tin số {id}</a><p>Tóm tắt tin số {id}.</p></div>"#,
+        article_path(id)
+    )
 }
 
 fn calendar(query: &str) -> String {
-    let day = query.strip_prefix("ngay=").and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    let previous = day.and_then(|d| d.pred_opt()).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
-    let main = format!(r#"<h1>Sự kiện</h1><a href="/lich-su-kien.html?ngay={previous}">Ngày trước</a>"#);
+    let day = query
+        .strip_prefix("ngay=")
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let previous = day
+        .and_then(|d| d.pred_opt())
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let main =
+        format!(r#"<h1>Sự kiện</h1><a href="/lich-su-kien.html?ngay={previous}">Ngày trước</a>"#);
     page("Xem theo ngày", &main)
 }
 
@@ -168,7 +203,9 @@ pub fn article(spec: &Spec, id: u32) -> String {
     };
     let related: String = related
         .iter()
-        .map(|href| format!(r#"<li><a href="{href}">Tin liên quan</a><span>06:17 17/04/2025</span></li>"#))
+        .map(|href| {
+            format!(r#"<li><a href="{href}">Tin liên quan</a><span>06:17 17/04/2025</span></li>"#)
+        })
         .collect();
     let main = format!(
         r#"<div class="news-details-content"><h1>Tin số {id}: công tác xây dựng Đảng</h1>
