@@ -3,15 +3,14 @@
 //! Last stage of the pipeline (design.md §1, §2 "JSON index line"). A line is appended to
 //! `archive_dir/index/{portal}.jsonl` only after the WARC bytes it points at are durable, and is
 //! itself fsynced before the store marks the URL done (house rule 6), so a kill at any moment
-//! leaves no line pointing at nothing. On start, [`reconcile`] drops lines that point past the
-//! end of their WARC file (a torn tail that recovery trimmed) and reports the URLs the index
-//! already holds, so the crawl can mark them done instead of archiving them twice.
+//! leaves no line pointing at nothing. On start, [`reconcile`] cuts a torn last line and hands
+//! back each file's last line, so the crawl can mark that URL done instead of archiving it twice.
 //! The line's schema is `schema/index-line.schema.json`; field names follow CDXJ and WACZ
 //! `pages.jsonl` where those define them. This module never reads WARCs to decide what to fetch.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -122,53 +121,68 @@ fn open_append(path: &Path) -> Result<File, Error> {
         })
 }
 
-/// What [`reconcile`] found.
-#[derive(Debug, Default)]
-pub struct Reconciled {
-    /// Lines kept, by portal: (url, line) — the crawl marks these URLs done.
-    pub lines: Vec<Line>,
-    /// Lines dropped because their record lies past the end of its file (or the file is gone).
-    pub dropped: usize,
-}
+/// How far back from the end of an index file [`reconcile`] looks for the last line.
+const TAIL_WINDOW: u64 = 4 << 20;
 
-/// Checks every index file in `index_dir` against the WARC files in `warc_dir`, rewriting a
-/// file only when a line must go (a torn last line, or a pointer past the end of its WARC).
-pub fn reconcile(index_dir: &Path, warc_dir: &Path) -> Result<Reconciled, Error> {
-    let mut result = Reconciled::default();
+/// Repairs the tail of every index file in `index_dir` and returns each file's last line.
+///
+/// Lines are appended one at a time, each fsynced after the WARC bytes it points at and before
+/// the store marks its URL done, so after a kill only the last line of a file can be torn (it
+/// is cut off) or unknown to the store (the caller settles it). A last line whose record lies
+/// past the end of its WARC file cannot come from this order of writes; it is dropped with a
+/// warning rather than trusted. Cost: one short read per index file, whatever its size.
+pub fn reconcile(index_dir: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
+    let mut last_lines = Vec::new();
     let Ok(entries) = std::fs::read_dir(index_dir) else {
-        return Ok(result);
+        return Ok(last_lines);
     };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "jsonl") {
-            reconcile_file(&path, warc_dir, &mut result)?;
+            last_lines.extend(reconcile_file(&path, warc_dir)?);
         }
     }
-    Ok(result)
+    Ok(last_lines)
 }
 
-fn reconcile_file(path: &Path, warc_dir: &Path, result: &mut Reconciled) -> Result<(), Error> {
+fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Option<Line>, Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
-    let reader = BufReader::new(File::open(path).map_err(io)?);
-    let (mut kept, mut dropped) = (Vec::new(), 0usize);
-    for raw in reader.split(b'\n') {
-        let raw = raw.map_err(io)?;
-        match serde_json::from_slice::<Line>(&raw) {
-            Ok(line) if points_inside(&line, warc_dir) => kept.push(line),
-            _ if raw.iter().all(u8::is_ascii_whitespace) => {}
-            _ => dropped += 1,
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    let start = len.saturating_sub(TAIL_WINDOW);
+    file.seek(SeekFrom::Start(start)).map_err(io)?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(io)?;
+    // A torn last line (no newline yet) was never acknowledged: cut it off.
+    let complete = tail.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut keep = start + complete as u64;
+    let body = &tail[..complete];
+    let last_start = body[..body.len().saturating_sub(1)]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let last = serde_json::from_slice::<Line>(&body[last_start..]).ok();
+    let last = match last {
+        Some(line) if !points_inside(&line, warc_dir) => {
+            tracing::warn!(file = %path.display(), url = %line.url, "index_line_dropped");
+            keep = start + last_start as u64;
+            None
         }
+        other => other,
+    };
+    if keep < len {
+        tracing::warn!(file = %path.display(), bytes = len - keep, "index_tail_trimmed");
+        file.set_len(keep).map_err(io)?;
+        file.sync_all().map_err(io)?;
     }
-    if dropped > 0 {
-        tracing::warn!(file = %path.display(), dropped, "index_lines_dropped");
-        rewrite(path, &kept)?;
-    }
-    result.dropped += dropped;
-    result.lines.extend(kept);
-    Ok(())
+    Ok(last)
 }
 
 /// A line is good when its WARC file exists (closed) and holds the whole member it names.
@@ -178,20 +192,4 @@ fn points_inside(line: &Line, warc_dir: &Path) -> bool {
     }
     std::fs::metadata(warc_dir.join(&line.filename))
         .is_ok_and(|m| line.offset + line.length <= m.len())
-}
-
-fn rewrite(path: &Path, lines: &[Line]) -> Result<(), Error> {
-    let tmp = path.with_extension("jsonl.tmp");
-    let io = |source| Error::Io {
-        path: tmp.clone(),
-        source,
-    };
-    let mut file = File::create(&tmp).map_err(io)?;
-    for line in lines {
-        let mut bytes = serde_json::to_vec(line)?;
-        bytes.push(b'\n');
-        file.write_all(&bytes).map_err(io)?;
-    }
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
 }

@@ -61,6 +61,22 @@ enum Command {
     },
     /// Validate the configuration and print what would be crawled.
     CheckConfig,
+    /// Print the Article JSON extracted from one saved page (FILE, or - for standard input).
+    Extract {
+        /// Use this portal's selectors (needs the configuration).
+        #[arg(long)]
+        portal: Option<String>,
+        /// The page's URL (resolves relative links and image sources).
+        #[arg(long, default_value = "http://localhost/")]
+        url: url::Url,
+        /// Content-Type header the page was served with (its charset is used).
+        #[arg(long)]
+        content_type: Option<String>,
+        /// Content-Encoding the file is in (e.g. gzip).
+        #[arg(long)]
+        content_encoding: Option<String>,
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -88,21 +104,94 @@ fn init_tracing(format: LogFormat) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<u8> {
-    let config = match Config::load(&cli.config) {
+    if let Command::Extract {
+        portal,
+        url,
+        content_type,
+        content_encoding,
+        file,
+    } = &cli.command
+    {
+        let selectors = match portal {
+            None => None,
+            Some(name) => match load(&cli.config).map(|c| c.portal(name).cloned()) {
+                Ok(Some(portal)) => portal.selectors,
+                Ok(None) => {
+                    return Ok(config_error(&format!(
+                        "no portal named `{name}` in {}",
+                        cli.config.display()
+                    )));
+                }
+                Err(code) => return Ok(code),
+            },
+        };
+        return extract(
+            file,
+            url,
+            selectors.as_ref(),
+            content_type.as_deref(),
+            content_encoding.as_deref(),
+        );
+    }
+    let config = match load(&cli.config) {
         Ok(config) => config,
-        Err(err) => {
-            eprintln!("error: configuration: {err}");
-            return Ok(exit::CONFIG);
-        }
+        Err(code) => return Ok(code),
     };
     match cli.command {
         Command::CheckConfig => {
-            print!("{}", config.describe());
+            print_stdout(&config.describe());
             Ok(0)
         }
         Command::Save { urls } => runtime()?.block_on(save(config, urls)),
         Command::Crawl { portals } => runtime()?.block_on(crawl(config, portals)),
+        Command::Extract { .. } => Ok(0),
     }
+}
+
+/// Writes to standard output; a reader that went away (`| head`) is not an error of ours.
+fn print_stdout(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// The configuration, or the exit code after printing why it is unusable.
+fn load(path: &std::path::Path) -> Result<Config, u8> {
+    Config::load(path).map_err(|err| config_error(&err.to_string()))
+}
+
+fn config_error(message: &str) -> u8 {
+    eprintln!("error: configuration: {message}");
+    exit::CONFIG
+}
+
+fn extract(
+    file: &std::path::Path,
+    url: &url::Url,
+    selectors: Option<&baoluu::config::Selectors>,
+    content_type: Option<&str>,
+    content_encoding: Option<&str>,
+) -> anyhow::Result<u8> {
+    use std::io::Read as _;
+    let mut body = Vec::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_end(&mut body)
+            .context("could not read the page from standard input")?;
+    } else {
+        body = std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
+    }
+    let max = baoluu::crawl::MAX_DECODED;
+    let article = baoluu::extract::extract_payload(
+        &body,
+        content_type,
+        content_encoding,
+        url,
+        selectors,
+        max,
+    )
+    .with_context(|| format!("could not decode {}", file.display()))?;
+    print_stdout(&format!("{}\n", serde_json::to_string_pretty(&article)?));
+    Ok(0)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -118,7 +207,7 @@ async fn save(config: Config, urls: Vec<String>) -> anyhow::Result<u8> {
         .await
         .context("save failed")?;
     for line in &report.lines {
-        println!("{line}");
+        print_stdout(&format!("{line}\n"));
     }
     Ok(if cancel.is_cancelled() {
         exit::STOPPED

@@ -228,6 +228,104 @@ fn a_crawl_archives_every_reachable_article_once_and_politely() {
     for file in warc_files(&w.archive()) {
         warcio_check(&file);
     }
+    check_index(&w);
+}
+
+/// The JSON index (issue 4): one valid line per archived article, pointing at its response
+/// record, with a metadata record that refers to it, and the article's fields extracted.
+fn check_index(w: &World) {
+    let archive = w.archive();
+    let metadata_refs: Vec<String> = warc_files(&archive)
+        .iter()
+        .flat_map(|f| reader::records(f).unwrap().map(|r| r.unwrap()))
+        .filter(|r| r.record_type() == Some("metadata"))
+        .filter_map(|r| r.header("WARC-Refers-To").map(str::to_string))
+        .collect();
+    for (name, fixture, spec) in [("a", &w.a, &w.spec_a), ("b", &w.b, &w.spec_b)] {
+        let jsonl = archive.join("index").join(format!("{name}.jsonl"));
+        let text = std::fs::read_to_string(&jsonl).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let urls: Vec<&str> = lines.iter().map(|l| l["url"].as_str().unwrap()).collect();
+        let mut expected: Vec<String> = portal::reachable_articles(spec)
+            .iter()
+            .map(|p| fixture.url(p))
+            .collect();
+        expected.sort();
+        let mut got: Vec<String> = urls.iter().map(|u| u.to_string()).collect();
+        got.sort();
+        assert_eq!(
+            got, expected,
+            "portal {name}: one index line per archived article"
+        );
+        let validated = cli::validate_index_lines(&jsonl);
+        assert!(validated == 0 || validated == lines.len());
+        for line in &lines {
+            check_line(&archive, line, &metadata_refs);
+        }
+    }
+}
+
+fn check_line(archive: &Path, line: &serde_json::Value, metadata_refs: &[String]) {
+    let url = line["url"].as_str().unwrap();
+    let file = archive
+        .join("warc")
+        .join(line["filename"].as_str().unwrap());
+    let record = reader::read_at(&file, line["offset"].as_u64().unwrap()).unwrap();
+    assert_eq!(record.record_type(), Some("response"), "{url}");
+    assert_eq!(record.header("WARC-Target-URI"), Some(url));
+    assert_eq!(
+        record.header("WARC-Payload-Digest"),
+        line["digest"].as_str()
+    );
+    assert_eq!(
+        record.length,
+        line["length"].as_u64().unwrap(),
+        "{url}: length is the gzip member's"
+    );
+    let id = record.header("WARC-Record-ID").unwrap().to_string();
+    assert!(
+        metadata_refs.contains(&id),
+        "{url}: no metadata record refers to its response"
+    );
+    let number = url.trim_end_matches(".html").rsplit('-').next().unwrap();
+    assert_eq!(
+        line["title"],
+        format!("Tin số {number}: công tác xây dựng Đảng"),
+        "{url}"
+    );
+    assert_eq!(line["published"], "2023-01-05T07:31:00+07:00", "{url}");
+    assert_eq!(line["authors"], serde_json::json!(["TRƯỜNG SƠN"]), "{url}");
+    assert!(
+        line["lead"].as_str().unwrap().starts_with("(HGO) - "),
+        "{url}: {}",
+        line["lead"]
+    );
+    let text = line["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(&format!("Ông Nguyễn Thiện Nhơn cho biết tin số {number}")),
+        "{url}: {text}"
+    );
+    assert!(text.ends_with("kết thúc bài viết."), "{url}: {text}");
+    for boilerplate in [
+        "Ảnh:",
+        "Bài, ảnh",
+        "Viết bình luận mới",
+        "Xem thêm",
+        "THÔNG TIN CẦN BIẾT",
+        "Tin liên quan",
+    ] {
+        assert!(
+            !text.contains(boilerplate),
+            "{url}: `{boilerplate}` in the body: {text}"
+        );
+    }
+    assert_eq!(
+        line["images"][0]["caption"], "Hội nghị tổng kết. Ảnh: T.S",
+        "{url}"
+    );
 }
 
 #[test]

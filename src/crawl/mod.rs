@@ -10,6 +10,7 @@
 //! closes the WARC files and reports the run as interrupted; the next `crawl` resumes it.
 //! It never parses HTML or writes files itself.
 
+mod page;
 mod run;
 mod task;
 mod visit;
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+pub use page::MAX_DECODED;
 pub use visit::{Hop, ROBOTS_RETRY, Refusal, Visit, Visitor};
 
 use crate::archive::{self, Info, Recorder};
@@ -35,6 +37,8 @@ pub enum Error {
     Archive(#[from] archive::Error),
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    #[error(transparent)]
+    Index(#[from] crate::index::Error),
     #[error("could not set up the HTTP client: {0}")]
     Client(#[from] fetch::Error),
 }
@@ -48,6 +52,8 @@ pub struct Summary {
     pub interrupted: bool,
     pub fetched: u64,
     pub archived: u64,
+    /// Articles that got an index line.
+    pub indexed: u64,
     pub bytes: u64,
     /// Final outcomes that were not an archived page, by reason.
     pub failed: std::collections::BTreeMap<String, u64>,
@@ -64,10 +70,11 @@ impl fmt::Display for Summary {
         let resumed = if self.resumed { ", resumed" } else { "" };
         write!(
             f,
-            "run {} {state}{resumed}: {} fetched, {} archived, {} bytes in {:.1}s",
+            "run {} {state}{resumed}: {} fetched, {} archived, {} articles indexed, {} bytes in {:.1}s",
             self.run,
             self.fetched,
             self.archived,
+            self.indexed,
             self.bytes,
             self.elapsed.as_secs_f64()
         )?;

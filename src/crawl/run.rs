@@ -14,6 +14,7 @@ use super::{Error, Summary, Visitor};
 use crate::archive::{self, Capture, Lock, Recorder};
 use crate::config::{Config, Portal};
 use crate::frontier::{Frontier, Next};
+use crate::index::{self, Index};
 use crate::scope::{Decision, Scope};
 use crate::store::{Candidate, Enqueued, Kind, Outcome, RunStatus, Store};
 
@@ -23,6 +24,8 @@ pub(super) struct Run {
     store: Arc<Store>,
     recorder: Arc<Recorder>,
     visitor: Arc<Visitor>,
+    /// The JSON index; appended only by the loop (the mutex only lets `apply` take `&self`).
+    index: std::sync::Mutex<Index>,
     portals: HashMap<String, Arc<PortalRun>>,
     run_id: i64,
     resumed: bool,
@@ -47,6 +50,9 @@ impl Run {
         let warc_dir = dir.join("warc");
         archive::recover(&warc_dir)?;
         let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
+        let index_dir = dir.join("index");
+        settle_indexed(&store, &index_dir, &warc_dir)?;
+        let index = std::sync::Mutex::new(Index::open(&index_dir)?);
         let selected: Vec<&Portal> = config
             .portals
             .iter()
@@ -74,6 +80,7 @@ impl Run {
             store,
             recorder,
             visitor,
+            index,
             portals,
             run_id: run.id,
             resumed: run.resumed,
@@ -256,11 +263,19 @@ impl Run {
                 found,
                 redirects,
                 bytes,
+                line,
             } => {
                 summary.fetched += 1;
                 summary.bytes += bytes;
                 self.queue_links(frontier, &candidate, found)?;
                 self.record_redirects(&candidate, &redirects)?;
+                if let Some(line) = line {
+                    self.index
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .append(&line)?;
+                    summary.indexed += 1;
+                }
                 count(summary, &outcome.label);
                 log_outcome(&candidate, &outcome.label, outcome.status);
                 self.store.mark_done(id, &outcome)?;
@@ -399,6 +414,31 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// House rule 6: a kill between an index line and the store's "done" leaves that URL unmarked;
+/// the line is the proof its capture is durable, so it is marked done instead of refetched.
+fn settle_indexed(
+    store: &Store,
+    index_dir: &std::path::Path,
+    warc_dir: &std::path::Path,
+) -> Result<(), Error> {
+    for line in index::reconcile(index_dir, warc_dir)? {
+        let outcome = Outcome {
+            status: Some(line.status),
+            warc: Some(crate::store::WarcPointer {
+                file: line.filename.clone(),
+                offset: line.offset,
+                length: line.length,
+            }),
+            payload_digest: Some(line.digest.clone()),
+            ..Outcome::labelled("archived")
+        };
+        if store.settle(&line.url, &outcome)? {
+            tracing::info!(url = %line.url, "index_reconciled");
+        }
+    }
+    Ok(())
 }
 
 fn child(

@@ -1,21 +1,21 @@
-//! One candidate's trip through the pipeline: visit (robots, gate, fetch, archive), then
-//! discover its links. Runs concurrently with other hosts' tasks; it never touches the frontier —
-//! it returns a [`Finished`] for the run loop to apply in commit order.
+//! One candidate's trip through the pipeline: visit (robots, gate, fetch, archive), then read
+//! the page (links; for an article, its extraction, recorded as a WARC `metadata` record that
+//! refers to the response). Runs concurrently with other hosts' tasks; it never touches the
+//! frontier or the index — it returns a [`Finished`] for the run loop to apply in commit order.
 
 use std::time::{Duration, SystemTime};
 
 use url::Url;
 
+use std::sync::Arc;
+
+use super::page;
 use super::visit::{Hop, Refusal, Visit, Visitor};
 use crate::archive::{self, Capture};
 use crate::config::Portal;
-use crate::discover;
-use crate::extract;
-use crate::scope::{Decision, Scope};
+use crate::index;
+use crate::scope::Scope;
 use crate::store::{Candidate, Kind, Outcome, Store, WarcPointer};
-
-/// The most a compressed page may inflate to before decoding stops (gzip bombs: issue 7).
-const MAX_DECODED: usize = 64 << 20;
 
 /// A portal and its compiled scope, shared by every task of that portal.
 pub(super) struct PortalRun {
@@ -32,6 +32,8 @@ pub(super) enum Finished {
         found: Vec<Found>,
         redirects: Vec<Capture>,
         bytes: u64,
+        /// The index line of an archived article (its metadata record is already durable).
+        line: Option<Box<index::Line>>,
     },
     /// Try again later (transient failure, host backing off, robots.txt unreachable).
     Retry {
@@ -60,7 +62,7 @@ pub(super) async fn run(
     visitor: &Visitor,
     store: &Store,
     run_id: i64,
-    portal: &PortalRun,
+    portal: &Arc<PortalRun>,
     candidate: &Candidate,
     retries: &Retries,
 ) -> Result<Finished, archive::Error> {
@@ -86,58 +88,78 @@ pub(super) async fn run(
     let visit = visitor
         .visit(&url, &portal.portal.name, None, &follow)
         .await?;
-    Ok(judge(visit, portal, retries))
+    let (mut finished, readable) = judge(visit, retries);
+    if let (Finished::Done { found, line, .. }, Some(hop)) = (&mut finished, readable) {
+        let read = page::read(hop.clone(), portal.clone()).await;
+        *found = read.found;
+        if let Some(article) = read.article {
+            let indexed = index::Line::new(&portal.portal.name, &hop.capture, article);
+            let json = serde_json::to_vec(&indexed).unwrap_or_default();
+            let prefix = &portal.portal.name;
+            visitor
+                .recorder()
+                .metadata(prefix, &hop.capture, "application/json", json)
+                .await?;
+            *line = Some(Box::new(indexed));
+        }
+    }
+    Ok(finished)
 }
 
-/// Turns a visit into what the frontier should do next.
-fn judge(visit: Visit, portal: &PortalRun, retries: &Retries) -> Finished {
+/// Turns a visit into what the frontier should do next, and the response worth reading (a
+/// 2xx HTML page), if any.
+fn judge(visit: Visit, retries: &Retries) -> (Finished, Option<Hop>) {
     match visit {
-        Visit::Archived { hops } => judge_response(hops, portal, retries),
-        Visit::Refused { hops, refusal } => {
-            let bytes = body_bytes(&hops);
-            if matches!(refusal, Refusal::RobotsUnreachable { .. })
-                && retries.attempts < retries.max
-            {
-                let not_before = SystemTime::now() + super::ROBOTS_RETRY.min(backoff(retries));
-                return Finished::Retry {
-                    not_before,
-                    reason: refusal.reason().into(),
-                    bytes,
-                };
-            }
-            let outcome = refused(refusal.reason(), &refusal.to_string());
-            Finished::Done {
-                outcome,
-                found: Vec::new(),
-                redirects: redirect_targets(&hops),
-                bytes,
-            }
-        }
-        Visit::Failed { hops, error } => {
-            let bytes = body_bytes(&hops);
-            if error.is_retryable() && retries.attempts < retries.max {
-                let not_before = SystemTime::now() + backoff(retries);
-                return Finished::Retry {
-                    not_before,
-                    reason: error.reason().into(),
-                    bytes,
-                };
-            }
-            Finished::Failed {
-                outcome: refused(error.reason(), &error.to_string()),
-                bytes,
-            }
-        }
+        Visit::Archived { hops } => judge_response(hops, retries),
+        Visit::Refused { hops, refusal } => (judge_refused(&hops, &refusal, retries), None),
+        Visit::Failed { hops, error } => (judge_failed(&hops, &error, retries), None),
     }
 }
 
-fn judge_response(hops: Vec<Hop>, portal: &PortalRun, retries: &Retries) -> Finished {
-    let bytes = body_bytes(&hops);
-    let Some(last) = hops.last() else {
-        return Finished::Failed {
-            outcome: refused("no-response", "nothing was fetched"),
+/// robots.txt unreachable is transient (RFC 9309 §2.3.1.4: retry later); every other refusal
+/// is final. Redirect hops archived before the refusal still count as visited.
+fn judge_refused(hops: &[Hop], refusal: &Refusal, retries: &Retries) -> Finished {
+    let bytes = body_bytes(hops);
+    if matches!(refusal, Refusal::RobotsUnreachable { .. }) && retries.attempts < retries.max {
+        let not_before = SystemTime::now() + super::ROBOTS_RETRY.min(backoff(retries));
+        return Finished::Retry {
+            not_before,
+            reason: refusal.reason().into(),
             bytes,
         };
+    }
+    let outcome = refused(refusal.reason(), &refusal.to_string());
+    let redirects = redirect_targets(hops);
+    Finished::Done {
+        outcome,
+        found: Vec::new(),
+        redirects,
+        bytes,
+        line: None,
+    }
+}
+
+fn judge_failed(hops: &[Hop], error: &crate::fetch::Error, retries: &Retries) -> Finished {
+    let bytes = body_bytes(hops);
+    if error.is_retryable() && retries.attempts < retries.max {
+        let not_before = SystemTime::now() + backoff(retries);
+        return Finished::Retry {
+            not_before,
+            reason: error.reason().into(),
+            bytes,
+        };
+    }
+    Finished::Failed {
+        outcome: refused(error.reason(), &error.to_string()),
+        bytes,
+    }
+}
+
+fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) {
+    let bytes = body_bytes(&hops);
+    let Some(last) = hops.last().cloned() else {
+        let outcome = refused("no-response", "nothing was fetched");
+        return (Finished::Failed { outcome, bytes }, None);
     };
     let status = last.capture.status;
     let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
@@ -147,60 +169,30 @@ fn judge_response(hops: Vec<Hop>, portal: &PortalRun, retries: &Retries) -> Fini
             .header("retry-after")
             .and_then(|v| crate::politeness::retry_after(&v, SystemTime::now()))
             .unwrap_or_else(|| backoff(retries));
-        return Finished::Retry {
-            not_before: SystemTime::now() + wait,
-            reason: format!("http-{status}"),
-            bytes,
-        };
+        let reason = format!("http-{status}");
+        return (
+            Finished::Retry {
+                not_before: SystemTime::now() + wait,
+                reason,
+                bytes,
+            },
+            None,
+        );
     }
     let outcome = archived(&last.capture);
-    let found = if (200..300).contains(&status) {
-        links(last, portal)
-    } else {
-        Vec::new()
-    };
-    let redirects = redirect_targets(&hops);
     if transient {
-        return Finished::Failed { outcome, bytes };
+        return (Finished::Failed { outcome, bytes }, None);
     }
-    Finished::Done {
+    let readable = (200..300).contains(&status) && last.capture.mime.contains("html");
+    let redirects = redirect_targets(&hops);
+    let finished = Finished::Done {
         outcome,
-        found,
+        found: Vec::new(),
         redirects,
         bytes,
-    }
-}
-
-/// The in-scope links of an HTML page, classified by the portal's patterns.
-fn links(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
-    if !hop.capture.mime.contains("html") {
-        return Vec::new();
-    }
-    let exchange = &hop.exchange;
-    let content_type = exchange.header("content-type");
-    let encoding = exchange.header("content-encoding");
-    let Ok(decoded) = extract::decode(
-        &exchange.body,
-        content_type.as_deref(),
-        encoding.as_deref(),
-        MAX_DECODED,
-    ) else {
-        return Vec::new();
+        line: None,
     };
-    let page = discover::discover(&decoded.text, &hop.capture.url);
-    page.links
-        .into_iter()
-        .filter_map(|link| {
-            let kind = match portal.scope.classify(&link.url) {
-                Decision::In(kind) => store_kind(kind),
-                Decision::Out(_) => return None,
-            };
-            Some(Found {
-                url: link.url.to_string(),
-                kind,
-            })
-        })
-        .collect()
+    (finished, readable.then_some(last))
 }
 
 fn redirect_targets(hops: &[Hop]) -> Vec<Capture> {

@@ -144,6 +144,11 @@ impl Visitor {
         self
     }
 
+    /// The WARC recorder every visit writes through.
+    pub fn recorder(&self) -> &Arc<Recorder> {
+        &self.recorder
+    }
+
     /// The politeness gates, shared with the crawl's scheduler.
     pub fn hosts(&self) -> &Arc<Hosts> {
         &self.hosts

@@ -27,7 +27,34 @@ const VISITED: &str = "
       AND ((run_id = ?1 AND state IN ('done', 'failed', 'inflight'))
            OR (state = 'done' AND kind IN ('article', 'other')))";
 
+/// Marks a URL done with the capture an index line proves durable, unless it already is.
+const SETTLE: &str = "
+    UPDATE urls SET state = 'done', status = ?2, outcome = ?3, warc_file = ?4, warc_offset = ?5,
+        warc_length = ?6, payload_digest = ?7
+    WHERE url = ?1 AND state IN ('queued', 'inflight')";
+
 impl Store {
+    /// After a kill between an index line and the store's "done" (house rule 6): marks `url`
+    /// done with `outcome`'s pointer. True when a row changed.
+    pub fn settle(&self, url: &str, outcome: &Outcome) -> Result<bool, Error> {
+        let warc = outcome.warc.as_ref();
+        self.conn()
+            .prepare_cached(SETTLE)
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    url,
+                    outcome.status,
+                    outcome.label,
+                    warc.map(|w| &w.file),
+                    warc.map(|w| w.offset as i64),
+                    warc.map(|w| w.length as i64),
+                    outcome.payload_digest,
+                ])
+            })
+            .doing("settle an indexed url")
+            .map(|changed| changed > 0)
+    }
+
     /// Hands an in-flight URL back to the queue untouched (no attempt counted): the run stopped
     /// before its fetch began.
     pub fn requeue(&self, id: i64) -> Result<(), Error> {

@@ -115,3 +115,54 @@ pub fn warc_files(archive_dir: &Path) -> Vec<PathBuf> {
         .filter(|p| p.to_string_lossy().ends_with(".warc.gz"))
         .collect()
 }
+
+/// Validates every line of a JSON-lines file against `schema/index-line.schema.json` with the
+/// Python `jsonschema` package (from the test venv). Returns the number of lines validated
+/// (0 when the validator is missing outside CI).
+pub fn validate_index_lines(jsonl: &Path) -> usize {
+    let Some(python) = oracle("python3") else {
+        return 0;
+    };
+    let probe = Command::new(&python)
+        .args(["-c", "import jsonschema"])
+        .output()
+        .expect("python runs");
+    if !probe.status.success() {
+        assert!(
+            std::env::var_os("BAOLUU_REQUIRE_ORACLES").is_none(),
+            "jsonschema is required: run ./.ci/run"
+        );
+        eprintln!(
+            "skipping the schema check: the jsonschema package is missing (./.ci/run installs it)"
+        );
+        return 0;
+    }
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/index-line.schema.json");
+    let script = r#"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+validator = jsonschema.Draft202012Validator(schema)
+count = 0
+for number, line in enumerate(open(sys.argv[2], encoding="utf-8"), 1):
+    for error in validator.iter_errors(json.loads(line)):
+        print(f"line {number}: {error.json_path}: {error.message}")
+        sys.exit(1)
+    count += 1
+print(count)
+"#;
+    let out = Command::new(&python)
+        .args(["-c", script])
+        .arg(&schema)
+        .arg(jsonl)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{} does not validate:\n{}{}",
+        jsonl.display(),
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out).trim().parse().expect("a line count")
+}

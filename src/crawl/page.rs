@@ -1,0 +1,86 @@
+//! Reading an archived page: decode it once, find its in-scope links and, for an article,
+//! extract the [`Article`]. CPU work on a parsed DOM (`scraper::Html` is `!Send`), so it runs on
+//! the blocking pool, never on the async workers.
+
+use std::sync::Arc;
+
+use super::task::{Found, PortalRun, store_kind};
+use super::visit::Hop;
+use crate::discover;
+use crate::extract::{self, Article};
+use crate::scope::{Decision, Kind};
+
+/// The most a compressed page may inflate to before decoding stops (gzip bombs: issue 7).
+pub const MAX_DECODED: usize = 64 << 20;
+
+/// What a page yielded.
+#[derive(Default)]
+pub(super) struct Read {
+    pub found: Vec<Found>,
+    /// Set for an article page whose extraction found a title or a body.
+    pub article: Option<Article>,
+}
+
+/// Reads `hop` (a 2xx HTML response) of `portal` on the blocking pool.
+pub(super) async fn read(hop: Hop, portal: Arc<PortalRun>) -> Read {
+    tokio::task::spawn_blocking(move || read_now(&hop, &portal))
+        .await
+        .unwrap_or_default()
+}
+
+fn read_now(hop: &Hop, portal: &PortalRun) -> Read {
+    let exchange = &hop.exchange;
+    let content_type = exchange.header("content-type");
+    let encoding = exchange.header("content-encoding");
+    let decoded = match extract::decode(
+        &exchange.body,
+        content_type.as_deref(),
+        encoding.as_deref(),
+        MAX_DECODED,
+    ) {
+        Ok(decoded) => decoded,
+        Err(err) => {
+            tracing::warn!(url = %hop.capture.url, error = %err, "page_undecodable");
+            return Read::default();
+        }
+    };
+    let url = &hop.capture.url;
+    let found = links(&decoded.text, url, portal);
+    let is_article = portal.scope.classify(url) == Decision::In(Kind::Article);
+    let article = (is_article && hop.capture.status == 200)
+        .then(|| article(&decoded, url, portal))
+        .flatten();
+    Read { found, article }
+}
+
+fn links(html: &str, url: &url::Url, portal: &PortalRun) -> Vec<Found> {
+    discover::discover(html, url)
+        .links
+        .into_iter()
+        .filter_map(|link| match portal.scope.classify(&link.url) {
+            Decision::In(kind) => Some(Found {
+                url: link.url.to_string(),
+                kind: store_kind(kind),
+            }),
+            Decision::Out(_) => None,
+        })
+        .collect()
+}
+
+/// The article, or None when extraction found neither title nor body (logged).
+fn article(decoded: &extract::Decoded, url: &url::Url, portal: &PortalRun) -> Option<Article> {
+    let mut article = extract::extract(&decoded.text, url, portal.portal.selectors.as_ref());
+    if decoded.suspect {
+        article
+            .flags
+            .push(extract::FLAG_ENCODING_SUSPECT.to_string());
+    }
+    if decoded.truncated {
+        article.flags.push(extract::FLAG_TRUNCATED.to_string());
+    }
+    if article.title.is_empty() && article.text.is_empty() {
+        tracing::warn!(url = %url, "extraction_failed");
+        return None;
+    }
+    Some(article)
+}
