@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use baoluu::config::Config;
 use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::ProgressBar;
 use tokio_util::sync::CancellationToken;
 
 /// Exit codes (design.md §2, sysexits.h where one fits).
@@ -81,8 +82,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
-    match run(cli) {
+    let progress = progress_bar(&cli);
+    init_tracing(cli.log_format, progress.clone());
+    match run(cli, progress) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -91,19 +93,59 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(format: LogFormat) {
+/// A spinner with running totals for `crawl` on a terminal; None elsewhere (journald, pipes).
+fn progress_bar(cli: &Cli) -> Option<ProgressBar> {
+    use std::io::IsTerminal as _;
+    let wanted =
+        matches!(cli.command, Command::Crawl { .. }) && matches!(cli.log_format, LogFormat::Text);
+    if !wanted || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
+}
+
+fn init_tracing(format: LogFormat, progress: Option<ProgressBar>) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(LogWriter { progress });
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<u8> {
+/// Writes log lines to stderr, lifting the progress bar out of the way while it does.
+#[derive(Clone)]
+struct LogWriter {
+    progress: Option<ProgressBar>,
+}
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match &self.progress {
+            Some(bar) => bar.suspend(|| std::io::stderr().write(buf)),
+            None => std::io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogWriter {
+    type Writer = LogWriter;
+
+    fn make_writer(&'a self) -> LogWriter {
+        self.clone()
+    }
+}
+
+fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
     if let Command::Extract {
         portal,
         url,
@@ -143,7 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Save { urls } => runtime()?.block_on(save(config, urls)),
-        Command::Crawl { portals } => runtime()?.block_on(crawl(config, portals)),
+        Command::Crawl { portals } => runtime()?.block_on(crawl(config, portals, progress)),
         Command::Extract { .. } => Ok(0),
     }
 }
@@ -216,7 +258,11 @@ async fn save(config: Config, urls: Vec<String>) -> anyhow::Result<u8> {
     })
 }
 
-async fn crawl(config: Config, portals: Vec<String>) -> anyhow::Result<u8> {
+async fn crawl(
+    config: Config,
+    portals: Vec<String>,
+    progress: Option<ProgressBar>,
+) -> anyhow::Result<u8> {
     if let Some(unknown) = portals.iter().find(|name| config.portal(name).is_none()) {
         eprintln!(
             "error: configuration: no portal named `{unknown}` in {}",
@@ -225,9 +271,20 @@ async fn crawl(config: Config, portals: Vec<String>) -> anyhow::Result<u8> {
         return Ok(exit::CONFIG);
     }
     let cancel = watch_signals();
-    let summary = baoluu::crawl::crawl(&config, &portals, cancel.clone())
+    let observer = progress.clone().map(|bar| -> baoluu::crawl::Observer {
+        Box::new(move |s| {
+            bar.set_message(format!(
+                "{} fetched, {} archived, {} indexed, {} bytes",
+                s.fetched, s.archived, s.indexed, s.bytes
+            ))
+        })
+    });
+    let summary = baoluu::crawl::crawl(&config, &portals, cancel.clone(), observer)
         .await
         .context("crawl failed")?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     eprintln!("{summary}");
     Ok(if summary.interrupted {
         exit::STOPPED

@@ -10,6 +10,7 @@
 //! closes the WARC files and reports the run as interrupted; the next `crawl` resumes it.
 //! It never parses HTML or writes files itself.
 
+mod links;
 mod page;
 mod run;
 mod task;
@@ -85,13 +86,19 @@ impl fmt::Display for Summary {
     }
 }
 
+/// Called with the running totals after every finished URL (a progress bar, metrics).
+pub type Observer = Box<dyn Fn(&Summary) + Send + Sync>;
+
 /// One run over `portals` (all configured portals when empty).
 pub async fn crawl(
     config: &Config,
     portals: &[String],
     cancel: CancellationToken,
+    observer: Option<Observer>,
 ) -> Result<Summary, Error> {
-    run::Run::prepare(config, portals)?.execute(cancel).await
+    run::Run::prepare(config, portals, observer)?
+        .execute(cancel)
+        .await
 }
 
 /// The WARC recorder for `warc_dir`, with warcinfo fields from the configuration.

@@ -9,14 +9,15 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::task::{self, Finished, Found, PortalRun, Retries};
-use super::{Error, Summary, Visitor};
-use crate::archive::{self, Capture, Lock, Recorder};
+use super::links;
+use super::task::{self, Finished, PortalRun, Retries};
+use super::{Error, Observer, Summary, Visitor};
+use crate::archive::{self, Lock, Recorder};
 use crate::config::{Config, Portal};
 use crate::frontier::{Frontier, Next};
 use crate::index::{self, Index};
-use crate::scope::{Decision, Scope};
-use crate::store::{Candidate, Enqueued, Kind, Outcome, RunStatus, Store};
+use crate::scope::Scope;
+use crate::store::{Candidate, Kind, Outcome, RunStatus, Store};
 
 /// Everything a run needs, prepared before the first fetch.
 pub(super) struct Run {
@@ -26,6 +27,7 @@ pub(super) struct Run {
     visitor: Arc<Visitor>,
     /// The JSON index; appended only by the loop (the mutex only lets `apply` take `&self`).
     index: std::sync::Mutex<Index>,
+    observer: Option<Observer>,
     portals: HashMap<String, Arc<PortalRun>>,
     run_id: i64,
     resumed: bool,
@@ -44,7 +46,11 @@ struct Landed {
 
 impl Run {
     /// Locks the archive, repairs what a crash left, opens the store and starts (or resumes) a run.
-    pub(super) fn prepare(config: &Config, names: &[String]) -> Result<Run, Error> {
+    pub(super) fn prepare(
+        config: &Config,
+        names: &[String],
+        observer: Option<Observer>,
+    ) -> Result<Run, Error> {
         let dir = &config.crawler.archive_dir;
         let lock = Lock::acquire(dir)?;
         let warc_dir = dir.join("warc");
@@ -81,6 +87,7 @@ impl Run {
             recorder,
             visitor,
             index,
+            observer,
             portals,
             run_id: run.id,
             resumed: run.resumed,
@@ -267,8 +274,16 @@ impl Run {
             } => {
                 summary.fetched += 1;
                 summary.bytes += bytes;
-                self.queue_links(frontier, &candidate, found)?;
-                self.record_redirects(&candidate, &redirects)?;
+                if let Some(portal) = self.portals.get(&candidate.portal) {
+                    links::record_redirects(
+                        &self.store,
+                        self.run_id,
+                        portal,
+                        &candidate,
+                        &redirects,
+                    )?;
+                    links::queue(frontier, portal, &candidate, found)?;
+                }
                 if let Some(line) = line {
                     self.index
                         .lock()
@@ -297,76 +312,8 @@ impl Run {
                 self.store.mark_failed(id, &outcome)?;
             }
         }
-        Ok(())
-    }
-
-    /// Redirect targets archived on the way count as visited, so discovering them later does
-    /// not archive them twice (issue 3: every article archived exactly once).
-    fn record_redirects(&self, parent: &Candidate, hops: &[Capture]) -> Result<(), Error> {
-        let Some(portal) = self.portals.get(&parent.portal) else {
-            return Ok(());
-        };
-        for capture in hops {
-            let kind = match portal.scope.classify(&capture.url) {
-                Decision::In(kind) => task::store_kind(kind),
-                Decision::Out(_) => Kind::Other,
-            };
-            let target = child(
-                parent,
-                capture.url.to_string(),
-                kind,
-                parent.chain_page,
-                parent.chain_stale,
-            );
-            self.store
-                .record_visited(self.run_id, &target, &task::archived(capture))?;
-        }
-        Ok(())
-    }
-
-    /// Queues a page's links. Articles first, so the page's count of new articles is known when
-    /// its listing links are judged: a chain of listing pages ends after `stale_listing_pages`
-    /// pages without a new article and never passes `max_listing_pages` (issue 3).
-    fn queue_links(
-        &self,
-        frontier: &mut Frontier,
-        parent: &Candidate,
-        found: Vec<Found>,
-    ) -> Result<(), Error> {
-        let Some(portal) = self.portals.get(&parent.portal) else {
-            return Ok(());
-        };
-        let (articles, listings): (Vec<Found>, Vec<Found>) =
-            found.into_iter().partition(|f| f.kind == Kind::Article);
-        let mut new_articles = 0;
-        for found in articles {
-            if frontier.push(&child(
-                parent,
-                found.url,
-                Kind::Article,
-                parent.chain_page,
-                parent.chain_stale,
-            ))? == Enqueued::New
-            {
-                new_articles += 1;
-            }
-        }
-        let from_listing = matches!(parent.kind, Kind::Seed | Kind::Listing);
-        let stale = if from_listing && new_articles == 0 {
-            parent.chain_stale + 1
-        } else if from_listing {
-            0
-        } else {
-            parent.chain_stale
-        };
-        let page = parent.chain_page + 1;
-        let limits = &portal.portal;
-        if page > limits.max_listing_pages || stale >= limits.stale_listing_pages.max(1) {
-            tracing::debug!(url = %parent.url, page, stale, "listing_chain_ended");
-            return Ok(());
-        }
-        for found in listings {
-            frontier.push(&child(parent, found.url, found.kind, page, stale))?;
+        if let Some(observe) = &self.observer {
+            observe(summary);
         }
         Ok(())
     }
@@ -441,28 +388,6 @@ fn settle_indexed(
     Ok(())
 }
 
-fn child(
-    parent: &Candidate,
-    url: String,
-    kind: Kind,
-    chain_page: u32,
-    chain_stale: u32,
-) -> Candidate {
-    let host = url::Url::parse(&url)
-        .map(|u| crate::canonical::host_key(&u))
-        .unwrap_or_default();
-    Candidate {
-        url,
-        portal: parent.portal.clone(),
-        host,
-        kind,
-        depth: parent.depth + 1,
-        via: Some(parent.url.clone()),
-        chain_page,
-        chain_stale,
-    }
-}
-
 /// How long the loop sleeps when nothing is eligible: until the earliest host is due, or (every
 /// host busy) until a fetch lands — the sleep is only a safety net then.
 fn wait_time(until: Option<f64>) -> Duration {
@@ -507,5 +432,5 @@ fn count(summary: &mut Summary, outcome: &str) {
 }
 
 fn log_outcome(candidate: &Candidate, outcome: &str, status: Option<u16>) {
-    tracing::info!(url = %candidate.url, kind = candidate.kind.as_str(), status, outcome, "page_fetched");
+    tracing::info!(url = %candidate.url, kind = candidate.kind.as_str(), status, outcome, "url_finished");
 }

@@ -201,6 +201,7 @@ impl Visitor {
         let host = canonical::host_key(url);
         let permit = self.hosts.begin(&host).await;
         let result = self.fetcher.fetch(url, validators).await;
+        log_fetch(url, &result);
         match &result {
             Ok(exchange) => {
                 if let Some(ip) = exchange.remote_ip {
@@ -322,6 +323,23 @@ impl Visitor {
             &robots.to_cache(),
         ) {
             tracing::warn!(authority, error = %err, "robots_cache_failed");
+        }
+    }
+}
+
+/// One event per fetch (issue 3 "Observability"): URL, status, bytes, duration, outcome.
+fn log_fetch(url: &Url, result: &Result<Exchange, fetch::Error>) {
+    match result {
+        Ok(ex) => tracing::info!(
+            url = %url,
+            status = ex.status,
+            bytes = ex.body.len(),
+            duration_ms = ex.duration.as_millis() as u64,
+            truncated = ex.truncated.map(|t| t.as_warc()),
+            "page_fetched"
+        ),
+        Err(err) => {
+            tracing::warn!(url = %url, outcome = err.reason(), error = %err, "fetch_failed")
         }
     }
 }
