@@ -41,9 +41,12 @@ fn files_ending(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
+/// A 1-based line number and the line, or why it is no text.
+type Numbered = (usize, Result<String, String>);
+
 /// The non-blank lines of `file` with their 1-based numbers; a line that is not UTF-8 comes back
 /// as `Err`.
-fn lines(file: &Path) -> Result<Vec<(usize, Result<String, String>)>, Error> {
+fn lines(file: &Path) -> Result<Vec<Numbered>, Error> {
     let bytes = std::fs::read(file).map_err(|source| Error::Io {
         path: file.to_path_buf(),
         source,
