@@ -8,6 +8,9 @@
 //! diacritics in hrefs are percent-encoded the way a reader's browser would request them.
 //! This module does no I/O and never changes a path's case: servers are case-sensitive.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use url::Url;
 
 /// Query parameters that only track where a click came from; they never select content, and
@@ -113,8 +116,10 @@ pub fn host_key(url: &Url) -> String {
 /// label stripped, labels reversed and joined with commas; the default port dropped, any other
 /// kept; path and query percent-decoded repeatedly and re-escaped minimally, dot segments and
 /// repeated slashes removed, everything lowercased, a trailing slash dropped (except for `/`);
-/// query parameters sorted bytewise, an empty query dropped. Session-id stripping (jsessionid,
-/// PHPSESSID, ASP.NET) is not reproduced: Vietnamese portals do not put session ids in URLs.
+/// query parameters sorted bytewise, an empty query dropped; session ids removed where the IA
+/// canonicalizer removes them (ASP.NET `(S(…))` path segments before an `.aspx` page, 32-character
+/// `jsessionid` / `PHPSESSID` / `sid`, `ASPSESSIONID…`, ColdFusion `CFID`+`CFTOKEN`), because
+/// older ASP.NET portals do put session ids in URLs.
 pub fn surt(url: &Url) -> String {
     let mut key = surt_host(url);
     if let Some(port) = url.port() {
@@ -151,7 +156,7 @@ fn strip_www(host: &str) -> &str {
 /// lowercased, no trailing slash unless the path is `/`.
 fn surt_path(path: &str) -> String {
     let path = normalize_segments(&unescape_repeatedly(path));
-    let mut path = escape_once(&path).to_ascii_lowercase();
+    let mut path = strip_session_ids(&escape_once(&path).to_ascii_lowercase(), &PATH_SESSION_IDS);
     if path.len() > 1 && path.ends_with('/') {
         path.pop();
     }
@@ -161,6 +166,7 @@ fn surt_path(path: &str) -> String {
 /// The SURT form of a query: decoded, re-escaped, lowercased, pieces sorted by (name, value).
 fn surt_query(query: &str) -> String {
     let query = escape_once(&unescape_repeatedly(query)).to_ascii_lowercase();
+    let query = strip_session_ids(&query, &QUERY_SESSION_IDS);
     let mut pieces: Vec<(&str, Option<&str>)> = query
         .split('&')
         .map(|piece| match piece.split_once('=') {
@@ -179,6 +185,50 @@ fn surt_query(query: &str) -> String {
         })
         .collect();
     joined.join("&")
+}
+
+/// ASP.NET cookieless session ids in the path (the `surt` package's `stripPathSessionID`):
+/// `/(S(…24…))/page.aspx` and `/(…24…)/page.aspx` lose the session segment. Group 1 and 3 are
+/// kept; the patterns are applied in turn, each to the previous result.
+static PATH_SESSION_IDS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    compile(&[
+        r"(?i)^(.*/)(\((?:[a-z]\([0-9a-z]{24}\))+\)/)([^?]+\.aspx.*)$",
+        r"(?i)^(.*/)(\([0-9a-z]{24}\)/)([^?]+\.aspx.*)$",
+    ])
+});
+
+/// Session ids in the query (the `surt` package's `stripQuerySessionID`): group 1, then group 2
+/// (what followed the id) when it is not empty.
+static QUERY_SESSION_IDS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    compile(&[
+        r"(?i)^(.*)(?:jsessionid=[0-9a-z]{32})(?:&(.*))?$",
+        r"(?i)^(.*)(?:phpsessid=[0-9a-z]{32})(?:&(.*))?$",
+        r"(?i)^(.*)(?:sid=[0-9a-z]{32})(?:&(.*))?$",
+        r"(?i)^(.*)(?:aspsessionid[a-z]{8}=[a-z]{24})(?:&(.*))?$",
+        r"(?i)^(.*)(?:cfid=[^&]+&cftoken=[^&]+)(?:&(.*))?$",
+    ])
+});
+
+fn compile(patterns: &[&str]) -> Vec<Regex> {
+    // The patterns are constants covered by the tests: a failure here is a bug in this file.
+    patterns.iter().filter_map(|p| Regex::new(p).ok()).collect()
+}
+
+/// Applies each pattern in turn, keeping the non-empty groups after the first: the path patterns
+/// keep groups 1 and 3, the query patterns groups 1 and 2 (never the session id itself, which
+/// sits in a non-capturing group or in group 2 of a three-group path pattern).
+fn strip_session_ids(text: &str, patterns: &[Regex]) -> String {
+    let mut text = text.to_string();
+    for pattern in patterns {
+        if let Some(caps) = pattern.captures(&text) {
+            let kept: Vec<&str> = match caps.len() {
+                4 => vec![&caps[1], &caps[3]],
+                _ => vec![&caps[1], caps.get(2).map_or("", |m| m.as_str())],
+            };
+            text = kept.concat();
+        }
+    }
+    text
 }
 
 /// Removes `.` and `..` segments and collapses repeated slashes, keeping a trailing slash.
@@ -362,6 +412,51 @@ mod tests {
     }
 
     #[test]
+    fn surt_strips_session_ids_like_the_ia_canonicalizer() {
+        let id32 = "0123456789abcdef0123456789ABCDEF";
+        let id24 = "abcdefghijklmnopqrstuvwx";
+        let cases = [
+            (
+                format!("http://example.com/app/(S({id24}))/Trang-Chu.aspx?id=1"),
+                "com,example)/app/trang-chu.aspx?id=1",
+            ),
+            (
+                format!("http://example.com/app/({id24})/default.aspx"),
+                "com,example)/app/default.aspx",
+            ),
+            (
+                format!("http://example.com/app/(S({id24}))/x.html"),
+                "com,example)/app/(s(abcdefghijklmnopqrstuvwx))/x.html",
+            ),
+            (
+                format!("http://example.com/a?x=1&ASPSESSIONIDABCDEFGH={id24}&b=2"),
+                "com,example)/a?b=2&x=1",
+            ),
+            (
+                "http://example.com/a?CFID=12&CFTOKEN=34&z=1".to_string(),
+                "com,example)/a?z=1",
+            ),
+            (
+                format!("http://example.com/a?PHPSESSID={id32}&x=1"),
+                "com,example)/a?x=1",
+            ),
+            (
+                format!("http://example.com/a?b=2&x=1&phpsessid={id32}"),
+                "com,example)/a?&b=2&x=1",
+            ),
+            (format!("http://example.com/a?sid={id32}"), "com,example)/a"),
+            // Too short to be a session id: kept.
+            (
+                "http://example.com/a?jsessionid=123&x=1".to_string(),
+                "com,example)/a?jsessionid=123&x=1",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(surt(&url(&input)), expected, "surt of {input}");
+        }
+    }
+
+    #[test]
     fn surt_matches_the_brief_example() {
         assert_eq!(
             surt(&url("http://www.Example.com:8080/a/b?z=1&a=2")),
@@ -391,6 +486,24 @@ mod tests {
             ),
             ("http://127.0.0.1:8080/p", "1,0,0,127:8080)/p"),
             ("https://user:pw@example.com:443/", "com,example)/"),
+            // Expected values below were produced by the `surt` package (0.3.1) itself.
+            ("https://example.com:80/x", "com,example:80)/x"),
+            ("http://example.com:443/x", "com,example:443)/x"),
+            ("http://example.com/a?x=%26&y=1", "com,example)/a?&x=&y=1"),
+            ("http://example.com/a%3Fb", "com,example)/a?b"),
+            ("http://example.com/a%2Fb", "com,example)/a/b"),
+            ("http://example.com/a?&&b=1", "com,example)/a?&&b=1"),
+            ("http://example.com/%zz", "com,example)/%25zz"),
+            ("http://example.com/a?q=100%", "com,example)/a?q=100%25"),
+            ("http://example.com/a%09b", "com,example)/a%09b"),
+            ("http://[::1]:8080/x", "::1:8080)/x"),
+            ("http://www.com/", "com)/"),
+            ("http://www1a.example.com/", "com,example,www1a)/"),
+            ("http://EXAMPLE.com./", "com,example)/"),
+            (
+                "http://example.com/a+b?x=a%20b+c",
+                "com,example)/a+b?x=a%20b+c",
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(surt(&url(input)), expected, "surt of {input}");

@@ -24,11 +24,16 @@
 //! - [`frontier`]: what to fetch next, per host.
 //! - [`save`]: `baoluu save URL...`, the archivist's "save this page now".
 //! - [`crawl`]: one run over the configured portals.
+//! - [`schedule`]: when each portal's next run is due (intervals and cron, +07:00).
+//! - [`cdxj`]: CDXJ indexes of closed WARC files, for pywb and ReplayWeb.page.
+//! - [`verify`]: the fixity check of an archive directory.
 
 pub mod archive;
 pub mod canonical;
+pub mod cdxj;
 pub mod config;
 pub mod crawl;
+pub mod verify;
 pub mod discover;
 pub mod extract;
 pub mod fetch;
@@ -38,4 +43,5 @@ pub mod politeness;
 pub mod robots;
 pub mod save;
 pub mod scope;
+pub mod schedule;
 pub mod store;

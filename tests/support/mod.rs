@@ -7,5 +7,7 @@
 pub mod cli;
 pub mod fixture;
 pub mod portal;
+pub mod portal_extra;
+pub mod pywb;
 
 pub use fixture::{Fixture, Logged, Reply};

@@ -1,0 +1,191 @@
+//! `baoluu verify`: read a whole archive back and list everything that is wrong with it.
+//!
+//! Stands beside the pipeline, not in it (design.md §2 "Archive layout"): it reads what the
+//! archive and index stages wrote. Every record of every `warc/*.warc.gz` must parse, member by
+//! member (WARC 1.1 Annex D.2), with block and payload digests that match its bytes; every JSON
+//! index line (`index/*.jsonl`) must open a `response` record of the same URL, status and payload
+//! digest at its `filename` / `offset` / `length`; every CDXJ line (`index/cdxj/*.cdxj`) must be
+//! the line [`crate::cdxj`] would write for the record it points at, in sorted order; and a
+//! `.open` file is a leftover of a crash unless a process holds the archive lock (then it is being
+//! written, and is skipped). Problems are collected into a [`Report`], never raised one by one;
+//! only an archive that cannot be read at all is an [`Error`]. This module never modifies WARC or
+//! index files (`baoluu crawl` recovers leftovers on start).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::archive::{self, Lock, reader};
+
+mod indexes;
+mod report;
+
+#[cfg(test)]
+mod tests;
+
+pub use report::{Problem, Report};
+
+/// A final WARC name (`.warc.gz`) and the in-progress suffix the writer adds.
+const WARC_SUFFIX: &str = ".warc.gz";
+const OPEN_SUFFIX: &str = ".open";
+
+/// Failures that stop a verification: the archive could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "{path} is not an archive directory (no warc/ or index/ folder); pass the archive_dir of your config"
+    )]
+    NotArchive { path: PathBuf },
+    #[error("could not read {path}: {source}; check the path and permissions")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not check the archive lock: {0}")]
+    Lock(#[source] archive::Error),
+}
+
+/// Verifies the archive under `archive_dir` (see the module doc for what is checked).
+pub fn verify(archive_dir: &Path) -> Result<Report, Error> {
+    let warc_dir = archive_dir.join("warc");
+    let index_dir = archive_dir.join("index");
+    if !warc_dir.is_dir() && !index_dir.is_dir() {
+        return Err(Error::NotArchive {
+            path: archive_dir.to_path_buf(),
+        });
+    }
+    let mut report = Report::default();
+    let (closed, open) = warc_files(&warc_dir)?;
+    // Held to the end when taken: a crawl starting now would recover the leftovers under us.
+    let _lock = check_open_files(archive_dir, &open, &mut report)?;
+    let leftovers: Vec<PathBuf> = open.into_iter().filter(|p| p.exists()).collect();
+    let walked = if report.writer_active {
+        closed
+    } else {
+        [closed, leftovers].concat()
+    };
+    for file in &walked {
+        check_warc(archive_dir, file, &mut report)?;
+    }
+    indexes::check(archive_dir, &mut report)?;
+    Ok(report)
+}
+
+/// Prints the report of `verify(archive_dir)` on stdout and returns the exit code: 0 when the
+/// archive is sound, 1 when it has problems (design.md §2 exit codes). `main` calls this.
+pub fn run_cli(archive_dir: &Path) -> Result<u8, Error> {
+    let report = verify(archive_dir)?;
+    print!("{report}");
+    Ok(if report.problems.is_empty() { 0 } else { 1 })
+}
+
+/// The closed (`.warc.gz`) and in-progress (`.warc.gz.open`) files of `warc_dir`, sorted.
+fn warc_files(warc_dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
+    let mut files = list_dir(warc_dir)?;
+    files.sort();
+    let name = |p: &PathBuf| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
+    let open_suffix = format!("{WARC_SUFFIX}{OPEN_SUFFIX}");
+    let closed = files
+        .iter()
+        .filter(|p| name(p).ends_with(WARC_SUFFIX))
+        .cloned()
+        .collect();
+    let open = files
+        .into_iter()
+        .filter(|p| name(p).ends_with(&open_suffix))
+        .collect();
+    Ok((closed, open))
+}
+
+/// The entries of `dir`, or none when it does not exist.
+pub(crate) fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    Ok(entries.flatten().map(|e| e.path()).collect())
+}
+
+/// With `.open` files present, tries the archive lock: taken, nobody is writing and each `.open`
+/// that still exists is a leftover (returned lock kept for the rest of the run); refused, a
+/// writer is at work and its files are skipped.
+fn check_open_files(
+    archive_dir: &Path,
+    open: &[PathBuf],
+    report: &mut Report,
+) -> Result<Option<Lock>, Error> {
+    if open.is_empty() {
+        return Ok(None);
+    }
+    match Lock::acquire(archive_dir) {
+        Ok(lock) => {
+            for file in open.iter().filter(|p| p.exists()) {
+                report.problems.push(Problem::LeftOpen {
+                    file: relative(archive_dir, file),
+                });
+            }
+            Ok(Some(lock))
+        }
+        Err(archive::Error::Locked { .. }) => {
+            report.writer_active = true;
+            Ok(None)
+        }
+        Err(other) => Err(Error::Lock(other)),
+    }
+}
+
+/// Walks one WARC file: every member parses, every digest matches.
+fn check_warc(archive_dir: &Path, file: &Path, report: &mut Report) -> Result<(), Error> {
+    let shown = relative(archive_dir, file);
+    report.files += 1;
+    for record in reader::records(file).map_err(|e| io_error(file, e))? {
+        match record {
+            Ok(record) => {
+                report.records += 1;
+                if let Err(detail) = record.verify_digests() {
+                    report.problems.push(Problem::Digest {
+                        file: shown.clone(),
+                        offset: record.offset,
+                        detail,
+                    });
+                }
+            }
+            Err(archive::Error::Corrupt { offset, detail, .. }) => {
+                report.problems.push(Problem::Unreadable {
+                    file: shown.clone(),
+                    offset,
+                    detail,
+                });
+            }
+            Err(other) => return Err(io_error(file, other)),
+        }
+    }
+    Ok(())
+}
+
+/// An archive error that is no finding about the archive (I/O): it stops the run.
+fn io_error(file: &Path, err: archive::Error) -> Error {
+    match err {
+        archive::Error::Io { path, source } => Error::Io { path, source },
+        other => Error::Io {
+            path: file.to_path_buf(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    }
+}
+
+/// `path` relative to `archive_dir`, for messages.
+fn relative(archive_dir: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(archive_dir).unwrap_or(path).to_path_buf()
+}
