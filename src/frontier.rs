@@ -32,6 +32,17 @@ pub enum Next {
     Empty,
 }
 
+/// What the politeness gate says about a host, for [`Frontier::next`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Gate {
+    /// A request may start now.
+    Free,
+    /// A request is in flight; the host comes back when it ends.
+    Busy,
+    /// No request before this unix time.
+    OpensAt(f64),
+}
+
 /// A unix time with a total order, so it can key a `BTreeSet`.
 #[derive(Debug, Clone, Copy)]
 struct At(f64);
@@ -110,13 +121,20 @@ impl Frontier {
         Ok(results)
     }
 
-    /// The next URL to fetch: the first queued URL of the earliest eligible host for which
-    /// `is_host_free` says yes, marked in flight. Hosts whose queue turned out empty are
-    /// dropped; hosts whose queued URLs all wait for a retry move to that time.
-    pub fn next(&mut self, now: f64, is_host_free: impl Fn(&str) -> bool) -> Result<Next, Error> {
+    /// The next URL to fetch: the first queued URL of the earliest eligible host whose gate
+    /// says [`Gate::Free`], marked in flight. A host whose gate opens later moves to that time
+    /// (so the answer can be "wait until then" rather than "wait for a fetch"); hosts whose
+    /// queue turned out empty are dropped; hosts whose queued URLs all wait for a retry move to
+    /// that time.
+    pub fn next(&mut self, now: f64, gate: impl Fn(&str) -> Gate) -> Result<Next, Error> {
         for host in self.due_hosts(now) {
-            if !is_host_free(&host) {
-                continue;
+            match gate(&host) {
+                Gate::Free => {}
+                Gate::Busy => continue,
+                Gate::OpensAt(at) => {
+                    self.schedule(&host, at);
+                    continue;
+                }
             }
             if let Some((id, candidate)) = self.store.next_for_host(self.run, &host, now)? {
                 return Ok(Next::Ready(id, candidate));
@@ -194,6 +212,31 @@ mod tests {
     use crate::store::testing::{candidate, store};
     use crate::store::{Outcome, RunStatus};
 
+    fn free(_: &str) -> Gate {
+        Gate::Free
+    }
+
+    fn free_unless(busy: bool) -> Gate {
+        if busy { Gate::Busy } else { Gate::Free }
+    }
+
+    #[test]
+    fn a_host_whose_gate_opens_later_makes_the_frontier_wait_until_then() {
+        let (_dir, store) = store();
+        let mut frontier = frontier(store);
+        frontier
+            .push(&candidate("https://a.vn/x-a1.html", Kind::Article))
+            .unwrap();
+        assert_eq!(
+            frontier.next(10.0, |_| Gate::OpensAt(12.5)).unwrap(),
+            Next::Wait(Some(12.5))
+        );
+        assert!(matches!(
+            frontier.next(12.5, free).unwrap(),
+            Next::Ready(..)
+        ));
+    }
+
     fn frontier(store: Store) -> Frontier {
         let store = Arc::new(store);
         let run = store.begin_run(&["cantho".to_string()]).unwrap().id;
@@ -212,7 +255,7 @@ mod tests {
         let (_dir, store) = store();
         let mut frontier = frontier(store);
         assert!(frontier.is_empty());
-        assert_eq!(frontier.next(0.0, |_| true).unwrap(), Next::Empty);
+        assert_eq!(frontier.next(0.0, free).unwrap(), Next::Empty);
     }
 
     #[test]
@@ -231,7 +274,7 @@ mod tests {
         let mut busy = String::new();
         let mut hosts = Vec::new();
         for _ in 0..6 {
-            let (id, c) = ready(frontier.next(10.0, |h| h != busy).unwrap());
+            let (id, c) = ready(frontier.next(10.0, |h| free_unless(h == busy)).unwrap());
             frontier
                 .store
                 .mark_done(id, &Outcome::labelled("archived"))
@@ -240,7 +283,7 @@ mod tests {
             busy = c.host;
         }
         assert_eq!(hosts, ["a.vn", "b.vn", "a.vn", "b.vn", "a.vn", "b.vn"]);
-        assert_eq!(frontier.next(10.0, |_| true).unwrap(), Next::Empty);
+        assert_eq!(frontier.next(10.0, free).unwrap(), Next::Empty);
         assert!(frontier.is_empty());
     }
 
@@ -256,13 +299,16 @@ mod tests {
             .unwrap();
         frontier.defer_host("b.vn", 100.0);
         assert_eq!(
-            frontier.next(50.0, |h| h != "a.vn").unwrap(),
+            frontier.next(50.0, |h| free_unless(h == "a.vn")).unwrap(),
             Next::Wait(Some(100.0))
         );
         frontier.defer_host("a.vn", 100.0);
         frontier.defer_host("b.vn", 100.0);
-        assert_eq!(frontier.next(100.0, |_| false).unwrap(), Next::Wait(None));
-        let (_, c) = ready(frontier.next(100.0, |h| h == "b.vn").unwrap());
+        assert_eq!(
+            frontier.next(100.0, |_| Gate::Busy).unwrap(),
+            Next::Wait(None)
+        );
+        let (_, c) = ready(frontier.next(100.0, |h| free_unless(h != "b.vn")).unwrap());
         assert_eq!(c.url, "https://b.vn/");
     }
 
@@ -277,7 +323,7 @@ mod tests {
         frontier
             .push(&candidate("https://a.vn/thoi-su/?p=2", Kind::Listing))
             .unwrap();
-        let (_, c) = ready(frontier.next(0.0, |_| true).unwrap());
+        let (_, c) = ready(frontier.next(0.0, free).unwrap());
         assert_eq!(c.url, "https://a.vn/thoi-su/?p=2");
     }
 
@@ -288,9 +334,9 @@ mod tests {
         frontier
             .push(&candidate("https://a.vn/", Kind::Seed))
             .unwrap();
-        let (id, _) = ready(frontier.next(0.0, |_| true).unwrap());
+        let (id, _) = ready(frontier.next(0.0, free).unwrap());
         assert_eq!(
-            frontier.next(1.0, |_| true).unwrap(),
+            frontier.next(1.0, free).unwrap(),
             Next::Empty,
             "only one, in flight"
         );
@@ -298,11 +344,8 @@ mod tests {
             frontier.retry_later(id, "a.vn", 200.0, "timeout").unwrap(),
             1
         );
-        assert_eq!(
-            frontier.next(150.0, |_| true).unwrap(),
-            Next::Wait(Some(200.0))
-        );
-        let (again, _) = ready(frontier.next(200.0, |_| true).unwrap());
+        assert_eq!(frontier.next(150.0, free).unwrap(), Next::Wait(Some(200.0)));
+        let (again, _) = ready(frontier.next(200.0, free).unwrap());
         assert_eq!(again, id);
     }
 
@@ -313,17 +356,14 @@ mod tests {
         frontier
             .push(&candidate("https://a.vn/", Kind::Seed))
             .unwrap();
-        let (id, _) = ready(frontier.next(0.0, |_| true).unwrap());
+        let (id, _) = ready(frontier.next(0.0, free).unwrap());
         frontier.retry_later(id, "a.vn", 500.0, "timeout").unwrap();
         frontier
             .push(&candidate("https://a.vn/tin-a1.html", Kind::Article))
             .unwrap();
-        let (_, c) = ready(frontier.next(10.0, |_| true).unwrap());
+        let (_, c) = ready(frontier.next(10.0, free).unwrap());
         assert_eq!(c.url, "https://a.vn/tin-a1.html");
-        assert_eq!(
-            frontier.next(10.0, |_| true).unwrap(),
-            Next::Wait(Some(500.0))
-        );
+        assert_eq!(frontier.next(10.0, free).unwrap(), Next::Wait(Some(500.0)));
     }
 
     #[test]
@@ -336,12 +376,12 @@ mod tests {
         frontier
             .push(&candidate("https://b.vn/tin-a1.html", Kind::Article))
             .unwrap();
-        let (done, _) = ready(frontier.next(0.0, |_| true).unwrap());
+        let (done, _) = ready(frontier.next(0.0, free).unwrap());
         frontier
             .store
             .mark_done(done, &Outcome::labelled("archived"))
             .unwrap();
-        ready(frontier.next(0.0, |h| h == "b.vn").unwrap()); // in flight at the kill
+        ready(frontier.next(0.0, |h| free_unless(h != "b.vn")).unwrap()); // in flight at the kill
         let run = frontier.run();
         drop(frontier);
         let store = Arc::new(Store::open(&dir.path().join("state.sqlite")).unwrap());
@@ -349,7 +389,7 @@ mod tests {
         assert!(resumed.resumed && resumed.id == run);
         let mut frontier = Frontier::new(store, run).unwrap();
         let mut urls = Vec::new();
-        while let Next::Ready(id, c) = frontier.next(0.0, |_| true).unwrap() {
+        while let Next::Ready(id, c) = frontier.next(0.0, free).unwrap() {
             frontier
                 .store
                 .mark_done(id, &Outcome::labelled("archived"))
@@ -385,7 +425,7 @@ mod tests {
         let per_single = started.elapsed().as_secs_f64() * 1e6 / 1e4;
         let started = std::time::Instant::now();
         for _ in 0..10_000 {
-            ready(frontier.next(0.0, |_| true).unwrap());
+            ready(frontier.next(0.0, free).unwrap());
         }
         let per_pop = started.elapsed().as_secs_f64() * 1e6 / 1e4;
         eprintln!(

@@ -62,6 +62,11 @@ enum Command {
     },
     /// Validate the configuration and print what would be crawled.
     CheckConfig,
+    /// Fixity check: every record parses, digests match, every index line opens its record.
+    Verify {
+        /// The archive directory (default: the configuration's `archive_dir`).
+        archive_dir: Option<PathBuf>,
+    },
     /// Print the Article JSON extracted from one saved page (FILE, or - for standard input).
     Extract {
         /// Use this portal's selectors (needs the configuration).
@@ -175,6 +180,12 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             content_encoding.as_deref(),
         );
     }
+    if let Command::Verify {
+        archive_dir: Some(dir),
+    } = &cli.command
+    {
+        return Ok(baoluu::verify::run_cli(dir)?);
+    }
     let config = match load(&cli.config) {
         Ok(config) => config,
         Err(code) => return Ok(code),
@@ -186,6 +197,7 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
         }
         Command::Save { urls } => runtime()?.block_on(save(config, urls)),
         Command::Crawl { portals } => runtime()?.block_on(crawl(config, portals, progress)),
+        Command::Verify { .. } => Ok(baoluu::verify::run_cli(&config.crawler.archive_dir)?),
         Command::Extract { .. } => Ok(0),
     }
 }

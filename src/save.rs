@@ -34,8 +34,7 @@ pub async fn save(
     cancel: CancellationToken,
 ) -> Result<Report, crate::crawl::Error> {
     let _lock = Lock::acquire(&config.crawler.archive_dir)?;
-    let warc_dir = config.crawler.archive_dir.join("warc");
-    archive::recover(&warc_dir)?;
+    let warc_dir = crate::crawl::recover(&config.crawler.archive_dir)?;
     let recorder = Arc::new(crate::crawl::start_recorder(config, &warc_dir)?);
     let visitor = crate::crawl::visitor(config, recorder.clone())?;
     let mut report = Report::default();

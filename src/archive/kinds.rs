@@ -114,6 +114,9 @@ pub(crate) fn revisit(
 }
 
 /// A `metadata` record (WARC 1.1 §6.8) about a capture, e.g. extracted article JSON.
+/// Prefix of a metadata record's WARC-Target-URI; the described page's URL follows.
+pub const METADATA_URN: &str = "urn:baoluu:article:";
+
 pub(crate) fn metadata(
     id: &str,
     warcinfo: &str,
@@ -121,9 +124,15 @@ pub(crate) fn metadata(
     content_type: &str,
     block: &[u8],
 ) -> Vec<u8> {
+    // A URN of our own as the target: replay tools index metadata records under their target
+    // URI, and pywb would otherwise serve this JSON in place of the page it describes
+    // (browsertrix does the same with `urn:pageinfo:`). The page's URL is in
+    // WARC-Refers-To-Target-URI.
+    let target = format!("{METADATA_URN}{}", about.url);
     Fields::new("metadata", id, about.date)
-        .add("WARC-Target-URI", about.url.as_str())
+        .add("WARC-Target-URI", &target)
         .add("WARC-Refers-To", &about.record_id)
+        .add("WARC-Refers-To-Target-URI", about.url.as_str())
         .add("WARC-Warcinfo-ID", warcinfo)
         .finish(None, content_type, block)
 }

@@ -33,7 +33,7 @@ mod writer;
 mod tests;
 
 pub use lock::Lock;
-pub use recorder::Recorder;
+pub use recorder::{Recorder, index_closed};
 pub use recover::{Recovered, recover};
 pub use writer::Writer;
 

@@ -3,7 +3,8 @@
 //! Writing is synchronous (std::fs, fsync), so it runs on its own thread; fetch tasks hand it
 //! exchanges through a **bounded** channel (a slow disk slows the crawl instead of growing
 //! memory: style.md, "what not to copy") and wait for the [`Capture`] that says the bytes are
-//! durable. One `Writer` per prefix (a portal name, or "save"), created on first use.
+//! durable. One `Writer` per prefix (a portal name, or "save"), created on first use. Every
+//! file a writer closes (rotation or shutdown) gets its CDXJ index right away, on this thread.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -42,12 +43,18 @@ pub struct Recorder {
 impl Recorder {
     /// Starts the writer thread for WARC files in `dir`; `info.is_part_of` is replaced by each
     /// writer's prefix.
-    pub fn start(dir: PathBuf, info: Info, max_size: u64) -> Result<Recorder, Error> {
+    /// Closed files are CDXJ-indexed into `index_dir/cdxj/`.
+    pub fn start(
+        dir: PathBuf,
+        index_dir: PathBuf,
+        info: Info,
+        max_size: u64,
+    ) -> Result<Recorder, Error> {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let path = dir.clone();
         let thread = std::thread::Builder::new()
             .name("warc-writer".into())
-            .spawn(move || serve(rx, dir, info, max_size))
+            .spawn(move || serve(rx, dir, index_dir, info, max_size))
             .map_err(|source| Error::Io { path, source })?;
         Ok(Recorder { jobs, thread })
     }
@@ -109,11 +116,15 @@ fn stopped() -> Error {
 fn serve(
     mut jobs: mpsc::Receiver<Job>,
     dir: PathBuf,
+    index_dir: PathBuf,
     info: Info,
     max_size: u64,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut writers: HashMap<String, Writer> = HashMap::new();
     while let Some(job) = jobs.blocking_recv() {
+        let prefix = match &job {
+            Job::Exchange { prefix, .. } | Job::Metadata { prefix, .. } => prefix.clone(),
+        };
         match job {
             Job::Exchange {
                 prefix,
@@ -134,12 +145,28 @@ fn serve(
                 let _ = reply.send(writer.write_metadata(&refers_to, &content_type, &block));
             }
         }
+        if let Some(writer) = writers.get_mut(&prefix) {
+            index_closed(&dir, &index_dir, writer.take_closed());
+        }
     }
     let mut closed = Vec::new();
     for writer in writers.values_mut() {
-        closed.extend(writer.close()?);
+        writer.close()?;
+        let files = writer.take_closed();
+        index_closed(&dir, &index_dir, files.clone());
+        closed.extend(files);
     }
     Ok(closed)
+}
+
+/// CDXJ for closed files. CDXJ is derived data (`cdxj::write_for` can rebuild it any time), so
+/// a failure is logged, not fatal; `baoluu verify` reports the missing index.
+pub fn index_closed(warc_dir: &std::path::Path, index_dir: &std::path::Path, files: Vec<PathBuf>) {
+    for file in files {
+        if let Err(err) = crate::cdxj::write_for(warc_dir, index_dir, &file) {
+            tracing::error!(file = %file.display(), error = %err, "cdxj_failed");
+        }
+    }
 }
 
 fn writer_for<'a>(

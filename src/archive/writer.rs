@@ -33,6 +33,8 @@ pub struct Writer {
     /// The serial the next file tries first (IIPC naming: counts files within this writer).
     next_serial: u32,
     current: Option<OpenFile>,
+    /// Closed files not yet handed to [`Writer::take_closed`].
+    closed: Vec<PathBuf>,
 }
 
 /// The file being written.
@@ -57,6 +59,7 @@ impl Writer {
             max_size,
             next_serial: 0,
             current: None,
+            closed: Vec::new(),
         }
     }
 
@@ -124,7 +127,13 @@ impl Writer {
         fs::rename(&open.path, &final_path).map_err(io_error(&open.path))?;
         sync_dir(&self.dir)?;
         info!(file = %open.name, bytes = open.size, "warc_closed");
+        self.closed.push(final_path.clone());
         Ok(Some(final_path))
+    }
+
+    /// Files closed since the last call (by rotation or [`Writer::close`]), for indexing.
+    pub fn take_closed(&mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.closed)
     }
 
     fn rotate_if_full(&mut self) -> Result<(), Error> {

@@ -101,6 +101,20 @@ pub async fn crawl(
         .await
 }
 
+/// Repairs what a crash left in `archive_dir` (torn `.open` WARC files) and indexes the files
+/// it closed; returns the WARC directory.
+pub fn recover(archive_dir: &Path) -> Result<std::path::PathBuf, archive::Error> {
+    let warc_dir = archive_dir.join("warc");
+    let recovered = archive::recover(&warc_dir)?;
+    let files = recovered
+        .into_iter()
+        .filter(|r| r.records_kept > 0)
+        .map(|r| r.path)
+        .collect();
+    archive::index_closed(&warc_dir, &archive_dir.join("index"), files);
+    Ok(warc_dir)
+}
+
 /// The WARC recorder for `warc_dir`, with warcinfo fields from the configuration.
 pub fn start_recorder(config: &Config, warc_dir: &Path) -> Result<Recorder, archive::Error> {
     let info = Info {
@@ -110,7 +124,13 @@ pub fn start_recorder(config: &Config, warc_dir: &Path) -> Result<Recorder, arch
         from: config.crawler.from.clone(),
         is_part_of: String::new(),
     };
-    Recorder::start(warc_dir.to_path_buf(), info, config.crawler.warc_max_size)
+    let index_dir = config.crawler.archive_dir.join("index");
+    Recorder::start(
+        warc_dir.to_path_buf(),
+        index_dir,
+        info,
+        config.crawler.warc_max_size,
+    )
 }
 
 /// A [`Visitor`] with the configured client, politeness and redirect limit.

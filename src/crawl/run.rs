@@ -14,7 +14,7 @@ use super::task::{self, Finished, PortalRun, Retries};
 use super::{Error, Observer, Summary, Visitor};
 use crate::archive::{self, Lock, Recorder};
 use crate::config::{Config, Portal};
-use crate::frontier::{Frontier, Next};
+use crate::frontier::{Frontier, Gate, Next};
 use crate::index::{self, Index};
 use crate::scope::Scope;
 use crate::store::{Candidate, Kind, Outcome, RunStatus, Store};
@@ -53,8 +53,7 @@ impl Run {
     ) -> Result<Run, Error> {
         let dir = &config.crawler.archive_dir;
         let lock = Lock::acquire(dir)?;
-        let warc_dir = dir.join("warc");
-        archive::recover(&warc_dir)?;
+        let warc_dir = super::recover(dir)?;
         let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
         let index_dir = dir.join("index");
         settle_indexed(&store, &index_dir, &warc_dir)?;
@@ -163,34 +162,27 @@ impl Run {
     }
 
     /// The frontier's next candidate whose host has no task out and whose politeness gate is
-    /// open now. Hosts whose gate
-    /// opens later are deferred to that time, so the loop sleeps instead of spinning; busy hosts
-    /// come back when their fetch lands.
+    /// open now. The frontier moves a host whose gate opens later to that time, so the loop
+    /// sleeps until then instead of spinning; busy hosts come back when their fetch lands.
     fn next(&self, frontier: &mut Frontier, busy: &HashSet<String>) -> Result<Next, Error> {
         let hosts = self.visitor.hosts();
-        let deferred = std::cell::RefCell::new(Vec::new());
         let next = frontier.next(unix_now(), |host| {
             // A task taken for this host may not have reached the gate yet: the gate alone
             // would say "free" and a second URL of the host would jump the priority order.
             if busy.contains(host) {
-                return false;
+                return Gate::Busy;
             }
             let Some(at) = hosts.ready_at(host) else {
-                return false;
+                return Gate::Busy;
             };
             // Read the clock after the gate did: a fresh gate is "ready at now".
             let now = tokio::time::Instant::now();
             if at <= now {
-                return true;
+                Gate::Free
+            } else {
+                Gate::OpensAt(unix_now() + (at - now).as_secs_f64())
             }
-            deferred
-                .borrow_mut()
-                .push((host.to_string(), unix_now() + (at - now).as_secs_f64()));
-            false
         })?;
-        for (host, until) in deferred.into_inner() {
-            frontier.defer_host(&host, until);
-        }
         Ok(next)
     }
 
