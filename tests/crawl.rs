@@ -229,6 +229,7 @@ fn a_crawl_archives_every_reachable_article_once_and_politely() {
         warcio_check(&file);
     }
     check_index(&w);
+    cli::keep_archive(&w.archive());
 }
 
 /// The JSON index (issue 4): one valid line per archived article, pointing at its response

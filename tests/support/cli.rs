@@ -166,3 +166,22 @@ print(count)
     );
     stdout(&out).trim().parse().expect("a line count")
 }
+
+/// With `BAOLUU_KEEP_ARCHIVE=DIR` set, copies `archive_dir` there, so `.ci/run` can run
+/// `baoluu verify` on a real crawled archive after the tests.
+pub fn keep_archive(archive_dir: &Path) {
+    let Some(dest) = std::env::var_os("BAOLUU_KEEP_ARCHIVE").map(PathBuf::from) else { return };
+    copy_dir(archive_dir, &dest);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("archive copy directory");
+    for entry in std::fs::read_dir(from).expect("archive readable").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else if entry.file_name() != ".lock" {
+            std::fs::copy(entry.path(), &target).expect("archive file copied");
+        }
+    }
+}
