@@ -133,8 +133,15 @@ fn every_response_revisit_and_metadata_record_gets_a_line() {
 
     let metadata = at(w.metadata.0);
     assert_eq!(metadata.length, w.metadata.1);
-    assert_ne!(metadata.key, key, "the article JSON must not share the page's replay key");
-    assert!(metadata.url.starts_with("urn:baoluu:article:"), "{}", metadata.url);
+    assert_ne!(
+        metadata.key, key,
+        "the article JSON must not share the page's replay key"
+    );
+    assert!(
+        metadata.url.starts_with("urn:baoluu:article:"),
+        "{}",
+        metadata.url
+    );
     assert_eq!(metadata.mime.as_deref(), Some("application/json"));
     assert_eq!(metadata.status, None);
     assert_eq!(

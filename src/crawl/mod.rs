@@ -13,6 +13,7 @@
 mod links;
 mod page;
 mod run;
+mod session;
 mod task;
 mod visit;
 
@@ -24,10 +25,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub use page::MAX_DECODED;
+pub use session::Session;
 pub use visit::{Hop, ROBOTS_RETRY, Refusal, Visit, Visitor};
 
 use crate::archive::{self, Info, Recorder};
-use crate::config::Config;
+use crate::config::{Config, Portal};
 use crate::fetch::{self, Fetcher, Settings};
 use crate::politeness::{Hosts, Policy};
 
@@ -89,16 +91,23 @@ impl fmt::Display for Summary {
 /// Called with the running totals after every finished URL (a progress bar, metrics).
 pub type Observer = Box<dyn Fn(&Summary) + Send + Sync>;
 
-/// One run over `portals` (all configured portals when empty).
+/// One run over `portals` (all configured portals when empty), in a session of its own.
 pub async fn crawl(
     config: &Config,
     portals: &[String],
     cancel: CancellationToken,
     observer: Option<Observer>,
 ) -> Result<Summary, Error> {
-    run::Run::prepare(config, portals, observer)?
-        .execute(cancel)
-        .await
+    let selected: Vec<Portal> = config
+        .portals
+        .iter()
+        .filter(|p| portals.is_empty() || portals.contains(&p.name))
+        .cloned()
+        .collect();
+    let session = Session::open(config)?;
+    let summary = session.run(&selected, cancel, observer).await;
+    session.close().await?;
+    summary
 }
 
 /// Repairs what a crash left in `archive_dir` (torn `.open` WARC files) and indexes the files

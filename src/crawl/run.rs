@@ -10,28 +10,26 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::links;
+use super::session::Session;
 use super::task::{self, Finished, PortalRun, Retries};
 use super::{Error, Observer, Summary, Visitor};
-use crate::archive::{self, Lock, Recorder};
-use crate::config::{Config, Portal};
+use crate::archive;
+use crate::config::Portal;
 use crate::frontier::{Frontier, Gate, Next};
-use crate::index::{self, Index};
+use crate::index::Index;
 use crate::scope::Scope;
 use crate::store::{Candidate, Kind, Outcome, RunStatus, Store};
 
-/// Everything a run needs, prepared before the first fetch.
+/// One run over a set of portals, on a [`Session`]'s shared parts.
 pub(super) struct Run {
-    _lock: Lock,
     store: Arc<Store>,
-    recorder: Arc<Recorder>,
     visitor: Arc<Visitor>,
-    /// The JSON index; appended only by the loop (the mutex only lets `apply` take `&self`).
-    index: std::sync::Mutex<Index>,
+    index: Arc<std::sync::Mutex<Index>>,
+    slots: Arc<Semaphore>,
     observer: Option<Observer>,
     portals: HashMap<String, Arc<PortalRun>>,
     run_id: i64,
     resumed: bool,
-    max_in_flight: usize,
     retries: u32,
     grace: Duration,
     base_delay: Duration,
@@ -45,31 +43,18 @@ struct Landed {
 }
 
 impl Run {
-    /// Locks the archive, repairs what a crash left, opens the store and starts (or resumes) a run.
+    /// Starts (or resumes) the run of `portals`: an unfinished run of the same portal set is
+    /// continued, so URLs it already fetched are not fetched again (issue 3).
     pub(super) fn prepare(
-        config: &Config,
-        names: &[String],
+        session: &Session,
+        portals: &[Portal],
         observer: Option<Observer>,
     ) -> Result<Run, Error> {
-        let dir = &config.crawler.archive_dir;
-        let lock = Lock::acquire(dir)?;
-        let warc_dir = super::recover(dir)?;
-        let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
-        let index_dir = dir.join("index");
-        settle_indexed(&store, &index_dir, &warc_dir)?;
-        let index = std::sync::Mutex::new(Index::open(&index_dir)?);
-        let selected: Vec<&Portal> = config
-            .portals
+        let mut names: Vec<String> = portals.iter().map(|p| p.name.clone()).collect();
+        names.sort();
+        let run = session.store.begin_run(&names)?;
+        let portals = portals
             .iter()
-            .filter(|p| names.is_empty() || names.contains(&p.name))
-            .collect();
-        let mut portal_names: Vec<String> = selected.iter().map(|p| p.name.clone()).collect();
-        portal_names.sort();
-        let run = store.begin_run(&portal_names)?;
-        let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
-        let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
-        let portals = selected
-            .into_iter()
             .map(|p| {
                 (
                     p.name.clone(),
@@ -80,20 +65,19 @@ impl Run {
                 )
             })
             .collect();
+        let crawler = &session.config.crawler;
         Ok(Run {
-            _lock: lock,
-            store,
-            recorder,
-            visitor,
-            index,
+            store: session.store.clone(),
+            visitor: session.visitor.clone(),
+            index: session.index.clone(),
+            slots: session.slots.clone(),
             observer,
             portals,
             run_id: run.id,
             resumed: run.resumed,
-            max_in_flight: config.crawler.max_in_flight.max(1),
-            retries: config.crawler.retries,
-            grace: config.crawler.grace_period,
-            base_delay: config.crawler.min_delay,
+            retries: crawler.retries,
+            grace: crawler.grace_period,
+            base_delay: crawler.min_delay,
         })
     }
 
@@ -113,7 +97,7 @@ impl Run {
         );
         let mut frontier = Frontier::new(self.store.clone(), self.run_id)?;
         self.seed(&mut frontier)?;
-        let slots = Arc::new(Semaphore::new(self.max_in_flight));
+        let slots = self.slots.clone();
         let mut tasks: JoinSet<Landed> = JoinSet::new();
         let mut busy: HashSet<String> = HashSet::new();
         let interrupted = loop {
@@ -157,7 +141,6 @@ impl Run {
         }
         summary.interrupted = interrupted;
         summary.elapsed = started.elapsed();
-        self.close().await?;
         Ok(summary)
     }
 
@@ -341,43 +324,6 @@ impl Run {
         }
         Ok(())
     }
-
-    async fn close(self) -> Result<(), Error> {
-        let Run {
-            visitor, recorder, ..
-        } = self;
-        drop(visitor);
-        if let Ok(recorder) = Arc::try_unwrap(recorder) {
-            let closed = recorder.close().await?;
-            tracing::info!(files = closed.len(), "warc_closed");
-        }
-        Ok(())
-    }
-}
-
-/// House rule 6: a kill between an index line and the store's "done" leaves that URL unmarked;
-/// the line is the proof its capture is durable, so it is marked done instead of refetched.
-fn settle_indexed(
-    store: &Store,
-    index_dir: &std::path::Path,
-    warc_dir: &std::path::Path,
-) -> Result<(), Error> {
-    for line in index::reconcile(index_dir, warc_dir)? {
-        let outcome = Outcome {
-            status: Some(line.status),
-            warc: Some(crate::store::WarcPointer {
-                file: line.filename.clone(),
-                offset: line.offset,
-                length: line.length,
-            }),
-            payload_digest: Some(line.digest.clone()),
-            ..Outcome::labelled("archived")
-        };
-        if store.settle(&line.url, &outcome)? {
-            tracing::info!(url = %line.url, "index_reconciled");
-        }
-    }
-    Ok(())
 }
 
 /// How long the loop sleeps when nothing is eligible: until the earliest host is due, or (every

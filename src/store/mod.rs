@@ -31,10 +31,12 @@ mod outcome;
 mod queue;
 mod robots;
 mod runs;
+mod schedules;
 mod schema;
 mod types;
 mod visits;
 
+pub use schedules::LastRun;
 pub use types::{Candidate, Enqueued, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer};
 
 /// Why the crawl state could not be read or written.

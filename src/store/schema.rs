@@ -69,7 +69,18 @@ CREATE TABLE robots (
 ";
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+/// Version 2 (issue 5): when each portal last ran under `baoluu daemon`, so a restart neither
+/// runs a portal early nor skips it.
+const V2: &str = "
+CREATE TABLE schedules (
+    portal       TEXT PRIMARY KEY,
+    last_start   TEXT,            -- RFC 3339 UTC of the last run's start
+    last_end     TEXT,            -- RFC 3339 UTC of the last completed run's end
+    last_status  TEXT             -- completed | interrupted | failed
+);
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub(super) fn current_version() -> i64 {

@@ -170,7 +170,9 @@ print(count)
 /// With `BAOLUU_KEEP_ARCHIVE=DIR` set, copies `archive_dir` there, so `.ci/run` can run
 /// `baoluu verify` on a real crawled archive after the tests.
 pub fn keep_archive(archive_dir: &Path) {
-    let Some(dest) = std::env::var_os("BAOLUU_KEEP_ARCHIVE").map(PathBuf::from) else { return };
+    let Some(dest) = std::env::var_os("BAOLUU_KEEP_ARCHIVE").map(PathBuf::from) else {
+        return;
+    };
     copy_dir(archive_dir, &dest);
 }
 

@@ -272,7 +272,10 @@ fn metadata_refers_to_its_capture() {
     // Its own URN, so replay tools never serve it in place of the page (pywb indexes metadata).
     let urn = format!("urn:baoluu:article:{}", capture.url);
     assert_eq!(record.header("WARC-Target-URI"), Some(urn.as_str()));
-    assert_eq!(record.header("WARC-Refers-To-Target-URI"), Some(capture.url.as_str()));
+    assert_eq!(
+        record.header("WARC-Refers-To-Target-URI"),
+        Some(capture.url.as_str())
+    );
     assert_eq!(record.header("Content-Type"), Some("application/json"));
     assert_eq!(record.block, json);
     record.verify_digests().unwrap();

@@ -1,0 +1,112 @@
+//! A crawl session: what one process holds for as long as it writes to an archive.
+//!
+//! Opening a session locks `archive_dir`, repairs what a crash left (torn `.open` WARC files,
+//! an index line the store never heard of: house rule 6), opens the store, and starts the WARC
+//! recorder and the polite fetcher. Runs — one `crawl`, or each portal's scheduled run under the
+//! daemon — borrow it, so several runs share one lock, one writer thread, one set of per-host
+//! gates and one cap on fetches in flight. Closing it closes the WARC files.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use super::run::Run;
+use super::{Error, Observer, Summary, Visitor};
+use crate::archive::{Lock, Recorder};
+use crate::config::{Config, Portal};
+use crate::index::{self, Index};
+use crate::store::{Outcome, Store, WarcPointer};
+
+/// The shared parts of every run in this process.
+pub struct Session {
+    /// Held until the session is dropped: one writer per archive.
+    _lock: Lock,
+    pub(super) store: Arc<Store>,
+    pub(super) recorder: Arc<Recorder>,
+    pub(super) visitor: Arc<Visitor>,
+    /// The JSON index. Runs append from their loops; the mutex orders concurrent runs.
+    pub(super) index: Arc<Mutex<Index>>,
+    /// `max_in_flight` across all runs of the session.
+    pub(super) slots: Arc<Semaphore>,
+    pub(super) config: Config,
+}
+
+impl Session {
+    /// Locks and repairs the archive, and gets everything ready for runs.
+    pub fn open(config: &Config) -> Result<Session, Error> {
+        let dir = &config.crawler.archive_dir;
+        let lock = Lock::acquire(dir)?;
+        let warc_dir = super::recover(dir)?;
+        let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
+        let index_dir = dir.join("index");
+        settle_indexed(&store, &index_dir, &warc_dir)?;
+        let index = Arc::new(Mutex::new(Index::open(&index_dir)?));
+        let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
+        let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
+        let slots = Arc::new(Semaphore::new(config.crawler.max_in_flight.max(1)));
+        Ok(Session {
+            _lock: lock,
+            store,
+            recorder,
+            visitor,
+            index,
+            slots,
+            config: config.clone(),
+        })
+    }
+
+    /// One run over `portals` until their frontier is empty, or until `cancel`.
+    pub async fn run(
+        &self,
+        portals: &[Portal],
+        cancel: CancellationToken,
+        observer: Option<Observer>,
+    ) -> Result<Summary, Error> {
+        Run::prepare(self, portals, observer)?.execute(cancel).await
+    }
+
+    /// The crawl state, for schedules and reports.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Closes the WARC files (fsync, `.open` → final name, CDXJ) and releases the lock.
+    pub async fn close(self) -> Result<(), Error> {
+        let Session {
+            visitor, recorder, ..
+        } = self;
+        drop(visitor);
+        if let Ok(recorder) = Arc::try_unwrap(recorder) {
+            let closed = recorder.close().await?;
+            tracing::info!(files = closed.len(), "warc_files_closed");
+        }
+        Ok(())
+    }
+}
+
+/// House rule 6: a kill between an index line and the store's "done" leaves that URL unmarked;
+/// the line is the proof its capture is durable, so it is marked done instead of refetched.
+fn settle_indexed(
+    store: &Store,
+    index_dir: &std::path::Path,
+    warc_dir: &std::path::Path,
+) -> Result<(), Error> {
+    for line in index::reconcile(index_dir, warc_dir)? {
+        let pointer = WarcPointer {
+            file: line.filename.clone(),
+            offset: line.offset,
+            length: line.length,
+        };
+        let outcome = Outcome {
+            status: Some(line.status),
+            warc: Some(pointer),
+            payload_digest: Some(line.digest.clone()),
+            ..Outcome::labelled("archived")
+        };
+        if store.settle(&line.url, &outcome)? {
+            tracing::info!(url = %line.url, "index_reconciled");
+        }
+    }
+    Ok(())
+}
