@@ -25,6 +25,7 @@
 //! - [`save`]: `baoluu save URL...`, the archivist's "save this page now".
 //! - [`crawl`]: one run over the configured portals.
 //! - [`schedule`]: when each portal's next run is due (intervals and cron, +07:00).
+//! - [`daemon`]: every portal on its schedule, on one shared session.
 //! - [`cdxj`]: CDXJ indexes of closed WARC files, for pywb and ReplayWeb.page.
 //! - [`verify`]: the fixity check of an archive directory.
 
@@ -33,6 +34,7 @@ pub mod canonical;
 pub mod cdxj;
 pub mod config;
 pub mod crawl;
+pub mod daemon;
 pub mod discover;
 pub mod extract;
 pub mod fetch;

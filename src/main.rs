@@ -60,6 +60,8 @@ enum Command {
         #[arg(long = "portal")]
         portals: Vec<String>,
     },
+    /// Run forever, each portal on its schedule; SIGTERM drains and exits 0, SIGHUP reloads.
+    Daemon,
     /// Validate the configuration and print what would be crawled.
     CheckConfig,
     /// Fixity check: every record parses, digests match, every index line opens its record.
@@ -197,6 +199,7 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
         }
         Command::Save { urls } => runtime()?.block_on(save(config, urls)),
         Command::Crawl { portals } => runtime()?.block_on(crawl(config, portals, progress)),
+        Command::Daemon => runtime()?.block_on(daemon(cli.config, config)),
         Command::Verify { .. } => Ok(baoluu::verify::run_cli(&config.crawler.archive_dir)?),
         Command::Extract { .. } => Ok(0),
     }
@@ -303,6 +306,25 @@ async fn crawl(
     } else {
         0
     })
+}
+
+async fn daemon(path: PathBuf, config: Config) -> anyhow::Result<u8> {
+    let stop = watch_signals();
+    let (reload_tx, reload) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("sighup_received: reloading the configuration");
+            let _ = reload_tx.try_send(());
+        }
+    });
+    baoluu::daemon::run(path, config, stop, reload)
+        .await
+        .context("the daemon stopped")?;
+    Ok(0)
 }
 
 /// SIGINT/SIGTERM cancel the token (stop the head, drain the tail: house rule 5); a second

@@ -7,8 +7,6 @@
 use regex::Regex;
 use url::Url;
 
-use super::units::parse_duration;
-
 /// Checks that a User-Agent names the crawler and says how to reach its operator.
 ///
 /// RFC 9309 §2.2.1: robots.txt groups match the crawler's *product token*, which may contain only
@@ -128,24 +126,10 @@ pub fn authority(url: &Url) -> String {
 /// expression. Only the shape: evaluating cron expressions belongs to the `schedule` stage, which
 /// a later issue adds; until then this catches typos early.
 pub fn check_schedule(schedule: &str) -> Result<(), String> {
-    if let Some(every) = schedule.strip_prefix("every ") {
-        let period = parse_duration(every)?;
-        if period.is_zero() {
-            return Err("`every 0s` would run without pause: give a positive period".to_string());
-        }
-        return Ok(());
-    }
-    let fields: Vec<&str> = schedule.split_whitespace().collect();
-    let field_ok = |f: &&str| {
-        f.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "*/,-?#".contains(c))
-    };
-    if matches!(fields.len(), 5 | 6) && fields.iter().all(field_ok) {
-        return Ok(());
-    }
-    Err(format!(
-        "`{schedule}` is not a schedule: write `every <duration>` such as \"every 2h\", or a cron expression of 5 or 6 fields such as \"0 */2 * * *\""
-    ))
+    // The daemon's own parser decides, so what passes here is exactly what it can run.
+    crate::schedule::Schedule::parse(schedule)
+        .map(drop)
+        .map_err(|err| format!("{err}: write `every <duration>` such as \"every 2h\", or a cron expression of 5 or 6 fields such as \"0 */2 * * *\""))
 }
 
 /// Portal names become parts of WARC and index file names, so they are `[a-z0-9_-]+`.

@@ -170,7 +170,7 @@ pub fn visitor(config: &Config, recorder: Arc<Recorder>) -> Result<Visitor, fetc
     ))
 }
 
-fn policy(config: &Config, min_delay: Option<Duration>) -> Policy {
+pub(crate) fn policy(config: &Config, min_delay: Option<Duration>) -> Policy {
     let crawler = &config.crawler;
     Policy {
         min_delay: min_delay.unwrap_or(crawler.min_delay),

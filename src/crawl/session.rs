@@ -66,6 +66,14 @@ impl Session {
         Run::prepare(self, portals, observer)?.execute(cancel).await
     }
 
+    /// Applies a (reloaded) portal's politeness settings to its hosts.
+    pub fn configure(&self, portal: &Portal) {
+        let policy = super::policy(&self.config, portal.min_delay);
+        for host in &portal.hosts {
+            self.visitor.hosts().configure(host, policy);
+        }
+    }
+
     /// The crawl state, for schedules and reports.
     pub fn store(&self) -> &Arc<Store> {
         &self.store

@@ -1,0 +1,250 @@
+//! Daemon: every portal on its own schedule, for years, unattended (issue 5).
+//!
+//! Sits above [`crate::crawl`] (design.md §1, `schedule` → `crawl`): one [`Session`] for the
+//! life of the process (one archive lock, one WARC writer, one set of per-host gates), and one
+//! run per due portal, each its own task, so a slow portal never delays another. When a portal
+//! is due comes from its [`Schedule`] and the end of its last completed run, kept in the store:
+//! a restart neither runs a portal early nor skips it. SIGTERM stops starting runs, cancels the
+//! running ones (each drains its in-flight fetches within `grace_period`), logs what is still
+//! running every few seconds, closes the WARC files and returns; SIGHUP reloads the portals and
+//! their schedules, keeping the old configuration when the new one is invalid.
+//! It never fetches or parses anything itself.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, Portal};
+use crate::crawl::{self, Session, Summary};
+use crate::schedule::Schedule;
+
+/// The longest the daemon sleeps before looking at the clock again (a changed clock, a
+/// reloaded schedule).
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// How often the drain after SIGTERM says what is still running.
+const DRAIN_REPORT: Duration = Duration::from_secs(5);
+
+/// What ended a portal's run task.
+type Ended = (String, DateTime<Utc>, Result<Summary, crawl::Error>);
+
+/// A portal with its parsed schedule.
+struct Scheduled {
+    portal: Portal,
+    schedule: Schedule,
+}
+
+/// Runs until `stop` fires; `reload` delivers SIGHUPs. Ok after a clean drain.
+pub async fn run(
+    config_path: PathBuf,
+    config: Config,
+    stop: CancellationToken,
+    mut reload: mpsc::Receiver<()>,
+) -> Result<(), crawl::Error> {
+    let session = Arc::new(Session::open(&config)?);
+    let mut daemon = Daemon {
+        session,
+        config,
+        config_path,
+        portals: HashMap::new(),
+        active: HashMap::new(),
+    };
+    daemon.portals = schedules(&daemon.config);
+    tracing::info!(portals = daemon.portals.len(), "daemon_started");
+    let mut runs: JoinSet<Ended> = JoinSet::new();
+    let result = loop {
+        let wake = match daemon.start_due(&mut runs) {
+            Ok(wake) => wake,
+            Err(err) => break Err(err),
+        };
+        tokio::select! {
+            Some(joined) = runs.join_next() => {
+                if let Err(err) = daemon.finished(joined) {
+                    break Err(err);
+                }
+            }
+            Some(()) = reload.recv() => daemon.reload(),
+            _ = tokio::time::sleep(wake) => {}
+            _ = stop.cancelled() => break Ok(()),
+        }
+    };
+    daemon.drain(&mut runs).await;
+    let Daemon { session, .. } = daemon;
+    match Arc::try_unwrap(session) {
+        Ok(session) => session.close().await?,
+        Err(_) => tracing::warn!(
+            "session_still_shared: WARC files are closed by recovery on the next start"
+        ),
+    }
+    tracing::info!("daemon_stopped");
+    result
+}
+
+struct Daemon {
+    session: Arc<Session>,
+    config: Config,
+    config_path: PathBuf,
+    portals: HashMap<String, Scheduled>,
+    /// Running portals and the token that stops each.
+    active: HashMap<String, CancellationToken>,
+}
+
+impl Daemon {
+    /// Starts every due portal that is not running; returns how long to sleep.
+    fn start_due(&mut self, runs: &mut JoinSet<Ended>) -> Result<Duration, crawl::Error> {
+        let now = Utc::now();
+        let mut wake = MAX_SLEEP;
+        let names: Vec<String> = self.portals.keys().cloned().collect();
+        for name in names {
+            if self.active.contains_key(&name) {
+                continue;
+            }
+            let due = self.due(&name, now)?;
+            if due <= now {
+                self.start(&name, now, runs)?;
+            } else {
+                wake = wake.min((due - now).to_std().unwrap_or(Duration::ZERO));
+            }
+        }
+        Ok(wake.max(Duration::from_millis(10)))
+    }
+
+    fn due(&self, name: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, crawl::Error> {
+        let last = self.session.store().last_run(name)?;
+        let scheduled = &self.portals[name];
+        Ok(scheduled.schedule.next_after(last.end, now))
+    }
+
+    fn start(
+        &mut self,
+        name: &str,
+        now: DateTime<Utc>,
+        runs: &mut JoinSet<Ended>,
+    ) -> Result<(), crawl::Error> {
+        let portal = self.portals[name].portal.clone();
+        self.session.store().run_started(name, now)?;
+        let token = CancellationToken::new();
+        self.active.insert(name.to_string(), token.clone());
+        let session = self.session.clone();
+        let name = name.to_string();
+        tracing::info!(portal = %name, "portal_run_started");
+        runs.spawn(async move {
+            let result = session
+                .run(std::slice::from_ref(&portal), token, None)
+                .await;
+            (name, Utc::now(), result)
+        });
+        Ok(())
+    }
+
+    /// Records how a run ended. An archive or store failure ends the daemon (exit 1, so the
+    /// service manager can restart it); per-URL trouble never gets here.
+    fn finished(
+        &mut self,
+        joined: Result<Ended, tokio::task::JoinError>,
+    ) -> Result<(), crawl::Error> {
+        let (name, at, result) = match joined {
+            Ok(ended) => ended,
+            Err(err) => {
+                tracing::error!(error = %err, "portal_run_aborted");
+                return Ok(());
+            }
+        };
+        self.active.remove(&name);
+        match result {
+            Ok(summary) => {
+                let status = if summary.interrupted {
+                    "interrupted"
+                } else {
+                    "completed"
+                };
+                tracing::info!(portal = %name, status, summary = %summary, "portal_run_ended");
+                self.session.store().run_ended(&name, at, status)?;
+                Ok(())
+            }
+            Err(err) => {
+                tracing::error!(portal = %name, error = %err, "portal_run_failed");
+                self.session.store().run_ended(&name, at, "failed")?;
+                Err(err)
+            }
+        }
+    }
+
+    /// SIGHUP: a valid new configuration replaces the portals and schedules (running portals
+    /// finish under the old definition); an invalid one is rejected and the old one kept.
+    fn reload(&mut self) {
+        let config = match Config::load(&self.config_path) {
+            Ok(config) => config,
+            Err(err) => {
+                tracing::error!(error = %err, "config_reload_rejected: keeping the running configuration");
+                return;
+            }
+        };
+        if format!("{:?}", config.crawler) != format!("{:?}", self.config.crawler) {
+            tracing::warn!(
+                "config_reload_partial: [crawler] settings take effect at the next start"
+            );
+        }
+        for portal in &config.portals {
+            self.session.configure(portal);
+        }
+        self.portals = schedules(&config);
+        self.config = config;
+        tracing::info!(portals = self.portals.len(), "config_reloaded");
+    }
+
+    /// Stops every run and waits for them; each drains within `grace_period` itself, and the
+    /// daemon gives up a little after that.
+    async fn drain(&mut self, runs: &mut JoinSet<Ended>) {
+        for token in self.active.values() {
+            token.cancel();
+        }
+        let deadline =
+            tokio::time::Instant::now() + self.config.crawler.grace_period + DRAIN_REPORT;
+        while !runs.is_empty() {
+            let names: Vec<&String> = self.active.keys().collect();
+            tracing::info!(running = ?names, "draining");
+            let wait =
+                DRAIN_REPORT.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+            match tokio::time::timeout(wait, runs.join_next()).await {
+                Ok(Some(joined)) => {
+                    if let Err(err) = self.finished(joined) {
+                        tracing::error!(error = %err, "portal_run_failed_while_draining");
+                    }
+                }
+                Ok(None) => break,
+                Err(_) if tokio::time::Instant::now() >= deadline => {
+                    tracing::warn!(abandoned = runs.len(), "drain_deadline_passed");
+                    runs.abort_all();
+                    break;
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+/// Every portal with its parsed schedule (config validation already parsed each one).
+fn schedules(config: &Config) -> HashMap<String, Scheduled> {
+    let mut portals = HashMap::new();
+    for portal in &config.portals {
+        match Schedule::parse(&portal.schedule) {
+            Ok(schedule) => {
+                portals.insert(
+                    portal.name.clone(),
+                    Scheduled {
+                        portal: portal.clone(),
+                        schedule,
+                    },
+                );
+            }
+            Err(err) => tracing::error!(portal = %portal.name, error = %err, "schedule_invalid"),
+        }
+    }
+    portals
+}

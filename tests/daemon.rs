@@ -1,0 +1,272 @@
+//! `baoluu daemon` against the fixture portal (issue 5): scheduled passes that fetch listings
+//! and new articles only, schedules that survive a restart, SIGTERM drains and exits 0, SIGHUP
+//! with a broken configuration keeps the old one.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use support::cli::{self, UA, stderr, warc_files, write_config};
+use support::portal::{self, Spec};
+use support::{Fixture, Logged};
+
+struct World {
+    fixture: Fixture,
+    spec: Spec,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+fn world(schedule: &str) -> World {
+    let spec = Spec::new(300, None);
+    let fixture = portal::serve("127.0.0.3", spec.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &config_text(&fixture, schedule));
+    World {
+        fixture,
+        spec,
+        dir,
+        config,
+    }
+}
+
+fn config_text(fixture: &Fixture, schedule: &str) -> String {
+    let host = fixture.addr().to_string();
+    let re = regex::escape(&format!("http://{host}"));
+    format!(
+        r#"[crawler]
+user_agent = "{UA}"
+archive_dir = "archive"
+min_delay = "20ms"
+delay_factor = 0.0
+grace_period = "5s"
+
+[[portal]]
+name = "b"
+seeds = ["http://{host}/"]
+hosts = ["{host}"]
+article_urls = ['^{re}/thoi-su/[a-z0-9-]+-\d+\.html$']
+listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?|lich-su-kien\.html\?ngay=[0-9-]+)?$']
+schedule = "{schedule}"
+"#
+    )
+}
+
+impl World {
+    fn archive(&self) -> PathBuf {
+        self.dir.path().join("archive")
+    }
+
+    fn start(&self) -> Child {
+        cli::command(&self.config, &["daemon"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    fn index_lines(&self) -> Vec<serde_json::Value> {
+        let path = self.archive().join("index/b.jsonl");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+/// Waits (bounded) until `ready` holds.
+fn wait_for(what: &str, limit: Duration, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// SIGTERM, then the exit code and stderr (bounded: the child is killed after `limit`).
+fn terminate(mut child: Child, limit: Duration) -> (Option<i32>, String) {
+    signal(&child, "TERM");
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the daemon did not stop within {limit:?} of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), stderr(&out))
+}
+
+fn signal(child: &Child, name: &str) {
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+/// The last URL of a pass is the one that answers 500: tried 1 + `retries` (2) times.
+fn failing_url_given_up(w: &World) -> bool {
+    w.fixture
+        .log()
+        .iter()
+        .filter(|r| r.path().contains("/loi-"))
+        .count()
+        >= 3
+}
+
+fn articles_requested(log: &[Logged]) -> Vec<String> {
+    log.iter()
+        .filter(|r| r.path().starts_with("/thoi-su/"))
+        .map(|r| r.target.clone())
+        .collect()
+}
+
+#[test]
+fn a_second_scheduled_pass_fetches_listings_and_new_articles_only() {
+    let w = world("every 3s");
+    let child = w.start();
+    let first = portal::reachable_articles(&w.spec).len();
+    wait_for("the first pass", Duration::from_secs(60), || {
+        w.index_lines().len() >= first
+    });
+    wait_for("the end of the first pass", Duration::from_secs(30), || {
+        failing_url_given_up(&w)
+    });
+    // Between passes the portal publishes two articles.
+    let marker = w.fixture.log().len();
+    w.spec.extra_articles.store(2, Ordering::SeqCst);
+    wait_for("the second pass", Duration::from_secs(60), || {
+        w.index_lines().len() >= first + 2
+    });
+    let (code, err) = terminate(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{err}");
+
+    let second: Vec<Logged> = w.fixture.log().split_off(marker);
+    assert!(
+        second.iter().any(|r| r.target == "/"),
+        "the seed is fetched again"
+    );
+    let new = [portal::article_path(350), portal::article_path(351)];
+    let articles = articles_requested(&second);
+    for target in &articles {
+        // Anything else is a known article fetched again (the 500 one failed for good in pass 1).
+        assert!(
+            new.contains(target),
+            "pass 2 fetched a known article: {target}"
+        );
+    }
+    for path in &new {
+        assert!(
+            articles.contains(path),
+            "pass 2 missed the new article {path}"
+        );
+    }
+    let lines = w.index_lines();
+    assert_eq!(
+        lines.len(),
+        first + 2,
+        "the index gains exactly the new lines"
+    );
+    warc_files(&w.archive());
+}
+
+#[test]
+fn a_restart_neither_runs_early_nor_forgets_the_schedule() {
+    let w = world("every 1h");
+    let child = w.start();
+    let first = portal::reachable_articles(&w.spec).len();
+    wait_for("the first pass", Duration::from_secs(60), || {
+        w.index_lines().len() >= first
+    });
+    // Let the run finish (the failing URL's retries), then stop and start again.
+    wait_for("the run's end", Duration::from_secs(30), || {
+        failing_url_given_up(&w)
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let (code, err) = terminate(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{err}");
+    let before = w.fixture.log().len();
+    let child = w.start();
+    std::thread::sleep(Duration::from_secs(3));
+    let (code, err) = terminate(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{err}");
+    let after: Vec<String> = w
+        .fixture
+        .log()
+        .split_off(before)
+        .into_iter()
+        .map(|r| r.target)
+        .collect();
+    assert!(
+        after.is_empty(),
+        "the portal ran again before its hour was up: {after:?}"
+    );
+}
+
+#[test]
+fn sigterm_mid_run_exits_0_closes_files_and_the_next_start_resumes() {
+    let w = world("every 1h");
+    let child = w.start();
+    wait_for("a few articles", Duration::from_secs(60), || {
+        articles_requested(&w.fixture.log()).len() >= 3
+    });
+    let started = Instant::now();
+    let (code, err) = terminate(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "SIGTERM must exit 0:\n{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the drain took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.contains("draining") || err.contains("daemon_stopped"),
+        "{err}"
+    );
+    warc_files(&w.archive()); // no .open file left
+
+    let child = w.start();
+    let all = portal::reachable_articles(&w.spec).len();
+    wait_for("the resumed pass", Duration::from_secs(60), || {
+        w.index_lines().len() >= all
+    });
+    let (code, _) = terminate(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0));
+    let lines = w.index_lines();
+    let mut urls: Vec<&str> = lines.iter().map(|l| l["url"].as_str().unwrap()).collect();
+    urls.sort();
+    urls.dedup();
+    assert_eq!(urls.len(), lines.len(), "an article was indexed twice");
+    assert_eq!(lines.len(), all);
+}
+
+#[test]
+fn sighup_with_a_broken_config_keeps_the_running_one() {
+    let w = world("every 1h");
+    let child = w.start();
+    wait_for("the first request", Duration::from_secs(30), || {
+        !w.fixture.log().is_empty()
+    });
+    std::fs::write(&w.config, "[crawler]\nuser_agent = \"no contact\"\n").unwrap();
+    signal(&child, "HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child_alive(&child), "the daemon died on a broken reload");
+    let (code, err) = terminate(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("config_reload_rejected"), "{err}");
+    assert!(
+        err.contains("user_agent"),
+        "the rejection names the key: {err}"
+    );
+}
+
+fn child_alive(child: &Child) -> bool {
+    Path::new(&format!("/proc/{}", child.id())).exists()
+}
