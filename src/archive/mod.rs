@@ -57,6 +57,14 @@ pub struct Capture {
     pub payload_digest: String,
     /// Whether the body was cut (copied from the exchange).
     pub truncated: Option<crate::fetch::Truncation>,
+    /// Set when this capture is a `revisit` record (the payload is in the original's record).
+    pub revisit: Option<RevisitProfile>,
+}
+
+/// `sha1:` + base32 of `payload`, as WARC-Payload-Digest writes it: lets a caller tell an
+/// unchanged body before choosing between a response and a revisit record.
+pub fn payload_digest(payload: &[u8]) -> String {
+    record::sha1_digest(payload)
 }
 
 /// Fields for the warcinfo record that opens each file.

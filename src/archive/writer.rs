@@ -97,7 +97,11 @@ impl Writer {
         let payload_digest = revisit_digest(ex, profile, original);
         let revisit = kinds::revisit(ex, &ids, profile, original, &payload_digest);
         let (offset, length) = self.append_pair(&revisit, &kinds::request(ex, &ids))?;
-        Ok(self.capture(ex, ids.response, offset, length, payload_digest))
+        let capture = self.capture(ex, ids.response, offset, length, payload_digest);
+        Ok(Capture {
+            revisit: Some(profile),
+            ..capture
+        })
     }
 
     /// Writes a `metadata` record about `refers_to` (no rotation first, so it normally lands in
@@ -253,6 +257,7 @@ impl Writer {
             mime: ex.mime(),
             payload_digest,
             truncated: ex.truncated,
+            revisit: None,
         }
     }
 }

@@ -24,6 +24,9 @@ pub(super) fn queue(
         .into_iter()
         .map(|f| child(parent, f.url, Kind::Article, page, stale))
         .collect();
+    if let Some(before) = revisit_before(portal) {
+        frontier.revisit(&articles, &before)?;
+    }
     let new_articles = frontier
         .push_all(&articles)?
         .iter()
@@ -41,6 +44,13 @@ pub(super) fn queue(
         .collect();
     frontier.push_all(&listings)?;
     Ok(())
+}
+
+/// Known articles last fetched before this time are due for a revisit, if the portal asks.
+fn revisit_before(portal: &PortalRun) -> Option<String> {
+    let after = chrono::Duration::from_std(portal.portal.revisit_after?).ok()?;
+    let before = chrono::Utc::now().checked_sub_signed(after)?;
+    Some(before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
 }
 
 /// The chain position and stale count a page passes to the listings it links: one page

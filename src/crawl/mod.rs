@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use page::MAX_DECODED;
 pub use session::Session;
-pub use visit::{Hop, ROBOTS_RETRY, Refusal, Visit, Visitor};
+pub use visit::{Hop, Prior, ROBOTS_RETRY, Refusal, Visit, Visitor};
 
 use crate::archive::{self, Info, Recorder};
 use crate::config::{Config, Portal};

@@ -214,7 +214,15 @@ impl Run {
             base_delay: self.base_delay,
         };
         tasks.spawn(async move {
-            let finished = task::run(&visitor, &store, run_id, &portal, &candidate, &retries).await;
+            let finished = task::run(
+                &visitor,
+                &store,
+                run_id,
+                &portal,
+                (id, &candidate),
+                &retries,
+            )
+            .await;
             drop(permit);
             Landed {
                 id,

@@ -10,9 +10,10 @@ use url::Url;
 use std::sync::Arc;
 
 use super::page;
-use super::visit::{Hop, Refusal, Visit, Visitor};
-use crate::archive::{self, Capture};
+use super::visit::{Hop, Prior, Refusal, Visit, Visitor};
+use crate::archive::{self, Capture, Original};
 use crate::config::Portal;
+use crate::fetch::Validators;
 use crate::index;
 use crate::scope::Scope;
 use crate::store::{Candidate, Kind, Outcome, Store, WarcPointer};
@@ -63,7 +64,7 @@ pub(super) async fn run(
     store: &Store,
     run_id: i64,
     portal: &Arc<PortalRun>,
-    candidate: &Candidate,
+    (id, candidate): (i64, &Candidate),
     retries: &Retries,
 ) -> Result<Finished, archive::Error> {
     let Ok(url) = Url::parse(&candidate.url) else {
@@ -85,8 +86,9 @@ pub(super) async fn run(
             _ => Ok(()),
         }
     };
+    let prior = prior(store, id, candidate, portal);
     let visit = visitor
-        .visit(&url, &portal.portal.name, None, &follow)
+        .visit(&url, &portal.portal.name, prior.as_ref(), &follow)
         .await?;
     let (mut finished, readable) = judge(visit, retries);
     if let (Finished::Done { found, line, .. }, Some(hop)) = (&mut finished, readable) {
@@ -104,6 +106,30 @@ pub(super) async fn run(
         }
     }
     Ok(finished)
+}
+
+/// The prior capture of an article due for a revisit (only portals with `revisit_after` queue
+/// known articles again, so any article with a prior capture here is a revisit).
+fn prior(store: &Store, id: i64, candidate: &Candidate, portal: &PortalRun) -> Option<Prior> {
+    if candidate.kind != Kind::Article || portal.portal.revisit_after.is_none() {
+        return None;
+    }
+    let prior = store.prior(id).ok()??;
+    let date = chrono::DateTime::parse_from_rfc3339(prior.captured_at.as_deref()?).ok()?;
+    let original = Original {
+        record_id: prior.record_id?,
+        url: Url::parse(&candidate.url).ok()?,
+        date: date.with_timezone(&chrono::Utc),
+        payload_digest: prior.payload_digest?,
+    };
+    let validators = Validators {
+        etag: prior.etag,
+        last_modified: prior.last_modified,
+    };
+    Some(Prior {
+        validators,
+        original,
+    })
 }
 
 /// Turns a visit into what the frontier should do next, and the response worth reading (a
@@ -179,10 +205,33 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
             None,
         );
     }
-    let outcome = archived(&last.capture);
+    if last.capture.revisit.is_some() {
+        // Unchanged since the prior capture: nothing new to read or index (issue 5: the index
+        // never gets a second line for an unchanged article).
+        let outcome = Outcome {
+            status: Some(status),
+            fetched_at: Some(last.capture.date),
+            ..Outcome::labelled("revisited")
+        };
+        let redirects = redirect_targets(&hops);
+        return (
+            Finished::Done {
+                outcome,
+                found: Vec::new(),
+                redirects,
+                bytes,
+                line: None,
+            },
+            None,
+        );
+    }
+    let mut outcome = archived(&last.capture);
     if transient {
         return (Finished::Failed { outcome, bytes }, None);
     }
+    // Validators for the next revisit's conditional GET (RFC 9110 §13.1).
+    outcome.etag = last.exchange.header("etag");
+    outcome.last_modified = last.exchange.header("last-modified");
     let readable = (200..300).contains(&status) && last.capture.mime.contains("html");
     let redirects = redirect_targets(&hops);
     let finished = Finished::Done {

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use url::Url;
 
-use crate::archive::{self, Capture, Recorder};
+use crate::archive::{self, Capture, Original, Recorder, RevisitProfile};
 use crate::canonical;
 use crate::fetch::{self, Exchange, Fetcher, Validators};
 use crate::politeness::{self, Hosts};
@@ -23,6 +23,14 @@ use crate::store::Store;
 /// How long a robots.txt that could not be reached blocks its host before we ask again
 /// (RFC 9309 §2.3.1.4: unreachable ⇒ disallow everything, retry later).
 pub const ROBOTS_RETRY: Duration = Duration::from_secs(600);
+
+/// An earlier capture of a URL: validators for a conditional GET, and what a revisit record
+/// refers to.
+#[derive(Debug, Clone)]
+pub struct Prior {
+    pub validators: Validators,
+    pub original: Original,
+}
 
 /// One archived exchange of a visit.
 #[derive(Debug, Clone)]
@@ -155,11 +163,13 @@ impl Visitor {
     }
 
     /// Visits `url`, following redirects whose targets `follow` accepts, archiving under `prefix`.
+    /// With `prior`, the first request is a conditional GET, and an unchanged answer is archived
+    /// as a `revisit` record of the prior capture (issue 5).
     pub async fn visit(
         &self,
         url: &Url,
         prefix: &str,
-        validators: Option<&Validators>,
+        prior: Option<&Prior>,
         follow: &(dyn Fn(&Url) -> Result<(), Refusal> + Sync),
     ) -> Result<Visit, archive::Error> {
         let mut hops = Vec::new();
@@ -168,12 +178,15 @@ impl Visitor {
             if let Some(refusal) = self.check_robots(&current, prefix).await? {
                 return Ok(Visit::Refused { hops, refusal });
             }
+            // Only the URL itself has a prior capture; redirect targets are fetched plainly.
+            let prior = prior.filter(|_| hops.is_empty());
+            let validators = prior.map(|p| &p.validators);
             let exchange = match self.fetch_politely(&current, validators).await {
                 Ok(exchange) => exchange,
                 Err(error) => return Ok(Visit::Failed { hops, error }),
             };
             let target = exchange.redirect_target();
-            let capture = self.recorder.record(prefix, exchange.clone()).await?;
+            let capture = self.archive(prefix, exchange.clone(), prior).await?;
             hops.push(Hop { exchange, capture });
             let Some(target) = target else {
                 return Ok(Visit::Archived { hops });
@@ -188,6 +201,28 @@ impl Visitor {
                 return Ok(Visit::Refused { hops, refusal });
             }
             current = target;
+        }
+    }
+
+    /// Writes a response record, or a revisit record when the answer repeats `prior`: a 304 to
+    /// its validators (profile server-not-modified) or a body with its payload digest
+    /// (identical-payload-digest), WARC 1.1 §6.7.
+    async fn archive(
+        &self,
+        prefix: &str,
+        exchange: Arc<Exchange>,
+        prior: Option<&Prior>,
+    ) -> Result<Capture, archive::Error> {
+        let profile = prior.and_then(|p| revisit_profile(&exchange, &p.original));
+        match (profile, prior) {
+            (Some(profile), Some(prior)) => {
+                let original = prior.original.clone();
+                tracing::info!(url = %exchange.url, profile = profile.uri(), "revisit_recorded");
+                self.recorder
+                    .revisit(prefix, exchange, profile, original)
+                    .await
+            }
+            _ => self.recorder.record(prefix, exchange).await,
         }
     }
 
@@ -342,6 +377,17 @@ fn log_fetch(url: &Url, result: &Result<Exchange, fetch::Error>) {
             tracing::warn!(url = %url, outcome = err.reason(), error = %err, "fetch_failed")
         }
     }
+}
+
+/// Which revisit profile, if any, describes `exchange` against the `original` capture.
+fn revisit_profile(exchange: &Exchange, original: &Original) -> Option<RevisitProfile> {
+    if exchange.status == 304 {
+        return Some(RevisitProfile::ServerNotModified);
+    }
+    let unchanged = exchange.status == 200
+        && exchange.truncated.is_none()
+        && archive::payload_digest(&exchange.body) == original.payload_digest;
+    unchanged.then_some(RevisitProfile::IdenticalPayloadDigest)
 }
 
 /// Whether a cached verdict may still be used: 24 h for a parsed file (RFC 9309 §2.4), a few

@@ -98,7 +98,9 @@ impl Store {
     fn finish(&self, id: i64, state: &str, o: &Outcome) -> Result<(), Error> {
         let fetched_at = o
             .fetched_at
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
+            // Microseconds, as in WARC-Date: a revisit's WARC-Refers-To-Date must equal the
+            // original's WARC-Date, and fixed-width text keeps time order in string compares.
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
         let warc = o.warc.as_ref();
         let (offset, length) = (
             warc.map(|w| to_i64(w.offset)),
@@ -224,7 +226,7 @@ mod tests {
         let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
         let prior = store.prior(id).unwrap().unwrap();
         let expected = archived();
-        assert_eq!(prior.captured_at.as_deref(), Some("2025-07-01T03:04:05Z"));
+        assert_eq!(prior.captured_at.as_deref(), Some("2025-07-01T03:04:05.000000Z"));
         assert_eq!(prior.warc, expected.warc);
         assert_eq!(prior.payload_digest, expected.payload_digest);
         assert_eq!(prior.record_id, expected.record_id);

@@ -33,7 +33,37 @@ const SETTLE: &str = "
         warc_length = ?6, payload_digest = ?7
     WHERE url = ?1 AND state IN ('queued', 'inflight')";
 
+/// Queues a finished article again for run ?3 when its last fetch is older than ?2 (RFC 3339
+/// UTC text compares in time order): a portal's `revisit_after` (issue 5).
+const REVISIT: &str = "
+    UPDATE urls SET state = 'queued', run_id = ?3, attempts = 0, not_before = 0.0, reason = NULL
+    WHERE url = ?1 AND kind = 'article' AND state = 'done' AND run_id != ?3 AND fetched_at < ?2";
+
 impl Store {
+    /// Queues the known articles among `urls` whose last fetch was before `before` for a
+    /// revisit in `run`, in one transaction; returns the URLs queued.
+    pub fn requeue_for_revisit(
+        &self,
+        run: i64,
+        urls: &[&str],
+        before: &str,
+    ) -> Result<Vec<String>, Error> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("begin a revisit")?;
+        let mut queued = Vec::new();
+        for url in urls {
+            let changed = tx
+                .prepare_cached(REVISIT)
+                .and_then(|mut stmt| stmt.execute(params![url, before, run]))
+                .doing("queue an article for a revisit")?;
+            if changed > 0 {
+                queued.push(url.to_string());
+            }
+        }
+        tx.commit().doing("commit a revisit")?;
+        Ok(queued)
+    }
+
     /// After a kill between an index line and the store's "done" (house rule 6): marks `url`
     /// done with `outcome`'s pointer. True when a row changed.
     pub fn settle(&self, url: &str, outcome: &Outcome) -> Result<bool, Error> {
@@ -82,7 +112,7 @@ impl Store {
     ) -> Result<(), Error> {
         let fetched_at = outcome
             .fetched_at
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true));
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
         let warc = outcome.warc.as_ref();
         self.conn()
             .prepare_cached(RECORD)

@@ -58,11 +58,25 @@ pub fn article_path(id: u32) -> String {
 /// Serves the portal on `ip`.
 pub fn serve(ip: &str, spec: Spec) -> Fixture {
     let throttled = Arc::new(AtomicUsize::new(0));
-    Fixture::start(ip, move |req| route(&spec, &throttled, &req.target))
+    Fixture::start(ip, move |req| route(&spec, &throttled, req))
 }
 
-fn route(spec: &Spec, throttled: &AtomicUsize, target: &str) -> Reply {
+/// The article that sends an ETag and answers a matching `If-None-Match` with 304.
+pub fn etag_article(spec: &Spec) -> String {
+    article_path(spec.first_id + 3)
+}
+
+const ETAG: &str = "\"v1\"";
+
+fn route(spec: &Spec, throttled: &AtomicUsize, req: &super::Logged) -> Reply {
+    let target = req.target.as_str();
     let id0 = spec.first_id;
+    if target == etag_article(spec) {
+        if req.header("if-none-match") == Some(ETAG) {
+            return Reply::new(304).header("etag", ETAG);
+        }
+        return Reply::html(article(spec, id0 + 3)).header("etag", ETAG);
+    }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let page: u32 = query
         .strip_prefix("p=")

@@ -1,0 +1,134 @@
+//! Revisits (issue 5): with `revisit_after`, a known article is fetched again with its
+//! validators; a 304 and an unchanged body each become a `revisit` record whose Refers-To
+//! fields point at the original capture, and the index gets no second line.
+
+mod support;
+
+use std::collections::HashMap;
+
+use baoluu::archive::reader::{self, Record};
+use support::cli::{UA, baoluu, stderr, warc_files, warcio_check, write_config};
+use support::portal::{self, Spec};
+
+fn config(fixture: &support::Fixture) -> String {
+    let host = fixture.addr().to_string();
+    let re = regex::escape(&format!("http://{host}"));
+    format!(
+        r#"[crawler]
+user_agent = "{UA}"
+archive_dir = "archive"
+min_delay = "20ms"
+delay_factor = 0.0
+retries = 0
+
+[[portal]]
+name = "b"
+seeds = ["http://{host}/"]
+hosts = ["{host}"]
+article_urls = ['^{re}/thoi-su/[a-z0-9-]+-\d+\.html$']
+listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?)?$']
+revisit_after = "1s"
+"#
+    )
+}
+
+#[test]
+fn unchanged_articles_become_revisit_records_pointing_at_the_original() {
+    let spec = Spec::new(300, None);
+    let fixture = portal::serve("127.0.0.3", spec.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &config(&fixture));
+    let out = baoluu(&config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let marker = fixture.log().len();
+    let out = baoluu(&config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // The second run asked conditionally for the article that has an ETag.
+    let etag_path = portal::etag_article(&spec);
+    let second = fixture.log().split_off(marker);
+    let conditional = second
+        .iter()
+        .find(|r| r.target == etag_path)
+        .expect("the ETag article is revisited");
+    assert_eq!(conditional.header("if-none-match"), Some("\"v1\""));
+
+    let archive = dir.path().join("archive");
+    let records: Vec<Record> = warc_files(&archive)
+        .iter()
+        .flat_map(|f| reader::records(f).unwrap().map(|r| r.unwrap()))
+        .collect();
+    let responses: HashMap<String, &Record> = records
+        .iter()
+        .filter(|r| r.record_type() == Some("response") && r.http_status() == Some(200))
+        .map(|r| (r.header("WARC-Target-URI").unwrap().to_string(), r))
+        .collect();
+    let revisits: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.record_type() == Some("revisit"))
+        .collect();
+    let profile = |url: &str| {
+        revisits
+            .iter()
+            .find(|r| r.header("WARC-Target-URI") == Some(url))
+            .unwrap_or_else(|| panic!("no revisit record for {url}"))
+    };
+    let not_modified = profile(&fixture.url(&etag_path));
+    assert_eq!(
+        not_modified.header("WARC-Profile"),
+        Some("http://netpreserve.org/warc/1.1/revisit/server-not-modified")
+    );
+    let same = fixture.url(&portal::article_path(301));
+    let identical = profile(&same);
+    assert_eq!(
+        identical.header("WARC-Profile"),
+        Some("http://netpreserve.org/warc/1.1/revisit/identical-payload-digest")
+    );
+    for (revisit, url) in [(not_modified, fixture.url(&etag_path)), (identical, same)] {
+        let original = responses[&url];
+        assert_eq!(
+            revisit.header("WARC-Refers-To"),
+            original.header("WARC-Record-ID"),
+            "{url}"
+        );
+        assert_eq!(
+            revisit.header("WARC-Refers-To-Target-URI"),
+            Some(url.as_str())
+        );
+        assert_eq!(
+            revisit.header("WARC-Refers-To-Date"),
+            original.header("WARC-Date"),
+            "{url}"
+        );
+        assert_eq!(
+            revisit.header("WARC-Payload-Digest"),
+            original.header("WARC-Payload-Digest"),
+            "{url}"
+        );
+    }
+    // No article was archived twice as a full response, and the index has one line each.
+    let index = std::fs::read_to_string(archive.join("index/b.jsonl")).unwrap();
+    let mut urls: Vec<&str> = index
+        .lines()
+        .map(|l| {
+            l.split("\"url\":\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    let lines = urls.len();
+    urls.sort();
+    urls.dedup();
+    assert_eq!(
+        urls.len(),
+        lines,
+        "an unchanged article got a second index line"
+    );
+    for file in warc_files(&archive) {
+        warcio_check(&file);
+    }
+}
