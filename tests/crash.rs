@@ -1,0 +1,343 @@
+//! Crash safety (issue 7 part 1): `baoluu crawl` killed with SIGKILL at random moments, then
+//! restarted until a run exits 0, must leave an archive as good as an uninterrupted crawl's.
+//!
+//! The crawl runs against the two-host fixture portal of `tests/crawl.rs`. Each kill comes after
+//! a random 50–1500 ms, or right after a random 1–8 further requests reached the fixture
+//! servers (so that fetches are in flight). The RNG is seeded; the seed is printed and
+//! `BAOLUU_CRASH_SEED` repeats a run. The default run survives at least 10 kills;
+//! `BAOLUU_CRASH_KILLS=N` asks for more. When a crawl finishes before enough kills were dealt,
+//! a fresh archive starts a new round. After every round:
+//! - every WARC file reads back with our reader (digests verified) and passes `warcio check`,
+//!   and no `.open` file is left;
+//! - every reachable article has exactly one index line, pointing at its response record,
+//!   and no line points past the end of its file;
+//! - articles were fetched twice only when a kill caught them in flight: the duplicates counted
+//!   from the servers' logs are at most kills × `max_in_flight`.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use baoluu::archive::reader;
+use support::Fixture;
+use support::cli::{self, UA, warc_files, warcio_check, write_config};
+use support::portal::{self, Spec};
+
+const MAX_IN_FLIGHT: usize = 4;
+/// A round that needs more runs than this is not making progress.
+const MAX_RUNS_PER_ROUND: usize = 60;
+/// The last, unkilled run of a round must finish within this.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// splitmix64: small, seedable, good enough to pick kill moments.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `lo..=hi`.
+    fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+struct World {
+    a: Fixture,
+    b: Fixture,
+    spec_a: Spec,
+    spec_b: Spec,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+fn world() -> World {
+    let spec_a = Spec::new(100, None);
+    let spec_b = Spec::new(300, None);
+    let a = portal::serve("127.0.0.2", spec_a.clone());
+    let b = portal::serve("127.0.0.3", spec_b.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &config_text(&a, &b));
+    World {
+        a,
+        b,
+        spec_a,
+        spec_b,
+        dir,
+        config,
+    }
+}
+
+fn portal_table(name: &str, fixture: &Fixture) -> String {
+    let host = fixture.addr().to_string();
+    let re = regex::escape(&format!("http://{host}"));
+    format!(
+        r#"
+[[portal]]
+name = "{name}"
+seeds = ["http://{host}/"]
+hosts = ["{host}"]
+article_urls = ['^{re}/thoi-su/[a-z0-9-]+-\d+\.html$']
+listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?|lich-su-kien\.html\?ngay=[0-9-]+)?$']
+max_listing_pages = 20
+stale_listing_pages = 2
+"#
+    )
+}
+
+fn config_text(a: &Fixture, b: &Fixture) -> String {
+    format!(
+        r#"[crawler]
+user_agent = "{UA}"
+archive_dir = "archive"
+min_delay = "40ms"
+delay_factor = 0.0
+retries = 2
+max_in_flight = {MAX_IN_FLIGHT}
+grace_period = "5s"
+{}{}"#,
+        portal_table("a", a),
+        portal_table("b", b)
+    )
+}
+
+impl World {
+    fn archive(&self) -> PathBuf {
+        self.dir.path().join("archive")
+    }
+
+    fn requests(&self) -> usize {
+        self.a.log().len() + self.b.log().len()
+    }
+
+    /// Starts a crawl, its stderr kept in `run-N.log` for a failure message.
+    fn spawn(&self, n: usize) -> (Child, PathBuf) {
+        let log = self.dir.path().join(format!("run-{n}.log"));
+        let child = cli::command(&self.config, &["crawl"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        (child, log)
+    }
+}
+
+/// What one round did.
+struct Round {
+    kills: usize,
+    runs: usize,
+    duplicates: usize,
+    records: usize,
+}
+
+#[test]
+fn sigkill_at_random_moments_loses_nothing_and_repeats_little() {
+    let seed = std::env::var("BAOLUU_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    let wanted: usize = std::env::var("BAOLUU_CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    println!("crash test: seed {seed} (BAOLUU_CRASH_SEED={seed} repeats it), {wanted} kills");
+    let mut rng = Rng(seed);
+    let (mut kills, mut duplicates, mut rounds) = (0, 0, 0);
+    while kills < wanted {
+        let round = round(&mut rng, wanted - kills, seed);
+        rounds += 1;
+        println!(
+            "round {rounds}: {} kills, {} runs, {} duplicate article fetches, {} WARC records",
+            round.kills, round.runs, round.duplicates, round.records
+        );
+        kills += round.kills;
+        duplicates += round.duplicates;
+    }
+    println!(
+        "crash test: seed {seed}: survived {kills} SIGKILLs in {rounds} rounds; \
+         {duplicates} duplicate article fetches (bound {})",
+        kills * MAX_IN_FLIGHT
+    );
+}
+
+/// Crawls one fresh archive, killing up to `budget` runs, then checks it.
+fn round(rng: &mut Rng, budget: usize, seed: u64) -> Round {
+    let w = world();
+    let mut kills = 0;
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(
+            runs <= MAX_RUNS_PER_ROUND,
+            "seed {seed}: no finished run after {MAX_RUNS_PER_ROUND} starts"
+        );
+        let (mut child, log) = w.spawn(runs);
+        if kills < budget && kill_at_random(rng, &w, &mut child) {
+            kills += 1;
+            continue;
+        }
+        let status = wait_limited(&mut child, LIMIT);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "seed {seed}: run {runs} (after {kills} kills) failed:\n{text}"
+        );
+        break;
+    }
+    let records = check_warcs(&w.archive());
+    check_index(&w, seed);
+    let duplicates = duplicates(&w);
+    assert!(
+        duplicates <= kills * MAX_IN_FLIGHT,
+        "seed {seed}: {duplicates} duplicate article fetches after {kills} kills \
+         (at most {} may have been in flight)",
+        kills * MAX_IN_FLIGHT
+    );
+    Round {
+        kills,
+        runs,
+        duplicates,
+        records,
+    }
+}
+
+/// Waits a random moment and SIGKILLs `child`; false when it exited first (it must then have
+/// finished: the caller checks its status).
+fn kill_at_random(rng: &mut Rng, w: &World, child: &mut Child) -> bool {
+    let started = Instant::now();
+    let by_time = rng.next().is_multiple_of(2);
+    let wait = Duration::from_millis(rng.between(50, 1500));
+    let target = w.requests() + rng.between(1, 8) as usize;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        let due = if by_time {
+            started.elapsed() >= wait
+        } else {
+            w.requests() >= target || started.elapsed() >= Duration::from_secs(3)
+        };
+        if due {
+            child.kill().unwrap(); // SIGKILL on Unix
+            child.wait().unwrap();
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn wait_limited(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a crawl did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Every record of every WARC file verifies; warcio agrees. Returns the record count.
+fn check_warcs(archive: &Path) -> usize {
+    let mut count = 0;
+    for file in warc_files(archive) {
+        for record in reader::records(&file).unwrap() {
+            let record = record.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            record
+                .verify_digests()
+                .unwrap_or_else(|e| panic!("{} @{}: {e}", file.display(), record.offset));
+            count += 1;
+        }
+        warcio_check(&file);
+    }
+    count
+}
+
+/// One index line per reachable article, each pointing inside its file at its response.
+fn check_index(w: &World, seed: u64) {
+    let archive = w.archive();
+    for (name, fixture, spec) in [("a", &w.a, &w.spec_a), ("b", &w.b, &w.spec_b)] {
+        let jsonl = archive.join("index").join(format!("{name}.jsonl"));
+        let text = std::fs::read_to_string(&jsonl).unwrap();
+        let mut per_url: HashMap<String, usize> = HashMap::new();
+        for (number, line) in text.lines().enumerate() {
+            let line: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("seed {seed}: {name}.jsonl line {}: {e}", number + 1));
+            check_pointer(&archive, &line, seed);
+            *per_url
+                .entry(line["url"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        for path in portal::reachable_articles(spec) {
+            let url = fixture.url(&path);
+            assert_eq!(
+                per_url.get(&url),
+                Some(&1),
+                "seed {seed}: {url} has {:?} index lines",
+                per_url.get(&url)
+            );
+        }
+        assert_eq!(
+            per_url.len(),
+            portal::reachable_articles(spec).len(),
+            "seed {seed}: portal {name} has index lines for other URLs: {per_url:?}"
+        );
+        cli::validate_index_lines(&jsonl);
+    }
+}
+
+fn check_pointer(archive: &Path, line: &serde_json::Value, seed: u64) {
+    let url = line["url"].as_str().unwrap();
+    let file = archive
+        .join("warc")
+        .join(line["filename"].as_str().unwrap());
+    let size = std::fs::metadata(&file)
+        .unwrap_or_else(|e| panic!("seed {seed}: {url}: {}: {e}", file.display()))
+        .len();
+    let (offset, length) = (
+        line["offset"].as_u64().unwrap(),
+        line["length"].as_u64().unwrap(),
+    );
+    assert!(
+        offset + length <= size,
+        "seed {seed}: {url} points at {offset}+{length}, past the end ({size}) of {}",
+        file.display()
+    );
+    let record = reader::read_at(&file, offset).unwrap();
+    assert_eq!(record.record_type(), Some("response"), "seed {seed}: {url}");
+    assert_eq!(record.header("WARC-Target-URI"), Some(url));
+    assert_eq!(record.length, length, "seed {seed}: {url}");
+}
+
+/// Article fetches beyond the one each needs (two for the article that gets a 429 first).
+fn duplicates(w: &World) -> usize {
+    let mut extra = 0;
+    for (fixture, spec) in [(&w.a, &w.spec_a), (&w.b, &w.spec_b)] {
+        let log = fixture.log();
+        let throttled = portal::article_path(spec.first_id + 13);
+        for path in portal::reachable_articles(spec) {
+            let asked = log.iter().filter(|r| r.target == path).count();
+            let needed = if path == throttled { 2 } else { 1 };
+            extra += asked.saturating_sub(needed);
+        }
+    }
+    extra
+}
