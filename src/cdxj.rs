@@ -145,8 +145,29 @@ fn is_warc_fields(record: &Record, kind: &str) -> bool {
 /// The SURT key; a target that is no URL keys as itself, as cdxj-indexer does.
 fn key_of(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(parsed) => crate::canonical::surt(&parsed),
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => crate::canonical::surt(&parsed),
+        Ok(_) => opaque_key(url),
         Err(_) => url.to_string(),
+    }
+}
+
+/// What the `surt` package makes of a non-HTTP target such as our metadata records'
+/// `urn:baoluu:article:…`: no host reversal, lowercased, query pieces sorted, a trailing `/`
+/// dropped (checked against surt 0.3.1 through tests/replay.rs).
+fn opaque_key(url: &str) -> String {
+    let lower = url.to_lowercase();
+    let (path, query) = match lower.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (lower.as_str(), None),
+    };
+    let path = path.strip_suffix('/').unwrap_or(path);
+    match query {
+        Some(query) => {
+            let mut pieces: Vec<&str> = query.split('&').collect();
+            pieces.sort_unstable();
+            format!("{path}?{}", pieces.join("&"))
+        }
+        None => path.to_string(),
     }
 }
 

@@ -133,7 +133,6 @@ fn a_body_over_the_cap_is_cut_at_exactly_max_body() {
 }
 
 #[test]
-#[ignore = "bug: an index line extracted from a capture cut by max_body lacks the `truncated` flag"]
 fn the_index_line_of_a_cut_capture_is_flagged_truncated() {
     let (w, url) = oversize_world();
     let ran = w.crawl();
@@ -161,7 +160,6 @@ fn gzip_bomb(mib: usize) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "bug: a page inflated to MAX_DECODED (64 MiB) peaks at ~290 MB RSS while it is read"]
 fn a_gzip_bomb_is_capped_while_decoding() {
     let path = "/bai/bom.html";
     let bomb = gzip_bomb(1024);
@@ -386,7 +384,6 @@ fn save_refuses_a_redirect_to_a_private_address() {
 }
 
 #[test]
-#[ignore = "bug: save reports a refused private address as `robots.txt could not be fetched ... for now`"]
 fn save_says_why_a_private_address_was_refused() {
     let (_w, ran, url) = save_to_private();
     let line = ran.save_line(&url);
@@ -493,7 +490,6 @@ fn a_503_storm_backs_off_its_host_and_leaves_the_other_alone() {
 }
 
 #[test]
-#[ignore = "bug: the run loop oversleeps up to 1 s after a host's politeness delay (crawl::run::Run::next)"]
 fn a_host_alone_keeps_its_normal_spacing() {
     // Only host B has work after A's two pages; B answers in 150 ms and min_delay is 20 ms,
     // so consecutive requests should arrive about 170 ms apart.
@@ -818,7 +814,6 @@ fn check_the_harness_measures_memory() {
 }
 
 #[test]
-#[ignore = "bug: a URL too long for the HTTP client is a retryable `request-error` that blames the server"]
 fn a_url_too_long_to_send_fails_once_and_says_why() {
     let long = format!("/bai/{}.html", "a".repeat(100_000));
     let to_long = "/bai/dai.html";

@@ -227,6 +227,8 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
     }
     let mut outcome = archived(&last.capture);
     if transient {
+        // Still failing after its retries: the response is in the WARC, but the URL failed.
+        outcome.label = format!("http-{status}");
         return (Finished::Failed { outcome, bytes }, None);
     }
     // Validators for the next revisit's conditional GET (RFC 9110 §13.1).

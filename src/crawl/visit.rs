@@ -24,6 +24,12 @@ use crate::store::Store;
 /// (RFC 9309 §2.3.1.4: unreachable ⇒ disallow everything, retry later).
 pub const ROBOTS_RETRY: Duration = Duration::from_secs(600);
 
+/// Why a visit stops before fetching.
+enum Stop {
+    Refused(Refusal),
+    Failed(fetch::Error),
+}
+
 /// An earlier capture of a URL: validators for a conditional GET, and what a revisit record
 /// refers to.
 #[derive(Debug, Clone)]
@@ -175,8 +181,10 @@ impl Visitor {
         let mut hops = Vec::new();
         let mut current = url.clone();
         loop {
-            if let Some(refusal) = self.check_robots(&current, prefix).await? {
-                return Ok(Visit::Refused { hops, refusal });
+            match self.check_robots(&current, prefix).await? {
+                Ok(()) => {}
+                Err(Stop::Refused(refusal)) => return Ok(Visit::Refused { hops, refusal }),
+                Err(Stop::Failed(error)) => return Ok(Visit::Failed { hops, error }),
             }
             // Only the URL itself has a prior capture; redirect targets are fetched plainly.
             let prior = prior.filter(|_| hops.is_empty());
@@ -262,28 +270,36 @@ impl Visitor {
         &self,
         url: &Url,
         prefix: &str,
-    ) -> Result<Option<Refusal>, archive::Error> {
+    ) -> Result<Result<(), Stop>, archive::Error> {
         let robots_url = robots::robots_url(url);
         if url.path() == "/robots.txt" && url.query().is_none() {
-            return Ok(None); // RFC 9309 §2.2.2: /robots.txt itself is always allowed.
+            return Ok(Ok(())); // RFC 9309 §2.2.2: /robots.txt itself is always allowed.
         }
-        let robots = self.robots_for(url, prefix).await?;
+        let robots = match self.robots_for(url, prefix).await? {
+            Ok(robots) => robots,
+            Err(error) => return Ok(Err(Stop::Failed(error))),
+        };
+        let robots_url = robots_url.to_string();
         if robots.is_unreachable() {
-            return Ok(Some(Refusal::RobotsUnreachable {
-                robots_url: robots_url.to_string(),
-            }));
+            return Ok(Err(Stop::Refused(Refusal::RobotsUnreachable {
+                robots_url,
+            })));
         }
         if !robots.allowed(url) {
             tracing::info!(url = %url, robots = %robots_url, "robots_precluded");
-            return Ok(Some(Refusal::RobotsDisallowed {
-                robots_url: robots_url.to_string(),
-            }));
+            return Ok(Err(Stop::Refused(Refusal::RobotsDisallowed { robots_url })));
         }
-        Ok(None)
+        Ok(Ok(()))
     }
 
     /// The cached verdict for `url`'s authority, fetching robots.txt when missing or stale.
-    async fn robots_for(&self, url: &Url, prefix: &str) -> Result<Arc<Robots>, archive::Error> {
+    /// The inner error is a fetch failure no retry can fix (the host's address is refused, the
+    /// URL cannot be sent): the URL fails with it, and nothing is cached.
+    async fn robots_for(
+        &self,
+        url: &Url,
+        prefix: &str,
+    ) -> Result<Result<Arc<Robots>, fetch::Error>, archive::Error> {
         let authority = robots::authority(url);
         let slot = {
             let mut map = self.robots.lock().unwrap_or_else(|p| p.into_inner());
@@ -294,9 +310,12 @@ impl Visitor {
             *entry = self.robots_from_store(&authority);
         }
         if let Some(cached) = entry.as_ref().filter(|e| fresh(e)) {
-            return Ok(cached.robots.clone());
+            return Ok(Ok(cached.robots.clone()));
         }
-        let robots = Arc::new(self.fetch_robots(url, prefix).await?);
+        let robots = match self.fetch_robots(url, prefix).await? {
+            Ok(robots) => Arc::new(robots),
+            Err(error) => return Ok(Err(error)),
+        };
         let host = canonical::host_key(url);
         self.hosts.set_crawl_delay(&host, robots.crawl_delay());
         self.robots_to_store(&authority, &robots);
@@ -304,35 +323,49 @@ impl Visitor {
             robots: robots.clone(),
             fetched: SystemTime::now(),
         });
-        Ok(robots)
+        Ok(Ok(robots))
     }
 
     /// Fetches and archives robots.txt, following up to five redirects (RFC 9309 §2.3.1.2);
     /// the rules apply to the original authority wherever they were found.
-    async fn fetch_robots(&self, url: &Url, prefix: &str) -> Result<Robots, archive::Error> {
+    async fn fetch_robots(
+        &self,
+        url: &Url,
+        prefix: &str,
+    ) -> Result<Result<Robots, fetch::Error>, archive::Error> {
+        let token = &self.product_token;
         let mut current = robots::robots_url(url);
-        for _ in 0..=robots::MAX_REDIRECTS {
+        for hop in 0..=robots::MAX_REDIRECTS {
             let exchange = match self.fetch_politely(&current, None).await {
                 Ok(exchange) => exchange,
+                // The host itself refuses to be fetched (address guard, unsendable URL): no
+                // robots.txt verdict, the URL fails with the real reason.
+                Err(error) if hop == 0 && !error.is_retryable() => return Ok(Err(error)),
+                // A redirect we will not follow: as if it were not there (RFC 9309 §2.3.1.2:
+                // redirects beyond what we follow make robots.txt unavailable).
+                Err(error) if !error.is_retryable() => {
+                    tracing::warn!(robots = %current, error = %error, "robots_redirect_refused");
+                    return Ok(Ok(Robots::from_fetch(
+                        robots::Fetched::TooManyRedirects,
+                        token,
+                    )));
+                }
                 Err(error) => {
                     tracing::warn!(robots = %current, error = %error, "robots_unreachable");
-                    return Ok(Robots::from_fetch(
-                        robots::Fetched::Failed,
-                        &self.product_token,
-                    ));
+                    return Ok(Ok(Robots::from_fetch(robots::Fetched::Failed, token)));
                 }
             };
             let target = exchange.redirect_target();
             self.recorder.record(prefix, exchange.clone()).await?;
             match target {
                 Some(target) => current = target,
-                None => return Ok(robots_from_exchange(&exchange, &self.product_token)),
+                None => return Ok(Ok(robots_from_exchange(&exchange, token))),
             }
         }
-        Ok(Robots::from_fetch(
+        Ok(Ok(Robots::from_fetch(
             robots::Fetched::TooManyRedirects,
-            &self.product_token,
-        ))
+            token,
+        )))
     }
 
     fn robots_from_store(&self, authority: &str) -> Option<Entry> {

@@ -19,6 +19,14 @@ type Cause<'a> = &'a (dyn StdError + 'static);
 
 /// Classifies an error from sending the request (no response headers arrived).
 pub(super) fn classify(err: &reqwest::Error, url: &Url, settings: &Settings) -> Error {
+    // reqwest could not even build the request (e.g. a URL past the `http` crate's 64 KiB
+    // limit): no server was asked, and no retry will change that.
+    if err.is_builder() {
+        return Error::Unsendable(format!(
+            "{} bytes of URL; the HTTP client refuses it",
+            url.as_str().len()
+        ));
+    }
     if let Some(lookup) = find::<LookupError>(err) {
         return match lookup {
             LookupError::Refused(r) => Error::AddressRefused {

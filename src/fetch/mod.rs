@@ -147,6 +147,8 @@ pub enum Error {
     Timeout,
     #[error("the request failed: {0}")]
     Request(String),
+    #[error("the URL cannot be sent: {0}")]
+    Unsendable(String),
 }
 
 impl Error {
@@ -167,6 +169,7 @@ impl Error {
             Error::Connect(_) => "connect-error",
             Error::Timeout => "timeout",
             Error::Request(_) => "request-error",
+            Error::Unsendable(_) => "url-unsendable",
         }
     }
 }

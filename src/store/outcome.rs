@@ -226,7 +226,10 @@ mod tests {
         let store = Store::open(&dir.path().join("state.sqlite")).unwrap();
         let prior = store.prior(id).unwrap().unwrap();
         let expected = archived();
-        assert_eq!(prior.captured_at.as_deref(), Some("2025-07-01T03:04:05.000000Z"));
+        assert_eq!(
+            prior.captured_at.as_deref(),
+            Some("2025-07-01T03:04:05.000000Z")
+        );
         assert_eq!(prior.warc, expected.warc);
         assert_eq!(prior.payload_digest, expected.payload_digest);
         assert_eq!(prior.record_id, expected.record_id);
