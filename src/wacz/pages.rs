@@ -95,9 +95,14 @@ pub(super) fn write(
     let mut counts = Counts::default();
     let mut article_urls = HashSet::new();
     for index in index_files(&archive_dir.join("index"))? {
-        read_index(&index, |line| {
+        read_index(&index, |number, line| {
             if chosen.holds(&line.filename) {
-                emit(&article_page(&line)?)?;
+                let page = article_page(&line).map_err(|detail| Error::BadIndex {
+                    path: index.clone(),
+                    line: number,
+                    detail,
+                })?;
+                emit(&page)?;
                 counts.articles += 1;
             }
             article_urls.insert(line.url);
@@ -136,10 +141,10 @@ fn index_files(index_dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-/// Calls `each` for every complete line of one JSON index file.
+/// Calls `each` with the number and content of every complete line of one JSON index file.
 fn read_index(
     path: &Path,
-    mut each: impl FnMut(Indexed) -> Result<(), Error>,
+    mut each: impl FnMut(usize, Indexed) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let file = File::open(path).map_err(|e| read_error(path, e))?;
     let mut reader = BufReader::new(file);
@@ -158,17 +163,14 @@ fn read_index(
             line: number,
             detail: format!("not an index line: {e}"),
         })?;
-        each(line)?;
+        each(number, line)?;
     }
     Ok(())
 }
 
-fn article_page(line: &Indexed) -> Result<Page, Error> {
-    let ts = DateTime::parse_from_rfc3339(&line.ts).map_err(|_| Error::BadIndex {
-        path: PathBuf::from(&line.filename),
-        line: 0,
-        detail: format!("`ts` {:?} of {} is not RFC 3339", line.ts, line.url),
-    })?;
+fn article_page(line: &Indexed) -> Result<Page, String> {
+    let ts = DateTime::parse_from_rfc3339(&line.ts)
+        .map_err(|_| format!("`ts` {:?} of {} is not RFC 3339", line.ts, line.url))?;
     let ts = ts
         .with_timezone(&Utc)
         .to_rfc3339_opts(SecondsFormat::Secs, true);

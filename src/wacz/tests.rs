@@ -459,3 +459,78 @@ fn report_line_counts_pages() {
         "wrote a.wacz: 1 WARC files, 5 pages (3 articles, 2 other pages), 9 index lines, 100 bytes"
     );
 }
+
+/// ZIP64 for a WARC entry of 4 GiB or more (writes ~4 GiB to the temp dir: run on demand with
+/// `cargo test --lib wacz -- --ignored`).
+#[test]
+#[ignore]
+fn an_entry_over_4_gib_is_written_with_zip64_sizes() {
+    use std::io::{Seek, SeekFrom};
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.warc.gz");
+    let size = (4u64 << 30) + 4096;
+    let file = fs::File::create(&big).unwrap();
+    file.set_len(size - 4).unwrap();
+    let mut file = fs::OpenOptions::new().append(true).open(&big).unwrap();
+    file.write_all(b"tail").unwrap();
+    let out = dir.path().join("big.wacz");
+    let mut wacz = writer::Wacz::create(&out, Utc::now()).unwrap();
+    wacz.copy_stored("archive/big.warc.gz", &big).unwrap();
+    fs::remove_file(&big).unwrap();
+    wacz.write_stored("indexes/index.cdx.gz", |out| {
+        out.write_all(b"after the big one").unwrap();
+        Ok(())
+    })
+    .unwrap();
+    wacz.finish(&writer::Meta {
+        title: "t".into(),
+        description: "d".into(),
+        created: Utc::now(),
+    })
+    .unwrap();
+    let mut zip = ZipArchive::new(fs::File::open(&out).unwrap()).unwrap();
+    let entry = zip.by_name("archive/big.warc.gz").unwrap();
+    assert_eq!(entry.size(), size);
+    let start = entry.data_start().unwrap();
+    drop(entry);
+    let mut raw = fs::File::open(&out).unwrap();
+    raw.seek(SeekFrom::Start(start + size - 4)).unwrap();
+    let mut tail = [0; 4];
+    raw.read_exact(&mut tail).unwrap();
+    assert_eq!(&tail, b"tail");
+    let after = zip.by_name("indexes/index.cdx.gz").unwrap();
+    assert!(
+        after.header_start() > size,
+        "the next entry's offset needs ZIP64 too"
+    );
+    drop(after);
+    let mut small = String::new();
+    zip.by_name("indexes/index.cdx.gz")
+        .unwrap()
+        .read_to_string(&mut small)
+        .unwrap();
+    assert_eq!(small, "after the big one");
+}
+
+#[test]
+fn an_index_line_with_a_bad_time_is_named_by_file_and_line() {
+    let dir = archive();
+    let index = dir.path().join("index/hg.jsonl");
+    let text = fs::read_to_string(&index)
+        .unwrap()
+        .replace("2026-11-27T18:00:02Z", "yesterday");
+    fs::write(&index, text).unwrap();
+    let err = package(
+        dir.path(),
+        &dir.path().join("o.wacz"),
+        &Selection::default(),
+    )
+    .unwrap_err();
+    match &err {
+        Error::BadIndex { path, line, detail } => {
+            assert_eq!((path, *line), (&index, 1));
+            assert!(detail.contains("yesterday"), "{detail}");
+        }
+        other => panic!("expected BadIndex, got {other}"),
+    }
+}
