@@ -145,7 +145,9 @@ fn is_warc_fields(record: &Record, kind: &str) -> bool {
 /// The SURT key; a target that is no URL keys as itself, as cdxj-indexer does.
 fn key_of(url: &str) -> String {
     match url::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => crate::canonical::surt(&parsed),
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => {
+            crate::canonical::surt(&parsed)
+        }
         Ok(_) => opaque_key(url),
         Err(_) => url.to_string(),
     }

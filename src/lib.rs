@@ -28,6 +28,7 @@
 //! - [`daemon`]: every portal on its schedule, on one shared session.
 //! - [`cdxj`]: CDXJ indexes of closed WARC files, for pywb and ReplayWeb.page.
 //! - [`verify`]: the fixity check of an archive directory.
+//! - [`wacz`]: WACZ 1.1.1 packages of closed WARC files, for ReplayWeb.page.
 
 pub mod archive;
 pub mod canonical;
@@ -47,3 +48,4 @@ pub mod schedule;
 pub mod scope;
 pub mod store;
 pub mod verify;
+pub mod wacz;

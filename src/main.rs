@@ -69,6 +69,18 @@ enum Command {
         /// The archive directory (default: the configuration's `archive_dir`).
         archive_dir: Option<PathBuf>,
     },
+    /// Package closed WARC files as one WACZ 1.1.1 file for ReplayWeb.page.
+    Wacz {
+        /// Only this portal's WARC files.
+        #[arg(long)]
+        portal: Option<String>,
+        /// Only files with captures at or after this time: RFC 3339, a date or time read as
+        /// +07:00, or a duration back from now (7d).
+        #[arg(long, value_parser = baoluu::wacz::parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// The output file (must end in .wacz).
+        out: PathBuf,
+    },
     /// Print the Article JSON extracted from one saved page (FILE, or - for standard input).
     Extract {
         /// Use this portal's selectors (needs the configuration).
@@ -201,6 +213,12 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
         Command::Crawl { portals } => runtime()?.block_on(crawl(config, portals, progress)),
         Command::Daemon => runtime()?.block_on(daemon(cli.config, config)),
         Command::Verify { .. } => Ok(baoluu::verify::run_cli(&config.crawler.archive_dir)?),
+        Command::Wacz { portal, since, out } => Ok(baoluu::wacz::run_cli(
+            &config.crawler.archive_dir,
+            &out,
+            portal,
+            since,
+        )?),
         Command::Extract { .. } => Ok(0),
     }
 }

@@ -249,5 +249,8 @@ fn a_urn_target_keys_as_the_surt_package_keys_it() {
         super::key_of("urn:baoluu:article:http://127.0.0.3:4567/thoi-su/Tin-so-1.html?b=2&a=1"),
         "urn:baoluu:article:http://127.0.0.3:4567/thoi-su/tin-so-1.html?a=1&b=2"
     );
-    assert_eq!(super::key_of("urn:pageinfo:http://Example.com/"), "urn:pageinfo:http://example.com");
+    assert_eq!(
+        super::key_of("urn:pageinfo:http://Example.com/"),
+        "urn:pageinfo:http://example.com"
+    );
 }
