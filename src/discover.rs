@@ -78,6 +78,9 @@ pub struct Page {
     pub links: Vec<Link>,
     /// The first `<link rel=canonical>`, canonicalised.
     pub canonical: Option<Url>,
+    /// `<link rel=stylesheet>` targets: page requisites, archived so replay shows the page as
+    /// it looked (issue 6), never pages to discover from.
+    pub stylesheets: Vec<Url>,
     /// The URL relative links were resolved against.
     pub base: Url,
 }
@@ -105,6 +108,9 @@ static PAGINATION_URL: LazyLock<Regex> = LazyLock::new(|| {
     .expect("constant regex")
 });
 
+/// A page with more stylesheets than this is not one a reader sees.
+const MAX_STYLESHEETS: usize = 32;
+
 fn selector(css: &str) -> Selector {
     Selector::parse(css).expect("constant selector")
 }
@@ -114,6 +120,7 @@ pub fn discover(html: &str, page_url: &Url) -> Page {
     let doc = Html::parse_document(html);
     let base = base_url(&doc, page_url);
     let mut canonical = None;
+    let mut stylesheets = Vec::new();
     let mut links = Collected::default();
     for element in doc.select(&LINKING) {
         let Some(href) = element.value().attr("href") else {
@@ -125,12 +132,18 @@ pub fn discover(html: &str, page_url: &Url) -> Page {
         match role(element, &url) {
             Role::Canonical if canonical.is_none() => canonical = Some(url),
             Role::Link(relation) => links.add(url, relation),
-            Role::Canonical | Role::Ignored => {}
+            Role::Stylesheet
+                if !stylesheets.contains(&url) && stylesheets.len() < MAX_STYLESHEETS =>
+            {
+                stylesheets.push(url)
+            }
+            Role::Canonical | Role::Stylesheet | Role::Ignored => {}
         }
     }
     Page {
         links: links.links,
         canonical,
+        stylesheets,
         base,
     }
 }
@@ -155,6 +168,7 @@ fn base_url(doc: &Html, page_url: &Url) -> Url {
 /// What an element's href is to the crawl.
 enum Role {
     Canonical,
+    Stylesheet,
     Link(Relation),
     Ignored,
 }
@@ -170,11 +184,13 @@ fn role(element: ElementRef, url: &Url) -> Role {
     Role::Link(anchor_relation(element, rel, url))
 }
 
-/// `<link>`: only `canonical` and `next` matter; stylesheets, icons, feeds and AMP copies are
+/// `<link>`: `canonical`, `next`, and stylesheets (requisites); icons, feeds and AMP copies are
 /// not pages to discover from here.
 fn link_role(rel: &str) -> Role {
     if has_token(rel, "canonical") {
         Role::Canonical
+    } else if has_token(rel, "stylesheet") {
+        Role::Stylesheet
     } else if has_token(rel, "next") {
         Role::Link(Relation::More)
     } else {

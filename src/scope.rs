@@ -69,6 +69,8 @@ pub struct Scope {
     seeds: HashSet<String>,
     /// Lowercase `host` / `host:port` entries.
     hosts: HashSet<String>,
+    /// CDN hosts page requisites (images, stylesheets) may come from (`embed_hosts`).
+    embed_hosts: HashSet<String>,
     article_urls: Vec<Regex>,
     listing_urls: Vec<Regex>,
     /// Checked first: a URL matching one is out, whatever else it matches (Rust regexes have no
@@ -95,6 +97,11 @@ impl Scope {
                 .collect(),
             hosts: portal
                 .hosts
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            embed_hosts: portal
+                .embed_hosts
                 .iter()
                 .map(|h| h.to_ascii_lowercase())
                 .collect(),
@@ -136,6 +143,15 @@ impl Scope {
             return self.listing(&url);
         }
         Decision::Out(Reason::Pattern)
+    }
+
+    /// Whether a page requisite (an article's image, a page's stylesheet) at `url` may be
+    /// archived: it is on the portal's hosts or its `embed_hosts` (issue 6).
+    pub fn allows_requisite(&self, url: &Url) -> bool {
+        let host = host_key(url);
+        matches!(url.scheme(), "http" | "https")
+            && (self.hosts.contains(&host) || self.embed_hosts.contains(&host))
+            && url.as_str().len() <= MAX_URL_BYTES
     }
 
     /// Whether `url` is on one of the portal's hosts (redirect targets must be, design.md §2).

@@ -114,6 +114,21 @@ fn requests_to(log: &[Logged], path: &str) -> Vec<Logged> {
         .collect()
 }
 
+/// Ids of the articles that get archived (their pages carry one image each).
+fn article_ids(spec: &Spec) -> Vec<u32> {
+    portal::reachable_articles(spec)
+        .iter()
+        .map(|p| {
+            p.trim_end_matches(".html")
+                .rsplit('-')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
 /// Every gap between consecutive request arrivals on one host is at least `required`.
 fn assert_gaps(log: &[Logged], required: Duration, host: &str) {
     for pair in log.windows(2) {
@@ -170,9 +185,21 @@ fn a_crawl_archives_every_reachable_article_once_and_politely() {
             );
         }
         assert!(
-            log.iter()
-                .all(|r| !r.target.starts_with("/tim-kiem/") && !r.target.starts_with("/anh/")),
+            log.iter().all(|r| !r.target.starts_with("/tim-kiem/")),
             "{host}: out-of-scope URL requested"
+        );
+        // Page requisites at one embed hop: each article's image and the stylesheet, once.
+        for id in article_ids(spec) {
+            assert_eq!(
+                requests_to(log, &portal::image_path(id)).len(),
+                1,
+                "{host}: image of article {id}"
+            );
+        }
+        assert_eq!(
+            requests_to(log, "/static/site.css").len(),
+            1,
+            "{host}: the stylesheet"
         );
         // Traps end: the endless pagination and the calendar stop after the stale limit.
         let trap = log.iter().filter(|r| r.path() == "/trap-217.html").count();

@@ -17,6 +17,21 @@ pub(super) fn queue(
     parent: &Candidate,
     found: Vec<Found>,
 ) -> Result<(), store::Error> {
+    let (requisites, found): (Vec<Found>, Vec<Found>) =
+        found.into_iter().partition(|f| f.kind == Kind::Other);
+    let requisites: Vec<Candidate> = requisites
+        .into_iter()
+        .map(|f| {
+            child(
+                parent,
+                f.url,
+                Kind::Other,
+                parent.chain_page,
+                parent.chain_stale,
+            )
+        })
+        .collect();
+    frontier.push_all(&requisites)?;
     let (articles, listings): (Vec<Found>, Vec<Found>) =
         found.into_iter().partition(|f| f.kind == Kind::Article);
     let (page, stale) = (parent.chain_page, parent.chain_stale);

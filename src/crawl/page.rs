@@ -9,6 +9,7 @@ use super::visit::Hop;
 use crate::discover;
 use crate::extract::{self, Article};
 use crate::scope::{Decision, Kind};
+use crate::store;
 
 /// The most a compressed page may inflate to before decoding stops (gzip bombs: issue 7).
 /// News pages are a few hundred KB; 8 MiB keeps a bomb's cost (decoded bytes, text, two DOMs)
@@ -21,6 +22,9 @@ pub(super) struct Read {
     pub found: Vec<Found>,
     /// Set for an article page whose extraction found a title or a body.
     pub article: Option<Article>,
+    /// The article's images and the page's stylesheets, at one embed hop, on the portal's
+    /// hosts or `embed_hosts` (issue 6: without them replay shows articles without photos).
+    pub requisites: Vec<Found>,
 }
 
 /// Reads `hop` (a 2xx HTML response) of `portal` on the blocking pool.
@@ -47,17 +51,39 @@ fn read_now(hop: &Hop, portal: &PortalRun) -> Read {
         }
     };
     let url = &hop.capture.url;
-    let found = links(&decoded.text, url, portal);
+    let page = discover::discover(&decoded.text, url);
     let is_article = portal.scope.classify(url) == Decision::In(Kind::Article);
     let article = (is_article && hop.capture.status == 200)
         .then(|| article(&decoded, hop, portal))
         .flatten();
-    Read { found, article }
+    let requisites = match &article {
+        Some(article) => requisites(article, &page.stylesheets, portal),
+        None => Vec::new(),
+    };
+    Read {
+        found: links(page.links, portal),
+        article,
+        requisites,
+    }
 }
 
-fn links(html: &str, url: &url::Url, portal: &PortalRun) -> Vec<Found> {
-    discover::discover(html, url)
-        .links
+fn requisites(article: &Article, stylesheets: &[url::Url], portal: &PortalRun) -> Vec<Found> {
+    let images = article
+        .images
+        .iter()
+        .filter_map(|i| url::Url::parse(&i.url).ok());
+    images
+        .chain(stylesheets.iter().cloned())
+        .filter(|u| portal.scope.allows_requisite(u))
+        .map(|u| Found {
+            url: crate::canonical::canonicalize(&u).to_string(),
+            kind: store::Kind::Other,
+        })
+        .collect()
+}
+
+fn links(links: Vec<discover::Link>, portal: &PortalRun) -> Vec<Found> {
+    links
         .into_iter()
         .filter_map(|link| match portal.scope.classify(&link.url) {
             Decision::In(kind) => Some(Found {

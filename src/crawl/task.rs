@@ -92,7 +92,8 @@ pub(super) async fn run(
         .await?;
     let (mut finished, readable) = judge(visit, retries);
     if let (Finished::Done { found, line, .. }, Some(hop)) = (&mut finished, readable) {
-        let read = page::read(hop.clone(), portal.clone()).await;
+        let mut read = page::read(hop.clone(), portal.clone()).await;
+        read.found.append(&mut read.requisites);
         *found = read.found;
         if let Some(article) = read.article {
             let indexed = index::Line::new(&portal.portal.name, &hop.capture, article);

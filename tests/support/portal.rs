@@ -40,6 +40,22 @@ pub fn reachable_articles(spec: &Spec) -> Vec<String> {
     paths
 }
 
+/// The stylesheet every page links (a page requisite, issue 6).
+pub const STYLESHEET: &str = "body { font-family: serif; }\n.sapo { font-weight: bold; }\n";
+
+/// The bytes served for an article image path: a tiny JPEG-ish payload unique to the path.
+pub fn image_bytes(path: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.extend_from_slice(path.as_bytes());
+    bytes.extend_from_slice(&[0xFF, 0xD9]);
+    bytes
+}
+
+/// The image path of article `id` (its only body image).
+pub fn image_path(id: u32) -> String {
+    format!("/anh/{id}.jpg")
+}
+
 /// Paths the crawler must never request: robots-disallowed (plain and wildcard rules).
 pub fn forbidden_paths(spec: &Spec) -> Vec<String> {
     vec![
@@ -84,6 +100,12 @@ fn route(spec: &Spec, throttled: &AtomicUsize, req: &super::Logged) -> Reply {
         .unwrap_or(1);
     match path {
         "/robots.txt" => robots(spec),
+        "/static/site.css" => Reply::new(200)
+            .header("content-type", "text/css")
+            .body(STYLESHEET),
+        p if p.starts_with("/anh/") && p.ends_with(".jpg") => Reply::new(200)
+            .header("content-type", "image/jpeg")
+            .body(image_bytes(p)),
         "/" => Reply::html(home(spec)),
         "/thoi-su-215.html" if page <= 3 => Reply::html(section(spec, page)),
         "/kinh-te-216.html" => Reply::html(listing("Kinh tế", &[id0 + 8, id0 + 9, id0 + 10], None)),
@@ -142,7 +164,7 @@ const NAV: &str = r#"<ul class="menu"><li><a href="/">Trang chủ</a></li><li><a
 
 fn page(title: &str, main: &str) -> String {
     format!(
-        r#"<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title} - Báo Hậu Giang</title></head><body>{NAV}<div class="main">{main}</div><div class="footer"><p>THÔNG TIN CẦN BIẾT</p><a href="http://127.0.0.99/quang-cao">Quảng cáo</a></div></body></html>"#
+        r#"<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title} - Báo Hậu Giang</title><link rel="stylesheet" href="/static/site.css"></head><body>{NAV}<div class="main">{main}</div><div class="footer"><p>THÔNG TIN CẦN BIẾT</p><a href="http://127.0.0.99/quang-cao">Quảng cáo</a></div></body></html>"#
     )
 }
 
