@@ -79,7 +79,7 @@ fn unchanged_articles_become_revisit_records_pointing_at_the_original() {
         not_modified.header("WARC-Profile"),
         Some("http://netpreserve.org/warc/1.1/revisit/server-not-modified")
     );
-    let same = fixture.url(&portal::article_path(301));
+    let same = fixture.url(&portal::article_path(300));
     let identical = profile(&same);
     assert_eq!(
         identical.header("WARC-Profile"),

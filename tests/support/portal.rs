@@ -79,7 +79,7 @@ pub fn serve(ip: &str, spec: Spec) -> Fixture {
 
 /// The article that sends an ETag and answers a matching `If-None-Match` with 304.
 pub fn etag_article(spec: &Spec) -> String {
-    article_path(spec.first_id + 3)
+    article_path(spec.first_id + 1)
 }
 
 const ETAG: &str = "\"v1\"";
@@ -91,7 +91,7 @@ fn route(spec: &Spec, throttled: &AtomicUsize, req: &super::Logged) -> Reply {
         if req.header("if-none-match") == Some(ETAG) {
             return Reply::new(304).header("etag", ETAG);
         }
-        return Reply::html(article(spec, id0 + 3)).header("etag", ETAG);
+        return Reply::html(article(spec, id0 + 1)).header("etag", ETAG);
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let page: u32 = query
