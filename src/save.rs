@@ -37,13 +37,14 @@ pub async fn save(
     let warc_dir = crate::crawl::recover(&config.crawler.archive_dir)?;
     let recorder = Arc::new(crate::crawl::start_recorder(config, &warc_dir)?);
     let visitor = crate::crawl::visitor(config, recorder.clone())?;
+    let embed_hosts = config.named_hosts();
     let mut report = Report::default();
     for raw in urls {
         if cancel.is_cancelled() {
             report.lines.push(format!("{raw}\tnot saved: interrupted"));
             continue;
         }
-        let line = save_one(&visitor, raw, &mut report).await?;
+        let line = save_one(&visitor, raw, &embed_hosts, &mut report).await?;
         report.lines.push(line);
     }
     drop(visitor);
@@ -54,6 +55,7 @@ pub async fn save(
 async fn save_one(
     visitor: &Visitor,
     raw: &str,
+    embed_hosts: &[String],
     report: &mut Report,
 ) -> Result<String, archive::Error> {
     let url = match Url::parse(raw.trim()) {
@@ -67,7 +69,68 @@ async fn save_one(
         Err(err) => return Ok(format!("{raw}\trefused: not a URL ({err})")),
     };
     let visit = visitor.visit(&url, PREFIX, None, &|_| Ok(())).await?;
-    Ok(describe(&url, &visit, report))
+    let mut line = describe(&url, &visit, report);
+    if let Visit::Archived { hops } = &visit
+        && let Some(page) = hops.last()
+    {
+        let requisites = requisites(page.clone(), embed_hosts.to_vec()).await;
+        let mut saved = 0;
+        for requisite in &requisites {
+            if let Visit::Archived { .. } =
+                visitor.visit(requisite, PREFIX, None, &|_| Ok(())).await?
+            {
+                saved += 1;
+            }
+        }
+        if !requisites.is_empty() {
+            line.push_str(&format!(" +{saved}/{} requisites", requisites.len()));
+        }
+    }
+    Ok(line)
+}
+
+/// The page's images and stylesheets (issue 6: a saved page replays with its photos), on the
+/// page's own host or a host a portal names: one embed hop, never further.
+async fn requisites(page: Hop, embed_hosts: Vec<String>) -> Vec<Url> {
+    if page.capture.status != 200 || !page.capture.mime.contains("html") {
+        return Vec::new();
+    }
+    tokio::task::spawn_blocking(move || {
+        let exchange = &page.exchange;
+        let (kind, coding) = (
+            exchange.header("content-type"),
+            exchange.header("content-encoding"),
+        );
+        let max = crate::crawl::MAX_DECODED;
+        let Ok(decoded) =
+            crate::extract::decode(&exchange.body, kind.as_deref(), coding.as_deref(), max)
+        else {
+            return Vec::new();
+        };
+        let url = &page.capture.url;
+        let article = crate::extract::extract(&decoded.text, url, None);
+        let images = article
+            .images
+            .iter()
+            .filter_map(|i| Url::parse(&i.url).ok());
+        let stylesheets = crate::discover::discover(&decoded.text, url).stylesheets;
+        let own = crate::canonical::host_key(url);
+        let mut found: Vec<Url> = images
+            .chain(stylesheets)
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .filter(|u| {
+                let host = crate::canonical::host_key(u);
+                host == own
+                    || embed_hosts
+                        .iter()
+                        .any(|h| *h == crate::config::host_without_port(&host))
+            })
+            .collect();
+        found.dedup();
+        found
+    })
+    .await
+    .unwrap_or_default()
 }
 
 /// One line: the final status, bytes and record address, or why nothing was saved.

@@ -63,13 +63,19 @@ impl World {
 
     /// The 14-digit timestamp of `url`'s original (indexed) capture.
     fn original_ts(&self, url: &str) -> String {
-        let index = std::fs::read_to_string(self.dir.path().join("archive/index/hg.jsonl")).unwrap();
+        let index =
+            std::fs::read_to_string(self.dir.path().join("archive/index/hg.jsonl")).unwrap();
         let line = index
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
             .find(|l| l["url"] == url)
             .unwrap_or_else(|| panic!("{url} is not in the index"));
-        line["ts"].as_str().unwrap().chars().filter(char::is_ascii_digit).collect()
+        line["ts"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect()
     }
 
     /// The old article URL that answers 301, and the id of the article it moved to.
@@ -328,12 +334,19 @@ fn pywb_replays_every_archived_article_and_the_redirect() {
     // stops them at the home page): those replay below through a revisit record.
     let revisited: Vec<String> = warcs
         .iter()
-        .flat_map(|f| baoluu::archive::reader::records(f).unwrap().map(|r| r.unwrap()))
+        .flat_map(|f| {
+            baoluu::archive::reader::records(f)
+                .unwrap()
+                .map(|r| r.unwrap())
+        })
         .filter(|r| r.record_type() == Some("revisit"))
         .map(|r| r.header("WARC-Target-URI").unwrap().to_string())
         .collect();
     // The home page links articles 0 and 1; article 1 carries an ETag (a 304 revisit).
-    for path in [portal::article_path(w.spec.first_id), portal::etag_article(&w.spec)] {
+    for path in [
+        portal::article_path(w.spec.first_id),
+        portal::etag_article(&w.spec),
+    ] {
         let url = w.portal.url(&path);
         assert!(revisited.contains(&url), "no revisit record for {url}");
     }
@@ -357,7 +370,11 @@ fn check_replay(wayback: &Wayback, w: &World, index: &str) {
         // pywb replays a server-not-modified revisit as the 304 it was (it keeps the revisit's
         // own HTTP headers), so that article is asked for at its original capture's time;
         // identical-payload revisits resolve to the original payload (the others, newest).
-        let at = if url == not_modified { w.original_ts(&url) } else { String::new() };
+        let at = if url == not_modified {
+            w.original_ts(&url)
+        } else {
+            String::new()
+        };
         let response = wayback.get(&format!("/{}/{at}id_/{url}", pywb::COLL));
         assert_eq!(
             response.status,
@@ -374,7 +391,10 @@ fn check_replay(wayback: &Wayback, w: &World, index: &str) {
     check_redirect(wayback, w, index);
     check_requisites(wayback, w, index);
     let newest = wayback.get(&format!("/{}/id_/{not_modified}", pywb::COLL));
-    assert_eq!(newest.status, 304, "the newest capture of {not_modified} is a 304 revisit");
+    assert_eq!(
+        newest.status, 304,
+        "the newest capture of {not_modified} is a 304 revisit"
+    );
 }
 
 /// Page requisites replay: an article's image and the stylesheet (issue 6 part 5).

@@ -357,3 +357,45 @@ fn a_second_process_on_a_locked_archive_fails_at_once() {
         "the second process fetched nothing"
     );
 }
+
+#[test]
+fn save_takes_the_page_images_and_stylesheets_too() {
+    let spec = support::portal::Spec::new(100, None);
+    let article = support::portal::article(&spec, 100);
+    let image = support::portal::image_path(100);
+    let fixture = Fixture::pages(
+        "127.0.0.2",
+        vec![
+            ("/bai".to_string(), Reply::html(article)),
+            (
+                image.clone(),
+                Reply::new(200)
+                    .header("content-type", "image/jpeg")
+                    .body(support::portal::image_bytes(&image)),
+            ),
+            (
+                "/static/site.css".to_string(),
+                Reply::new(200)
+                    .header("content-type", "text/css")
+                    .body(support::portal::STYLESHEET),
+            ),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &fixture);
+    let out = baoluu(&config, &["save", &fixture.url("/bai")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("+2/2 requisites"), "{}", stdout(&out));
+    let records = all_records(&dir.path().join("archive"));
+    let by_url = responses(&records);
+    assert_eq!(
+        by_url[&fixture.url(&image)].http_body().unwrap(),
+        support::portal::image_bytes(&image).as_slice()
+    );
+    assert_eq!(
+        by_url[&fixture.url("/static/site.css")]
+            .http_body()
+            .unwrap(),
+        support::portal::STYLESHEET.as_bytes()
+    );
+}
