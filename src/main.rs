@@ -278,9 +278,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 async fn save(config: Config, urls: Vec<String>) -> anyhow::Result<u8> {
     let cancel = watch_signals();
-    let report = baoluu::save::save(&config, &urls, cancel.clone())
-        .await
-        .context("save failed")?;
+    let report = match baoluu::save::save(&config, &urls, cancel.clone()).await {
+        Ok(report) => report,
+        Err(err) if err.is_disk_full() => return Ok(disk_full(&err)),
+        Err(err) => return Err(err).context("save failed"),
+    };
     for line in &report.lines {
         print_stdout(&format!("{line}\n"));
     }
@@ -312,9 +314,11 @@ async fn crawl(
             ))
         })
     });
-    let summary = baoluu::crawl::crawl(&config, &portals, cancel.clone(), observer)
-        .await
-        .context("crawl failed")?;
+    let summary = match baoluu::crawl::crawl(&config, &portals, cancel.clone(), observer).await {
+        Ok(summary) => summary,
+        Err(err) if err.is_disk_full() => return Ok(disk_full(&err)),
+        Err(err) => return Err(err).context("crawl failed"),
+    };
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -339,10 +343,20 @@ async fn daemon(path: PathBuf, config: Config) -> anyhow::Result<u8> {
             let _ = reload_tx.try_send(());
         }
     });
-    baoluu::daemon::run(path, config, stop, reload)
-        .await
-        .context("the daemon stopped")?;
-    Ok(0)
+    match baoluu::daemon::run(path, config, stop, reload).await {
+        Ok(()) => Ok(0),
+        Err(err) if err.is_disk_full() => Ok(disk_full(&err)),
+        Err(err) => Err(err).context("the daemon stopped"),
+    }
+}
+
+/// A full disk stops the work early but resumably: what is written stays valid (a torn last
+/// record is trimmed on the next start) and the next run continues (issue 7).
+fn disk_full(err: &baoluu::crawl::Error) -> u8 {
+    eprintln!(
+        "error: the disk under the archive is full ({err}); free some space and run again: the crawl resumes where it stopped"
+    );
+    exit::STOPPED
 }
 
 /// SIGINT/SIGTERM cancel the token (stop the head, drain the tail: house rule 5); a second

@@ -335,6 +335,8 @@ fn a_second_process_on_a_locked_archive_fails_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), &fixture);
     let mut first = cli::command(&config, &["save", &fixture.url("/slow")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     // Wait until the first process holds the lock (it is fetching robots.txt or /slow).

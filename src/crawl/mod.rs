@@ -46,6 +46,30 @@ pub enum Error {
     Client(#[from] fetch::Error),
 }
 
+impl Error {
+    /// True when the cause is a full disk (ENOSPC from a WARC or index write, or SQLite's
+    /// "database or disk is full"): the run stopped early but resumably (exit 75, issue 7),
+    /// once space is freed.
+    pub fn is_disk_full(&self) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(err) = cause {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
+            {
+                return true;
+            }
+            if let Some(rusqlite::Error::SqliteFailure(e, _)) =
+                err.downcast_ref::<rusqlite::Error>()
+                && e.code == rusqlite::ErrorCode::DiskFull
+            {
+                return true;
+            }
+            cause = err.source();
+        }
+        false
+    }
+}
+
 /// What a run did, printed at its end.
 #[derive(Debug, Default)]
 pub struct Summary {
