@@ -77,19 +77,10 @@ fn world() -> World {
 }
 
 fn portal_table(name: &str, fixture: &Fixture) -> String {
-    let host = fixture.addr().to_string();
-    let re = regex::escape(&format!("http://{host}"));
-    format!(
-        r#"
-[[portal]]
-name = "{name}"
-seeds = ["http://{host}/"]
-hosts = ["{host}"]
-article_urls = ['^{re}/thoi-su/[a-z0-9-]+-\d+\.html$']
-listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?|lich-su-kien\.html\?ngay=[0-9-]+)?$']
-max_listing_pages = 20
-stale_listing_pages = 2
-"#
+    portal::table(
+        name,
+        fixture,
+        "max_listing_pages = 20\nstale_listing_pages = 2",
     )
 }
 

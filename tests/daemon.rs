@@ -34,8 +34,7 @@ fn world(schedule: &str) -> World {
 }
 
 fn config_text(fixture: &Fixture, schedule: &str) -> String {
-    let host = fixture.addr().to_string();
-    let re = regex::escape(&format!("http://{host}"));
+    let table = portal::table("b", fixture, &format!("schedule = \"{schedule}\""));
     format!(
         r#"[crawler]
 user_agent = "{UA}"
@@ -44,14 +43,7 @@ min_delay = "20ms"
 delay_factor = 0.0
 grace_period = "5s"
 
-[[portal]]
-name = "b"
-seeds = ["http://{host}/"]
-hosts = ["{host}"]
-article_urls = ['^{re}/thoi-su/[a-z0-9-]+-\d+\.html$']
-listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?|lich-su-kien\.html\?ngay=[0-9-]+)?$']
-schedule = "{schedule}"
-"#
+{table}"#
     )
 }
 
@@ -112,14 +104,13 @@ fn signal(child: &Child, name: &str) {
     );
 }
 
-/// The last URL of a pass is the one that answers 500: tried 1 + `retries` (2) times.
+/// A pass is over when the URL that answers 500 was tried 1 + `retries` (2) times and every
+/// article's image (requisites come last) was fetched.
 fn failing_url_given_up(w: &World) -> bool {
-    w.fixture
-        .log()
-        .iter()
-        .filter(|r| r.path().contains("/loi-"))
-        .count()
-        >= 3
+    let log = w.fixture.log();
+    let given_up = log.iter().filter(|r| r.path().contains("/loi-")).count() >= 3;
+    let images = log.iter().filter(|r| r.path().starts_with("/anh/")).count();
+    given_up && images >= portal::reachable_articles(&w.spec).len()
 }
 
 fn articles_requested(log: &[Logged]) -> Vec<String> {

@@ -57,8 +57,7 @@ fn a_full_disk_stops_the_crawl_resumably_and_loses_nothing() {
     let Some(tmpfs) = Tmpfs::mount(&disk, "160k") else {
         return;
     };
-    let host = fixture.addr().to_string();
-    let re = regex::escape(&format!("http://{host}"));
+    let table = portal::table("b", &fixture, "");
     let config = write_config(
         dir.path(),
         &format!(
@@ -69,13 +68,7 @@ min_delay = "10ms"
 delay_factor = 0.0
 retries = 1
 
-[[portal]]
-name = "b"
-seeds = ["http://{host}/"]
-hosts = ["{host}"]
-article_urls = ['^{re}/thoi-su/[a-z0-9-]+-\d+\.html$']
-listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?)?$']
-"#
+{table}"#
         ),
     );
     let out = baoluu(&config, &["crawl"]);

@@ -11,8 +11,7 @@ use support::cli::{UA, baoluu, stderr, warc_files, warcio_check, write_config};
 use support::portal::{self, Spec};
 
 fn config(fixture: &support::Fixture) -> String {
-    let host = fixture.addr().to_string();
-    let re = regex::escape(&format!("http://{host}"));
+    let table = portal::table("b", fixture, "revisit_after = \"1s\"");
     format!(
         r#"[crawler]
 user_agent = "{UA}"
@@ -21,14 +20,7 @@ min_delay = "20ms"
 delay_factor = 0.0
 retries = 0
 
-[[portal]]
-name = "b"
-seeds = ["http://{host}/"]
-hosts = ["{host}"]
-article_urls = ['^{re}/thoi-su/[a-z0-9-]+-\d+\.html$']
-listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?)?$']
-revisit_after = "1s"
-"#
+{table}"#
     )
 }
 

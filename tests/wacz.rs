@@ -55,8 +55,11 @@ impl World {
 }
 
 fn config_text(portal: &Fixture, extra: &Fixture) -> String {
-    let host = portal.addr().to_string();
-    let re = regex::escape(&format!("http://{host}"));
+    let table = portal::table(
+        "hg",
+        portal,
+        "max_listing_pages = 5\nstale_listing_pages = 1",
+    );
     let extra_host = extra.addr().to_string();
     let extra_re = regex::escape(&format!("http://{extra_host}"));
     format!(
@@ -68,15 +71,7 @@ delay_factor = 0.0
 retries = 1
 max_in_flight = 4
 
-[[portal]]
-name = "hg"
-seeds = ["http://{host}/"]
-hosts = ["{host}"]
-article_urls = ['^{re}/thoi-su/[a-z0-9-]+-\d+\.html$']
-listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?|lich-su-kien\.html\?ngay=[0-9-]+)?$']
-max_listing_pages = 5
-stale_listing_pages = 1
-
+{table}
 [[portal]]
 name = "vn-tin"
 seeds = ["http://{extra_host}/"]

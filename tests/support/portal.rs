@@ -256,3 +256,21 @@ pub fn article(spec: &Spec, id: u32) -> String {
     );
     page(&format!("Tin số {id}"), &main)
 }
+
+/// The `[[portal]]` table of a fixture portal served by `fixture`, plus `extra` key lines
+/// (e.g. `max_listing_pages = 5`): one place for the patterns every end-to-end test uses.
+pub fn table(name: &str, fixture: &Fixture, extra: &str) -> String {
+    let host = fixture.addr().to_string();
+    let re = regex::escape(&format!("http://{host}"));
+    format!(
+        r#"
+[[portal]]
+name = "{name}"
+seeds = ["http://{host}/"]
+hosts = ["{host}"]
+article_urls = ['^{re}/thoi-su/[a-z0-9-]+-\d+\.html$']
+listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?|lich-su-kien\.html\?ngay=[0-9-]+)?$']
+{extra}
+"#
+    )
+}
