@@ -165,7 +165,11 @@ impl Daemon {
                 };
                 tracing::info!(portal = %name, status, summary = %summary, "portal_run_ended");
                 self.session.store().run_ended(&name, at, status)?;
-                Ok(())
+                // The disk guard stopped it: restarting at once would only stop again.
+                match summary.stopped_by {
+                    Some(reason) => Err(crawl::Error::DiskGuard(reason)),
+                    None => Ok(()),
+                }
             }
             Err(err) => {
                 tracing::error!(portal = %name, error = %err, "portal_run_failed");

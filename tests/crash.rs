@@ -89,6 +89,7 @@ fn config_text(a: &Fixture, b: &Fixture) -> String {
         r#"[crawler]
 user_agent = "{UA}"
 archive_dir = "archive"
+min_free_space = "1MB"
 min_delay = "40ms"
 delay_factor = 0.0
 retries = 2

@@ -39,6 +39,7 @@ fn config_text(fixture: &Fixture, schedule: &str) -> String {
         r#"[crawler]
 user_agent = "{UA}"
 archive_dir = "archive"
+min_free_space = "1MB"
 min_delay = "20ms"
 delay_factor = 0.0
 grace_period = "5s"

@@ -67,6 +67,8 @@ archive_dir = "disk/archive"
 min_delay = "10ms"
 delay_factor = 0.0
 retries = 1
+# The guard would stop first (it is meant to): this test is about a real ENOSPC.
+min_free_space = "0"
 
 {table}"#
         ),
@@ -112,4 +114,36 @@ retries = 1
         .collect();
     expected.sort();
     assert_eq!(urls, expected);
+}
+
+#[test]
+fn the_disk_guard_stops_a_run_cleanly_and_the_next_run_resumes() {
+    let spec = Spec::new(300, None);
+    let fixture = portal::serve("127.0.0.3", spec.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let table = portal::table("b", &fixture, "");
+    let text = |min_free: &str| {
+        format!(
+            "[crawler]\nuser_agent = \"{UA}\"\narchive_dir = \"archive\"\nmin_delay = \"10ms\"\ndelay_factor = 0.0\nmin_free_space = \"{min_free}\"\n{table}"
+        )
+    };
+    let config = write_config(dir.path(), &text("1000TB"));
+    let out = baoluu(&config, &["crawl"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(75), "{err}");
+    assert!(
+        err.contains("below min_free_space"),
+        "the run says why it stopped:\n{err}"
+    );
+    warc_files(&dir.path().join("archive")); // no .open file left behind
+    assert!(
+        fixture.log().len() <= 1,
+        "the guard stops before fetching much: {}",
+        fixture.log().len()
+    );
+
+    let config = write_config(dir.path(), &text("1MB"));
+    let out = baoluu(&config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("resumed"), "{}", stderr(&out));
 }

@@ -106,6 +106,7 @@ fn config_text(portal: &Fixture, extra: &Fixture) -> String {
         r#"[crawler]
 user_agent = "{UA}"
 archive_dir = "archive"
+min_free_space = "1MB"
 min_delay = "20ms"
 delay_factor = 0.0
 retries = 1

@@ -16,6 +16,7 @@ fn config(fixture: &support::Fixture) -> String {
         r#"[crawler]
 user_agent = "{UA}"
 archive_dir = "archive"
+min_free_space = "1MB"
 min_delay = "20ms"
 delay_factor = 0.0
 retries = 0

@@ -60,6 +60,7 @@ fn config(dir: &Path, fixture: &Fixture) -> std::path::PathBuf {
 user_agent = "{UA}"
 from = "archive@example.org"
 archive_dir = "archive"
+min_free_space = "1MB"
 min_delay = "50ms"
 delay_factor = 0.0
 max_body = "{MAX_BODY}"

@@ -10,6 +10,7 @@
 //! closes the WARC files and reports the run as interrupted; the next `crawl` resumes it.
 //! It never parses HTML or writes files itself.
 
+mod disk;
 mod links;
 mod page;
 mod run;
@@ -44,6 +45,9 @@ pub enum Error {
     Index(#[from] crate::index::Error),
     #[error("could not set up the HTTP client: {0}")]
     Client(#[from] fetch::Error),
+    /// The disk guard stopped a run (the daemon stops rather than restart it at once).
+    #[error("{0}")]
+    DiskGuard(String),
 }
 
 impl Error {
@@ -51,6 +55,9 @@ impl Error {
     /// "database or disk is full"): the run stopped early but resumably (exit 75, issue 7),
     /// once space is freed.
     pub fn is_disk_full(&self) -> bool {
+        if matches!(self, Error::DiskGuard(_)) {
+            return true;
+        }
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
         while let Some(err) = cause {
             if let Some(io) = err.downcast_ref::<std::io::Error>()
@@ -77,6 +84,8 @@ pub struct Summary {
     pub resumed: bool,
     /// True when a signal stopped the run before the frontier was empty (exit 75).
     pub interrupted: bool,
+    /// Why the run stopped early on its own (the disk guard), if it did.
+    pub stopped_by: Option<String>,
     pub fetched: u64,
     pub archived: u64,
     /// Articles that got an index line.
@@ -95,6 +104,9 @@ impl fmt::Display for Summary {
             "finished"
         };
         let resumed = if self.resumed { ", resumed" } else { "" };
+        if let Some(reason) = &self.stopped_by {
+            writeln!(f, "stopped early: {reason}")?;
+        }
         write!(
             f,
             "run {} {state}{resumed}: {} fetched, {} archived, {} articles indexed, {} bytes in {:.1}s",

@@ -9,6 +9,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::disk::Guard;
 use super::links;
 use super::session::Session;
 use super::task::{self, Finished, PortalRun, Retries};
@@ -32,6 +33,8 @@ pub(super) struct Run {
     resumed: bool,
     retries: u32,
     grace: Duration,
+    /// `archive_dir` and `min_free_space`, for the disk guard.
+    disk: (std::path::PathBuf, u64),
     base_delay: Duration,
 }
 
@@ -77,6 +80,7 @@ impl Run {
             resumed: run.resumed,
             retries: crawler.retries,
             grace: crawler.grace_period,
+            disk: (crawler.archive_dir.clone(), crawler.min_free_space),
             base_delay: crawler.min_delay,
         })
     }
@@ -100,8 +104,19 @@ impl Run {
         let slots = self.slots.clone();
         let mut tasks: JoinSet<Landed> = JoinSet::new();
         let mut busy: HashSet<String> = HashSet::new();
+        let mut guard = Guard::new(&self.disk.0, self.disk.1);
         let interrupted = loop {
             if cancel.is_cancelled() {
+                break true;
+            }
+            if let Some(free) = guard.low() {
+                let reason = format!(
+                    "only {free} bytes free under {}, below min_free_space ({} bytes); free space and run again",
+                    self.disk.0.display(),
+                    self.disk.1
+                );
+                tracing::error!(free, min_free_space = self.disk.1, "disk_guard_stopped");
+                summary.stopped_by = Some(reason);
                 break true;
             }
             while let Some(joined) = tasks.try_join_next() {

@@ -216,6 +216,7 @@ fn config_text(a: &Fixture, b: &Fixture, o: &Options) -> String {
         r#"[crawler]
 user_agent = "{UA}"
 archive_dir = "archive"
+min_free_space = "1MB"
 min_delay = "20ms"
 delay_factor = 0.0
 max_in_flight = 4
