@@ -1,0 +1,334 @@
+//! Prometheus metrics for daemon mode (issue 5, part 7): counters the crawl updates as URLs
+//! finish, and a tiny HTTP/1.1 responder for `GET /metrics` on `[crawler] metrics_listen`.
+//!
+//! Names follow the Prometheus naming guide (`baoluu_<name>_<unit>_total` for counters, base
+//! units such as seconds and bytes); the exposition is text format 0.0.4. This module never
+//! decides anything about crawling, and serves nothing but `/metrics`: every other request
+//! gets a 404, and every connection is closed after one response.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+/// The outcome label of a page written to a WARC file (`crawl::Summary` counts it the same way).
+const ARCHIVED: &str = "archived";
+/// A scraper that sends no request line within this long is dropped.
+const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// Enough for any real `GET /metrics` request head; longer heads are cut off.
+const MAX_REQUEST: usize = 8 * 1024;
+
+/// Shared counters and gauges. Cheap to update; share behind an `Arc`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    fetched: AtomicU64,
+    archived: AtomicU64,
+    bytes: AtomicU64,
+    labelled: Mutex<Labelled>,
+}
+
+/// The metrics with a label, in sorted maps so the output is stable.
+#[derive(Debug, Default)]
+struct Labelled {
+    failed: BTreeMap<String, u64>,
+    backoffs: BTreeMap<String, u64>,
+    queue: BTreeMap<String, u64>,
+    last_run: BTreeMap<String, i64>,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        Metrics::default()
+    }
+
+    /// One finished URL: `archived`, or any other outcome label counted as a failure reason.
+    pub fn record_fetch(&self, outcome: &str, bytes: u64) {
+        self.fetched.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if outcome == ARCHIVED {
+            self.archived.fetch_add(1, Ordering::Relaxed);
+        } else {
+            *self
+                .labelled()
+                .failed
+                .entry(outcome.to_string())
+                .or_default() += 1;
+        }
+    }
+
+    /// The politeness gate backed off from `host` (a 429/503 or errors).
+    pub fn record_backoff(&self, host: &str) {
+        *self
+            .labelled()
+            .backoffs
+            .entry(host.to_string())
+            .or_default() += 1;
+    }
+
+    /// URLs queued for `portal` right now.
+    pub fn set_queue(&self, portal: &str, n: u64) {
+        self.labelled().queue.insert(portal.to_string(), n);
+    }
+
+    /// When `portal`'s last run ended, in Unix seconds.
+    pub fn set_last_run(&self, portal: &str, unix_secs: i64) {
+        self.labelled()
+            .last_run
+            .insert(portal.to_string(), unix_secs);
+    }
+
+    /// A poisoned lock only means another thread panicked mid-increment; the maps stay usable.
+    fn labelled(&self) -> std::sync::MutexGuard<'_, Labelled> {
+        self.labelled.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The Prometheus text exposition (format 0.0.4).
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        scalar(
+            &mut out,
+            "baoluu_pages_fetched_total",
+            "counter",
+            "URLs finished (any outcome).",
+            load(&self.fetched),
+        );
+        scalar(
+            &mut out,
+            "baoluu_pages_archived_total",
+            "counter",
+            "Pages written to a WARC file.",
+            load(&self.archived),
+        );
+        scalar(
+            &mut out,
+            "baoluu_bytes_fetched_total",
+            "counter",
+            "Payload bytes received.",
+            load(&self.bytes),
+        );
+        let l = self.labelled();
+        family(
+            &mut out,
+            "baoluu_pages_failed_total",
+            "counter",
+            "URLs that ended without an archived page, by reason.",
+            "reason",
+            &l.failed,
+        );
+        family(
+            &mut out,
+            "baoluu_host_backoffs_total",
+            "counter",
+            "Times the politeness gate backed off from a host.",
+            "host",
+            &l.backoffs,
+        );
+        family(
+            &mut out,
+            "baoluu_queue_urls",
+            "gauge",
+            "URLs queued per portal.",
+            "portal",
+            &l.queue,
+        );
+        family(
+            &mut out,
+            "baoluu_last_run_timestamp_seconds",
+            "gauge",
+            "End of the last run per portal, Unix seconds.",
+            "portal",
+            &l.last_run,
+        );
+        out
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn scalar(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    header(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
+fn family<V: std::fmt::Display>(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    label: &str,
+    values: &BTreeMap<String, V>,
+) {
+    header(out, name, kind, help);
+    for (key, value) in values {
+        let _ = writeln!(out, "{name}{{{label}=\"{}\"}} {value}", escape(key));
+    }
+}
+
+/// Label values escape `\`, `"` and newline (exposition format 0.0.4).
+fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Serves `GET /metrics` on `addr` until `stop` is cancelled. Binding errors are returned;
+/// errors on one connection only drop that connection.
+pub async fn serve(
+    addr: SocketAddr,
+    metrics: std::sync::Arc<Metrics>,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    serve_on(listener, metrics, stop).await
+}
+
+/// [`serve`] on a listener already bound (tests bind port 0 and read the address first).
+pub async fn serve_on(
+    listener: TcpListener,
+    metrics: std::sync::Arc<Metrics>,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    loop {
+        let (stream, _) = tokio::select! {
+            () = stop.cancelled() => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => { tracing::warn!(%err, "metrics accept failed"); continue; }
+            },
+        };
+        let metrics = std::sync::Arc::clone(&metrics);
+        tokio::spawn(async move {
+            if let Err(err) = respond(stream, &metrics).await {
+                tracing::debug!(%err, "metrics connection dropped");
+            }
+        });
+    }
+}
+
+/// Reads the request head, answers, closes.
+async fn respond(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
+    let head = tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no request line"))??;
+    let response = match request_target(&head) {
+        Some(("GET", "/metrics")) => response(
+            "200 OK",
+            "text/plain; version=0.0.4; charset=utf-8",
+            &metrics.render(),
+        ),
+        Some(("GET", _)) => response(
+            "404 Not Found",
+            "text/plain; charset=utf-8",
+            "not found: try /metrics\n",
+        ),
+        _ => response(
+            "405 Method Not Allowed",
+            "text/plain; charset=utf-8",
+            "only GET /metrics\n",
+        ),
+    };
+    stream.write_all(response.as_bytes()).await?;
+    stream.shutdown().await
+}
+
+/// Bytes up to the blank line ending the head (RFC 9112 §2.1), capped at [`MAX_REQUEST`].
+async fn read_head(stream: &mut TcpStream) -> std::io::Result<String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while buf.len() < MAX_REQUEST && !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// `(method, path)` from the request line; a query string is ignored.
+fn request_target(head: &str) -> Option<(&str, &str)> {
+    let mut parts = head.lines().next()?.split(' ');
+    let method = parts.next()?;
+    let target = parts.next()?;
+    Some((method, target.split('?').next().unwrap_or(target)))
+}
+
+fn response(status: &str, content_type: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_has_help_type_and_values() {
+        let m = Metrics::new();
+        m.record_fetch("archived", 100);
+        m.record_fetch("archived", 50);
+        m.record_fetch("not_found", 10);
+        m.record_backoff("p.vn");
+        m.set_queue("p", 7);
+        m.set_last_run("p", 1_790_000_000);
+        let text = m.render();
+        for line in [
+            "# HELP baoluu_pages_fetched_total URLs finished (any outcome).",
+            "# TYPE baoluu_pages_fetched_total counter",
+            "baoluu_pages_fetched_total 3",
+            "baoluu_pages_archived_total 2",
+            "baoluu_bytes_fetched_total 160",
+            "baoluu_pages_failed_total{reason=\"not_found\"} 1",
+            "baoluu_host_backoffs_total{host=\"p.vn\"} 1",
+            "# TYPE baoluu_queue_urls gauge",
+            "baoluu_queue_urls{portal=\"p\"} 7",
+            "baoluu_last_run_timestamp_seconds{portal=\"p\"} 1790000000",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn gauges_are_replaced_not_added() {
+        let m = Metrics::new();
+        m.set_queue("p", 7);
+        m.set_queue("p", 2);
+        assert!(m.render().contains("baoluu_queue_urls{portal=\"p\"} 2\n"));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn request_line_parsing() {
+        assert_eq!(
+            request_target("GET /metrics?x=1 HTTP/1.1\r\n\r\n"),
+            Some(("GET", "/metrics"))
+        );
+        assert_eq!(request_target(""), None);
+    }
+}

@@ -1,0 +1,110 @@
+//! The text `baoluu status` prints: per configured portal, the last run's report and when the
+//! next run is due (issue 5, part 4). Read-only: it schedules nothing.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::{Error, RunReport, latest};
+use crate::config::{Config, Portal};
+use crate::schedule::{Schedule, VIETNAM};
+use crate::store::Store;
+
+/// The crawl-state file inside `archive_dir` (the same one the crawl and daemon open).
+const STATE_FILE: &str = "state.sqlite";
+
+/// One paragraph per configured portal; times in +07:00.
+pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result<String, Error> {
+    let state = archive_dir.join(STATE_FILE);
+    // Opening would create an empty database; `status` must not invent state.
+    let store = if state.exists() {
+        Some(Store::open(&state)?)
+    } else {
+        None
+    };
+    let mut out = String::new();
+    for portal in &config.portals {
+        let last = latest(archive_dir, &portal.name)?;
+        let next = next_line(store.as_ref(), portal, now)?;
+        let _ = writeln!(out, "{}: {}", portal.name, last_line(last.as_ref()));
+        let _ = writeln!(out, "  next: {next}");
+    }
+    Ok(out)
+}
+
+/// "run 42 finished 2026-11-27 09:00 → 09:05 (+07:00): 10 fetched, …; not_found 2".
+fn last_line(report: Option<&RunReport>) -> String {
+    let Some(r) = report else {
+        return "never ran".to_string();
+    };
+    let state = if r.interrupted {
+        "interrupted (resumable)"
+    } else {
+        "finished"
+    };
+    let mut line = format!(
+        "run {} {state}, {} → {}: {} fetched, {} archived, {} new articles, {} bytes",
+        r.run,
+        local(r.started),
+        local(r.ended),
+        r.fetched,
+        r.archived,
+        r.indexed,
+        r.bytes
+    );
+    let failures: Vec<String> = r
+        .by_outcome
+        .iter()
+        .filter(|(outcome, _)| *outcome != "archived")
+        .map(|(outcome, n)| format!("{outcome} {n}"))
+        .collect();
+    if !failures.is_empty() {
+        let _ = write!(line, "; {}", failures.join(", "));
+    }
+    line
+}
+
+/// When the schedule says the portal runs next, from the store's last completed run.
+fn next_line(store: Option<&Store>, portal: &Portal, now: DateTime<Utc>) -> Result<String, Error> {
+    let schedule = match Schedule::parse(&portal.schedule) {
+        Ok(schedule) => schedule,
+        Err(err) => return Ok(format!("unknown ({err})")),
+    };
+    let Some(store) = store else {
+        return Ok("no state yet".to_string());
+    };
+    let last = store.last_run(&portal.name)?;
+    let next = schedule.next_after(last.end, now);
+    let due = if next <= now { " (due now)" } else { "" };
+    Ok(format!("{}{due} [{}]", local(next), portal.schedule.trim()))
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&VIETNAM)
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::sample;
+
+    #[test]
+    fn never_ran_and_a_summary_line() {
+        assert_eq!(last_line(None), "never ran");
+        let line = last_line(Some(&sample(&["p"], 4, 2)));
+        assert_eq!(
+            line,
+            "run 4 finished, 2026-11-27 09:00:00 +07:00 → 2026-11-27 09:05:00 +07:00: \
+             10 fetched, 8 archived, 3 new articles, 12345 bytes; not_found 2"
+        );
+    }
+
+    #[test]
+    fn local_times_are_vietnam_time() {
+        let t = DateTime::parse_from_rfc3339("2026-11-27T20:00:00Z").unwrap();
+        assert_eq!(local(t.to_utc()), "2026-11-28 03:00:00 +07:00");
+    }
+}
