@@ -22,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Portal};
 use crate::crawl::{self, Session, Summary};
+use crate::metrics::{self, Metrics};
+use crate::report::{self, RunReport};
 use crate::schedule::Schedule;
 
 /// The longest the daemon sleeps before looking at the clock again (a changed clock, a
@@ -47,12 +49,28 @@ pub async fn run(
     mut reload: mpsc::Receiver<()>,
 ) -> Result<(), crawl::Error> {
     let session = Arc::new(Session::open(&config)?);
+    let metrics = Arc::new(Metrics::new());
+    if let Some(addr) = config.crawler.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| {
+                let path = format!("metrics_listen {addr}").into();
+                crawl::Error::Archive(crate::archive::Error::Io { path, source })
+            })?;
+        tracing::info!(%addr, "metrics_serving");
+        tokio::spawn(metrics::serve_on(
+            listener,
+            metrics.clone(),
+            stop.child_token(),
+        ));
+    }
     let mut daemon = Daemon {
         session,
         config,
         config_path,
         portals: HashMap::new(),
         active: HashMap::new(),
+        metrics,
     };
     daemon.portals = schedules(&daemon.config);
     tracing::info!(portals = daemon.portals.len(), "daemon_started");
@@ -91,7 +109,9 @@ struct Daemon {
     config_path: PathBuf,
     portals: HashMap<String, Scheduled>,
     /// Running portals and the token that stops each.
-    active: HashMap<String, CancellationToken>,
+    active: HashMap<String, (CancellationToken, DateTime<Utc>)>,
+    /// Served on `metrics_listen`, when configured.
+    metrics: Arc<Metrics>,
 }
 
 impl Daemon {
@@ -129,13 +149,14 @@ impl Daemon {
         let portal = self.portals[name].portal.clone();
         self.session.store().run_started(name, now)?;
         let token = CancellationToken::new();
-        self.active.insert(name.to_string(), token.clone());
+        self.active.insert(name.to_string(), (token.clone(), now));
         let session = self.session.clone();
         let name = name.to_string();
         tracing::info!(portal = %name, "portal_run_started");
+        let observer = live_metrics(self.metrics.clone());
         runs.spawn(async move {
             let result = session
-                .run(std::slice::from_ref(&portal), token, None)
+                .run(std::slice::from_ref(&portal), token, Some(observer))
                 .await;
             (name, Utc::now(), result)
         });
@@ -155,7 +176,7 @@ impl Daemon {
                 return Ok(());
             }
         };
-        self.active.remove(&name);
+        let started = self.active.remove(&name).map_or(at, |(_, started)| started);
         match result {
             Ok(summary) => {
                 let status = if summary.interrupted {
@@ -165,6 +186,11 @@ impl Daemon {
                 };
                 tracing::info!(portal = %name, status, summary = %summary, "portal_run_ended");
                 self.session.store().run_ended(&name, at, status)?;
+                self.metrics.set_last_run(&name, at.timestamp());
+                let report = RunReport::from_summary(vec![name.clone()], started, at, &summary);
+                if let Err(err) = report::write(&self.config.crawler.archive_dir, &report) {
+                    tracing::warn!(portal = %name, error = %err, "run_report_failed");
+                }
                 // The disk guard stopped it: restarting at once would only stop again.
                 match summary.stopped_by {
                     Some(reason) => Err(crawl::Error::DiskGuard(reason)),
@@ -205,7 +231,7 @@ impl Daemon {
     /// Stops every run and waits for them; each drains within `grace_period` itself, and the
     /// daemon gives up a little after that.
     async fn drain(&mut self, runs: &mut JoinSet<Ended>) {
-        for token in self.active.values() {
+        for (token, _) in self.active.values() {
             token.cancel();
         }
         let deadline =
@@ -231,6 +257,31 @@ impl Daemon {
             }
         }
     }
+}
+
+/// Feeds a run's running totals into the Prometheus counters as they grow (one finished URL
+/// per call).
+fn live_metrics(metrics: Arc<Metrics>) -> crawl::Observer {
+    let seen = std::sync::Mutex::new(Summary::default());
+    Box::new(move |now: &Summary| {
+        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        let mut bytes = now.bytes.saturating_sub(seen.bytes);
+        let mut record = |outcome: &str| metrics.record_fetch(outcome, std::mem::take(&mut bytes));
+        for _ in seen.archived..now.archived {
+            record("archived");
+        }
+        for (reason, count) in &now.failed {
+            for _ in seen.failed.get(reason).copied().unwrap_or(0)..*count {
+                record(reason);
+            }
+        }
+        *seen = Summary {
+            archived: now.archived,
+            bytes: now.bytes,
+            failed: now.failed.clone(),
+            ..Summary::default()
+        };
+    })
 }
 
 /// Every portal with its parsed schedule (config validation already parsed each one).

@@ -26,6 +26,7 @@
 //! - [`crawl`]: one run over the configured portals.
 //! - [`schedule`]: when each portal's next run is due (intervals and cron, +07:00).
 //! - [`daemon`]: every portal on its schedule, on one shared session.
+//! - [`report`]: run reports, the crawl log and `baoluu status`; [`metrics`]: Prometheus.
 //! - [`cdxj`]: CDXJ indexes of closed WARC files, for pywb and ReplayWeb.page.
 //! - [`verify`]: the fixity check of an archive directory.
 //! - [`wacz`]: WACZ 1.1.1 packages of closed WARC files, for ReplayWeb.page.
@@ -41,7 +42,9 @@ pub mod extract;
 pub mod fetch;
 pub mod frontier;
 pub mod index;
+pub mod metrics;
 pub mod politeness;
+pub mod report;
 pub mod robots;
 pub mod save;
 pub mod schedule;

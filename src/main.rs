@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use baoluu::config::Config;
+use baoluu::report::{self, RunReport};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::ProgressBar;
 use tokio_util::sync::CancellationToken;
@@ -62,6 +63,8 @@ enum Command {
     },
     /// Run forever, each portal on its schedule; SIGTERM drains and exits 0, SIGHUP reloads.
     Daemon,
+    /// Per portal: the last run's summary and the next scheduled time.
+    Status,
     /// Validate the configuration and print what would be crawled.
     CheckConfig,
     /// Fixity check: every record parses, digests match, every index line opens its record.
@@ -211,6 +214,11 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
         }
         Command::Save { urls } => runtime()?.block_on(save(config, urls)),
         Command::Crawl { portals } => runtime()?.block_on(crawl(config, portals, progress)),
+        Command::Status => {
+            let text = report::status(&config.crawler.archive_dir, &config, chrono::Utc::now())?;
+            print_stdout(&text);
+            Ok(0)
+        }
         Command::Daemon => runtime()?.block_on(daemon(cli.config, config)),
         Command::Verify { .. } => Ok(baoluu::verify::run_cli(&config.crawler.archive_dir)?),
         Command::Wacz { portal, since, out } => Ok(baoluu::wacz::run_cli(
@@ -314,6 +322,7 @@ async fn crawl(
             ))
         })
     });
+    let started = chrono::Utc::now();
     let summary = match baoluu::crawl::crawl(&config, &portals, cancel.clone(), observer).await {
         Ok(summary) => summary,
         Err(err) if err.is_disk_full() => return Ok(disk_full(&err)),
@@ -323,6 +332,13 @@ async fn crawl(
         bar.finish_and_clear();
     }
     eprintln!("{summary}");
+    let names = match portals.is_empty() {
+        true => config.portals.iter().map(|p| p.name.clone()).collect(),
+        false => portals,
+    };
+    let report = RunReport::from_summary(names, started, chrono::Utc::now(), &summary);
+    report::write(&config.crawler.archive_dir, &report)
+        .context("could not write the run report")?;
     Ok(if summary.interrupted {
         exit::STOPPED
     } else {

@@ -262,3 +262,71 @@ fn sighup_with_a_broken_config_keeps_the_running_one() {
 fn child_alive(child: &Child) -> bool {
     Path::new(&format!("/proc/{}", child.id())).exists()
 }
+
+#[test]
+fn the_daemon_serves_metrics_writes_run_reports_and_status_reads_them() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let w = world("every 1h");
+    let text = std::fs::read_to_string(&w.config).unwrap();
+    let text = text.replace(
+        "[crawler]\n",
+        &format!("[crawler]\nmetrics_listen = \"127.0.0.1:{port}\"\n"),
+    );
+    std::fs::write(&w.config, text).unwrap();
+    let child = w.start();
+    wait_for("the first pass", Duration::from_secs(60), || {
+        failing_url_given_up(&w)
+    });
+    wait_for("the run report", Duration::from_secs(30), || {
+        std::fs::read_dir(w.archive().join("runs")).is_ok_and(|d| d.count() > 0)
+    });
+    let metrics = http_get(port, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    let archived = metric(&metrics, "baoluu_pages_archived_total");
+    assert!(
+        archived >= portal::reachable_articles(&w.spec).len() as f64,
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("baoluu_last_run_timestamp_seconds{portal=\"b\"}"),
+        "{metrics}"
+    );
+    let (code, err) = terminate(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{err}");
+
+    let out = cli::baoluu(&w.config, &["status"]);
+    let status = cli::stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        status.contains("b: run") && status.contains("archived"),
+        "{status}"
+    );
+    assert!(
+        status.contains("next:") && status.contains("+07:00"),
+        "{status}"
+    );
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+/// The value of an unlabelled metric line.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+}
