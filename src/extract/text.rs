@@ -121,11 +121,12 @@ pub fn is_widget(el: &Element) -> bool {
 }
 
 /// Is `el` or one of its ancestors hidden? (A container inside a hidden block is no article.)
+/// A `<form>` around it does not hide it: ASP.NET WebForms pages wrap the whole page in one.
 pub fn hidden_within(el: ElementRef) -> bool {
     std::iter::once(*el)
         .chain(el.ancestors())
         .filter_map(|n| n.value().as_element())
-        .any(is_hidden)
+        .any(|e| e.name() != "form" && is_hidden(e))
 }
 
 /// The visible text of `el`, cleaned, skipping hidden elements, ads and anything `skip` names
