@@ -11,7 +11,7 @@
 //! possibly with empty fields and flags.
 //!
 //! Layout: [`decode`] bytes → text · `meta` `<meta>`/JSON-LD · `heading` title and lead ·
-//! `published` the date cascade over [`dates`] · `locate` the body's container · `blocks` + `body` the article text · `byline`
+//! `published` the date cascade over [`dates`] · `locate` (+ `score`) the body's container · `blocks` + `body` the article text · `byline`
 //! credits · `authors` author fallbacks · `text` NFC and visibility rules.
 
 mod authors;
@@ -24,6 +24,7 @@ mod heading;
 mod locate;
 mod meta;
 mod published;
+mod score;
 mod text;
 
 use std::sync::LazyLock;
