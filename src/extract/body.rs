@@ -1,58 +1,19 @@
-//! The article body: which container holds it, and what of it is article text.
+//! The article body: what of the walked container is article text.
 //!
-//! Part of the extract stage. The generic extractor looks for the containers of the known CMS
-//! families first (portals.md "CMS families": `.content-fck`, `div.article__body`, `#dcontent`,
-//! …) and falls back to scoring blocks by text length and link density. The walked blocks
-//! ([`super::blocks`]) are then cut at the portals' boilerplate markers ("Viết bình luận mới",
+//! Part of the extract stage, after the container is found ([`super::locate`]) and walked into
+//! blocks ([`super::blocks`]). The blocks are cut at the portals' boilerplate markers ("Viết bình luận mới",
 //! "Xem thêm", "THÔNG TIN CẦN BIẾT", …) and at a trailing related-articles box, and captions are
 //! moved out of the text onto their images. Bylines are taken off afterwards
 //! ([`super::byline`]). Pure: no I/O.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use scraper::{ElementRef, Html, Selector};
 
 use super::Image;
 use super::blocks::{Block, TextBlock};
 use super::byline;
-use super::text::{char_len, hidden_within, keep_all, visible_text};
-
-/// Article containers of the CMS families, most specific first; `[itemprop=articleBody]` is
-/// schema.org's own name for it.
-const CONTAINERS: &[&str] = &[
-    "[itemprop=articleBody]",
-    ".content-fck",
-    "#newscontents",
-    "div.article__body",
-    ".cms-body",
-    "div.contentView",
-    ".divDetail",
-    "div.b-maincontent",
-    "div.content-detail",
-    "#content-detail",
-    "#dcontent",
-    ".detail-content",
-    ".the-article-body",
-    ".article-body",
-    ".article-content",
-    ".entry-content",
-    "article",
-];
-
-/// Prose (non-link characters) a container needs before it is believed to hold an article.
-const MIN_PROSE_CHARS: usize = 150;
-
-static CONTAINER_SELECTORS: LazyLock<Vec<Selector>> = LazyLock::new(|| {
-    CONTAINERS
-        .iter()
-        .filter_map(|c| Selector::parse(c).ok())
-        .collect()
-});
-static PARAGRAPH_LIKE: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse("p, div, td, pre, blockquote, li").unwrap());
-static ANCHORS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").unwrap());
+use super::text::char_len;
 
 /// Block texts (lower case, without a trailing colon or count) after which nothing is article
 /// text: comments, related lists, most-read, weather, share and tag bars (portals.md
@@ -109,87 +70,6 @@ static PHOTO_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
 pub struct Body {
     pub paragraphs: Vec<TextBlock>,
     pub images: Vec<Image>,
-}
-
-/// The element holding the article body: a known CMS container with enough prose, else the
-/// best-scoring block.
-pub fn locate(doc: &Html) -> Option<ElementRef<'_>> {
-    known_container(doc).or_else(|| best_scored(doc))
-}
-
-/// Matches of one container selector that are weighed (a home page has hundreds of `article`s).
-const MAX_CONTAINER_CANDIDATES: usize = 40;
-/// Best-scoring parents whose link density is checked.
-const MAX_SCORED_CANDIDATES: usize = 8;
-
-fn known_container(doc: &Html) -> Option<ElementRef<'_>> {
-    CONTAINER_SELECTORS.iter().find_map(|selector| {
-        doc.select(selector)
-            .filter(|el| !hidden_within(*el))
-            .take(MAX_CONTAINER_CANDIDATES)
-            .map(|el| (prose_chars(el), el))
-            .filter(|(prose, _)| *prose >= MIN_PROSE_CHARS)
-            .max_by_key(|(prose, _)| *prose)
-            .map(|(_, el)| el)
-    })
-}
-
-/// Visible characters outside links.
-fn prose_chars(el: ElementRef) -> usize {
-    let total = char_len(&visible_text(el, &keep_all));
-    let links: usize = el
-        .select(&ANCHORS)
-        .map(|a| char_len(&visible_text(a, &keep_all)))
-        .sum();
-    total.saturating_sub(links)
-}
-
-/// Readability-style scoring: each paragraph-like element with at least 25 characters of its
-/// own text scores 1 + commas + length/100 (at most 3) for its parent and half that for its
-/// grandparent; the best parent, discounted by link density, wins.
-fn best_scored(doc: &Html) -> Option<ElementRef<'_>> {
-    let mut scores = HashMap::new();
-    let mut parents = HashMap::new();
-    for el in doc.select(&PARAGRAPH_LIKE) {
-        let own: String = el
-            .children()
-            .filter_map(|c| c.value().as_text())
-            .map(|t| &**t)
-            .collect();
-        let own = super::text::clean(&own);
-        if char_len(&own) < 25 || hidden_within(el) {
-            continue;
-        }
-        let score =
-            1.0 + own.matches(',').count() as f64 + (char_len(&own) as f64 / 100.0).min(3.0);
-        let ancestors = el.ancestors().filter_map(ElementRef::wrap).take(2);
-        for (level, ancestor) in ancestors.enumerate() {
-            *scores.entry(ancestor.id()).or_insert(0.0) += score / (level + 1) as f64;
-            parents.insert(ancestor.id(), ancestor);
-        }
-    }
-    let mut ranked: Vec<(_, f64)> = scores.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    ranked.truncate(MAX_SCORED_CANDIDATES);
-    ranked
-        .into_iter()
-        .filter_map(|(id, score)| {
-            parents
-                .get(&id)
-                .map(|el| (score * (1.0 - link_density(*el)), *el))
-        })
-        .filter(|(_, el)| prose_chars(*el) >= MIN_PROSE_CHARS)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, el)| el)
-}
-
-fn link_density(el: ElementRef) -> f64 {
-    let total = char_len(&visible_text(el, &keep_all)).max(1);
-    let links: usize = el
-        .select(&ANCHORS)
-        .map(|a| char_len(&visible_text(a, &keep_all)))
-        .sum();
-    links as f64 / total as f64
 }
 
 /// Walked blocks → body: cut at markers and trailing related boxes, captions onto images.
@@ -448,29 +328,5 @@ mod tests {
             para("Tiếp tục bài."),
         ]);
         assert_eq!(texts(&body), [LONG, "Tiếp tục bài."]);
-    }
-
-    #[test]
-    fn known_containers_beat_scoring_and_hidden_ones_are_ignored() {
-        let prose = LONG.repeat(3);
-        let html = format!(
-            r#"<html><body><div class="hide"><article><p>{prose}</p></article></div>
-            <div class="cms-body"><p>{prose}</p></div><div id="side"><p>{prose}, {prose}</p></div></body></html>"#
-        );
-        let doc = Html::parse_document(&html);
-        let found = locate(&doc).unwrap();
-        assert!(found.value().classes().any(|c| c == "cms-body"));
-    }
-
-    #[test]
-    fn scoring_finds_an_unknown_container() {
-        let prose = LONG.repeat(2);
-        let html = format!(
-            r#"<html><body><ul class="menu"><li><a href="/a">Thời sự</a></li></ul>
-            <div id="main"><p>{prose}</p><p>{prose}</p><p>{prose}</p></div>
-            <div id="foot"><p>Bản quyền thuộc về tòa soạn, ghi rõ nguồn khi phát hành lại.</p></div></body></html>"#
-        );
-        let doc = Html::parse_document(&html);
-        assert_eq!(locate(&doc).unwrap().value().id(), Some("main"));
     }
 }

@@ -14,18 +14,25 @@ use scraper::node::Element;
 use scraper::{ElementRef, Html, Selector};
 
 use super::meta::Meta;
-use super::text::{char_len, clean, hidden_within, visible_text};
+use super::text::{char_len, clean, hidden_within, visible_text, with_class};
 
 static H1: LazyLock<Selector> = LazyLock::new(|| Selector::parse("h1").unwrap());
 static TITLE: LazyLock<Selector> = LazyLock::new(|| Selector::parse("title").unwrap());
 static DATELINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\(\p{Lu}[\p{Lu}\p{Ll} .]{1,20}\)\s*[-–—]").unwrap());
-static LEAD: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse(
-        ".sapo, .article__sapo, h2.sapo, .lead, .desc, .the-article-summary, .detail-sapo, .article-sapo, .sapo-detail, .chapo, .summary-detail",
-    )
-    .unwrap()
-});
+/// Classes of the sapo (lead) element.
+const LEAD: &[&str] = &[
+    "sapo",
+    "article__sapo",
+    "lead",
+    "desc",
+    "the-article-summary",
+    "detail-sapo",
+    "article-sapo",
+    "sapo-detail",
+    "chapo",
+    "summary-detail",
+];
 
 /// Shortest text believed to be a title or a lead.
 const MIN_TITLE_CHARS: usize = 8;
@@ -130,7 +137,9 @@ fn is_site_name(s: &str) -> bool {
 
 /// The sapo element after the title (or anywhere when the title has no element).
 pub fn lead(doc: &Html, after: Option<ElementRef>) -> Option<String> {
-    let candidates: Vec<ElementRef> = doc.select(&LEAD).filter(|el| !hidden_within(*el)).collect();
+    let candidates: Vec<ElementRef> = with_class(doc, LEAD)
+        .filter(|el| !hidden_within(*el))
+        .collect();
     let is_after = |el: &&ElementRef| after.is_none_or(|t| el.id() > t.id());
     let first_lead = |els: Vec<&ElementRef>| {
         els.into_iter()

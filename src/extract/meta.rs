@@ -11,7 +11,7 @@ use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
 
-use super::text::{clean, hidden_within, keep_all, visible_text};
+use super::text::{clean, hidden_within, keep_all, visible_text, with_class};
 
 static META: LazyLock<Selector> = LazyLock::new(|| Selector::parse("meta").unwrap());
 static LD_JSON: LazyLock<Selector> =
@@ -19,20 +19,30 @@ static LD_JSON: LazyLock<Selector> =
 static CANONICAL: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse(r#"link[rel~="canonical" i][href]"#).unwrap());
 static BASE: LazyLock<Selector> = LazyLock::new(|| Selector::parse("base[href]").unwrap());
-static BREADCRUMBS: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse(
-        ".breadcrumb, .breadcrumbs, .box-breadcrumb, .bread-crumb, .breadcrumb-detail, .the-article-category, [itemtype*=BreadcrumbList]",
-    )
-    .unwrap()
-});
-/// Tag boxes; found first, then their items, because descendant selectors over a whole page
-/// are slow.
-static TAG_BOXES: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse(
-        ".tags, .tag, .article__tags, .box-tags, .box-tag, .tags-list, .list-tags, .tag-list, .news-tags, .keywords, .the-article-tags",
-    )
-    .unwrap()
-});
+/// Classes of breadcrumb trails (and schema.org's `BreadcrumbList`, matched on `itemtype`).
+const BREADCRUMBS: &[&str] = &[
+    "breadcrumb",
+    "breadcrumbs",
+    "box-breadcrumb",
+    "bread-crumb",
+    "breadcrumb-detail",
+    "the-article-category",
+];
+/// Classes of tag boxes; the boxes are found first, then their items, because descendant
+/// selectors over a whole page are slow.
+const TAG_BOXES: &[&str] = &[
+    "tags",
+    "tag",
+    "article__tags",
+    "box-tags",
+    "box-tag",
+    "tags-list",
+    "list-tags",
+    "tag-list",
+    "news-tags",
+    "keywords",
+    "the-article-tags",
+];
 /// Items of a tag box (znews lists some tags as plain `span`/`strong`).
 static TAG_ITEMS: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a, span, strong").unwrap());
@@ -268,7 +278,7 @@ pub fn canonical(doc: &Html, base: &Url) -> Option<String> {
 
 /// The section: the deepest breadcrumb link, else `article:section`, else JSON-LD.
 pub fn section(doc: &Html, meta: &Meta) -> Option<String> {
-    doc.select(&BREADCRUMBS)
+    breadcrumb_trails(doc)
         .filter(|el| !hidden_within(*el))
         .find_map(deepest_crumb)
         .or_else(|| meta.get("article:section").map(String::from))
@@ -281,6 +291,16 @@ pub fn section(doc: &Html, meta: &Meta) -> Option<String> {
                 .find(|n| !is_home(n))
                 .cloned()
         })
+}
+
+fn breadcrumb_trails(doc: &Html) -> impl Iterator<Item = ElementRef<'_>> {
+    doc.root_element().descendent_elements().filter(|el| {
+        let e = el.value();
+        e.classes()
+            .any(|c| BREADCRUMBS.iter().any(|b| b.eq_ignore_ascii_case(c)))
+            || e.attr("itemtype")
+                .is_some_and(|t| t.contains("BreadcrumbList"))
+    })
 }
 
 fn deepest_crumb(trail: ElementRef) -> Option<String> {
@@ -299,8 +319,7 @@ fn is_home(label: &str) -> bool {
 
 /// Tags: the tag box of the article, else `article:tag`, else `keywords`.
 pub fn tags(doc: &Html, meta: &Meta) -> Vec<String> {
-    let boxed: Vec<String> = doc
-        .select(&TAG_BOXES)
+    let boxed: Vec<String> = with_class(doc, TAG_BOXES)
         .filter(|el| !hidden_within(*el))
         .flat_map(tag_items)
         .collect();

@@ -11,7 +11,7 @@
 //! possibly with empty fields and flags.
 //!
 //! Layout: [`decode`] bytes → text · `meta` `<meta>`/JSON-LD · `heading` title and lead ·
-//! `published` the date cascade over [`dates`] · `body` + `blocks` the article text · `byline`
+//! `published` the date cascade over [`dates`] · `locate` (+ `score`) the body's container · `blocks` + `body` the article text · `byline`
 //! credits · `authors` author fallbacks · `text` NFC and visibility rules.
 
 mod authors;
@@ -21,8 +21,10 @@ mod byline;
 pub mod dates;
 pub mod decode;
 mod heading;
+mod locate;
 mod meta;
 mod published;
+mod score;
 mod text;
 
 use std::sync::LazyLock;
@@ -261,7 +263,7 @@ impl<'a> Page<'a> {
         if missed || body.is_none() {
             flags.push(FLAG_GENERIC.to_string());
         }
-        (title, body.or_else(|| body::locate(self.doc)))
+        (title, body.or_else(|| locate::locate(self.doc)))
     }
 
     /// Title and body by the configured selectors; a configured one that misses is logged.
