@@ -9,7 +9,9 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone};
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone,
+};
 use regex::Regex;
 
 use super::text::nfc;
@@ -56,7 +58,8 @@ pub fn parse_visible(s: &str) -> Option<DateTime<FixedOffset>> {
 pub fn visible_stamp(s: &str) -> Option<Stamp> {
     let s = nfc(s);
     let date = DAY_MONTH_YEAR.captures(&s)?;
-    let date = NaiveDate::from_ymd_opt(num(&date, 3)?, num(&date, 2)?, num(&date, 1)?)?;
+    let date = NaiveDate::from_ymd_opt(num(&date, 3)?, num(&date, 2)?, num(&date, 1)?)
+        .filter(plausible)?;
     let Some(clock) = CLOCK.captures(&s) else {
         return Some(midnight(date));
     };
@@ -81,7 +84,7 @@ pub fn visible_stamp(s: &str) -> Option<Stamp> {
 pub fn parse_structured(s: &str) -> Option<Stamp> {
     let s = s.trim();
     if let Ok(at) = DateTime::parse_from_rfc3339(s) {
-        return Some(Stamp { at, has_time: true });
+        return plausible(&at.date_naive()).then_some(Stamp { at, has_time: true });
     }
     match ISO.captures(s) {
         Some(caps) => iso_stamp(&caps),
@@ -95,8 +98,15 @@ pub fn to_rfc3339(at: &DateTime<FixedOffset>) -> String {
         .to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
+/// A publication date a news page can really carry: calendar widgets, ids and placeholders
+/// ("01/01/0000") are not (found by tests/properties: `parsed_years_are_plausible`).
+fn plausible(date: &NaiveDate) -> bool {
+    (1900..=2200).contains(&date.year())
+}
+
 fn iso_stamp(caps: &regex::Captures) -> Option<Stamp> {
-    let date = NaiveDate::from_ymd_opt(num(caps, 1)?, num(caps, 2)?, num(caps, 3)?)?;
+    let date =
+        NaiveDate::from_ymd_opt(num(caps, 1)?, num(caps, 2)?, num(caps, 3)?).filter(plausible)?;
     let (Some(hour), Some(minute)) = (num(caps, 4), num(caps, 5)) else {
         return Some(midnight(date));
     };
