@@ -27,6 +27,7 @@ mod published;
 mod score;
 mod text;
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -126,7 +127,30 @@ pub fn extract(html: &str, url: &Url, selectors: Option<&Selectors>) -> Article 
     if is_block_page(&doc, &html, &article) {
         article.flags.push(FLAG_BLOCK_PAGE.to_string());
     }
+    compose(&mut article);
     article
+}
+
+/// NFC for every string of the article. The page was normalised before parsing, but the parser
+/// decodes character references afterwards (`e&#769;` is "e" + a combining acute), so text can
+/// come out decomposed again (found by tests/properties: `character_references_come_out_nfc`).
+fn compose(article: &mut Article) {
+    let fix = |s: &mut String| {
+        if let Cow::Owned(composed) = text::nfc(s) {
+            *s = composed;
+        }
+    };
+    let fix_opt = |s: &mut Option<String>| s.iter_mut().for_each(fix);
+    fix(&mut article.title);
+    fix(&mut article.text);
+    fix_opt(&mut article.lead);
+    fix_opt(&mut article.cited_source);
+    fix_opt(&mut article.section);
+    article.authors.iter_mut().for_each(fix);
+    article.tags.iter_mut().for_each(fix);
+    for image in &mut article.images {
+        fix_opt(&mut image.caption);
+    }
 }
 
 /// Configured selectors, compiled; `Some(None)` is a selector that does not parse.

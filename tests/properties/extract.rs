@@ -375,7 +375,6 @@ proptest! {
     /// Character references are decoded by the HTML parser, after `extract` normalised the raw
     /// text, so `e&#769;` reaches the article as a decomposed "é".
     #[test]
-    #[ignore = "bug: text decoded from character references is not NFC (see docs/fuzzing.md)"]
     fn character_references_come_out_nfc(html in html_with(prop_oneof![text(), combining_reference()].boxed())) {
         check_article(&extract(&html, &page_url(), None))?;
     }
