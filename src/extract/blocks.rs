@@ -39,6 +39,8 @@ pub struct TextBlock {
     pub author: bool,
     /// An `h2`–`h6` heading.
     pub heading: bool,
+    /// Every visible character sits inside a link (`<a href>`): a headline of another article.
+    pub linked: bool,
 }
 
 /// How the enclosing elements set the text (inherited down the tree).
@@ -47,6 +49,7 @@ struct Setting {
     centered: bool,
     right: bool,
     em: bool,
+    link: bool,
     author: bool,
     heading: bool,
 }
@@ -72,6 +75,7 @@ struct Run {
     raw: String,
     visible_chars: usize,
     em_chars: usize,
+    link_chars: usize,
 }
 
 struct Walker<'a, 'd> {
@@ -144,6 +148,9 @@ impl Walker<'_, '_> {
         let visible = text.chars().filter(|c| !c.is_whitespace()).count();
         self.run.raw.push_str(text);
         self.run.visible_chars += visible;
+        if setting.link {
+            self.run.link_chars += visible;
+        }
         if setting.em {
             self.run.em_chars += visible;
         }
@@ -204,6 +211,7 @@ impl Walker<'_, '_> {
             centered: setting.centered,
             right: setting.right,
             emphasised: run.visible_chars > 0 && run.em_chars == run.visible_chars,
+            linked: run.visible_chars > 0 && run.link_chars == run.visible_chars,
             author: setting.author,
             heading: setting.heading,
         }));
@@ -233,6 +241,7 @@ fn setting_of(el: &Element, outer: Setting) -> Setting {
     }
     let name = el.name();
     setting.em |= matches!(name, "em" | "i");
+    setting.link |= name == "a" && el.attr("href").is_some();
     setting.heading |= matches!(name, "h2" | "h3" | "h4" | "h5" | "h6");
     setting.author |= el.classes().any(|c| {
         let c = c.to_ascii_lowercase();

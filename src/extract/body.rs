@@ -44,9 +44,19 @@ const STOP_MARKERS: &[&str] = &[
     "từ khoá",
     "tags",
     "thông tin quảng cáo",
+    // Comment sections of English-language sites (scrapinghub's benchmark, issue 4).
+    "comments",
+    "leave a comment",
+    "leave a reply",
+    "tell us what you think",
+    "join the conversation",
+    "like this story? share it with a friend!",
+    "you may like these posts",
+    "about the author",
 ];
 
-/// Prefixes of single blocks that are links to other articles, not text ("Xem thêm: …").
+/// Prefixes of single blocks that are links to other articles or ad labels, not text
+/// ("Xem thêm: …", "READ MORE: …", "Advertisement").
 const DROP_PREFIXES: &[&str] = &[
     "xem thêm:",
     "đọc thêm:",
@@ -55,7 +65,44 @@ const DROP_PREFIXES: &[&str] = &[
     "mời quý độc giả",
     "mời bạn đọc",
     "mời độc giả",
+    "read more:",
+    "see more:",
+    "related:",
+    "click here",
+    "this slideshow requires javascript",
 ];
+
+/// Whole blocks that label an ad slot or a box of links (compared as marker keys, so
+/// "Advertisement:" too). English-language sites put such boxes in the middle of the text
+/// ("Most read in world news", "DON'T MISS"), so they are dropped, not ends; the links under
+/// them are dropped as link-only blocks.
+const DROP_LINES: &[&str] = &[
+    "advertisement",
+    "advert",
+    "quảng cáo",
+    "sponsored",
+    "you may also like",
+    "you might also like",
+    "related",
+    "related articles",
+    "related stories",
+    "related posts",
+    "related content",
+    "more stories",
+    "recommended",
+    "recommended for you",
+    "most read",
+    "most popular",
+    "trending",
+    "share this",
+    "share this article",
+    "share this story",
+    "don't miss",
+    "see also",
+];
+
+/// Prefixes of such box titles (≤ 40 characters): "Most read in world news".
+const DROP_LINE_PREFIXES: &[&str] = &["most read in ", "more from ", "more in "];
 
 /// A caption's photo credit at its end: "… Ảnh: NAME", "(Ảnh minh họa)".
 static PHOTO_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
@@ -94,7 +141,32 @@ fn is_stop_marker(text: &str) -> bool {
 
 fn is_dropped_line(text: &str) -> bool {
     let lower = text.to_lowercase();
-    char_len(text) <= 300 && DROP_PREFIXES.iter().any(|p| lower.starts_with(p))
+    let len = char_len(text);
+    if len <= 40 {
+        let key = marker_key(text);
+        if DROP_LINES.contains(&key.as_str())
+            || DROP_LINE_PREFIXES.iter().any(|p| key.starts_with(p))
+        {
+            return true;
+        }
+    }
+    len <= 300 && DROP_PREFIXES.iter().any(|p| lower.starts_with(p))
+}
+
+/// Most words a link-only block may have and still be kept as a possible credit ("Anh Dũng",
+/// "TTXVN" linked to their pages).
+const MAX_LINKED_NAME_WORDS: usize = 4;
+
+/// A block that is nothing but a link: another article's headline (English-language sites put
+/// them between paragraphs: "Dave Matthews Band takes over Rock Hall Fan Vote"). Author
+/// elements, right-aligned lines and name-like or byline-like texts stay for the credit step.
+fn is_headline_link(tb: &TextBlock) -> bool {
+    let credit_like = tb.author
+        || tb.right
+        || byline::classify(&tb.text).is_some()
+        || (tb.text.split_whitespace().count() <= MAX_LINKED_NAME_WORDS
+            && !tb.text.chars().any(|c| c.is_ascii_digit()));
+    tb.linked && !credit_like
 }
 
 /// Ends the body at the first boilerplate marker that follows some text; a marker before any
@@ -110,7 +182,7 @@ fn cut_at_markers(blocks: Vec<Block>) -> Vec<Block> {
                 }
                 continue;
             }
-            if is_dropped_line(&tb.text) {
+            if is_dropped_line(&tb.text) || is_headline_link(tb) {
                 continue;
             }
             seen_text = true;
@@ -257,17 +329,42 @@ mod tests {
             para("Chia sẻ"),
             para(LONG),
             para("Xem thêm: Một bài khác"),
+            Block::Text(TextBlock {
+                text: "Dave Matthews Band takes over Rock Hall Fan Vote".into(),
+                linked: true,
+                ..TextBlock::default()
+            }),
+            para("Advertisement"),
+            para("Most read in world news"),
+            para("DON'T MISS"),
+            para("READ MORE: Another story"),
+            para("Advertisers say the market is cooling."),
             para("Bài, ảnh: TRƯỜNG SƠN"),
+            Block::Text(TextBlock {
+                text: "Anh Dũng".into(),
+                linked: true,
+                ..TextBlock::default()
+            }),
             para("Viết bình luận mới"),
             para("Tin sau dấu hiệu"),
         ]);
-        assert_eq!(texts(&body), [LONG, "Bài, ảnh: TRƯỜNG SƠN"]);
+        assert_eq!(
+            texts(&body),
+            [
+                LONG,
+                "Advertisers say the market is cooling.",
+                "Bài, ảnh: TRƯỜNG SƠN",
+                "Anh Dũng"
+            ]
+        );
         for marker in [
             "Xem thêm",
             "THÔNG TIN CẦN BIẾT",
             "Tin liên quan:",
             "BÌNH LUẬN (3)",
             "Đọc nhiều",
+            "Comments (12)",
+            "Leave a Reply",
         ] {
             let body = assemble(vec![para(LONG), para(marker), para("sau")]);
             assert_eq!(texts(&body), [LONG], "{marker}");

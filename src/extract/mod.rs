@@ -222,11 +222,13 @@ impl<'a> Page<'a> {
 
     fn article(&self) -> Article {
         let mut flags = Vec::new();
-        let (heading, container) = self.title_and_container(&mut flags);
+        let (heading, containers) = self.title_and_containers(&mut flags);
         let removed = self.removed();
-        let mut body = container
-            .map(|c| body::assemble(blocks::walk(c, &self.base, &removed)))
-            .unwrap_or_default();
+        let walked = containers
+            .into_iter()
+            .flat_map(|c| blocks::walk(c, &self.base, &removed))
+            .collect();
+        let mut body = body::assemble(walked);
         let tail = byline::take_tail(&mut body.paragraphs);
         let lead = self.lead(&heading, &mut body.paragraphs);
         let credit = self.credit(&tail, heading.element);
@@ -270,10 +272,10 @@ impl<'a> Page<'a> {
 
     /// The configured layer when its title and body selectors match; the generic extractor
     /// for whatever is not configured or missed (flagged `generic-extractor`).
-    fn title_and_container(
+    fn title_and_containers(
         &self,
         flags: &mut Vec<String>,
-    ) -> (heading::Heading<'a>, Option<ElementRef<'a>>) {
+    ) -> (heading::Heading<'a>, Vec<ElementRef<'a>>) {
         let Configured {
             title,
             body,
@@ -287,7 +289,11 @@ impl<'a> Page<'a> {
         if missed || body.is_none() {
             flags.push(FLAG_GENERIC.to_string());
         }
-        (title, body.or_else(|| locate::locate(self.doc)))
+        let containers = match body {
+            Some(el) => vec![el],
+            None => locate::locate(self.doc),
+        };
+        (title, containers)
     }
 
     /// Title and body by the configured selectors; a configured one that misses is logged.

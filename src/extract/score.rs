@@ -214,13 +214,17 @@ impl<'a> Scorer<'a> {
                 1 => 2.0,
                 n => n as f64 * 3.0,
             };
-            let key = ancestor.value() as *const Element as usize;
             self.scores
-                .entry(key)
+                .entry(key(ancestor))
                 .or_insert_with(|| (ancestor, initial_score(ancestor.value())))
                 .1 += score / divider;
         }
     }
+}
+
+/// The key of an element in score maps: its address in the parsed tree.
+pub fn key(el: ElementRef) -> usize {
+    el.value() as *const Element as usize
 }
 
 fn parent(el: ElementRef) -> Option<ElementRef> {
