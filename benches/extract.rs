@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use baoluu::extract::{Article, decode, extract};
+use scraper::Html;
 use serde::Deserialize;
 use unicode_normalization::UnicodeNormalization;
 use url::Url;
@@ -209,41 +210,65 @@ fn mean(xs: &[f64]) -> f64 {
 
 /// Extracts the pages over and over until [`MIN_ELAPSED`] has passed; prints pages/s and MB/s,
 /// by the wall clock and by this thread's CPU time (the machine is shared: CPU time is the
-/// steadier figure).
+/// steadier figure), then the same for parsing alone (`scraper::Html::parse_document`), the
+/// floor under extraction.
 fn print_speed(label: &str, pages: &[(&str, &Url)]) {
-    for (html, url) in pages {
-        std::hint::black_box(extract(html, url, None)); // warm-up: lazy statics, caches
-    }
-    let bytes: usize = pages.iter().map(|(h, _)| h.len()).sum();
-    let (started, cpu_started) = (Instant::now(), thread_cpu());
-    let fixed: Option<usize> = std::env::var("BAOLUU_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok());
-    let mut rounds = 0;
-    while fixed.map_or(started.elapsed() < MIN_ELAPSED, |f| rounds < f) {
+    let extract_all = || {
         for (html, url) in pages {
             std::hint::black_box(extract(html, url, None));
         }
+    };
+    let parse_all = || {
+        for (html, _) in pages {
+            std::hint::black_box(Html::parse_document(html));
+        }
+    };
+    extract_all(); // warm-up: lazy statics, caches
+    let bytes: usize = pages.iter().map(|(h, _)| h.len()).sum();
+    println!(
+        "speed ({label}, one thread, mean page {:.0} KB):",
+        bytes as f64 / pages.len() as f64 / 1e3
+    );
+    for (what, run) in [
+        ("extract", &extract_all as &dyn Fn()),
+        ("parse only", &parse_all as &dyn Fn()),
+    ] {
+        let (rounds, wall, cpu) = timed(run);
+        let rate = |secs: f64| {
+            format!(
+                "{:.1} pages/s, {:.2} MB/s",
+                (rounds * pages.len()) as f64 / secs,
+                (rounds * bytes) as f64 / secs / 1e6
+            )
+        };
+        let cpu = cpu.map_or(String::new(), |c| {
+            format!("; by CPU time {c:.2} s: {}", rate(c))
+        });
+        println!(
+            "  {what}: {} pages in {wall:.2} s wall: {}{cpu}",
+            rounds * pages.len(),
+            rate(wall)
+        );
+    }
+}
+
+/// Runs `round` until [`MIN_ELAPSED`] has passed (or `BAOLUU_BENCH_ROUNDS` times); returns the
+/// rounds, the wall-clock seconds and the CPU seconds of this thread (when known).
+fn timed(round: &dyn Fn()) -> (usize, f64, Option<f64>) {
+    let fixed: Option<usize> = std::env::var("BAOLUU_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok());
+    let (started, cpu_started) = (Instant::now(), thread_cpu());
+    let mut rounds = 0;
+    while fixed.map_or(started.elapsed() < MIN_ELAPSED, |f| rounds < f) {
+        round();
         rounds += 1;
     }
     let wall = started.elapsed().as_secs_f64().max(1e-9);
-    let n = rounds * pages.len();
-    let rate = |secs: f64| {
-        format!(
-            "{:.1} pages/s, {:.2} MB/s",
-            n as f64 / secs,
-            (rounds * bytes) as f64 / secs / 1e6
-        )
-    };
-    let cpu = match (cpu_started, thread_cpu()) {
-        (Some(a), Some(b)) => format!("; by CPU time {:.2} s: {}", b - a, rate(b - a)),
-        _ => String::new(),
-    };
-    println!(
-        "speed ({label}, one thread, mean page {:.0} KB): {n} pages in {wall:.2} s wall: {}{cpu}",
-        bytes as f64 / pages.len() as f64 / 1e3,
-        rate(wall),
-    );
+    let cpu = cpu_started
+        .zip(thread_cpu())
+        .map(|(a, b)| (b - a).max(1e-9));
+    (rounds, wall, cpu)
 }
 
 /// Seconds of CPU this thread has run (Linux `/proc/thread-self/schedstat`), if known.

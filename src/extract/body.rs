@@ -1,10 +1,11 @@
-//! The article body: what of the walked container is article text.
+//! The article body: what of the walked containers is article text.
 //!
-//! Part of the extract stage, after the container is found ([`super::locate`]) and walked into
-//! blocks ([`super::blocks`]). The blocks are cut at the portals' boilerplate markers ("Viết bình luận mới",
-//! "Xem thêm", "THÔNG TIN CẦN BIẾT", …) and at a trailing related-articles box, and captions are
-//! moved out of the text onto their images. Bylines are taken off afterwards
-//! ([`super::byline`]). Pure: no I/O.
+//! Part of the extract stage, after the containers are found ([`super::locate`]) and walked
+//! into blocks ([`super::blocks`]). The blocks are cut at the portals' boilerplate markers
+//! ("Viết bình luận mới", "Xem thêm", "THÔNG TIN CẦN BIẾT", …, and comment sections of
+//! English-language sites) and at a trailing related-articles box; ad labels, box titles and
+//! link-only headline blocks are dropped; captions are moved out of the text onto their
+//! images. Bylines are taken off afterwards ([`super::byline`]). Pure: no I/O.
 
 use std::sync::LazyLock;
 

@@ -11,8 +11,9 @@
 //! possibly with empty fields and flags.
 //!
 //! Layout: [`decode`] bytes → text · `meta` `<meta>`/JSON-LD · `heading` title and lead ·
-//! `published` the date cascade over [`dates`] · `locate` (+ `score`) the body's container · `blocks` + `body` the article text · `byline`
-//! credits · `authors` author fallbacks · `text` NFC and visibility rules.
+//! `published` the date cascade over [`dates`] · `locate` (with `score`) the body's containers ·
+//! `blocks` + `body` the article text · `byline` credits · `authors` author fallbacks · `text`
+//! NFC and visibility rules.
 
 mod authors;
 mod blocks;
@@ -289,10 +290,7 @@ impl<'a> Page<'a> {
         if missed || body.is_none() {
             flags.push(FLAG_GENERIC.to_string());
         }
-        let containers = match body {
-            Some(el) => vec![el],
-            None => locate::locate(self.doc),
-        };
+        let containers = body.map_or_else(|| locate::locate(self.doc), |el| vec![el]);
         (title, containers)
     }
 
