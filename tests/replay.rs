@@ -22,7 +22,7 @@ use std::process::Command;
 
 use baoluu::cdxj::{self, Entry};
 use support::Fixture;
-use support::cli::{UA, baoluu, oracle, stderr, warc_files, write_config};
+use support::cli::{baoluu, oracle, stderr, warc_files, write_config};
 use support::portal::{self, Spec};
 use support::portal_extra;
 use support::pywb::{self, Wayback};
@@ -95,31 +95,11 @@ fn article_id(path: &str) -> u32 {
 }
 
 fn config_text(portal: &Fixture, extra: &Fixture) -> String {
-    let table = portal::table(
-        "hg",
+    portal_extra::two_portal_config(
         portal,
         "max_listing_pages = 5\nstale_listing_pages = 1\nrevisit_after = \"1s\"",
-    );
-    let extra_host = extra.addr().to_string();
-    let extra_re = regex::escape(&format!("http://{extra_host}"));
-    format!(
-        r#"[crawler]
-user_agent = "{UA}"
-archive_dir = "archive"
-min_free_space = "1MB"
-min_delay = "20ms"
-delay_factor = 0.0
-retries = 1
-max_in_flight = 4
-
-{table}
-[[portal]]
-name = "vn"
-seeds = ["http://{extra_host}/"]
-hosts = ["{extra_host}"]
-article_urls = ['^{extra_re}/tin-t%E1%BB%A9c/[^/]+\.html$']
-listing_urls = ['^{extra_re}/$']
-"#
+        extra,
+        "vn",
     )
 }
 

@@ -23,7 +23,7 @@ use baoluu::archive::reader;
 use baoluu::cdxj::Entry;
 use baoluu::wacz::{self, Selection};
 use support::Fixture;
-use support::cli::{UA, baoluu, oracle, stderr, stdout, warc_files, write_config};
+use support::cli::{baoluu, oracle, stderr, stdout, warc_files, write_config};
 use support::portal::{self, Spec};
 use support::portal_extra;
 
@@ -55,31 +55,11 @@ impl World {
 }
 
 fn config_text(portal: &Fixture, extra: &Fixture) -> String {
-    let table = portal::table(
-        "hg",
+    portal_extra::two_portal_config(
         portal,
         "max_listing_pages = 5\nstale_listing_pages = 1",
-    );
-    let extra_host = extra.addr().to_string();
-    let extra_re = regex::escape(&format!("http://{extra_host}"));
-    format!(
-        r#"[crawler]
-user_agent = "{UA}"
-archive_dir = "archive"
-min_free_space = "1MB"
-min_delay = "20ms"
-delay_factor = 0.0
-retries = 1
-max_in_flight = 4
-
-{table}
-[[portal]]
-name = "vn-tin"
-seeds = ["http://{extra_host}/"]
-hosts = ["{extra_host}"]
-article_urls = ['^{extra_re}/tin-t%E1%BB%A9c/[^/]+\.html$']
-listing_urls = ['^{extra_re}/$']
-"#
+        extra,
+        "vn-tin",
     )
 }
 

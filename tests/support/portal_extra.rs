@@ -52,3 +52,43 @@ pub fn article(n: usize) -> String {
         r#"<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Bài viết {n}</title></head><body><div class="news-details-content"><h1>Bài viết số {n}: Phó Thủ tướng thăm Hậu Giang</h1><div class="sapo">(HGO) - Chuyến thăm thứ {n} của đoàn công tác.</div><div class="contentView"><p>Đoàn đã làm việc với lãnh đạo tỉnh về phát triển kinh tế - xã hội.</p><p>Đoạn thứ hai của bài viết số {n}.</p></div></div></body></html>"#
     )
 }
+
+/// The `[[portal]]` table of this portal served by `fixture` under `name`.
+pub fn table(name: &str, fixture: &Fixture) -> String {
+    let host = fixture.addr().to_string();
+    let re = regex::escape(&format!("http://{host}"));
+    format!(
+        r#"
+[[portal]]
+name = "{name}"
+seeds = ["http://{host}/"]
+hosts = ["{host}"]
+article_urls = ['^{re}/tin-t%E1%BB%A9c/[^/]+\.html$']
+listing_urls = ['^{re}/$']
+"#
+    )
+}
+
+/// A configuration for the two fixture portals crawled by the replay and WACZ tests: the seed-
+/// like portal as `hg` (with `hg_extra` key lines) and this one as `extra_name`.
+pub fn two_portal_config(
+    portal: &Fixture,
+    hg_extra: &str,
+    extra: &Fixture,
+    extra_name: &str,
+) -> String {
+    let hg = super::portal::table("hg", portal, hg_extra);
+    let vn = table(extra_name, extra);
+    format!(
+        r#"[crawler]
+user_agent = "{}"
+archive_dir = "archive"
+min_free_space = "1MB"
+min_delay = "20ms"
+delay_factor = 0.0
+retries = 1
+max_in_flight = 4
+{hg}{vn}"#,
+        super::cli::UA
+    )
+}
