@@ -117,8 +117,12 @@ fn selector(css: &str) -> Selector {
 
 /// The outlinks, canonical URL and base URL of an HTML page fetched from `page_url`.
 pub fn discover(html: &str, page_url: &Url) -> Page {
-    let doc = Html::parse_document(html);
-    let base = base_url(&doc, page_url);
+    discover_document(&Html::parse_document(html), page_url)
+}
+
+/// [`discover`] on an already parsed page.
+pub fn discover_document(doc: &Html, page_url: &Url) -> Page {
+    let base = base_url(doc, page_url);
     let mut canonical = None;
     let mut stylesheets = Vec::new();
     let mut links = Collected::default();

@@ -143,7 +143,7 @@ impl Frontier {
                 Gate::Free => {}
                 Gate::Busy => continue,
                 Gate::OpensAt(at) => {
-                    self.schedule(&host, at);
+                    self.defer_host(&host, at);
                     continue;
                 }
             }

@@ -108,12 +108,13 @@ async fn requisites(page: Hop, embed_hosts: Vec<String>) -> Vec<Url> {
             return Vec::new();
         };
         let url = &page.capture.url;
-        let article = crate::extract::extract(&decoded.text, url, None);
+        let doc = scraper::Html::parse_document(&decoded.text);
+        let article = crate::extract::extract_document(&doc, &decoded.text, url, None);
         let images = article
             .images
             .iter()
             .filter_map(|i| Url::parse(&i.url).ok());
-        let stylesheets = crate::discover::discover(&decoded.text, url).stylesheets;
+        let stylesheets = crate::discover::discover_document(&doc, url).stylesheets;
         let own = crate::canonical::host_key(url);
         let mut found: Vec<Url> = images
             .chain(stylesheets)

@@ -22,9 +22,9 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use baoluu::archive::reader;
-use support::Fixture;
-use support::cli::{self, UA, warc_files, warcio_check, write_config};
-use support::portal::{self, Spec};
+
+use support::cli;
+use support::portal::{self, TwoHosts};
 
 const MAX_IN_FLIGHT: usize = 4;
 /// A round that needs more runs than this is not making progress.
@@ -50,62 +50,16 @@ impl Rng {
     }
 }
 
-struct World {
-    a: Fixture,
-    b: Fixture,
-    spec_a: Spec,
-    spec_b: Spec,
-    dir: tempfile::TempDir,
-    config: PathBuf,
-}
+type World = TwoHosts;
 
 fn world() -> World {
-    let spec_a = Spec::new(100, None);
-    let spec_b = Spec::new(300, None);
-    let a = portal::serve("127.0.0.2", spec_a.clone());
-    let b = portal::serve("127.0.0.3", spec_b.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &config_text(&a, &b));
-    World {
-        a,
-        b,
-        spec_a,
-        spec_b,
-        dir,
-        config,
-    }
-}
-
-fn portal_table(name: &str, fixture: &Fixture) -> String {
-    portal::table(
-        name,
-        fixture,
-        "max_listing_pages = 20\nstale_listing_pages = 2",
-    )
-}
-
-fn config_text(a: &Fixture, b: &Fixture) -> String {
-    format!(
-        r#"[crawler]
-user_agent = "{UA}"
-archive_dir = "archive"
-min_free_space = "1MB"
-min_delay = "40ms"
-delay_factor = 0.0
-retries = 2
-max_in_flight = {MAX_IN_FLIGHT}
-grace_period = "5s"
-{}{}"#,
-        portal_table("a", a),
-        portal_table("b", b)
-    )
+    let crawler = format!(
+        "min_delay = \"40ms\"\ndelay_factor = 0.0\nretries = 2\nmax_in_flight = {MAX_IN_FLIGHT}\ngrace_period = \"5s\""
+    );
+    TwoHosts::start(None, &crawler)
 }
 
 impl World {
-    fn archive(&self) -> PathBuf {
-        self.dir.path().join("archive")
-    }
-
     fn requests(&self) -> usize {
         self.a.log().len() + self.b.log().len()
     }
@@ -190,7 +144,7 @@ fn round(rng: &mut Rng, budget: usize, seed: u64) -> Round {
         );
         break;
     }
-    let records = check_warcs(&w.archive());
+    let records = cli::check_warcs(&w.archive());
     check_index(&w, seed);
     let duplicates = duplicates(&w);
     assert!(
@@ -245,22 +199,6 @@ fn wait_limited(child: &mut Child, limit: Duration) -> std::process::ExitStatus 
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// Every record of every WARC file verifies; warcio agrees. Returns the record count.
-fn check_warcs(archive: &Path) -> usize {
-    let mut count = 0;
-    for file in warc_files(archive) {
-        for record in reader::records(&file).unwrap() {
-            let record = record.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            record
-                .verify_digests()
-                .unwrap_or_else(|e| panic!("{} @{}: {e}", file.display(), record.offset));
-            count += 1;
-        }
-        warcio_check(&file);
-    }
-    count
 }
 
 /// One index line per reachable article, each pointing inside its file at its response.

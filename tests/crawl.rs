@@ -5,13 +5,13 @@
 mod support;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use baoluu::archive::reader;
-use support::cli::{self, UA, baoluu, stderr, warc_files, warcio_check, write_config};
-use support::portal::{self, Spec};
-use support::{Fixture, Logged};
+use support::Logged;
+use support::cli::{self, baoluu, stderr, warc_files, warcio_check};
+use support::portal::{self, Spec, TwoHosts};
 
 /// Politeness settings of the test config.
 const MIN_DELAY: Duration = Duration::from_millis(150);
@@ -21,63 +21,17 @@ const CRAWL_DELAY_A: &str = "0.25";
 /// time, so a correct crawler is above the bound by that much anyway.
 const TOLERANCE: Duration = Duration::from_millis(15);
 
-struct World {
-    a: Fixture,
-    b: Fixture,
-    spec_a: Spec,
-    spec_b: Spec,
-    dir: tempfile::TempDir,
-    config: PathBuf,
-}
+type World = TwoHosts;
 
 fn world() -> World {
-    let spec_a = Spec::new(100, Some(CRAWL_DELAY_A));
-    let spec_b = Spec::new(300, None);
-    let a = portal::serve("127.0.0.2", spec_a.clone());
-    let b = portal::serve("127.0.0.3", spec_b.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &config_text(&a, &b));
-    World {
-        a,
-        b,
-        spec_a,
-        spec_b,
-        dir,
-        config,
-    }
-}
-
-fn portal_table(name: &str, fixture: &Fixture) -> String {
-    portal::table(
-        name,
-        fixture,
-        "max_listing_pages = 20\nstale_listing_pages = 2",
-    )
-}
-
-fn config_text(a: &Fixture, b: &Fixture) -> String {
-    format!(
-        r#"[crawler]
-user_agent = "{UA}"
-archive_dir = "archive"
-min_free_space = "1MB"
-min_delay = "{}ms"
-delay_factor = 0.0
-retries = 2
-max_in_flight = 4
-grace_period = "10s"
-{}{}"#,
-        MIN_DELAY.as_millis(),
-        portal_table("a", a),
-        portal_table("b", b)
-    )
+    let crawler = format!(
+        "min_delay = \"{}ms\"\ndelay_factor = 0.0\nretries = 2\nmax_in_flight = 4\ngrace_period = \"10s\"",
+        MIN_DELAY.as_millis()
+    );
+    TwoHosts::start(Some(CRAWL_DELAY_A), &crawler)
 }
 
 impl World {
-    fn archive(&self) -> PathBuf {
-        self.dir.path().join("archive")
-    }
-
     fn crawl(&self) -> std::process::Output {
         baoluu(&self.config, &["crawl"])
     }

@@ -349,7 +349,7 @@ fn save_to_private() -> (World, hostile::Ran, String) {
 fn save_refuses_a_redirect_to_a_private_address() {
     let (w, ran, url) = save_to_private();
     ran.assert_ok();
-    hostile::check_warcs(&w.archive());
+    support::cli::check_warcs(&w.archive());
     let line = ran.save_line(&url);
     assert!(
         line.contains("\trefused: ") || line.contains("\tfailed: "),

@@ -45,6 +45,9 @@ pub enum Error {
     Index(#[from] crate::index::Error),
     #[error("could not set up the HTTP client: {0}")]
     Client(#[from] fetch::Error),
+    /// A bug of ours, not of the input: a fetch task panicked, or the slot pool closed.
+    #[error("internal error: {0}; please report it")]
+    Internal(String),
     /// The disk guard stopped a run (the daemon stops rather than restart it at once).
     #[error("{0}")]
     DiskGuard(String),

@@ -51,10 +51,12 @@ fn read_now(hop: &Hop, portal: &PortalRun) -> Read {
         }
     };
     let url = &hop.capture.url;
-    let page = discover::discover(&decoded.text, url);
+    // One parse serves both discovery and extraction (parsing is most of the cost of a page).
+    let doc = scraper::Html::parse_document(&decoded.text);
+    let page = discover::discover_document(&doc, url);
     let is_article = portal.scope.classify(url) == Decision::In(Kind::Article);
     let article = (is_article && hop.capture.status == 200)
-        .then(|| article(&decoded, hop, portal))
+        .then(|| article(&doc, &decoded, hop, portal))
         .flatten();
     let requisites = match &article {
         Some(article) => requisites(article, &page.stylesheets, portal),
@@ -96,9 +98,15 @@ fn links(links: Vec<discover::Link>, portal: &PortalRun) -> Vec<Found> {
 }
 
 /// The article, or None when extraction found neither title nor body (logged).
-fn article(decoded: &extract::Decoded, hop: &Hop, portal: &PortalRun) -> Option<Article> {
+fn article(
+    doc: &scraper::Html,
+    decoded: &extract::Decoded,
+    hop: &Hop,
+    portal: &PortalRun,
+) -> Option<Article> {
     let url = &hop.capture.url;
-    let mut article = extract::extract(&decoded.text, url, portal.portal.selectors.as_ref());
+    let selectors = portal.portal.selectors.as_ref();
+    let mut article = extract::extract_document(doc, &decoded.text, url, selectors);
     if decoded.suspect {
         article
             .flags

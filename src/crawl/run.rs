@@ -369,19 +369,11 @@ fn unix(t: SystemTime) -> f64 {
 }
 
 fn flatten(joined: Result<Landed, tokio::task::JoinError>) -> Result<Landed, Error> {
-    joined.map_err(|err| {
-        Error::Archive(archive::Error::Io {
-            path: "<fetch task>".into(),
-            source: std::io::Error::other(format!("a fetch task ended abnormally: {err}")),
-        })
-    })
+    joined.map_err(|err| Error::Internal(format!("a fetch task ended abnormally: {err}")))
 }
 
 fn closed() -> Error {
-    Error::Archive(archive::Error::Io {
-        path: "<run>".into(),
-        source: std::io::Error::other("the task pool closed"),
-    })
+    Error::Internal("the pool of fetch slots closed".into())
 }
 
 fn count(summary: &mut Summary, outcome: &str) {

@@ -123,9 +123,20 @@ pub fn extract_payload(
 pub fn extract(html: &str, url: &Url, selectors: Option<&Selectors>) -> Article {
     let html = text::nfc(html);
     let doc = Html::parse_document(&html);
-    let page = Page::new(&doc, url, selectors);
+    extract_document(&doc, &html, url, selectors)
+}
+
+/// [`extract`] on a page already parsed from `html` (NFC text, as [`decode`] returns it), so
+/// the crawl parses each page once for both its links and its article.
+pub fn extract_document(
+    doc: &Html,
+    html: &str,
+    url: &Url,
+    selectors: Option<&Selectors>,
+) -> Article {
+    let page = Page::new(doc, url, selectors);
     let mut article = page.article();
-    if is_block_page(&doc, &html, &article) {
+    if is_block_page(doc, html, &article) {
         article.flags.push(FLAG_BLOCK_PAGE.to_string());
     }
     compose(&mut article);

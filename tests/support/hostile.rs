@@ -128,7 +128,7 @@ impl World {
     /// are all indexed, and so is A's normal article when `a_normal` (its host was crawlable).
     pub fn assert_unharmed(&self, ran: &Ran, a_normal: bool) {
         ran.assert_ok();
-        check_warcs(&self.archive());
+        super::cli::check_warcs(&self.archive());
         let normal = self.index("normal");
         for url in self.b_articles() {
             assert!(
@@ -425,23 +425,6 @@ pub fn index_lines(path: &Path) -> HashMap<String, Value> {
             (line["url"].as_str().unwrap().to_string(), line)
         })
         .collect()
-}
-
-/// Every record of every closed WARC file reads back with verified digests; warcio agrees.
-/// Returns the number of records.
-pub fn check_warcs(archive: &Path) -> usize {
-    let mut count = 0;
-    for file in warc_files(archive) {
-        for record in reader::records(&file).unwrap() {
-            let record = record.unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            record
-                .verify_digests()
-                .unwrap_or_else(|e| panic!("{} @{}: {e}", file.display(), record.offset));
-            count += 1;
-        }
-        warcio_check(&file);
-    }
-    count
 }
 
 /// A server whose page bodies never end: after the headers (no `Content-Length`, so the body

@@ -274,3 +274,47 @@ listing_urls = ['^{re}/([a-z-]+-\d+\.html(\?p=\d+)?|lich-su-kien\.html\?ngay=[0-
 "#
     )
 }
+
+/// Two fixture portals on two loopback hosts — "a" on 127.0.0.2 (articles from id 100) and "b" on
+/// 127.0.0.3 (from id 300) — and one configuration crawling both: the world of the end-to-end
+/// crawl and crash tests.
+pub struct TwoHosts {
+    pub a: Fixture,
+    pub b: Fixture,
+    pub spec_a: Spec,
+    pub spec_b: Spec,
+    pub dir: tempfile::TempDir,
+    pub config: std::path::PathBuf,
+}
+
+impl TwoHosts {
+    /// `crawl_delay_a` is host a's robots.txt Crawl-delay; `crawler` holds the `[crawler]` keys
+    /// beyond the user agent, the archive and a small disk guard.
+    pub fn start(crawl_delay_a: Option<&'static str>, crawler: &str) -> TwoHosts {
+        let spec_a = Spec::new(100, crawl_delay_a);
+        let spec_b = Spec::new(300, None);
+        let a = serve("127.0.0.2", spec_a.clone());
+        let b = serve("127.0.0.3", spec_b.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let chains = "max_listing_pages = 20\nstale_listing_pages = 2";
+        let text = format!(
+            "[crawler]\nuser_agent = \"{}\"\narchive_dir = \"archive\"\nmin_free_space = \"1MB\"\n{crawler}\n{}{}",
+            super::cli::UA,
+            table("a", &a, chains),
+            table("b", &b, chains)
+        );
+        let config = super::cli::write_config(dir.path(), &text);
+        TwoHosts {
+            a,
+            b,
+            spec_a,
+            spec_b,
+            dir,
+            config,
+        }
+    }
+
+    pub fn archive(&self) -> std::path::PathBuf {
+        self.dir.path().join("archive")
+    }
+}
