@@ -156,7 +156,12 @@ impl Daemon {
         let observer = live_metrics(self.metrics.clone());
         runs.spawn(async move {
             let result = session
-                .run(std::slice::from_ref(&portal), token, Some(observer))
+                .run(
+                    std::slice::from_ref(&portal),
+                    crawl::Options::default(),
+                    token,
+                    Some(observer),
+                )
                 .await;
             (name, Utc::now(), result)
         });

@@ -108,11 +108,31 @@ static PAGINATION_URL: LazyLock<Regex> = LazyLock::new(|| {
     .expect("constant regex")
 });
 
+/// The page number inside a [`PAGINATION_URL`] syntax (the last one in the URL).
+static PAGE_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:[?&](?:p|page)=|/trang-?|/page/)(\d{1,6})").expect("constant regex")
+});
+
 /// A page with more stylesheets than this is not one a reader sees.
 const MAX_STYLESHEETS: usize = 32;
 
 fn selector(css: &str) -> Selector {
     Selector::parse(css).expect("constant selector")
+}
+
+/// Where a pagination URL sits in its chain: the URL with its page number replaced by `{n}`
+/// (the chain's identity: `/thoi-su/?p=7` → `/thoi-su/?p={n}`) and the number. None for a URL
+/// in none of the pagination syntaxes (a chain's first page usually has no number). Backfill
+/// runs use it to know how deep a chain they walked (issue 5).
+pub fn chain_position(url: &Url) -> Option<(String, u32)> {
+    let text = url.as_str();
+    if !PAGINATION_URL.is_match(text) {
+        return None;
+    }
+    let number = PAGE_NUMBER.captures_iter(text).last()?.get(1)?;
+    let page = number.as_str().parse().ok()?;
+    let chain = format!("{}{{n}}{}", &text[..number.start()], &text[number.end()..]);
+    Some((chain, page))
 }
 
 /// The outlinks, canonical URL and base URL of an HTML page fetched from `page_url`.

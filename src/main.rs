@@ -60,6 +60,10 @@ enum Command {
         /// Crawl only this portal (repeatable).
         #[arg(long = "portal")]
         portals: Vec<String>,
+        /// Walk pagination chains deeper than the last backfill reached, `backfill_pages`
+        /// further per run, ignoring the stale-page stop: archives a portal's history gently.
+        #[arg(long)]
+        backfill: bool,
     },
     /// Run forever, each portal on its schedule; SIGTERM drains and exits 0, SIGHUP reloads.
     Daemon,
@@ -213,7 +217,10 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Save { urls } => runtime()?.block_on(save(config, urls)),
-        Command::Crawl { portals } => runtime()?.block_on(crawl(config, portals, progress)),
+        Command::Crawl { portals, backfill } => {
+            let options = baoluu::crawl::Options { backfill };
+            runtime()?.block_on(crawl(config, portals, options, progress))
+        }
         Command::Status => {
             let text = report::status(&config.crawler.archive_dir, &config, chrono::Utc::now())?;
             print_stdout(&text);
@@ -304,6 +311,7 @@ async fn save(config: Config, urls: Vec<String>) -> anyhow::Result<u8> {
 async fn crawl(
     config: Config,
     portals: Vec<String>,
+    options: baoluu::crawl::Options,
     progress: Option<ProgressBar>,
 ) -> anyhow::Result<u8> {
     if let Some(unknown) = portals.iter().find(|name| config.portal(name).is_none()) {
@@ -323,11 +331,12 @@ async fn crawl(
         })
     });
     let started = chrono::Utc::now();
-    let summary = match baoluu::crawl::crawl(&config, &portals, cancel.clone(), observer).await {
-        Ok(summary) => summary,
-        Err(err) if err.is_disk_full() => return Ok(disk_full(&err)),
-        Err(err) => return Err(err).context("crawl failed"),
-    };
+    let summary =
+        match baoluu::crawl::crawl(&config, &portals, options, cancel.clone(), observer).await {
+            Ok(summary) => summary,
+            Err(err) if err.is_disk_full() => return Ok(disk_full(&err)),
+            Err(err) => return Err(err).context("crawl failed"),
+        };
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }

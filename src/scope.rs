@@ -286,6 +286,7 @@ mod tests {
             min_delay: None,
             max_listing_pages: 50,
             stale_listing_pages: 2,
+            backfill_pages: 10,
             schedule: "every 2h".into(),
             revisit_after: None,
             feeds: vec![],

@@ -31,6 +31,8 @@ pub const DEFAULT_MAX_BODY: u64 = 20 * MIB;
 pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
 /// `crawler.retries`: per URL within a run, for transient failures.
 pub const DEFAULT_RETRIES: u32 = 2;
+/// `crawler.second_chances`: later runs that try again a URL that failed transiently (issue 5).
+pub const DEFAULT_SECOND_CHANCES: u32 = 3;
 /// `crawler.warc_max_size`: WARC rotation size, 1 GB (SI, as the WARC guidelines state it).
 pub const DEFAULT_WARC_MAX_SIZE: u64 = 1_000_000_000;
 /// `crawler.grace_period`: drain time after SIGTERM (house rule 5).
@@ -42,5 +44,8 @@ pub const DEFAULT_MIN_FREE_SPACE: u64 = 2 * GIB;
 pub const DEFAULT_MAX_LISTING_PAGES: u32 = 50;
 /// `portal.stale_listing_pages`: stop a chain after this many pages with no new article.
 pub const DEFAULT_STALE_LISTING_PAGES: u32 = 2;
+/// `portal.backfill_pages`: pages a `crawl --backfill` run walks past the last backfill's
+/// depth in each pagination chain (issue 5).
+pub const DEFAULT_BACKFILL_PAGES: u32 = 10;
 /// `portal.schedule`: used by `baoluu daemon`.
 pub const DEFAULT_SCHEDULE: &str = "every 2h";

@@ -60,6 +60,9 @@ pub struct Crawler {
     pub max_body: u64,
     pub max_redirects: u32,
     pub retries: u32,
+    /// Later runs that try again a URL that failed transiently after its `retries`, before it
+    /// is given up (issue 5). Default 3.
+    pub second_chances: u32,
     pub warc_max_size: u64,
     pub grace_period: Duration,
     pub min_free_space: u64,
@@ -83,6 +86,8 @@ pub struct Portal {
     pub min_delay: Option<Duration>,
     pub max_listing_pages: u32,
     pub stale_listing_pages: u32,
+    /// Pages `crawl --backfill` walks past the last backfill's depth in each pagination chain.
+    pub backfill_pages: u32,
     pub schedule: String,
     pub revisit_after: Option<Duration>,
     pub feeds: Vec<Url>,

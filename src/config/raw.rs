@@ -52,6 +52,7 @@ pub struct RawCrawler {
     pub max_body: Option<Spanned<RawSize>>,
     pub max_redirects: Option<u32>,
     pub retries: Option<u32>,
+    pub second_chances: Option<u32>,
     pub warc_max_size: Option<Spanned<RawSize>>,
     pub grace_period: Option<Spanned<RawDuration>>,
     pub min_free_space: Option<Spanned<RawSize>>,
@@ -72,6 +73,7 @@ pub struct RawPortal {
     pub min_delay: Option<Spanned<RawDuration>>,
     pub max_listing_pages: Option<u32>,
     pub stale_listing_pages: Option<u32>,
+    pub backfill_pages: Option<u32>,
     pub schedule: Option<Text>,
     pub revisit_after: Option<Spanned<RawDuration>>,
     #[serde(default)]

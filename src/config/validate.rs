@@ -90,6 +90,7 @@ pub fn crawler(doc: &Document, raw: &RawCrawler) -> Result<Crawler, Error> {
         max_body: t.size(raw.max_body.as_ref(), "max_body", DEFAULT_MAX_BODY)?,
         max_redirects: raw.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS),
         retries: raw.retries.unwrap_or(DEFAULT_RETRIES),
+        second_chances: raw.second_chances.unwrap_or(DEFAULT_SECOND_CHANCES),
         warc_max_size: t.size(
             raw.warc_max_size.as_ref(),
             "warc_max_size",
@@ -198,6 +199,7 @@ pub fn portal(doc: &Document, index: usize, raw: &RawPortal) -> Result<Portal, E
         stale_listing_pages: raw
             .stale_listing_pages
             .unwrap_or(DEFAULT_STALE_LISTING_PAGES),
+        backfill_pages: raw.backfill_pages.unwrap_or(DEFAULT_BACKFILL_PAGES),
         schedule: schedule(&t, raw.schedule.as_ref())?,
         revisit_after: t.duration(raw.revisit_after.as_ref(), "revisit_after")?,
         feeds: urls(&t, "feeds", &raw.feeds)?,

@@ -1,8 +1,17 @@
 //! What a finished page adds to the frontier: its links, under the listing-chain rules, and the
 //! redirect targets archived on the way.
+//!
+//! A `crawl --backfill` run (issue 5, part 6) changes the rules for pagination URLs only: the
+//! stale-page stop does not apply, pages an earlier backfill walked are skipped, and each chain
+//! goes at most `backfill_pages` past where the last backfill stopped (never past
+//! `max_listing_pages`), so a portal's history is archived over several gentle runs. Links
+//! that are not pagination keep the ordinary rules, which is what still ends calendar traps.
+
+use std::collections::HashMap;
 
 use super::task::{self, Found, PortalRun};
 use crate::archive::Capture;
+use crate::discover::chain_position;
 use crate::frontier::Frontier;
 use crate::scope::Decision;
 use crate::store::{self, Candidate, Enqueued, Kind, Store};
@@ -47,6 +56,10 @@ pub(super) fn queue(
         .iter()
         .filter(|e| **e == Enqueued::New)
         .count();
+    let listings = match &portal.backfill {
+        Some(backfill) => backfill.queue_deeper(frontier, parent, listings)?,
+        None => listings,
+    };
     let (page, stale) = chain_step(parent, new_articles);
     let limits = &portal.portal;
     if page > limits.max_listing_pages || stale >= limits.stale_listing_pages.max(1) {
@@ -59,6 +72,107 @@ pub(super) fn queue(
         .collect();
     frontier.push_all(&listings)?;
     Ok(())
+}
+
+/// How far earlier backfills walked a portal's pagination chains, read when the run starts.
+pub(super) struct Backfill {
+    /// Chain identity (see [`chain_position`]) → the page the last backfill reached.
+    start: HashMap<String, u32>,
+    /// Those pages' URLs, where this run picks each chain up.
+    edges: Vec<(String, u32)>,
+    /// Pages past `start` this run may go (`backfill_pages`), and the hard cap.
+    step: u32,
+    max_page: u32,
+}
+
+impl Backfill {
+    pub(super) fn load(
+        store: &Store,
+        portal: &crate::config::Portal,
+    ) -> Result<Backfill, store::Error> {
+        let chains = store.chains(&portal.name)?;
+        let edges = chains
+            .iter()
+            .filter(|c| c.reached < portal.max_listing_pages)
+            .map(|c| (c.edge_url.clone(), c.reached))
+            .collect();
+        Ok(Backfill {
+            start: chains.into_iter().map(|c| (c.chain, c.reached)).collect(),
+            edges,
+            step: portal.backfill_pages.max(1),
+            max_page: portal.max_listing_pages,
+        })
+    }
+
+    /// Where this run resumes each chain: its deepest page so far, as a listing to fetch.
+    pub(super) fn edges(&self, portal: &str) -> Vec<Candidate> {
+        self.edges
+            .iter()
+            .filter_map(|(url, page)| {
+                let parsed = url::Url::parse(url).ok()?;
+                Some(Candidate {
+                    url: url.clone(),
+                    portal: portal.to_string(),
+                    host: crate::canonical::host_key(&parsed),
+                    kind: Kind::Listing,
+                    depth: 0,
+                    via: None,
+                    chain_page: *page,
+                    chain_stale: 0,
+                })
+            })
+            .collect()
+    }
+
+    /// The page number of a pagination URL this run should fetch: not walked by an earlier
+    /// backfill (the edge itself is fetched again, to find the next link), and within this
+    /// run's reach.
+    fn admits(&self, url: &str) -> Option<Option<u32>> {
+        let (chain, page) = chain_position(&url::Url::parse(url).ok()?)?;
+        let start = self.start.get(&chain).copied().unwrap_or(0);
+        let reach = start.saturating_add(self.step).min(self.max_page);
+        Some((start..=reach).contains(&page).then_some(page))
+    }
+
+    /// Queues the pagination links among `listings` the backfill rules admit, and returns the
+    /// others (not pagination) for the ordinary rules.
+    fn queue_deeper(
+        &self,
+        frontier: &mut Frontier,
+        parent: &Candidate,
+        listings: Vec<Found>,
+    ) -> Result<Vec<Found>, store::Error> {
+        let mut ordinary = Vec::new();
+        let mut deeper = Vec::new();
+        for found in listings {
+            match self.admits(&found.url) {
+                None => ordinary.push(found),
+                Some(Some(page)) => deeper.push(child(parent, found.url, found.kind, page, 0)),
+                Some(None) => {}
+            }
+        }
+        frontier.push_all(&deeper)?;
+        Ok(ordinary)
+    }
+}
+
+/// Records a backfill's progress when a pagination page was archived.
+pub(super) fn record_reach(
+    store: &Store,
+    portal: &PortalRun,
+    page: &Candidate,
+) -> Result<(), store::Error> {
+    if portal.backfill.is_none() || !matches!(page.kind, Kind::Listing) {
+        return Ok(());
+    }
+    let Some((chain, n)) = url::Url::parse(&page.url)
+        .ok()
+        .as_ref()
+        .and_then(chain_position)
+    else {
+        return Ok(());
+    };
+    store.chain_reached(&page.portal, &chain, n, &page.url)
 }
 
 /// Known articles last fetched before this time are due for a revisit, if the portal asks.

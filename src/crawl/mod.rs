@@ -127,6 +127,14 @@ impl fmt::Display for Summary {
     }
 }
 
+/// How a run walks its portals.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `crawl --backfill`: pagination chains go past the stale-page stop and past where the
+    /// last backfill reached, `backfill_pages` further per run (issue 5, part 6).
+    pub backfill: bool,
+}
+
 /// Called with the running totals after every finished URL (a progress bar, metrics).
 pub type Observer = Box<dyn Fn(&Summary) + Send + Sync>;
 
@@ -134,6 +142,7 @@ pub type Observer = Box<dyn Fn(&Summary) + Send + Sync>;
 pub async fn crawl(
     config: &Config,
     portals: &[String],
+    options: Options,
     cancel: CancellationToken,
     observer: Option<Observer>,
 ) -> Result<Summary, Error> {
@@ -144,7 +153,7 @@ pub async fn crawl(
         .cloned()
         .collect();
     let session = Session::open(config)?;
-    let summary = session.run(&selected, cancel, observer).await;
+    let summary = session.run(&selected, options, cancel, observer).await;
     session.close().await?;
     summary
 }

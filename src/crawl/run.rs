@@ -13,13 +13,13 @@ use super::disk::Guard;
 use super::links;
 use super::session::Session;
 use super::task::{self, Finished, PortalRun, Retries};
-use super::{Error, Observer, Summary, Visitor};
+use super::{Error, Observer, Options, Summary, Visitor};
 use crate::archive;
 use crate::config::Portal;
 use crate::frontier::{Frontier, Gate, Next};
 use crate::index::Index;
 use crate::scope::Scope;
-use crate::store::{Candidate, Kind, Outcome, RunStatus, Store};
+use crate::store::{Candidate, Deferred, Kind, Outcome, RunStatus, Store};
 
 /// One run over a set of portals, on a [`Session`]'s shared parts.
 pub(super) struct Run {
@@ -32,6 +32,7 @@ pub(super) struct Run {
     run_id: i64,
     resumed: bool,
     retries: u32,
+    second_chances: u32,
     grace: Duration,
     /// `archive_dir` and `min_free_space`, for the disk guard.
     disk: (std::path::PathBuf, u64),
@@ -47,27 +48,40 @@ struct Landed {
 
 impl Run {
     /// Starts (or resumes) the run of `portals`: an unfinished run of the same portal set is
-    /// continued, so URLs it already fetched are not fetched again (issue 3).
+    /// continued, so URLs it already fetched are not fetched again (issue 3). A new run queues
+    /// the URLs earlier runs deferred after transient failures (issue 5: second chances).
     pub(super) fn prepare(
         session: &Session,
         portals: &[Portal],
+        options: Options,
         observer: Option<Observer>,
     ) -> Result<Run, Error> {
         let mut names: Vec<String> = portals.iter().map(|p| p.name.clone()).collect();
         names.sort();
-        let run = session.store.begin_run(&names)?;
-        let portals = portals
-            .iter()
-            .map(|p| {
-                (
-                    p.name.clone(),
-                    Arc::new(PortalRun {
-                        portal: p.clone(),
-                        scope: Scope::new(p),
-                    }),
-                )
-            })
-            .collect();
+        let store = &session.store;
+        let run = store.begin_run(&names)?;
+        if !run.resumed {
+            for name in &names {
+                let queued = store.requeue_deferred(run.id, name)?;
+                if queued > 0 {
+                    tracing::info!(portal = %name, queued, "second_chances_queued");
+                }
+            }
+        }
+        let mut runs = HashMap::new();
+        for p in portals {
+            let backfill = match options.backfill {
+                true => Some(links::Backfill::load(store, p)?),
+                false => None,
+            };
+            let portal_run = PortalRun {
+                portal: p.clone(),
+                scope: Scope::new(p),
+                backfill,
+            };
+            runs.insert(p.name.clone(), Arc::new(portal_run));
+        }
+        let portals = runs;
         let crawler = &session.config.crawler;
         Ok(Run {
             store: session.store.clone(),
@@ -79,6 +93,7 @@ impl Run {
             run_id: run.id,
             resumed: run.resumed,
             retries: crawler.retries,
+            second_chances: crawler.second_chances,
             grace: crawler.grace_period,
             disk: (crawler.archive_dir.clone(), crawler.min_free_space),
             base_delay: crawler.min_delay,
@@ -184,9 +199,13 @@ impl Run {
         Ok(next)
     }
 
-    /// Queues every portal's seeds (a resumed run already has them: they come back as Known).
+    /// Queues every portal's seeds (a resumed run already has them: they come back as Known),
+    /// and in a backfill run the deepest page of each chain an earlier backfill reached.
     fn seed(&self, frontier: &mut Frontier) -> Result<(), Error> {
         for portal in self.portals.values() {
+            if let Some(backfill) = &portal.backfill {
+                frontier.push_all(&backfill.edges(&portal.portal.name))?;
+            }
             for seed in &portal.portal.seeds {
                 let candidate = Candidate {
                     url: crate::canonical::canonicalize(seed).to_string(),
@@ -281,6 +300,9 @@ impl Run {
                         &redirects,
                     )?;
                     links::queue(frontier, portal, &candidate, found)?;
+                    if outcome.label == "archived" {
+                        links::record_reach(&self.store, portal, &candidate)?;
+                    }
                 }
                 if let Some(line) = line {
                     self.index
@@ -302,18 +324,43 @@ impl Run {
                 tracing::info!(url = %candidate.url, reason = %reason, "fetch_deferred");
                 frontier.retry_later(id, &candidate.host, unix(not_before), &reason)?;
             }
-            Finished::Failed { outcome, bytes } => {
+            Finished::Failed {
+                outcome,
+                bytes,
+                transient,
+            } => {
                 summary.fetched += 1;
                 summary.bytes += bytes;
-                count(summary, &outcome.label);
-                log_outcome(&candidate, &outcome.label, outcome.status);
-                self.store.mark_failed(id, &outcome)?;
+                let label = match transient {
+                    true => self.defer(id, &candidate, &outcome)?,
+                    false => {
+                        self.store.mark_failed(id, &outcome)?;
+                        outcome.label.clone()
+                    }
+                };
+                count(summary, &label);
+                log_outcome(&candidate, &label, outcome.status);
             }
         }
         if let Some(observe) = &self.observer {
             observe(summary);
         }
         Ok(())
+    }
+
+    /// A transient failure after its retries: a later run tries again, up to
+    /// `second_chances` runs (issue 5). Returns the outcome label recorded.
+    fn defer(&self, id: i64, candidate: &Candidate, outcome: &Outcome) -> Result<String, Error> {
+        match self.store.defer(id, outcome, self.second_chances)? {
+            Deferred::Later { failed_runs } => {
+                tracing::info!(url = %candidate.url, failed_runs, reason = %outcome.label, "url_deferred_to_next_run");
+                Ok(outcome.label.clone())
+            }
+            Deferred::GivenUp { failed_runs } => {
+                tracing::warn!(url = %candidate.url, failed_runs, reason = %outcome.label, "url_given_up");
+                Ok("given-up".to_string())
+            }
+        }
     }
 
     /// Lets in-flight tasks finish within the grace period (house rule 5); the rest stay

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::run::Run;
-use super::{Error, Observer, Summary, Visitor};
+use super::{Error, Observer, Options, Summary, Visitor};
 use crate::archive::{Lock, Recorder};
 use crate::config::{Config, Portal};
 use crate::index::{self, Index};
@@ -60,10 +60,13 @@ impl Session {
     pub async fn run(
         &self,
         portals: &[Portal],
+        options: Options,
         cancel: CancellationToken,
         observer: Option<Observer>,
     ) -> Result<Summary, Error> {
-        Run::prepare(self, portals, observer)?.execute(cancel).await
+        Run::prepare(self, portals, options, observer)?
+            .execute(cancel)
+            .await
     }
 
     /// Applies a (reloaded) portal's politeness settings to its hosts.

@@ -22,6 +22,8 @@ use crate::store::{Candidate, Kind, Outcome, Store, WarcPointer};
 pub(super) struct PortalRun {
     pub portal: Portal,
     pub scope: Scope,
+    /// Set in a `crawl --backfill` run.
+    pub backfill: Option<super::links::Backfill>,
 }
 
 /// What the run loop must do with a candidate after its visit.
@@ -42,8 +44,14 @@ pub(super) enum Finished {
         reason: String,
         bytes: u64,
     },
-    /// Given up: a failure that retrying will not fix, or retries exhausted.
-    Failed { outcome: Outcome, bytes: u64 },
+    /// Given up for this run: a failure that retrying will not fix, or retries exhausted.
+    /// A `transient` failure (5xx, 429, timeout, connection, robots.txt unreachable) gets a
+    /// second chance in a later run (issue 5).
+    Failed {
+        outcome: Outcome,
+        bytes: u64,
+        transient: bool,
+    },
 }
 
 /// A discovered in-scope link, classified.
@@ -71,6 +79,7 @@ pub(super) async fn run(
         return Ok(Finished::Failed {
             outcome: refused("bad-url", "the stored URL does not parse"),
             bytes: 0,
+            transient: false,
         });
     };
     let follow = |target: &Url| -> Result<(), Refusal> {
@@ -143,19 +152,27 @@ fn judge(visit: Visit, retries: &Retries) -> (Finished, Option<Hop>) {
     }
 }
 
-/// robots.txt unreachable is transient (RFC 9309 §2.3.1.4: retry later); every other refusal
-/// is final. Redirect hops archived before the refusal still count as visited.
+/// robots.txt unreachable is transient (RFC 9309 §2.3.1.4: retry later, then in a later run);
+/// every other refusal is final. Redirect hops archived before the refusal still count as
+/// visited.
 fn judge_refused(hops: &[Hop], refusal: &Refusal, retries: &Retries) -> Finished {
     let bytes = body_bytes(hops);
-    if matches!(refusal, Refusal::RobotsUnreachable { .. }) && retries.attempts < retries.max {
-        let not_before = SystemTime::now() + super::ROBOTS_RETRY.min(backoff(retries));
-        return Finished::Retry {
-            not_before,
-            reason: refusal.reason().into(),
+    let outcome = refused(refusal.reason(), &refusal.to_string());
+    if matches!(refusal, Refusal::RobotsUnreachable { .. }) {
+        if retries.attempts < retries.max {
+            let not_before = SystemTime::now() + super::ROBOTS_RETRY.min(backoff(retries));
+            return Finished::Retry {
+                not_before,
+                reason: refusal.reason().into(),
+                bytes,
+            };
+        }
+        return Finished::Failed {
+            outcome,
             bytes,
+            transient: true,
         };
     }
-    let outcome = refused(refusal.reason(), &refusal.to_string());
     let redirects = redirect_targets(hops);
     Finished::Done {
         outcome,
@@ -179,6 +196,7 @@ fn judge_failed(hops: &[Hop], error: &crate::fetch::Error, retries: &Retries) ->
     Finished::Failed {
         outcome: refused(error.reason(), &error.to_string()),
         bytes,
+        transient: error.is_retryable(),
     }
 }
 
@@ -186,7 +204,15 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
     let bytes = body_bytes(&hops);
     let Some(last) = hops.last().cloned() else {
         let outcome = refused("no-response", "nothing was fetched");
-        return (Finished::Failed { outcome, bytes }, None);
+        let transient = false;
+        return (
+            Finished::Failed {
+                outcome,
+                bytes,
+                transient,
+            },
+            None,
+        );
     };
     let status = last.capture.status;
     let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
@@ -230,7 +256,12 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
     if transient {
         // Still failing after its retries: the response is in the WARC, but the URL failed.
         outcome.label = format!("http-{status}");
-        return (Finished::Failed { outcome, bytes }, None);
+        let failed = Finished::Failed {
+            outcome,
+            bytes,
+            transient,
+        };
+        return (failed, None);
     }
     // Validators for the next revisit's conditional GET (RFC 9110 §13.1).
     outcome.etag = last.exchange.header("etag");

@@ -372,3 +372,22 @@ fn measure_znews_home() {
         html.len()
     );
 }
+
+#[test]
+fn chain_positions_name_the_chain_and_the_page() {
+    let at = |u: &str| chain_position(&Url::parse(u).unwrap());
+    assert_eq!(
+        at("https://a.vn/thoi-su/?p=7"),
+        Some(("https://a.vn/thoi-su/?p={n}".to_string(), 7))
+    );
+    assert_eq!(
+        at("https://a.vn/tin-moi/trang-12.html"),
+        Some(("https://a.vn/tin-moi/trang-{n}.html".to_string(), 12))
+    );
+    assert_eq!(
+        at("https://a.vn/x.html?cat=2&page=3"),
+        Some(("https://a.vn/x.html?cat=2&page={n}".to_string(), 3))
+    );
+    assert_eq!(at("https://a.vn/thoi-su/"), None);
+    assert_eq!(at("https://a.vn/tin-a123.html"), None);
+}

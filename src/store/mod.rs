@@ -27,6 +27,8 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+mod chains;
+mod chances;
 mod outcome;
 mod queue;
 mod robots;
@@ -36,6 +38,8 @@ mod schema;
 mod types;
 mod visits;
 
+pub use chains::Chain;
+pub use chances::Deferred;
 pub use schedules::LastRun;
 pub use types::{Candidate, Enqueued, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer};
 

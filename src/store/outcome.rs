@@ -15,6 +15,7 @@ use super::{Doing, Error, Outcome, Prior, Store, Summary, WarcPointer, single_ro
 /// last good capture, which revisit records and conditional GETs still need.
 const FINISH: &str = "
     UPDATE urls SET state = ?2, status = ?3, outcome = ?4, reason = ?5, fetched_at = ?6,
+        failed_runs = CASE WHEN ?2 = 'done' THEN 0 ELSE failed_runs END,
         captured_at = CASE WHEN ?7 IS NULL THEN captured_at ELSE ?6 END,
         warc_file = COALESCE(?7, warc_file), warc_offset = COALESCE(?8, warc_offset),
         warc_length = COALESCE(?9, warc_length),

@@ -22,7 +22,7 @@ const REQUEUE: &str = "
                     run_id = ?6, depth = ?7, via = ?8, chain_page = ?9, chain_stale = ?10,
                     attempts = 0, not_before = 0.0, reason = NULL
     WHERE url = ?1 AND run_id != ?6
-      AND (state = 'queued' OR (?11 AND state IN ('done', 'failed')))";
+      AND (state = 'queued' OR (?11 AND state IN ('done', 'failed', 'deferred')))";
 
 /// Takes the first eligible queued URL of a host in (priority, id) order, in one statement.
 const TAKE: &str = "

@@ -80,7 +80,27 @@ CREATE TABLE schedules (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Version 3 (issue 5, part 6): second chances and backfill.
+const V3: &str = "
+-- Runs in which the URL failed transiently (5xx, 429, timeouts, robots.txt unreachable) after
+-- its retries. Such a URL ends a run 'deferred' and is queued again by the next run of its
+-- portal, until `second_chances` runs have failed; then it is 'failed' as 'given-up'.
+ALTER TABLE urls ADD COLUMN failed_runs INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX urls_deferred ON urls (portal) WHERE state = 'deferred';
+
+-- How far `crawl --backfill` walked each pagination chain: the deepest page number reached and
+-- its URL, where the next backfill run picks the chain up.
+CREATE TABLE chains (
+    portal     TEXT NOT NULL,
+    chain      TEXT NOT NULL,   -- the listing URL without its page number
+    reached    INTEGER NOT NULL,
+    edge_url   TEXT NOT NULL,
+    updated_at TEXT NOT NULL,   -- RFC 3339 UTC
+    PRIMARY KEY (portal, chain)
+);
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub(super) fn current_version() -> i64 {

@@ -24,7 +24,7 @@ const RECORD: &str = "
 /// Reached already: finished or in flight in this run, or an article finished in any run.
 const VISITED: &str = "
     SELECT 1 FROM urls WHERE url = ?2
-      AND ((run_id = ?1 AND state IN ('done', 'failed', 'inflight'))
+      AND ((run_id = ?1 AND state IN ('done', 'failed', 'deferred', 'inflight'))
            OR (state = 'done' AND kind IN ('article', 'other')))";
 
 /// Marks a URL done with the capture an index line proves durable, unless it already is.

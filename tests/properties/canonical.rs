@@ -272,6 +272,7 @@ fn portal(seed: &Url) -> Portal {
         min_delay: None,
         max_listing_pages: 50,
         stale_listing_pages: 2,
+        backfill_pages: 10,
         schedule: "every 2h".to_string(),
         revisit_after: None,
         feeds: Vec::new(),
