@@ -5,6 +5,9 @@
 
 use std::fmt::Write;
 
+use regex::Regex;
+
+use super::family::preset;
 use super::units::{format_duration, format_size};
 use super::{Config, Crawler, Portal};
 
@@ -101,10 +104,11 @@ fn describe_portal(out: &mut String, p: &Portal) {
         out,
         "patterns",
         format!(
-            "{} article, {} listing, {} exclude",
+            "{} article, {} listing, {} exclude{}",
             p.article_urls.len(),
             p.listing_urls.len(),
-            p.exclude_urls.len()
+            p.exclude_urls.len(),
+            generated_note(p)
         ),
     );
     item(out, "schedule", p.schedule.clone());
@@ -135,16 +139,7 @@ fn describe_portal(out: &mut String, p: &Portal) {
     if let Some(family) = &p.family {
         item(out, "family", family.clone());
     }
-    item(
-        out,
-        "selectors",
-        if p.selectors.is_some() {
-            "configured"
-        } else {
-            "none (generic extractor)"
-        }
-        .to_string(),
-    );
+    item(out, "selectors", selectors_note(p));
     item(
         out,
         "merged_into",
@@ -152,6 +147,58 @@ fn describe_portal(out: &mut String, p: &Portal) {
             .clone()
             .unwrap_or_else(|| "(none)".to_string()),
     );
+}
+
+/// Which pattern lists came from the portal's family preset (the others are its own).
+fn generated_note(p: &Portal) -> String {
+    let Some(generated) = p
+        .family
+        .as_deref()
+        .and_then(preset)
+        .map(|f| f.patterns(&p.hosts))
+    else {
+        return String::new();
+    };
+    let same = |regexes: &[Regex], texts: &[String]| {
+        regexes
+            .iter()
+            .map(Regex::as_str)
+            .eq(texts.iter().map(String::as_str))
+    };
+    let lists = [
+        ("article", same(&p.article_urls, &generated.article)),
+        ("listing", same(&p.listing_urls, &generated.listing)),
+        ("exclude", same(&p.exclude_urls, &generated.exclude)),
+    ];
+    let from_family: Vec<&str> = lists.iter().filter(|l| l.1).map(|l| l.0).collect();
+    if from_family.is_empty() {
+        return String::new();
+    }
+    format!(" ({} from the family)", from_family.join(", "))
+}
+
+/// `configured`, the family preset with the fields the portal overrides, or the generic extractor.
+fn selectors_note(p: &Portal) -> String {
+    let Some(s) = &p.selectors else {
+        return "none (generic extractor)".to_string();
+    };
+    let Some(family) = p.family.as_deref().and_then(preset) else {
+        return "configured".to_string();
+    };
+    let f = family.selectors();
+    let fields = [
+        ("title", s.title != f.title),
+        ("lead", s.lead != f.lead),
+        ("body", s.body != f.body),
+        ("published", s.published != f.published),
+        ("byline", s.byline != f.byline),
+        ("remove", s.remove != f.remove),
+    ];
+    let own: Vec<&str> = fields.iter().filter(|x| x.1).map(|x| x.0).collect();
+    match own.is_empty() {
+        true => format!("family {} preset", family.name),
+        false => format!("family {} preset; own {}", family.name, own.join(", ")),
+    }
 }
 
 fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {

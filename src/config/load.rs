@@ -45,9 +45,9 @@ fn collect(
     raws: &[toml::Spanned<RawPortal>],
     sites: &mut Vec<Site>,
 ) -> Result<(), Error> {
-    for (index, raw) in raws.iter().enumerate() {
-        let raw = raw.get_ref();
-        let portal = validate::portal(doc, index, raw)?;
+    for (index, spanned) in raws.iter().enumerate() {
+        let portal = validate::portal(doc, index, spanned)?;
+        let raw = spanned.get_ref();
         let merged_at = raw
             .merged_into
             .as_ref()

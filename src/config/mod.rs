@@ -9,11 +9,13 @@
 //! Files: `raw` (the serde mirror), `document` (a file's text and how to locate a key in it),
 //! `validate` (raw → validated, defaults from `defaults`), `syntax` (shapes of user agents, hosts,
 //! schedules), `units` (sizes and durations), `load` (main file + portal globs, checks across
-//! portals), `describe` (the `check-config` report).
+//! portals), `describe` (the `check-config` report), `family` (CMS family presets: selectors and
+//! URL patterns a portal inherits with `family = "…"`).
 
 mod defaults;
 mod describe;
 mod document;
+pub mod family;
 mod load;
 mod raw;
 mod syntax;
@@ -92,8 +94,12 @@ pub struct Portal {
     pub revisit_after: Option<Duration>,
     pub feeds: Vec<Url>,
     pub merged_into: Option<String>,
+    /// The CMS family preset named by `family` (see [`family::preset`]); its selectors and,
+    /// where the portal gives none, its patterns are already applied to the fields above/below.
     pub family: Option<String>,
     pub embed_hosts: Vec<String>,
+    /// The portal's own `[portal.selectors]` over its family preset's (field by field, `remove`
+    /// lists concatenated); `None` when it has neither (generic extractor).
     pub selectors: Option<Selectors>,
 }
 

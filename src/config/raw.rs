@@ -66,10 +66,11 @@ pub struct RawPortal {
     pub name: Text,
     pub seeds: Spanned<Vec<Text>>,
     pub hosts: Spanned<Vec<Text>>,
-    pub article_urls: Spanned<Vec<Text>>,
-    pub listing_urls: Vec<Text>,
-    #[serde(default)]
-    pub exclude_urls: Vec<Text>,
+    /// Required unless `family` names a preset, which then generates it (so are the two below).
+    pub article_urls: Option<Spanned<Vec<Text>>>,
+    pub listing_urls: Option<Vec<Text>>,
+    /// Default: none, or the family's when `family` is set.
+    pub exclude_urls: Option<Vec<Text>>,
     pub min_delay: Option<Spanned<RawDuration>>,
     pub max_listing_pages: Option<u32>,
     pub stale_listing_pages: Option<u32>,

@@ -1,6 +1,7 @@
 //! Loading whole configurations: defaults, globs, and every error located by file, line and key.
 
 mod errors;
+mod family;
 mod shipped;
 
 use std::path::{Path, PathBuf};

@@ -1,9 +1,9 @@
 //! Phase two of loading (house rule 3): raw TOML values → the validated [`Crawler`] and [`Portal`].
 //!
 //! Applies the documented defaults (`defaults.rs`), parses durations and sizes, compiles regexes
-//! and CSS selectors, parses URLs and host entries, and locates every problem by file, line and
-//! key. Checks that span several portals (duplicate names, `merged_into`) live in `load`.
-//! Never reads files.
+//! and CSS selectors, parses URLs and host entries, applies a portal's CMS family preset
+//! (`family`), and locates every problem by file, line and key. Checks that span several
+//! portals (duplicate names, `merged_into`) live in `load`. Never reads files.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ use super::syntax::{
     authority, check_from, check_portal_name, check_schedule, check_user_agent, host_entry,
 };
 use super::units::{parse_duration, parse_size};
-use super::{Crawler, Error, Portal, Selectors};
+use super::{Crawler, Error, Portal, Selectors, family};
 
 /// Where values of one table are reported: the file and the table's dotted key.
 struct Table<'a> {
@@ -173,8 +173,10 @@ fn socket_address(t: &Table, value: &Text) -> Result<SocketAddr, Error> {
     })
 }
 
-/// Validates one `[[portal]]`; `index` counts portals within their file.
-pub fn portal(doc: &Document, index: usize, raw: &RawPortal) -> Result<Portal, Error> {
+/// Validates one `[[portal]]`; `index` counts portals within their file. A `family` preset
+/// supplies selectors and any omitted `article_urls`, `listing_urls`, `exclude_urls`.
+pub fn portal(doc: &Document, index: usize, spanned: &Spanned<RawPortal>) -> Result<Portal, Error> {
+    let raw = spanned.get_ref();
     let t = Table {
         doc,
         key: portal_key(index, Some(raw.name.get_ref())),
@@ -188,12 +190,23 @@ pub fn portal(doc: &Document, index: usize, raw: &RawPortal) -> Result<Portal, E
             "hosts is empty: list the portal's host names",
         ));
     }
+    let preset = family(&t, raw.family.as_ref())?;
+    let generated = preset.map(|(f, v)| (f.patterns(&hosts), v));
+    let own = raw
+        .selectors
+        .as_ref()
+        .map(|s| selectors(&t, s))
+        .transpose()?;
     Ok(Portal {
         name: raw.name.get_ref().clone(),
         seeds: seeds(&t, &raw.seeds, &hosts)?,
-        article_urls: nonempty_patterns(&t, "article_urls", &raw.article_urls)?,
-        listing_urls: patterns(&t, "listing_urls", &raw.listing_urls)?,
-        exclude_urls: patterns(&t, "exclude_urls", &raw.exclude_urls)?,
+        article_urls: article_urls(&t, spanned, generated.as_ref())?,
+        listing_urls: listing_urls(&t, spanned, generated.as_ref())?,
+        exclude_urls: match (&raw.exclude_urls, &generated) {
+            (Some(own), _) => patterns(&t, "exclude_urls", own)?,
+            (None, Some((g, v))) => family_patterns(&t, v, &g.exclude)?,
+            (None, None) => Vec::new(),
+        },
         min_delay: t.duration(raw.min_delay.as_ref(), "min_delay")?,
         max_listing_pages: raw.max_listing_pages.unwrap_or(DEFAULT_MAX_LISTING_PAGES),
         stale_listing_pages: raw
@@ -204,15 +217,69 @@ pub fn portal(doc: &Document, index: usize, raw: &RawPortal) -> Result<Portal, E
         revisit_after: t.duration(raw.revisit_after.as_ref(), "revisit_after")?,
         feeds: urls(&t, "feeds", &raw.feeds)?,
         merged_into: raw.merged_into.as_ref().map(|m| m.get_ref().clone()),
-        family: family(&t, raw.family.as_ref())?,
+        family: preset.map(|(f, _)| f.name.to_string()),
         embed_hosts: host_list(&t, "embed_hosts", &raw.embed_hosts)?,
         hosts,
-        selectors: raw
-            .selectors
-            .as_ref()
-            .map(|s| selectors(&t, s))
-            .transpose()?,
+        selectors: match preset {
+            Some((f, _)) => Some(family::merge(f.selectors(), own)),
+            None => own,
+        },
     })
+}
+
+/// Generated patterns and the `family` value that asked for them (to locate a problem).
+type Generated<'a> = (family::Patterns, &'a Text);
+
+fn article_urls(
+    t: &Table,
+    raw: &Spanned<RawPortal>,
+    generated: Option<&Generated>,
+) -> Result<Vec<Regex>, Error> {
+    match (&raw.get_ref().article_urls, generated) {
+        (Some(own), _) => nonempty_patterns(t, "article_urls", own),
+        (None, Some((g, v))) => family_patterns(t, v, &g.article),
+        (None, None) => Err(missing(t, raw, "article_urls")),
+    }
+}
+
+fn listing_urls(
+    t: &Table,
+    raw: &Spanned<RawPortal>,
+    generated: Option<&Generated>,
+) -> Result<Vec<Regex>, Error> {
+    match (&raw.get_ref().listing_urls, generated) {
+        (Some(own), _) => patterns(t, "listing_urls", own),
+        (None, Some((g, v))) => family_patterns(t, v, &g.listing),
+        (None, None) => Err(missing(t, raw, "listing_urls")),
+    }
+}
+
+/// A pattern key neither written nor generated: the same error serde gives for other required
+/// keys, at the `[[portal]]` header, plus the way out a family offers.
+fn missing(t: &Table, raw: &Spanned<RawPortal>, field: &str) -> Error {
+    let message = format!(
+        "required key `{field}` is missing: add it to this table, or set `family` to a CMS preset that generates it ({})",
+        family::names().join(", ")
+    );
+    t.error(raw, field, message)
+}
+
+/// Compiles a family's generated patterns; they are built from escaped hosts and fixed
+/// templates, so a failure here is a bug in the preset, reported at the `family` key.
+fn family_patterns(t: &Table, value: &Text, texts: &[String]) -> Result<Vec<Regex>, Error> {
+    texts
+        .iter()
+        .map(|text| {
+            Regex::new(text).map_err(|e| {
+                let message = format!(
+                    "family `{}` generated an invalid pattern ({}): write article_urls and listing_urls yourself and report this",
+                    value.get_ref(),
+                    regex_problem(&e)
+                );
+                t.error(value, "family", message)
+            })
+        })
+        .collect()
 }
 
 fn host_list(t: &Table, field: &str, entries: &[Text]) -> Result<Vec<String>, Error> {
@@ -331,17 +398,21 @@ fn schedule(t: &Table, value: Option<&Text>) -> Result<String, Error> {
     Ok(written.to_string())
 }
 
-fn family(t: &Table, value: Option<&Text>) -> Result<Option<String>, Error> {
+/// The preset `family` names, with the value (to locate problems the preset causes).
+fn family<'a>(
+    t: &Table,
+    value: Option<&'a Text>,
+) -> Result<Option<(&'static family::Family, &'a Text)>, Error> {
     let Some(v) = value else { return Ok(None) };
-    // Family presets arrive with the coverage issue; until then only the name's shape is checked.
-    check_portal_name(v.get_ref()).map_err(|_| {
-        t.error(
-            v,
-            "family",
-            "family must be a preset name of a-z, 0-9, `_` and `-`",
-        )
+    let name = v.get_ref().trim();
+    let preset = family::preset(name).ok_or_else(|| {
+        let message = format!(
+            "unknown family `{name}`: use one of {}, or remove the key and write article_urls, listing_urls and [portal.selectors] yourself",
+            family::names().join(", ")
+        );
+        t.error(v, "family", message)
     })?;
-    Ok(Some(v.get_ref().clone()))
+    Ok(Some((preset, v)))
 }
 
 fn selectors(t: &Table, raw: &RawSelectors) -> Result<Selectors, Error> {
