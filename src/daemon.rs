@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, Portal};
 use crate::crawl::{self, Session, Summary};
 use crate::metrics::{self, Metrics};
+use crate::notify::Notifier;
 use crate::report::{self, RunReport};
 use crate::schedule::Schedule;
 
@@ -41,14 +42,19 @@ struct Scheduled {
     schedule: Schedule,
 }
 
-/// Runs until `stop` fires; `reload` delivers SIGHUPs. Ok after a clean drain.
+/// Runs until `stop` fires; `reload` delivers SIGHUPs. Ok after a clean drain. `notifier`
+/// tells systemd when the daemon is ready and when it stops (`Type=notify`).
 pub async fn run(
     config_path: PathBuf,
     config: Config,
     stop: CancellationToken,
     mut reload: mpsc::Receiver<()>,
+    notifier: Notifier,
 ) -> Result<(), crawl::Error> {
     let session = Arc::new(Session::open(&config)?);
+    let watchdog = CancellationToken::new();
+    let _stop_watchdog = watchdog.clone().drop_guard();
+    notifier.spawn_watchdog(watchdog);
     let metrics = Arc::new(Metrics::new());
     if let Some(addr) = config.crawler.metrics_listen {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -74,6 +80,10 @@ pub async fn run(
     };
     daemon.portals = schedules(&daemon.config);
     tracing::info!(portals = daemon.portals.len(), "daemon_started");
+    notifier.send(&format!(
+        "READY=1\nSTATUS=scheduling {} portals",
+        daemon.portals.len()
+    ));
     let mut runs: JoinSet<Ended> = JoinSet::new();
     let result = loop {
         let wake = match daemon.start_due(&mut runs) {
@@ -86,11 +96,16 @@ pub async fn run(
                     break Err(err);
                 }
             }
-            Some(()) = reload.recv() => daemon.reload(),
+            Some(()) = reload.recv() => {
+                notifier.send("RELOADING=1");
+                daemon.reload();
+                notifier.send("READY=1");
+            }
             _ = tokio::time::sleep(wake) => {}
             _ = stop.cancelled() => break Ok(()),
         }
     };
+    notifier.send("STOPPING=1\nSTATUS=draining in-flight fetches");
     daemon.drain(&mut runs).await;
     let Daemon { session, .. } = daemon;
     match Arc::try_unwrap(session) {
@@ -153,7 +168,7 @@ impl Daemon {
         let session = self.session.clone();
         let name = name.to_string();
         tracing::info!(portal = %name, "portal_run_started");
-        let observer = live_metrics(self.metrics.clone());
+        let observer = live_metrics(self.metrics.clone(), name.clone());
         runs.spawn(async move {
             let result = session
                 .run(
@@ -265,11 +280,17 @@ impl Daemon {
 }
 
 /// Feeds a run's running totals into the Prometheus counters as they grow (one finished URL
-/// per call).
-fn live_metrics(metrics: Arc<Metrics>) -> crawl::Observer {
+/// per call), and `portal`'s queue size.
+fn live_metrics(metrics: Arc<Metrics>, portal: String) -> crawl::Observer {
     let seen = std::sync::Mutex::new(Summary::default());
     Box::new(move |now: &Summary| {
         let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        metrics.set_queue(&portal, now.queued);
+        for (host, count) in &now.backoffs {
+            for _ in seen.backoffs.get(host).copied().unwrap_or(0)..*count {
+                metrics.record_backoff(host);
+            }
+        }
         let mut bytes = now.bytes.saturating_sub(seen.bytes);
         let mut record = |outcome: &str| metrics.record_fetch(outcome, std::mem::take(&mut bytes));
         for _ in seen.archived..now.archived {
@@ -284,6 +305,7 @@ fn live_metrics(metrics: Arc<Metrics>) -> crawl::Observer {
             archived: now.archived,
             bytes: now.bytes,
             failed: now.failed.clone(),
+            backoffs: now.backoffs.clone(),
             ..Summary::default()
         };
     })

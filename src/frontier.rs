@@ -75,17 +75,22 @@ pub struct Frontier {
     due: HashMap<String, At>,
     /// The same entries ordered by time (then host, for a stable order).
     order: BTreeSet<(At, String)>,
+    /// URLs queued in this run, kept up to date as they come and go (counted once at the
+    /// start, never again: a gauge for metrics, not a per-page query).
+    queued: u64,
 }
 
 impl Frontier {
     /// A frontier for `run`, knowing every host that already has queued work (a resumed run).
     pub fn new(store: Arc<Store>, run: i64) -> Result<Frontier, Error> {
         let hosts = store.hosts_with_work(run)?;
+        let queued = store.queued_count(run)?;
         let mut frontier = Frontier {
             store,
             run,
             due: HashMap::new(),
             order: BTreeSet::new(),
+            queued,
         };
         for (host, not_before) in hosts {
             frontier.schedule(&host, not_before);
@@ -96,6 +101,11 @@ impl Frontier {
     /// The run this frontier serves.
     pub fn run(&self) -> i64 {
         self.run
+    }
+
+    /// URLs queued in this run right now.
+    pub fn queued(&self) -> u64 {
+        self.queued
     }
 
     /// True when no host is known to have queued work.
@@ -113,6 +123,7 @@ impl Frontier {
         let results = self.store.enqueue_many(self.run, candidates)?;
         for (candidate, result) in candidates.iter().zip(&results) {
             if *result != Enqueued::Known {
+                self.queued += 1;
                 // New URLs are eligible at once (not_before 0); this may undo a gate deferral,
                 // which only costs the gate one more question.
                 self.schedule_earlier(&candidate.host, 0.0);
@@ -126,6 +137,7 @@ impl Frontier {
     pub fn revisit(&mut self, candidates: &[Candidate], before: &str) -> Result<usize, Error> {
         let urls: Vec<&str> = candidates.iter().map(|c| c.url.as_str()).collect();
         let queued = self.store.requeue_for_revisit(self.run, &urls, before)?;
+        self.queued += queued.len() as u64;
         for candidate in candidates.iter().filter(|c| queued.contains(&c.url)) {
             self.schedule_earlier(&candidate.host, 0.0);
         }
@@ -148,6 +160,7 @@ impl Frontier {
                 }
             }
             if let Some((id, candidate)) = self.store.next_for_host(self.run, &host, now)? {
+                self.queued = self.queued.saturating_sub(1);
                 return Ok(Next::Ready(id, candidate));
             }
             match self.store.host_next_at(self.run, &host)? {
@@ -176,6 +189,7 @@ impl Frontier {
         reason: &str,
     ) -> Result<u32, Error> {
         let attempts = self.store.retry_later(id, not_before, reason)?;
+        self.queued += 1;
         self.schedule_earlier(host, not_before);
         Ok(attempts)
     }

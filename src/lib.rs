@@ -43,6 +43,7 @@ pub mod fetch;
 pub mod frontier;
 pub mod index;
 pub mod metrics;
+pub mod notify;
 pub mod politeness;
 pub mod report;
 pub mod robots;

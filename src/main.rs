@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use baoluu::config::Config;
+use baoluu::notify::Notifier;
 use baoluu::report::{self, RunReport};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::ProgressBar;
@@ -368,7 +369,7 @@ async fn daemon(path: PathBuf, config: Config) -> anyhow::Result<u8> {
             let _ = reload_tx.try_send(());
         }
     });
-    match baoluu::daemon::run(path, config, stop, reload).await {
+    match baoluu::daemon::run(path, config, stop, reload, Notifier::from_env()).await {
         Ok(()) => Ok(0),
         Err(err) if err.is_disk_full() => Ok(disk_full(&err)),
         Err(err) => Err(err).context("the daemon stopped"),

@@ -66,7 +66,9 @@ fn serve(healthy: Arc<AtomicBool>) -> Fixture {
                 ),
             )),
             "/tin-moi-9.html" if n <= CHAIN_PAGES => Reply::html(chain_page(n)),
-            FLAKY if !healthy.load(Ordering::SeqCst) => Reply::new(503).header("retry-after", "1").body("bảo trì"),
+            FLAKY if !healthy.load(Ordering::SeqCst) => {
+                Reply::new(503).header("retry-after", "1").body("bảo trì")
+            }
             DEAD => Reply::new(503).header("retry-after", "1").body("bảo trì"),
             p if p.starts_with("/thoi-su/") => Reply::html(article(p)),
             _ => Reply::not_found(),

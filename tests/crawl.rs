@@ -202,7 +202,83 @@ fn a_crawl_archives_every_reachable_article_once_and_politely() {
         warcio_check(&file);
     }
     check_index(&w);
+    check_crawl_log(&w, &log_a, &log_b);
     cli::keep_archive(&w.archive());
+}
+
+/// The crawl log (issue 5): one line per request the servers saw (robots.txt aside), eleven
+/// fields each, with the outcome of each fetch.
+fn check_crawl_log(w: &World, log_a: &[Logged], log_b: &[Logged]) {
+    let text = std::fs::read_to_string(w.archive().join("logs/crawl.log")).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(' ').collect()).collect();
+    assert!(
+        lines.iter().all(|f| f.len() == 11),
+        "eleven fields:\n{text}"
+    );
+    let requests = log_a
+        .iter()
+        .chain(log_b)
+        .filter(|r| r.target != "/robots.txt");
+    let fetches = lines.iter().filter(|f| f[1].parse::<u16>().is_ok());
+    assert_eq!(
+        fetches.count(),
+        requests.count(),
+        "one line per fetch:\n{text}"
+    );
+    // The robots-disallowed article (the other forbidden path is out of scope, never a candidate).
+    for path in portal::forbidden_paths(&w.spec_a)
+        .iter()
+        .filter(|p| p.starts_with("/thoi-su/"))
+    {
+        let url = w.a.url(path);
+        let refused = lines
+            .iter()
+            .find(|f| f[3] == url)
+            .unwrap_or_else(|| panic!("no line for {url}:\n{text}"));
+        assert_eq!((refused[1], refused[2]), ("robots-disallowed", "0"));
+    }
+    let line_of = |url: &str, outcome: &str| {
+        lines
+            .iter()
+            .find(|f| f[3] == url && f[10] == outcome)
+            .unwrap_or_else(|| panic!("no {outcome} line for {url}:\n{text}"))
+    };
+    let warc_dir = w.archive().join("warc");
+    for path in portal::reachable_articles(&w.spec_a) {
+        let f = line_of(&w.a.url(&path), "archived");
+        assert_eq!((f[1], f[6]), ("200", "text/html"), "{f:?}");
+        assert!(
+            f[8].starts_with("sha1:") && warc_dir.join(f[9]).is_file(),
+            "{f:?}"
+        );
+    }
+    let id0 = w.spec_a.first_id;
+    let old = line_of(
+        &w.a.url(&format!("/thoi-su/bai-cu-{}.html", id0 + 12)),
+        "redirect",
+    );
+    assert_eq!(old[1], "301");
+    let new = line_of(
+        &w.a.url(&format!("/thoi-su/bai-moi-{}.html", id0 + 12)),
+        "archived",
+    );
+    assert!(new[4].ends_with('R') && new[5] == old[3], "{new:?}");
+    let throttled = w.a.url(&portal::article_path(id0 + 13));
+    assert_eq!(line_of(&throttled, "retry:http-429")[1], "429");
+    let broken = w.a.url(&format!("/thoi-su/loi-{}.html", id0 + 14));
+    assert_eq!(line_of(&broken, "http-500")[1], "500");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|f| f[3] == broken && f[10] == "retry:http-500")
+            .count(),
+        2
+    );
+    assert_eq!(
+        line_of(&w.a.url("/"), "archived")[4],
+        "-",
+        "a seed has no hop"
+    );
 }
 
 /// The JSON index (issue 4): one valid line per archived article, pointing at its response

@@ -12,6 +12,7 @@
 
 mod disk;
 mod links;
+mod log;
 mod page;
 mod run;
 mod session;
@@ -43,6 +44,8 @@ pub enum Error {
     Store(#[from] crate::store::Error),
     #[error(transparent)]
     Index(#[from] crate::index::Error),
+    #[error(transparent)]
+    Report(#[from] crate::report::Error),
     #[error("could not set up the HTTP client: {0}")]
     Client(#[from] fetch::Error),
     /// A bug of ours, not of the input: a fetch task panicked, or the slot pool closed.
@@ -96,6 +99,10 @@ pub struct Summary {
     pub bytes: u64,
     /// Final outcomes that were not an archived page, by reason.
     pub failed: std::collections::BTreeMap<String, u64>,
+    /// 429/503 answers that made a host back off, by host.
+    pub backoffs: std::collections::BTreeMap<String, u64>,
+    /// URLs queued right now.
+    pub queued: u64,
     pub elapsed: Duration,
 }
 

@@ -26,6 +26,7 @@ pub(super) struct Run {
     store: Arc<Store>,
     visitor: Arc<Visitor>,
     index: Arc<std::sync::Mutex<Index>>,
+    crawl_log: Arc<crate::report::CrawlLog>,
     slots: Arc<Semaphore>,
     observer: Option<Observer>,
     portals: HashMap<String, Arc<PortalRun>>,
@@ -87,6 +88,7 @@ impl Run {
             store: session.store.clone(),
             visitor: session.visitor.clone(),
             index: session.index.clone(),
+            crawl_log: session.crawl_log.clone(),
             slots: session.slots.clone(),
             observer,
             portals,
@@ -240,6 +242,7 @@ impl Run {
             return Ok(());
         };
         let visitor = self.visitor.clone();
+        let crawl_log = self.crawl_log.clone();
         let store = self.store.clone();
         let run_id = self.run_id;
         let retries = Retries {
@@ -250,6 +253,7 @@ impl Run {
         tasks.spawn(async move {
             let finished = task::run(
                 &visitor,
+                &crawl_log,
                 &store,
                 run_id,
                 &portal,
@@ -321,6 +325,7 @@ impl Run {
                 bytes,
             } => {
                 summary.bytes += bytes;
+                count_backoff(summary, &candidate, &reason);
                 tracing::info!(url = %candidate.url, reason = %reason, "fetch_deferred");
                 frontier.retry_later(id, &candidate.host, unix(not_before), &reason)?;
             }
@@ -331,6 +336,7 @@ impl Run {
             } => {
                 summary.fetched += 1;
                 summary.bytes += bytes;
+                count_backoff(summary, &candidate, &outcome.label);
                 let label = match transient {
                     true => self.defer(id, &candidate, &outcome)?,
                     false => {
@@ -342,6 +348,7 @@ impl Run {
                 log_outcome(&candidate, &label, outcome.status);
             }
         }
+        summary.queued = frontier.queued();
         if let Some(observe) = &self.observer {
             observe(summary);
         }
@@ -428,6 +435,14 @@ fn count(summary: &mut Summary, outcome: &str) {
         summary.archived += 1;
     } else {
         *summary.failed.entry(outcome.to_string()).or_default() += 1;
+    }
+}
+
+/// A 429 or 503 snoozes the whole host (the politeness gate did it already): counted for
+/// the `baoluu_host_backoffs_total` metric.
+fn count_backoff(summary: &mut Summary, candidate: &Candidate, reason: &str) {
+    if reason == "http-429" || reason == "http-503" {
+        *summary.backoffs.entry(candidate.host.clone()).or_default() += 1;
     }
 }
 

@@ -16,6 +16,7 @@ use super::{Error, Observer, Options, Summary, Visitor};
 use crate::archive::{Lock, Recorder};
 use crate::config::{Config, Portal};
 use crate::index::{self, Index};
+use crate::report::CrawlLog;
 use crate::store::{Outcome, Store, WarcPointer};
 
 /// The shared parts of every run in this process.
@@ -29,6 +30,8 @@ pub struct Session {
     pub(super) index: Arc<Mutex<Index>>,
     /// `max_in_flight` across all runs of the session.
     pub(super) slots: Arc<Semaphore>,
+    /// `logs/crawl.log`: one line per fetch (issue 5).
+    pub(super) crawl_log: Arc<CrawlLog>,
     pub(super) config: Config,
 }
 
@@ -45,7 +48,9 @@ impl Session {
         let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
         let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
         let slots = Arc::new(Semaphore::new(config.crawler.max_in_flight.max(1)));
+        let crawl_log = Arc::new(CrawlLog::open(dir)?);
         Ok(Session {
+            crawl_log,
             _lock: lock,
             store,
             recorder,

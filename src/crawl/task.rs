@@ -69,6 +69,7 @@ pub(super) struct Retries {
 
 pub(super) async fn run(
     visitor: &Visitor,
+    crawl_log: &crate::report::CrawlLog,
     store: &Store,
     run_id: i64,
     portal: &Arc<PortalRun>,
@@ -99,7 +100,9 @@ pub(super) async fn run(
     let visit = visitor
         .visit(&url, &portal.portal.name, prior.as_ref(), &follow)
         .await?;
+    let lines = super::log::entries(&visit, candidate);
     let (mut finished, readable) = judge(visit, retries);
+    super::log::finish(crawl_log, lines, &finished);
     if let (Finished::Done { found, line, .. }, Some(hop)) = (&mut finished, readable) {
         let mut read = page::read(hop.clone(), portal.clone()).await;
         read.found.append(&mut read.requisites);

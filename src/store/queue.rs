@@ -84,6 +84,16 @@ impl Store {
             .doing("list hosts with work")
     }
 
+    /// URLs queued in `run`: one pass over the run's queued rows in the queue index, for the
+    /// start of a run.
+    pub fn queued_count(&self, run: i64) -> Result<u64, Error> {
+        self.conn()
+            .prepare_cached("SELECT COUNT(*) FROM urls WHERE run_id = ?1 AND state = 'queued'")
+            .and_then(|mut stmt| stmt.query_row([run], |row| row.get::<_, i64>(0)))
+            .doing("count queued urls")
+            .map(|n| n.max(0) as u64)
+    }
+
     /// The earliest `not_before` among `host`'s queued URLs in `run`, or None when it has
     /// none. The frontier asks when [`Store::next_for_host`] found nothing eligible yet.
     pub fn host_next_at(&self, run: i64, host: &str) -> Result<Option<f64>, Error> {
