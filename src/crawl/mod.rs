@@ -103,6 +103,8 @@ pub struct Summary {
     pub backoffs: std::collections::BTreeMap<String, u64>,
     /// URLs queued right now.
     pub queued: u64,
+    /// Per portal: the signals of a redesign or a move (issue 9, portal health).
+    pub portals: std::collections::BTreeMap<String, PortalStats>,
     pub elapsed: Duration,
 }
 
@@ -140,6 +142,18 @@ pub struct Options {
     /// `crawl --backfill`: pagination chains go past the stale-page stop and past where the
     /// last backfill reached, `backfill_pages` further per run (issue 5, part 6).
     pub backfill: bool,
+}
+
+/// What one run saw of one portal that tells whether its profile still fits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PortalStats {
+    /// Articles that got an index line.
+    pub indexed: u64,
+    /// Of those, articles whose body came from the generic extractor: the portal's selectors
+    /// (its own or its family's) did not match.
+    pub generic: u64,
+    /// Hosts outside the portal that its pages redirected to, with counts.
+    pub moved_to: std::collections::BTreeMap<String, u64>,
 }
 
 /// Called with the running totals after every finished URL (a progress bar, metrics).

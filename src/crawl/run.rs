@@ -292,7 +292,12 @@ impl Run {
                 redirects,
                 bytes,
                 line,
+                moved_to,
             } => {
+                let stats = summary.portals.entry(candidate.portal.clone()).or_default();
+                if let Some(host) = moved_to {
+                    *stats.moved_to.entry(host).or_default() += 1;
+                }
                 summary.fetched += 1;
                 summary.bytes += bytes;
                 if let Some(portal) = self.portals.get(&candidate.portal) {
@@ -309,6 +314,16 @@ impl Run {
                     }
                 }
                 if let Some(line) = line {
+                    let stats = summary.portals.entry(candidate.portal.clone()).or_default();
+                    stats.indexed += 1;
+                    if line
+                        .article
+                        .flags
+                        .iter()
+                        .any(|f| f == crate::extract::FLAG_GENERIC)
+                    {
+                        stats.generic += 1;
+                    }
                     self.index
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())

@@ -37,6 +37,8 @@ pub(super) enum Finished {
         bytes: u64,
         /// The index line of an archived article (its metadata record is already durable).
         line: Option<Box<index::Line>>,
+        /// The host an out-of-scope redirect pointed to: a portal that moved (issue 9 health).
+        moved_to: Option<String>,
     },
     /// Try again later (transient failure, host backing off, robots.txt unreachable).
     Retry {
@@ -177,12 +179,19 @@ fn judge_refused(hops: &[Hop], refusal: &Refusal, retries: &Retries) -> Finished
         };
     }
     let redirects = redirect_targets(hops);
+    let moved_to = match refusal {
+        Refusal::RedirectOutOfScope { target } => Url::parse(target)
+            .ok()
+            .map(|u| crate::canonical::host_key(&u)),
+        _ => None,
+    };
     Finished::Done {
         outcome,
         found: Vec::new(),
         redirects,
         bytes,
         line: None,
+        moved_to,
     }
 }
 
@@ -251,6 +260,7 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
                 redirects,
                 bytes,
                 line: None,
+                moved_to: None,
             },
             None,
         );
@@ -277,6 +287,7 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
         redirects,
         bytes,
         line: None,
+        moved_to: None,
     };
     (finished, readable.then_some(last))
 }

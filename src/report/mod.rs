@@ -11,6 +11,7 @@
 //! within one portal set they sort by start time. They are written atomically (temporary file,
 //! fsync, rename, fsync of the folder) so a crash never leaves half a report behind.
 
+mod health;
 pub mod log;
 mod status;
 
@@ -84,6 +85,11 @@ pub struct RunReport {
     pub bytes: u64,
     /// Final outcome label (`archived`, `not_found`, `robots`, …) → number of URLs.
     pub by_outcome: BTreeMap<String, u64>,
+    /// Per portal: new articles, how many needed the generic extractor, redirects to other
+    /// hosts — what `baoluu status` judges a portal's health by (issue 9). Absent in reports
+    /// written before it existed.
+    #[serde(default)]
+    pub per_portal: BTreeMap<String, crate::crawl::PortalStats>,
 }
 
 impl RunReport {
@@ -110,6 +116,7 @@ impl RunReport {
             indexed: summary.indexed,
             bytes: summary.bytes,
             by_outcome,
+            per_portal: summary.portals.clone(),
         }
     }
 
@@ -236,6 +243,7 @@ mod tests {
             indexed: 3,
             bytes: 12345,
             by_outcome: BTreeMap::from([("archived".into(), 8), ("not_found".into(), 2)]),
+            per_portal: BTreeMap::new(),
         }
     }
 

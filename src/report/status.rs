@@ -29,6 +29,14 @@ pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result
         let next = next_line(store.as_ref(), portal, now)?;
         let _ = writeln!(out, "{}: {}", portal.name, last_line(last.as_ref()));
         let _ = writeln!(out, "  next: {next}");
+        for line in super::health::signals(
+            store.as_ref(),
+            portal,
+            last.as_ref(),
+            &config.crawler.user_agent,
+        )? {
+            let _ = writeln!(out, "  health: {line}");
+        }
     }
     Ok(out)
 }
