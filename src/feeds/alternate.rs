@@ -30,9 +30,11 @@ pub fn alternate_feeds(doc: &Html, page_url: &Url) -> Vec<Url> {
     let mut feeds: Vec<Url> = Vec::new();
     for link in doc.select(&LINK) {
         let element = link.value();
-        let (Some(rel), Some(kind), Some(href)) =
-            (element.attr("rel"), element.attr("type"), element.attr("href"))
-        else {
+        let (Some(rel), Some(kind), Some(href)) = (
+            element.attr("rel"),
+            element.attr("type"),
+            element.attr("href"),
+        ) else {
             continue;
         };
         if !is_alternate(rel) || !is_feed_type(kind) {

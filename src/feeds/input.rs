@@ -261,7 +261,10 @@ fn declared_encoding(prefix: &[u8]) -> Option<&[u8]> {
     let decl = prefix[start..].strip_prefix(b"<?xml")?;
     let decl = &decl[..find(decl, b"?>")?];
     let after = &decl[find(decl, b"encoding")? + b"encoding".len()..];
-    let after = after.trim_ascii_start().strip_prefix(b"=")?.trim_ascii_start();
+    let after = after
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
     let quote = *after.first()?;
     if quote != b'"' && quote != b'\'' {
         return None;
@@ -296,7 +299,10 @@ mod tests {
             declared_encoding(b"  <?xml version='1.0' encoding='ISO-8859-1'?>"),
             Some(&b"ISO-8859-1"[..])
         );
-        assert_eq!(declared_encoding(b"<?xml version='1.0'?><a encoding='x'>"), None);
+        assert_eq!(
+            declared_encoding(b"<?xml version='1.0'?><a encoding='x'>"),
+            None
+        );
         assert_eq!(declared_encoding(b"<?xml encoding=utf-8?>"), None);
     }
 }

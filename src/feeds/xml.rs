@@ -49,17 +49,26 @@ fn root<R: BufRead>(
 ) -> Result<Option<(Kind, bool)>, Error> {
     loop {
         buf.clear();
-        let (start, empty) = match reader.read_event_into(buf).map_err(Error::Malformed)? {
+        let (start, empty) = match reader.read_event_into(buf).map_err(start_error)? {
             Event::Start(start) => (start, false),
             Event::Empty(start) => (start, true),
             Event::Eof => return Ok(None),
             _ => continue,
         };
-        let name = local_name(&start);
-        return match kind_of_root(&name) {
+        let name = start.local_name();
+        return match kind_of_root(name.as_ref()) {
             Some(kind) => Ok(Some((kind, empty))),
-            None => Err(Error::UnknownRoot(name)),
+            None => Err(Error::UnknownRoot(name.as_ref().to_string())),
         };
+    }
+}
+
+/// A failure before the root element: a gzip stream that breaks that early is corrupt, not
+/// ill-formed XML.
+fn start_error(error: quick_xml::Error) -> Error {
+    match error {
+        quick_xml::Error::Io(io) => Error::Corrupt(std::io::Error::new(io.kind(), io)),
+        other => Error::Malformed(other),
     }
 }
 
@@ -75,11 +84,6 @@ fn kind_of_root(name: &str) -> Option<Kind> {
         .into_iter()
         .find(|(root, _)| name.eq_ignore_ascii_case(root))
         .map(|(_, kind)| kind)
-}
-
-/// The element's name without its namespace prefix.
-fn local_name(start: &BytesStart) -> String {
-    start.local_name().as_ref().to_string()
 }
 
 /// What an event does to the scan.
@@ -106,7 +110,9 @@ impl Scan {
             Kind::SitemapIndex => "sitemap",
             Kind::UrlSet => "url",
             Kind::Rss => "item",
-            Kind::Atom | Kind::Text => "entry",
+            Kind::Atom => "entry",
+            // Text sitemaps never reach the XML walk.
+            Kind::Text => "",
         };
         Scan {
             kind,
@@ -157,7 +163,8 @@ impl Scan {
 
     fn open(&mut self, start: &BytesStart) {
         self.depth += 1;
-        let name = local_name(start);
+        let name = start.local_name();
+        let name = name.as_ref();
         match &mut self.draft {
             Some((_, draft)) => draft.open(self.kind, name, start),
             None if name == self.entry_name => {

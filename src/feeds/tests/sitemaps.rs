@@ -90,7 +90,13 @@ const NEWS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 fn google_news_sitemap_gives_title_and_publication_date() {
     let p = parsed(NEWS);
     assert_complete(&p, Kind::UrlSet);
-    assert_eq!(titles(&p), [Some("Lễ hội đường phố & ẩm thực"), Some("Mùa xuân <em>về</em>")]);
+    assert_eq!(
+        titles(&p),
+        [
+            Some("Lễ hội đường phố & ẩm thực"),
+            Some("Mùa xuân <em>về</em>")
+        ]
+    );
     assert_eq!(
         modified(&p),
         [
@@ -110,7 +116,10 @@ fn gzip_sitemap_and_gzip_of_gzip_read_like_the_plain_one() {
     assert_eq!(parsed(&twice), plain);
     let thrice = gzip(&twice);
     assert!(
-        matches!(parse(&thrice, &Limits::default()), Err(Error::NotRecognised)),
+        matches!(
+            parse(&thrice, &Limits::default()),
+            Err(Error::NotRecognised)
+        ),
         "a third layer is not undone"
     );
 }
@@ -174,13 +183,18 @@ fn namespace_prefixes_do_not_matter() {
 
 #[test]
 fn declared_single_byte_encoding_is_transcoded() {
-    let mut body = b"<?xml version=\"1.0\" encoding=\"windows-1258\"?><rss><channel><item>".to_vec();
+    let mut body =
+        b"<?xml version=\"1.0\" encoding=\"windows-1258\"?><rss><channel><item>".to_vec();
     // "Đà Lạt" in windows-1258: Đ 0xD0, à 0xE0, combining dot below 0xF2.
     body.extend_from_slice(b"<title>\xD0\xE0 La\xF2t</title><link>https://a.vn/1</link>");
     body.extend_from_slice(b"</item></channel></rss>");
     let p = parsed(&body);
     assert_complete(&p, Kind::Rss);
-    assert_eq!(titles(&p), [Some("Đà La\u{323}t")], "decoded, not normalised");
+    assert_eq!(
+        titles(&p),
+        [Some("Đà La\u{323}t")],
+        "decoded, not normalised"
+    );
 }
 
 #[test]
@@ -193,10 +207,14 @@ fn invalid_utf8_costs_one_character_not_the_document() {
 
 #[test]
 fn text_sitemap_lists_url_lines() {
-    let body = "https://a.vn/1\r\n\r\nhttps://a.vn/2  \n# not a url\nhttps://a.vn/ 3\nHTTPS://A.VN/4";
+    let body =
+        "https://a.vn/1\r\n\r\nhttps://a.vn/2  \n# not a url\nhttps://a.vn/ 3\nHTTPS://A.VN/4";
     let p = parsed(body);
     assert_complete(&p, Kind::Text);
-    assert_eq!(urls(&p), ["https://a.vn/1", "https://a.vn/2", "HTTPS://A.VN/4"]);
+    assert_eq!(
+        urls(&p),
+        ["https://a.vn/1", "https://a.vn/2", "HTTPS://A.VN/4"]
+    );
     assert_eq!(p.entries[0].modified, None);
     assert_eq!(urls(&parsed(gzip(body.as_bytes()))), urls(&p));
 }
@@ -206,9 +224,18 @@ fn bodies_that_are_no_source_are_errors() {
     let cases: [(&[u8], &str); 6] = [
         (b"", "Empty"),
         (b" \r\n\t ", "Empty"),
-        (b"<!DOCTYPE html><html lang=\"vi\"><head>", "UnknownRoot(\"html\")"),
-        (b"{\"version\": \"https://jsonfeed.org/version/1.1\"}", "NotRecognised"),
-        (b"<?xml version=\"1.0\"?><!-- unclosed <urlset>", "Malformed"),
+        (
+            b"<!DOCTYPE html><html lang=\"vi\"><head>",
+            "UnknownRoot(\"html\")",
+        ),
+        (
+            b"{\"version\": \"https://jsonfeed.org/version/1.1\"}",
+            "NotRecognised",
+        ),
+        (
+            b"<?xml version=\"1.0\"?><!-- unclosed <urlset>",
+            "Malformed",
+        ),
         (b"<?xml version=\"1.0\"?>", "Empty"),
     ];
     for (body, want) in cases {
@@ -230,4 +257,25 @@ fn well_known_is_sitemap_xml_at_the_root() {
     let got: Vec<String> = well_known(&root).iter().map(Url::to_string).collect();
     assert_eq!(got, ["https://baocantho.com.vn/sitemap.xml"]);
     assert!(well_known(&Url::parse("mailto:a@b.vn").unwrap()).is_empty());
+}
+
+#[test]
+fn utf16_with_bom_is_transcoded() {
+    let text = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><urlset><url><loc>https://a.vn/đà</loc></url></urlset>";
+    let mut body = vec![0xff, 0xfe];
+    body.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let p = parsed(&body);
+    assert_complete(&p, Kind::UrlSet);
+    assert_eq!(urls(&p), ["https://a.vn/đà"]);
+}
+
+#[test]
+fn dtd_entities_are_never_expanded() {
+    // "Billion laughs": internal entities are left as written, so nothing grows.
+    let body = r#"<?xml version="1.0"?>
+    <!DOCTYPE urlset [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+    <urlset><url><loc>https://a.vn/&b;</loc></url></urlset>"#;
+    let p = parsed(body);
+    assert_complete(&p, Kind::UrlSet);
+    assert_eq!(urls(&p), ["https://a.vn/&b;"]);
 }

@@ -91,7 +91,10 @@ fn rdf_items_give_link_or_rdf_about() {
 </rdf:RDF>"#;
     let p = parsed(body);
     assert_complete(&p, Kind::Rss);
-    assert_eq!(urls(&p), ["https://a.vn/1?a=1&b=2&utm=rss", "https://a.vn/2"]);
+    assert_eq!(
+        urls(&p),
+        ["https://a.vn/1?a=1&b=2&utm=rss", "https://a.vn/2"]
+    );
     assert_eq!(titles(&p), [Some("Một"), Some("Hai")]);
     assert_eq!(p.entries[0].modified, Some(at("2026-01-08T18:21:00+07:00")));
 }
@@ -124,7 +127,10 @@ fn atom_entries_give_the_alternate_link() {
     assert_complete(&p, Kind::Atom);
     assert_eq!(
         urls(&p),
-        ["https://baolaocai.vn/sa-pa-post1.html", "/bac-ha-post2.html"]
+        [
+            "https://baolaocai.vn/sa-pa-post1.html",
+            "/bac-ha-post2.html"
+        ]
     );
     assert_eq!(titles(&p), [Some("Sa Pa <b>đón</b> khách"), Some("Bắc Hà")]);
     assert_eq!(

@@ -28,21 +28,58 @@ enum Field {
     Title,
 }
 
+/// The local names the formats use below an entry; the path holds these, not strings, so
+/// reading an element allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    Loc,
+    Lastmod,
+    News,
+    PublicationDate,
+    Title,
+    Link,
+    Guid,
+    PubDate,
+    Date,
+    Updated,
+    Published,
+    Other,
+}
+
+impl Name {
+    fn of(local: &str) -> Name {
+        match local {
+            "loc" => Name::Loc,
+            "lastmod" => Name::Lastmod,
+            "news" => Name::News,
+            "publication_date" => Name::PublicationDate,
+            "title" => Name::Title,
+            "link" => Name::Link,
+            "guid" => Name::Guid,
+            "pubDate" => Name::PubDate,
+            "date" => Name::Date,
+            "updated" => Name::Updated,
+            "published" => Name::Published,
+            _ => Name::Other,
+        }
+    }
+}
+
 /// Which field a path below the entry holds, by format.
-fn field_of(kind: Kind, path: &[String]) -> Option<Field> {
-    let names: Vec<&str> = path.iter().map(String::as_str).collect();
-    match (kind, names.as_slice()) {
-        (Kind::SitemapIndex | Kind::UrlSet, ["loc"]) => Some(Field::Url),
-        (Kind::SitemapIndex | Kind::UrlSet, ["lastmod"]) => Some(Field::Modified),
-        (Kind::UrlSet, ["news", "publication_date"]) => Some(Field::Published),
-        (Kind::UrlSet, ["news", "title"]) => Some(Field::Title),
-        (Kind::Rss, ["link"]) => Some(Field::Url),
-        (Kind::Rss, ["guid"]) => Some(Field::Guid),
-        (Kind::Rss, ["pubDate"]) => Some(Field::Modified),
-        (Kind::Rss, ["date"]) => Some(Field::Published),
-        (Kind::Atom, ["updated"]) => Some(Field::Modified),
-        (Kind::Atom, ["published"]) => Some(Field::Published),
-        (Kind::Rss | Kind::Atom, ["title"]) => Some(Field::Title),
+fn field_of(kind: Kind, path: &[Name]) -> Option<Field> {
+    use Name::*;
+    match (kind, path) {
+        (Kind::SitemapIndex | Kind::UrlSet, [Loc]) => Some(Field::Url),
+        (Kind::SitemapIndex | Kind::UrlSet, [Lastmod]) => Some(Field::Modified),
+        (Kind::UrlSet, [News, PublicationDate]) => Some(Field::Published),
+        (Kind::UrlSet, [News, Title]) => Some(Field::Title),
+        (Kind::Rss, [Link]) => Some(Field::Url),
+        (Kind::Rss, [Guid]) => Some(Field::Guid),
+        (Kind::Rss, [PubDate]) => Some(Field::Modified),
+        (Kind::Rss, [Date]) => Some(Field::Published),
+        (Kind::Atom, [Updated]) => Some(Field::Modified),
+        (Kind::Atom, [Published]) => Some(Field::Published),
+        (Kind::Rss | Kind::Atom, [Title]) => Some(Field::Title),
         _ => None,
     }
 }
@@ -51,7 +88,7 @@ fn field_of(kind: Kind, path: &[String]) -> Option<Field> {
 #[derive(Debug, Default)]
 pub(super) struct Draft {
     /// Local names of the open elements below the entry (at most [`MAX_PATH`]).
-    path: Vec<String>,
+    path: Vec<Name>,
     /// Open elements below the entry beyond [`MAX_PATH`].
     overflow: usize,
     /// The field being read and the path length of its element.
@@ -72,16 +109,16 @@ impl Draft {
         self.fallback_url = attribute(start, "about");
     }
 
-    pub(super) fn open(&mut self, kind: Kind, name: String, start: &BytesStart) {
+    pub(super) fn open(&mut self, kind: Kind, local: &str, start: &BytesStart) {
         if self.overflow > 0 || self.path.len() >= MAX_PATH {
             self.overflow += 1;
             return;
         }
-        self.path.push(name);
+        self.path.push(Name::of(local));
         if self.field.is_some() {
             return;
         }
-        if kind == Kind::Atom && self.path == ["link"] {
+        if kind == Kind::Atom && self.path == [Name::Link] {
             self.atom_link(start);
         } else if let Some(field) = field_of(kind, &self.path) {
             self.start_field(field, start);
@@ -230,7 +267,10 @@ mod tests {
     fn references_decode_and_bare_ampersands_stay() {
         assert_eq!(decode_references("a?x=1&amp;y=2"), "a?x=1&y=2");
         assert_eq!(decode_references("a?x=1&y=2"), "a?x=1&y=2");
-        assert_eq!(decode_references("&#x110;&#224; &lt;&unknown;&"), "Đà <&unknown;&");
+        assert_eq!(
+            decode_references("&#x110;&#224; &lt;&unknown;&"),
+            "Đà <&unknown;&"
+        );
         assert_eq!(decode_references("&#0;&;"), "&#0;&;");
     }
 
