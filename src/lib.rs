@@ -39,6 +39,7 @@ pub mod crawl;
 pub mod daemon;
 pub mod discover;
 pub mod extract;
+pub mod feeds;
 pub mod fetch;
 pub mod frontier;
 pub mod index;

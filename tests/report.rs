@@ -134,6 +134,7 @@ fn status_shows_the_last_report_and_the_next_run() {
         indexed: 2,
         bytes: 9000,
         by_outcome: BTreeMap::from([("archived".into(), 4), ("not_found".into(), 1)]),
+        per_portal: BTreeMap::new(),
     };
     report::write(&archive, &run).unwrap();
 

@@ -30,7 +30,9 @@ pub fn signals(
     if let Some(store) = store {
         robots_signals(store, portal, &product_token(user_agent), &mut lines)?;
     }
-    if lines.is_empty() && last.is_some() {
+    // "ok" only when the run recorded what health is judged by (older reports did not).
+    let judged = last.is_some_and(|r| r.per_portal.contains_key(&portal.name));
+    if lines.is_empty() && judged {
         lines.push("ok".to_string());
     }
     Ok(lines)
