@@ -44,6 +44,7 @@ pub mod frontier;
 pub mod index;
 pub mod metrics;
 pub mod politeness;
+pub mod probe;
 pub mod report;
 pub mod robots;
 pub mod save;
