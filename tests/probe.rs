@@ -174,6 +174,7 @@ fn a_page_of_no_family_gets_explicit_inferred_patterns() {
     );
     let text = render(&p);
     assert!(text.contains("best: none"), "{text}");
+    println!("{text}");
 }
 
 #[test]
@@ -300,6 +301,36 @@ async fn an_unreachable_robots_txt_refuses_the_host() {
         .unwrap_err();
     assert!(matches!(err, Error::RobotsUnreachable { .. }), "{err}");
     assert_eq!(targets(&fixture), ["/robots.txt"]);
+}
+
+/// What `baoluu probe --fetch URL` does, minus printing: a runtime of its own, the minimum
+/// delay of the defaults, notes saying what was fetched; the probe serialises for `--json`.
+#[test]
+fn probe_input_fetches_with_its_own_runtime() {
+    let fixture = robots_fixture("User-agent: *\nAllow: /\n");
+    let old = url(&fixture.url("/old-a1.html"));
+    let p = probe_input(None, Some(&old), None, USER_AGENT).unwrap();
+    assert_eq!(p.url, fixture.url("/hoi-nghi-a1.html"));
+    assert_eq!(p.best_family.as_deref(), Some("content-fck"));
+    assert!(p.notes[0].starts_with("fetched "), "{:?}", p.notes);
+    assert!(
+        p.notes.iter().any(|n| n.contains("redirected")),
+        "{:?}",
+        p.notes
+    );
+    let log = fixture.log();
+    assert!(
+        log.windows(2)
+            .all(|w| w[1].at.duration_since(w[0].at) >= Duration::from_secs(1))
+    );
+    let config = load_snippet(&p);
+    let portal = &config.portals[0];
+    assert_eq!(portal.name, "host-127-0-0-7");
+    assert_eq!(portal.hosts, [fixture.addr().to_string()]);
+    let json: serde_json::Value = serde_json::to_value(&p).unwrap();
+    assert_eq!(json["families"][0]["name"], "content-fck");
+    assert_eq!(json["family_extract"]["selectors"], "family content-fck");
+    assert!(json["snippet"].as_str().unwrap().contains("[[portal]]"));
 }
 
 #[test]

@@ -183,6 +183,16 @@ struct Checked {
     text: String,
 }
 
+/// How fetching robots.txt ended.
+enum RobotsEnd {
+    /// The final (non-redirect) response.
+    Response(Box<Exchange>),
+    /// Network trouble or a timeout: unreachable.
+    Failed,
+    /// Too many redirects, or one the guard refused: unavailable.
+    Unfollowed,
+}
+
 /// One polite visit in progress.
 struct Visit<'a> {
     fetcher: Fetcher,
@@ -235,54 +245,60 @@ impl Visit<'_> {
         })
     }
 
-    /// robots.txt, following up to five redirects anywhere the address guard allows; the
-    /// verdict follows RFC 9309 §2.3.1 as the crawl's does.
+    /// robots.txt of `url`'s authority, judged as the crawl judges it (RFC 9309 §2.3.1).
     async fn fetch_robots(&mut self, url: &Url, authority: String) -> Result<Checked, Error> {
         let robots_url = robots::robots_url(url);
-        let mut current = robots_url.clone();
-        let mut outcome = robots::Fetched::TooManyRedirects;
-        let mut last: Option<Exchange> = None;
-        for hop in 0..=MAX_REDIRECTS {
-            let exchange = match self.get(&current).await {
-                Ok(exchange) => exchange,
-                // The origin itself cannot be fetched (address guard, unsendable URL).
-                Err(Error::Fetch { source, .. }) if hop == 0 && !source.is_retryable() => {
-                    return Err(Error::Fetch {
-                        url: current.to_string(),
-                        source,
-                    });
-                }
-                // A redirect we cannot follow makes robots.txt unavailable (§2.3.1.2).
-                Err(Error::Fetch { source, .. }) if !source.is_retryable() => break,
-                Err(_) => {
-                    outcome = robots::Fetched::Failed;
-                    break;
-                }
-            };
-            match exchange.redirect_target() {
-                Some(target) => current = target,
-                None => {
-                    last = Some(exchange);
-                    break;
-                }
+        let end = self.follow_robots(&robots_url).await?;
+        let (robots, text) = match &end {
+            RobotsEnd::Response(exchange) => {
+                let encoding = exchange.header("content-encoding");
+                let fetched = robots::Fetched::Response {
+                    status: exchange.status,
+                    content_encoding: encoding.as_deref(),
+                    body: &exchange.body,
+                };
+                let robots = Robots::from_fetch(fetched, &self.token);
+                (robots, robots_text(exchange))
             }
-        }
-        let encoding = last.as_ref().and_then(|e| e.header("content-encoding"));
-        if let Some(exchange) = &last {
-            outcome = robots::Fetched::Response {
-                status: exchange.status,
-                content_encoding: encoding.as_deref(),
-                body: &exchange.body,
-            };
-        }
-        let robots = Robots::from_fetch(outcome, &self.token);
-        let text = last.map(|e| robots_text(&e)).unwrap_or_default();
+            RobotsEnd::Failed => (
+                Robots::from_fetch(robots::Fetched::Failed, &self.token),
+                String::new(),
+            ),
+            RobotsEnd::Unfollowed => {
+                let fetched = robots::Fetched::TooManyRedirects;
+                (Robots::from_fetch(fetched, &self.token), String::new())
+            }
+        };
         Ok(Checked {
             authority,
             robots_url,
             robots,
             text,
         })
+    }
+
+    /// Fetches robots.txt, following up to five redirects anywhere the address guard allows.
+    async fn follow_robots(&mut self, robots_url: &Url) -> Result<RobotsEnd, Error> {
+        let mut current = robots_url.clone();
+        for hop in 0..=MAX_REDIRECTS {
+            let exchange = match self.get(&current).await {
+                Ok(exchange) => exchange,
+                // The origin itself cannot be fetched (address guard, unsendable URL).
+                Err(Error::Fetch { url, source }) if hop == 0 && !source.is_retryable() => {
+                    return Err(Error::Fetch { url, source });
+                }
+                // A redirect we cannot follow makes robots.txt unavailable (§2.3.1.2).
+                Err(Error::Fetch { source, .. }) if !source.is_retryable() => {
+                    return Ok(RobotsEnd::Unfollowed);
+                }
+                Err(_) => return Ok(RobotsEnd::Failed),
+            };
+            match exchange.redirect_target() {
+                Some(target) => current = target,
+                None => return Ok(RobotsEnd::Response(Box::new(exchange))),
+            }
+        }
+        Ok(RobotsEnd::Unfollowed)
     }
 
     fn finish(&self, exchange: Exchange, redirects: Vec<Url>) -> Result<FetchedPage, Error> {

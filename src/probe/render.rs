@@ -38,7 +38,12 @@ pub fn render(probe: &Probe) -> String {
     out.push_str(&extracted_block(&probe.generic));
     out.push_str("\nSuggested profile\n");
     for line in probe.snippet.lines() {
-        let _ = writeln!(out, "  {line}");
+        match line.is_empty() {
+            true => out.push('\n'),
+            false => {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
     }
     out
 }

@@ -330,6 +330,70 @@ fn comment(text: &str) -> String {
 mod tests {
     use super::*;
 
+    const PROSE: &str = "Sáng 8/1, tại hội trường tỉnh, lãnh đạo tỉnh đã tổ chức hội nghị tổng kết công tác năm và triển khai nhiệm vụ trọng tâm của năm tiếp theo với nhiều chỉ tiêu quan trọng.";
+
+    fn snippet(html: &str, url: &str) -> String {
+        super::super::probe(html.as_bytes(), None, &Url::parse(url).unwrap()).snippet
+    }
+
+    /// The line after the comment that mentions `marker`.
+    fn line_after<'a>(text: &'a str, marker: &str) -> &'a str {
+        let mut lines = text.lines().skip_while(|l| !l.contains(marker));
+        lines.next();
+        lines
+            .next()
+            .unwrap_or_else(|| panic!("no {marker:?} in\n{text}"))
+    }
+
+    #[test]
+    fn a_missed_family_selector_is_replaced_by_a_common_one() {
+        // content-fck's title selector (`h1.fw700, .detail-title h1`) misses a plain `h1`.
+        let html = format!(
+            r#"<h1 class="title">Hội nghị tổng kết công tác năm</h1><span class="pubdate">08/01/2026 - 18:21</span>
+            <div id="newscontents"><div class="content-fck"><p>{PROSE}</p></div></div>"#
+        );
+        let text = snippet(&html, "https://baocantho.com.vn/hoi-nghi-a1.html");
+        assert!(text.contains("[portal.selectors]\n"), "{text}");
+        assert_eq!(line_after(&text, "matched nothing here"), r#"title = "h1""#);
+        // byline: the preset's p.author missed and no common selector matched.
+        assert_eq!(
+            line_after(&text, "no common one did"),
+            r#"# byline = "p.author""#
+        );
+    }
+
+    #[test]
+    fn a_disagreement_pins_the_familys_selector() {
+        // The cms body container holds a stub; the real text is elsewhere.
+        let html = format!(
+            r#"<h1 class="article__title">Sống đẹp từ những điều giản dị</h1>
+            <div class="article__body cms-body"><p>Xem video.</p></div>
+            <div class="main-text"><p>{PROSE}</p><p>{PROSE}</p><p>{PROSE}</p></div>"#
+        );
+        let text = snippet(&html, "https://baolaocai.vn/song-dep-post1.html");
+        assert!(text.contains("family = \"cms\""), "{text}");
+        assert_eq!(
+            line_after(&text, "disagree"),
+            r#"body = "div.article__body.cms-body""#
+        );
+        assert!(text.contains("family «10 chars»"), "{text}");
+    }
+
+    #[test]
+    fn without_a_family_common_selectors_are_offered_commented_out() {
+        let html = format!(
+            r#"<h1>Khánh thành cầu mới bắc qua sông</h1><div class="story"><p>{PROSE}</p><p>{PROSE}</p></div>
+            <div class="author-name">Minh Hà</div>"#
+        );
+        let text = snippet(&html, "https://example.vn/xa-hoi/cau-moi-12.html");
+        assert!(
+            text.contains("# [portal.selectors]  (nothing needed"),
+            "{text}"
+        );
+        assert_eq!(line_after(&text, "uncomment to pin"), r#"# title = "h1""#);
+        assert!(!text.lines().any(|l| l.starts_with("title =")), "{text}");
+    }
+
     #[test]
     fn portal_names_follow_the_rule() {
         for (host, name) in [
