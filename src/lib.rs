@@ -46,6 +46,7 @@ pub mod index;
 pub mod metrics;
 pub mod notify;
 pub mod politeness;
+pub mod probe;
 pub mod report;
 pub mod robots;
 pub mod save;
