@@ -16,6 +16,8 @@ use tokio_util::sync::CancellationToken;
 mod exit {
     pub const FATAL: u8 = 1;
     /// EX_TEMPFAIL: stopped early but resumable.
+    /// Command-line usage error (as clap exits on its own).
+    pub const USAGE: u8 = 2;
     pub const STOPPED: u8 = 75;
     /// EX_CONFIG.
     pub const CONFIG: u8 = 78;
@@ -104,6 +106,22 @@ enum Command {
         #[arg(long)]
         content_encoding: Option<String>,
         file: PathBuf,
+    },
+    /// Which CMS family preset and selectors match a page, what they extract, and a suggested
+    /// `[[portal]]` profile: the tool for adding a portal.
+    Probe {
+        /// A saved page (`-` for standard input); leave out with --fetch.
+        file: Option<PathBuf>,
+        /// Fetch this one page instead, politely (robots.txt first, its Crawl-delay honoured),
+        /// with the configuration's user agent.
+        #[arg(long, conflicts_with = "file")]
+        fetch: Option<url::Url>,
+        /// The saved page's URL (default: its canonical link).
+        #[arg(long)]
+        url: Option<url::Url>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -202,6 +220,21 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             content_encoding.as_deref(),
         );
     }
+    if let Command::Probe {
+        file,
+        fetch,
+        url,
+        json,
+    } = &cli.command
+    {
+        return probe(
+            &cli.config,
+            file.as_deref(),
+            fetch.as_ref(),
+            url.as_ref(),
+            *json,
+        );
+    }
     if let Command::Verify {
         archive_dir: Some(dir),
     } = &cli.command
@@ -235,8 +268,31 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             portal,
             since,
         )?),
-        Command::Extract { .. } => Ok(0),
+        Command::Extract { .. } | Command::Probe { .. } => Ok(0),
     }
+}
+
+/// `baoluu probe`: a saved page needs no configuration; fetching one needs the configured
+/// user agent (an honest one, with a contact).
+fn probe(
+    config: &std::path::Path,
+    file: Option<&std::path::Path>,
+    fetch: Option<&url::Url>,
+    url: Option<&url::Url>,
+    json: bool,
+) -> anyhow::Result<u8> {
+    if file.is_none() && fetch.is_none() {
+        eprintln!("error: give a saved page (FILE, or - for standard input) or --fetch URL");
+        return Ok(exit::USAGE);
+    }
+    let user_agent = match fetch {
+        Some(_) => match load(config) {
+            Ok(config) => config.crawler.user_agent,
+            Err(code) => return Ok(code),
+        },
+        None => String::new(),
+    };
+    Ok(baoluu::probe::run_cli(file, fetch, url, json, &user_agent)?)
 }
 
 /// Writes to standard output; a reader that went away (`| head`) is not an error of ours.

@@ -345,3 +345,34 @@ fn run_cli_rejects_two_inputs() {
     );
     assert!(matches!(result, Err(Error::Usage)));
 }
+
+/// The binary's `probe` subcommand: a saved page needs no configuration; JSON on request; no
+/// input at all is a usage error (exit 2).
+#[test]
+fn the_probe_command_reads_a_saved_page_and_prints_text_or_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    std::fs::write(&page, fck_page()).unwrap();
+    let missing = dir.path().join("no-config.toml");
+    let page_arg = page.to_str().unwrap();
+    let out = support::cli::baoluu(
+        &missing,
+        &[
+            "probe",
+            page_arg,
+            "--url",
+            "https://baocantho.com.vn/tin-a1.html",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", support::cli::stderr(&out));
+    let text = support::cli::stdout(&out);
+    assert!(
+        text.contains("Suggested profile") && text.contains("family = \"content-fck\""),
+        "{text}"
+    );
+    let out = support::cli::baoluu(&missing, &["probe", page_arg, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["best_family"], "content-fck", "{json}");
+    let out = support::cli::baoluu(&missing, &["probe"]);
+    assert_eq!(out.status.code(), Some(2));
+}
