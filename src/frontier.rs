@@ -132,6 +132,11 @@ impl Frontier {
         Ok(results)
     }
 
+    /// Raises queued URLs to `priority` (articles a feed dates after the last run, issue 9).
+    pub fn prioritise(&mut self, urls: &[&str], priority: i64) -> Result<(), Error> {
+        self.store.prioritise(self.run, urls, priority)
+    }
+
     /// Queues again the known articles among `candidates` last fetched before `before` (RFC 3339
     /// UTC), for a conditional revisit (a portal's `revisit_after`, issue 5).
     pub fn revisit(&mut self, candidates: &[Candidate], before: &str) -> Result<usize, Error> {

@@ -27,6 +27,9 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_TOTAL_TIMEOUT: Duration = Duration::from_secs(120);
 /// `crawler.max_body`: body cap for pages, 20 MiB.
 pub const DEFAULT_MAX_BODY: u64 = 20 * MIB;
+/// `crawler.max_feed_body`: body cap for sitemaps and feeds, 50 MiB (sitemaps.org allows
+/// 50 MB uncompressed per sitemap).
+pub const DEFAULT_MAX_FEED_BODY: u64 = 50 * MIB;
 /// `crawler.max_redirects`.
 pub const DEFAULT_MAX_REDIRECTS: u32 = 10;
 /// `crawler.retries`: per URL within a run, for transient failures.

@@ -60,6 +60,8 @@ pub struct Crawler {
     pub read_timeout: Duration,
     pub total_timeout: Duration,
     pub max_body: u64,
+    /// Body cap for sitemaps and feeds (issue 9): larger than pages, apart from `max_body`.
+    pub max_feed_body: u64,
     pub max_redirects: u32,
     pub retries: u32,
     /// Later runs that try again a URL that failed transiently after its `retries`, before it

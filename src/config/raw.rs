@@ -50,6 +50,7 @@ pub struct RawCrawler {
     pub read_timeout: Option<Spanned<RawDuration>>,
     pub total_timeout: Option<Spanned<RawDuration>>,
     pub max_body: Option<Spanned<RawSize>>,
+    pub max_feed_body: Option<Spanned<RawSize>>,
     pub max_redirects: Option<u32>,
     pub retries: Option<u32>,
     pub second_chances: Option<u32>,

@@ -88,6 +88,11 @@ pub fn crawler(doc: &Document, raw: &RawCrawler) -> Result<Crawler, Error> {
         total_timeout: (t.duration(raw.total_timeout.as_ref(), "total_timeout")?)
             .unwrap_or(DEFAULT_TOTAL_TIMEOUT),
         max_body: t.size(raw.max_body.as_ref(), "max_body", DEFAULT_MAX_BODY)?,
+        max_feed_body: t.size(
+            raw.max_feed_body.as_ref(),
+            "max_feed_body",
+            DEFAULT_MAX_FEED_BODY,
+        )?,
         max_redirects: raw.max_redirects.unwrap_or(DEFAULT_MAX_REDIRECTS),
         retries: raw.retries.unwrap_or(DEFAULT_RETRIES),
         second_chances: raw.second_chances.unwrap_or(DEFAULT_SECOND_CHANCES),

@@ -26,24 +26,22 @@ pub(super) fn queue(
     parent: &Candidate,
     found: Vec<Found>,
 ) -> Result<(), store::Error> {
-    let (requisites, found): (Vec<Found>, Vec<Found>) =
-        found.into_iter().partition(|f| f.kind == Kind::Other);
+    let (requisites, found): (Vec<Found>, Vec<Found>) = found
+        .into_iter()
+        .partition(|f| matches!(f.kind, Kind::Other | Kind::Feed));
     let requisites: Vec<Candidate> = requisites
         .into_iter()
-        .map(|f| {
-            child(
-                parent,
-                f.url,
-                Kind::Other,
-                parent.chain_page,
-                parent.chain_stale,
-            )
-        })
+        .map(|f| child(parent, f.url, f.kind, parent.chain_page, parent.chain_stale))
         .collect();
     frontier.push_all(&requisites)?;
     let (articles, listings): (Vec<Found>, Vec<Found>) =
         found.into_iter().partition(|f| f.kind == Kind::Article);
     let (page, stale) = (parent.chain_page, parent.chain_stale);
+    let fresh: Vec<String> = articles
+        .iter()
+        .filter(|f| f.fresh)
+        .map(|f| f.url.clone())
+        .collect();
     let articles: Vec<Candidate> = articles
         .into_iter()
         .map(|f| child(parent, f.url, Kind::Article, page, stale))
@@ -56,6 +54,10 @@ pub(super) fn queue(
         .iter()
         .filter(|e| **e == Enqueued::New)
         .count();
+    if !fresh.is_empty() {
+        let urls: Vec<&str> = fresh.iter().map(String::as_str).collect();
+        frontier.prioritise(&urls, store::FRESH_ARTICLE)?;
+    }
     let listings = match &portal.backfill {
         Some(backfill) => backfill.queue_deeper(frontier, parent, listings)?,
         None => listings,
@@ -153,6 +155,21 @@ impl Backfill {
         }
         frontier.push_all(&deeper)?;
         Ok(ordinary)
+    }
+}
+
+/// A sitemap or feed of `portal` to fetch, found outside any page (configured, well known, or
+/// listed in robots.txt).
+pub(super) fn source(portal: &str, url: &url::Url) -> Candidate {
+    Candidate {
+        url: crate::canonical::canonicalize(url).to_string(),
+        portal: portal.to_string(),
+        host: crate::canonical::host_key(url),
+        kind: Kind::Feed,
+        depth: 0,
+        via: None,
+        chain_page: 0,
+        chain_stale: 0,
     }
 }
 

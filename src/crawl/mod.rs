@@ -11,6 +11,7 @@
 //! It never parses HTML or writes files itself.
 
 mod disk;
+mod feed;
 mod links;
 mod log;
 mod page;

@@ -62,8 +62,13 @@ fn read_now(hop: &Hop, portal: &PortalRun) -> Read {
         Some(article) => requisites(article, &page.stylesheets, portal),
         None => Vec::new(),
     };
+    let mut found = links(page.links, portal);
+    if article.is_none() {
+        // Seeds and sections advertise their RSS feeds (issue 9); articles repeat them.
+        found.extend(super::feed::advertised(&doc, url, portal));
+    }
     Read {
-        found: links(page.links, portal),
+        found,
         article,
         requisites,
     }
@@ -80,6 +85,7 @@ fn requisites(article: &Article, stylesheets: &[url::Url], portal: &PortalRun) -
         .map(|u| Found {
             url: crate::canonical::canonicalize(&u).to_string(),
             kind: store::Kind::Other,
+            fresh: false,
         })
         .collect()
 }
@@ -91,6 +97,7 @@ fn links(links: Vec<discover::Link>, portal: &PortalRun) -> Vec<Found> {
             Decision::In(kind) => Some(Found {
                 url: link.url.to_string(),
                 kind: store_kind(kind),
+                fresh: false,
             }),
             Decision::Out(_) => None,
         })

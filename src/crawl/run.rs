@@ -10,9 +10,10 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::disk::Guard;
+use super::feed;
 use super::links;
 use super::session::Session;
-use super::task::{self, Finished, PortalRun, Retries};
+use super::task::{self, Finished, PortalRun, Retries, Tools};
 use super::{Error, Observer, Options, Summary, Visitor};
 use crate::archive;
 use crate::config::Portal;
@@ -26,7 +27,8 @@ pub(super) struct Run {
     store: Arc<Store>,
     visitor: Arc<Visitor>,
     index: Arc<std::sync::Mutex<Index>>,
-    crawl_log: Arc<crate::report::CrawlLog>,
+    /// What the tasks share.
+    tools: Arc<Tools>,
     slots: Arc<Semaphore>,
     observer: Option<Observer>,
     portals: HashMap<String, Arc<PortalRun>>,
@@ -75,10 +77,15 @@ impl Run {
                 true => Some(links::Backfill::load(store, p)?),
                 false => None,
             };
+            let since = store
+                .last_completed_start(&p.name)?
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.to_utc());
             let portal_run = PortalRun {
                 portal: p.clone(),
                 scope: Scope::new(p),
                 backfill,
+                since,
             };
             runs.insert(p.name.clone(), Arc::new(portal_run));
         }
@@ -88,7 +95,13 @@ impl Run {
             store: session.store.clone(),
             visitor: session.visitor.clone(),
             index: session.index.clone(),
-            crawl_log: session.crawl_log.clone(),
+            tools: Arc::new(Tools {
+                visitor: session.visitor.clone(),
+                crawl_log: session.crawl_log.clone(),
+                store: session.store.clone(),
+                run_id: run.id,
+                feed_cap: crawler.max_feed_body,
+            }),
             slots: session.slots.clone(),
             observer,
             portals,
@@ -221,6 +234,11 @@ impl Run {
                 };
                 frontier.push(&candidate)?;
             }
+            let sources: Vec<_> = feed::starting_points(portal)
+                .iter()
+                .map(|url| links::source(&portal.portal.name, url))
+                .collect();
+            frontier.push_all(&sources)?;
         }
         Ok(())
     }
@@ -241,26 +259,14 @@ impl Run {
             self.store.mark_failed(id, &outcome)?;
             return Ok(());
         };
-        let visitor = self.visitor.clone();
-        let crawl_log = self.crawl_log.clone();
-        let store = self.store.clone();
-        let run_id = self.run_id;
+        let tools = self.tools.clone();
         let retries = Retries {
-            attempts: store.attempts(id).unwrap_or(0),
+            attempts: self.store.attempts(id).unwrap_or(0),
             max: self.retries,
             base_delay: self.base_delay,
         };
         tasks.spawn(async move {
-            let finished = task::run(
-                &visitor,
-                &crawl_log,
-                &store,
-                run_id,
-                &portal,
-                (id, &candidate),
-                &retries,
-            )
-            .await;
+            let finished = task::run(&tools, &portal, (id, &candidate), &retries).await;
             drop(permit);
             Landed {
                 id,
@@ -309,6 +315,10 @@ impl Run {
                         &redirects,
                     )?;
                     links::queue(frontier, portal, &candidate, found)?;
+                    if candidate.kind == Kind::Seed {
+                        let sitemaps = self.robots_sitemaps(portal, &candidate);
+                        frontier.push_all(&sitemaps)?;
+                    }
                     if outcome.label == "archived" {
                         links::record_reach(&self.store, portal, &candidate)?;
                     }
@@ -368,6 +378,20 @@ impl Run {
             observe(summary);
         }
         Ok(())
+    }
+
+    /// The `Sitemap:` lines of a seed's robots.txt (fetched before the seed was), on the
+    /// portal's hosts, as sources to fetch (issue 9).
+    fn robots_sitemaps(&self, portal: &PortalRun, seed: &Candidate) -> Vec<Candidate> {
+        let Ok(url) = url::Url::parse(&seed.url) else {
+            return Vec::new();
+        };
+        self.visitor
+            .sitemaps(&url)
+            .iter()
+            .filter(|s| portal.scope.on_hosts(s))
+            .map(|s| links::source(&portal.portal.name, s))
+            .collect()
     }
 
     /// A transient failure after its retries: a later run tries again, up to

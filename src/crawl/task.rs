@@ -24,6 +24,8 @@ pub(super) struct PortalRun {
     pub scope: Scope,
     /// Set in a `crawl --backfill` run.
     pub backfill: Option<super::links::Backfill>,
+    /// When the portal's last completed run started: feed entries dated later are fresh.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What the run loop must do with a candidate after its visit.
@@ -60,6 +62,8 @@ pub(super) enum Finished {
 pub(super) struct Found {
     pub url: String,
     pub kind: Kind,
+    /// An article a feed or sitemap dates after the portal's last run: fetched first.
+    pub fresh: bool,
 }
 
 /// The limits that decide between retrying and giving up.
@@ -69,15 +73,30 @@ pub(super) struct Retries {
     pub base_delay: Duration,
 }
 
+/// What every task of a run works with.
+pub(super) struct Tools {
+    pub visitor: Arc<Visitor>,
+    pub crawl_log: Arc<crate::report::CrawlLog>,
+    pub store: Arc<Store>,
+    pub run_id: i64,
+    /// `max_feed_body`: the body cap of sitemaps and feeds.
+    pub feed_cap: u64,
+}
+
 pub(super) async fn run(
-    visitor: &Visitor,
-    crawl_log: &crate::report::CrawlLog,
-    store: &Store,
-    run_id: i64,
+    tools: &Tools,
     portal: &Arc<PortalRun>,
     (id, candidate): (i64, &Candidate),
     retries: &Retries,
 ) -> Result<Finished, archive::Error> {
+    let Tools {
+        visitor,
+        crawl_log,
+        store,
+        run_id,
+        feed_cap,
+    } = tools;
+    let (run_id, feed_cap) = (*run_id, *feed_cap);
     let Ok(url) = Url::parse(&candidate.url) else {
         return Ok(Finished::Failed {
             outcome: refused("bad-url", "the stored URL does not parse"),
@@ -99,12 +118,24 @@ pub(super) async fn run(
         }
     };
     let prior = prior(store, id, candidate, portal);
+    // Sitemaps and feeds have their own body cap (issue 9: a sitemap may be 50 MB).
+    let cap = (candidate.kind == Kind::Feed).then_some(feed_cap);
     let visit = visitor
-        .visit(&url, &portal.portal.name, prior.as_ref(), &follow)
+        .visit_capped(&url, &portal.portal.name, prior.as_ref(), &follow, cap)
         .await?;
     let lines = super::log::entries(&visit, candidate);
     let (mut finished, readable) = judge(visit, retries);
     super::log::finish(crawl_log, lines, &finished);
+    let readable = match (readable, candidate.kind) {
+        (Some(hop), Kind::Feed) => {
+            if let Finished::Done { found, .. } = &mut finished {
+                *found = super::feed::read(hop, portal.clone()).await;
+            }
+            None
+        }
+        (Some(hop), _) if hop.capture.mime.contains("html") => Some(hop),
+        _ => None,
+    };
     if let (Finished::Done { found, line, .. }, Some(hop)) = (&mut finished, readable) {
         let mut read = page::read(hop.clone(), portal.clone()).await;
         read.found.append(&mut read.requisites);
@@ -148,7 +179,7 @@ fn prior(store: &Store, id: i64, candidate: &Candidate, portal: &PortalRun) -> O
 }
 
 /// Turns a visit into what the frontier should do next, and the response worth reading (a
-/// 2xx HTML page), if any.
+/// 2xx answer), if any.
 fn judge(visit: Visit, retries: &Retries) -> (Finished, Option<Hop>) {
     match visit {
         Visit::Archived { hops } => judge_response(hops, retries),
@@ -279,7 +310,8 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
     // Validators for the next revisit's conditional GET (RFC 9110 §13.1).
     outcome.etag = last.exchange.header("etag");
     outcome.last_modified = last.exchange.header("last-modified");
-    let readable = (200..300).contains(&status) && last.capture.mime.contains("html");
+    // The caller reads a 2xx body by what it asked for: an HTML page, or a sitemap or feed.
+    let readable = (200..300).contains(&status);
     let redirects = redirect_targets(&hops);
     let finished = Finished::Done {
         outcome,

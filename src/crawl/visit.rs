@@ -158,6 +158,27 @@ impl Visitor {
         self
     }
 
+    /// The `Sitemap:` lines of the robots.txt this visitor holds for `url`'s authority (none
+    /// before a visit fetched it), resolved against the robots.txt URL.
+    pub fn sitemaps(&self, url: &Url) -> Vec<Url> {
+        let authority = robots::authority(url);
+        let slot = {
+            let map = self.robots.lock().unwrap_or_else(|p| p.into_inner());
+            map.get(&authority).cloned()
+        };
+        let Some(entry) = slot.as_ref().and_then(|s| s.try_lock().ok()) else {
+            return Vec::new();
+        };
+        let base = robots::robots_url(url);
+        entry
+            .as_ref()
+            .map(|e| e.robots.sitemaps())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| base.join(s.trim()).ok())
+            .collect()
+    }
+
     /// The WARC recorder every visit writes through.
     pub fn recorder(&self) -> &Arc<Recorder> {
         &self.recorder
@@ -178,6 +199,18 @@ impl Visitor {
         prior: Option<&Prior>,
         follow: &(dyn Fn(&Url) -> Result<(), Refusal> + Sync),
     ) -> Result<Visit, archive::Error> {
+        self.visit_capped(url, prefix, prior, follow, None).await
+    }
+
+    /// [`Visitor::visit`] with its own body cap (sitemaps and feeds), instead of `max_body`.
+    pub async fn visit_capped(
+        &self,
+        url: &Url,
+        prefix: &str,
+        prior: Option<&Prior>,
+        follow: &(dyn Fn(&Url) -> Result<(), Refusal> + Sync),
+        max_body: Option<u64>,
+    ) -> Result<Visit, archive::Error> {
         let mut hops = Vec::new();
         let mut current = url.clone();
         loop {
@@ -189,7 +222,7 @@ impl Visitor {
             // Only the URL itself has a prior capture; redirect targets are fetched plainly.
             let prior = prior.filter(|_| hops.is_empty());
             let validators = prior.map(|p| &p.validators);
-            let exchange = match self.fetch_politely(&current, validators).await {
+            let exchange = match self.fetch_politely(&current, validators, max_body).await {
                 Ok(exchange) => exchange,
                 Err(error) => return Ok(Visit::Failed { hops, error }),
             };
@@ -240,10 +273,14 @@ impl Visitor {
         &self,
         url: &Url,
         validators: Option<&Validators>,
+        max_body: Option<u64>,
     ) -> Result<Arc<Exchange>, fetch::Error> {
         let host = canonical::host_key(url);
         let permit = self.hosts.begin(&host).await;
-        let result = self.fetcher.fetch(url, validators).await;
+        let result = match max_body {
+            Some(cap) => self.fetcher.fetch_capped(url, validators, cap).await,
+            None => self.fetcher.fetch(url, validators).await,
+        };
         log_fetch(url, &result);
         match &result {
             Ok(exchange) => {
@@ -336,7 +373,7 @@ impl Visitor {
         let token = &self.product_token;
         let mut current = robots::robots_url(url);
         for hop in 0..=robots::MAX_REDIRECTS {
-            let exchange = match self.fetch_politely(&current, None).await {
+            let exchange = match self.fetch_politely(&current, None, None).await {
                 Ok(exchange) => exchange,
                 // The host itself refuses to be fetched (address guard, unsendable URL): no
                 // robots.txt verdict, the URL fails with the real reason.

@@ -68,13 +68,25 @@ impl Fetcher {
         url: &Url,
         validators: Option<&Validators>,
     ) -> Result<Exchange, Error> {
+        self.fetch_capped(url, validators, self.settings.max_body)
+            .await
+    }
+
+    /// [`Fetcher::fetch`] with a body cap of its own: sitemaps and feeds may be larger than
+    /// pages (a sitemap may hold 50 MB, sitemaps.org), so they get `max_feed_body`.
+    pub async fn fetch_capped(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        max_body: u64,
+    ) -> Result<Exchange, Error> {
         let host = self.check_target(url)?;
         let headers = self.request_headers(url, &host, validators);
         let date = Utc::now();
         let started = Instant::now();
         let deadline = started + self.settings.total_timeout;
         let mut response = self.send(url, &host, &headers, deadline).await?;
-        let (body, truncated) = body::read(&mut response, deadline, self.settings.max_body).await;
+        let (body, truncated) = body::read(&mut response, deadline, max_body).await;
         let duration = started.elapsed();
         Ok(Exchange {
             url: url.clone(),

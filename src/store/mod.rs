@@ -41,7 +41,9 @@ mod visits;
 pub use chains::Chain;
 pub use chances::Deferred;
 pub use schedules::LastRun;
-pub use types::{Candidate, Enqueued, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer};
+pub use types::{
+    Candidate, Enqueued, FRESH_ARTICLE, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer,
+};
 
 /// Why the crawl state could not be read or written.
 #[derive(Debug, thiserror::Error)]

@@ -84,6 +84,21 @@ impl Store {
             .doing("list hosts with work")
     }
 
+    /// Raises the queued URLs among `urls` in `run` to `priority` (when that is higher, i.e.
+    /// lower), in one transaction: articles a feed dates after the last run (issue 9).
+    pub fn prioritise(&self, run: i64, urls: &[&str], priority: i64) -> Result<(), Error> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("begin a priority change")?;
+        for url in urls {
+            tx.prepare_cached(
+                "UPDATE urls SET priority = ?3 WHERE url = ?1 AND run_id = ?2 AND state = 'queued' AND priority > ?3",
+            )
+            .and_then(|mut stmt| stmt.execute(params![url, run, priority]))
+            .doing("raise the priority of a url")?;
+        }
+        tx.commit().doing("commit a priority change")
+    }
+
     /// URLs queued in `run`: one pass over the run's queued rows in the queue index, for the
     /// start of a run.
     pub fn queued_count(&self, run: i64) -> Result<u64, Error> {

@@ -22,6 +22,18 @@ impl Store {
         Ok(run)
     }
 
+    /// When the last completed run that included `portal` started: what a feed's dates are
+    /// compared with to find the articles published since (issue 9).
+    pub fn last_completed_start(&self, portal: &str) -> Result<Option<String>, Error> {
+        self.conn()
+            .prepare_cached(
+                "SELECT MAX(started_at) FROM runs WHERE status = 'completed'
+                 AND instr(',' || portals || ',', ',' || ?1 || ',') > 0",
+            )
+            .and_then(|mut stmt| stmt.query_row([portal], |row| row.get(0)))
+            .doing("look up the last completed run")
+    }
+
     /// Records how a run stands. `Completed` ends it (the next crawl starts a new run); any
     /// other status leaves it resumable.
     pub fn finish_run(&self, id: i64, status: RunStatus) -> Result<(), Error> {

@@ -15,6 +15,8 @@ pub enum Kind {
     Article,
     /// A robots.txt file.
     Robots,
+    /// A sitemap, sitemap index or RSS/Atom feed: a discovery source (issue 9).
+    Feed,
     /// Anything else in scope (feeds, sitemaps, page requisites).
     Other,
 }
@@ -26,6 +28,7 @@ impl Kind {
             Kind::Listing => "listing",
             Kind::Article => "article",
             Kind::Robots => "robots",
+            Kind::Feed => "feed",
             Kind::Other => "other",
         }
     }
@@ -36,6 +39,7 @@ impl Kind {
             Kind::Listing,
             Kind::Article,
             Kind::Robots,
+            Kind::Feed,
             Kind::Other,
         ]
         .into_iter()
@@ -43,14 +47,16 @@ impl Kind {
     }
 
     /// Lower is fetched first within a host: robots.txt before anything it governs, then
-    /// seeds, then listings before articles (issue 3), so new articles are found early.
+    /// seeds, then listings, sitemaps and feeds before articles (issue 3), so new articles are
+    /// found early. Articles a feed or sitemap dates after the last run are raised to
+    /// [`FRESH_ARTICLE`] (issue 9).
     pub fn priority(self) -> i64 {
         match self {
             Kind::Robots => 0,
             Kind::Seed => 1,
-            Kind::Listing => 2,
-            Kind::Article => 3,
-            Kind::Other => 4,
+            Kind::Listing | Kind::Feed => 2,
+            Kind::Article => 4,
+            Kind::Other => 5,
         }
     }
 
@@ -58,9 +64,13 @@ impl Kind {
     /// queued only when its cache expired. An article archived once is never fetched again
     /// (issue 3); "other" (feeds' items, requisites) behaves like an article.
     pub fn refetched_each_run(self) -> bool {
-        matches!(self, Kind::Seed | Kind::Listing | Kind::Robots)
+        matches!(self, Kind::Seed | Kind::Listing | Kind::Robots | Kind::Feed)
     }
 }
+
+/// The priority of an article that a feed or sitemap dates after the portal's last run: after
+/// every discovery page, before the other articles (issue 9).
+pub const FRESH_ARTICLE: i64 = 3;
 
 impl ToSql for Kind {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -214,6 +224,7 @@ mod tests {
             Kind::Listing,
             Kind::Article,
             Kind::Robots,
+            Kind::Feed,
             Kind::Other,
         ] {
             assert_eq!(Kind::parse(kind.as_str()), Some(kind));
@@ -222,5 +233,6 @@ mod tests {
         assert!(Kind::Listing.priority() < Kind::Article.priority());
         assert!(Kind::Robots.priority() < Kind::Seed.priority());
         assert!(Kind::Listing.refetched_each_run() && !Kind::Article.refetched_each_run());
+        assert!(Kind::Feed.priority() < FRESH_ARTICLE && FRESH_ARTICLE < Kind::Article.priority());
     }
 }

@@ -1,0 +1,102 @@
+//! Reading an archived sitemap or feed (issue 9): its entries become candidates — a sitemap
+//! index's entries more sources to fetch, every other entry an article or listing when the
+//! portal's scope says so. Entries dated after the portal's last completed run are marked
+//! fresh, so those articles are fetched before the others. Parsing streams (the `feeds`
+//! module); it runs on the blocking pool like page reading. Never fetches anything.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::task::{Found, PortalRun, store_kind};
+use super::visit::Hop;
+use crate::canonical::canonicalize;
+use crate::feeds::{self, Kind as Source, Limits};
+use crate::scope::Decision;
+use crate::store::Kind;
+
+/// The sources found on an HTML page (`<link rel=alternate>` feeds) on the portal's hosts.
+pub(super) fn advertised(doc: &scraper::Html, url: &Url, portal: &PortalRun) -> Vec<Found> {
+    feeds::alternate_feeds(doc, url)
+        .into_iter()
+        .filter(|feed| portal.scope.on_hosts(feed))
+        .map(|feed| source(&feed))
+        .collect()
+}
+
+/// The configured feeds and `/sitemap.xml` of each seed's origin: where a run starts looking.
+pub(super) fn starting_points(portal: &PortalRun) -> Vec<Url> {
+    let mut urls: Vec<Url> = portal.portal.feeds.clone();
+    for seed in &portal.portal.seeds {
+        urls.extend(feeds::well_known(seed));
+    }
+    let mut seen = std::collections::HashSet::new();
+    urls.retain(|u| seen.insert(canonicalize(u).to_string()));
+    urls
+}
+
+/// A sitemap or feed to fetch.
+pub(super) fn source(url: &Url) -> Found {
+    Found {
+        url: canonicalize(url).to_string(),
+        kind: Kind::Feed,
+        fresh: false,
+    }
+}
+
+/// Reads `hop` (a 2xx response to a sitemap or feed request) on the blocking pool.
+pub(super) async fn read(hop: Hop, portal: Arc<PortalRun>) -> Vec<Found> {
+    tokio::task::spawn_blocking(move || read_now(&hop, &portal))
+        .await
+        .unwrap_or_default()
+}
+
+fn read_now(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
+    let url = &hop.capture.url;
+    let parsed = match feeds::parse(&hop.exchange.body, &Limits::default()) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            tracing::warn!(url = %url, error = %err, "feed_unreadable");
+            return Vec::new();
+        }
+    };
+    if let Some(stop) = &parsed.stop {
+        tracing::warn!(url = %url, entries = parsed.entries.len(), stop = ?stop, "feed_cut");
+    }
+    let found: Vec<Found> = parsed
+        .entries
+        .iter()
+        .filter_map(|entry| {
+            let target = url.join(entry.url.trim()).ok()?;
+            found(&target, parsed.kind, entry.modified, portal)
+        })
+        .collect();
+    tracing::info!(url = %url, kind = ?parsed.kind, entries = parsed.entries.len(), in_scope = found.len(), "feed_read");
+    found
+}
+
+fn found(
+    target: &Url,
+    source: Source,
+    modified: Option<DateTime<chrono::FixedOffset>>,
+    portal: &PortalRun,
+) -> Option<Found> {
+    if source == Source::SitemapIndex {
+        return portal.scope.on_hosts(target).then(|| self::source(target));
+    }
+    let Decision::In(kind) = portal.scope.classify(target) else {
+        return None;
+    };
+    let since = portal.since;
+    let fresh = match (modified, since) {
+        (Some(at), Some(since)) => at.with_timezone(&Utc) > since,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    Some(Found {
+        url: canonicalize(target).to_string(),
+        kind: store_kind(kind),
+        fresh,
+    })
+}
