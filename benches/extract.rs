@@ -16,7 +16,15 @@
 //! `evaluate.py`'s format; `BAOLUU_AEB_WORST=N` lists the N worst pages. That data stays outside
 //! this repository. `BAOLUU_BENCH_ROUNDS=N` runs exactly N rounds instead of two seconds' worth
 //! (for `perf stat`, whose instruction counts do not depend on what else the machine runs).
+//! With `BAOLUU_TRAFILATURA_PYTHON` naming a Python that has trafilatura (`bench/
+//! requirements-extract.txt`), trafilatura runs on the same pages in the same run and is scored
+//! by the same functions (`extract/peer.rs`).
 //! Run: `cargo bench --bench extract`.
+
+#[path = "extract/aeb.rs"]
+mod aeb;
+#[path = "extract/peer.rs"]
+mod peer;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -61,7 +69,7 @@ fn main() {
         report_local(&cases);
     }
     if let Ok(dir) = std::env::var("BAOLUU_AEB_DIR") {
-        run_aeb(Path::new(&dir));
+        aeb::run_aeb(Path::new(&dir));
     } else {
         println!(
             "\n(set BAOLUU_AEB_DIR to a checkout of scrapinghub/article-extraction-benchmark to score it too)"
@@ -139,7 +147,30 @@ fn report_local(cases: &[Case]) {
     }
     println!("\nmean body F1 {:.3} over {} pages", mean(&f1s), f1s.len());
     let pages: Vec<(&str, &Url)> = cases.iter().map(|c| (c.html.as_str(), &c.url)).collect();
-    print_speed("labelled pages", &pages);
+    let ours = print_speed("labelled pages", &pages);
+    if let Some(peer) = peer::trafilatura(&pages) {
+        let theirs: Vec<f64> = cases
+            .iter()
+            .zip(&peer.texts)
+            .map(|(case, text)| token_prf(&case.label.text, text).2)
+            .collect();
+        compare("labelled pages", (mean(&f1s), ours), (mean(&theirs), &peer));
+    }
+}
+
+/// The side-by-side line: body F1 and pages/s (by CPU time, one thread) of both extractors.
+fn compare(set: &str, (our_f1, our_rate): (f64, f64), (their_f1, peer): (f64, &peer::Run)) {
+    let (their_rate, their_mb) = peer.rates();
+    println!(
+        "\n| {set} | body F1 | pages/s (one thread, CPU time) | MB/s |\n|---|---|---|---|\n| baoluu | {our_f1:.3} | {our_rate:.1} | |\n| trafilatura {} | {their_f1:.3} | {their_rate:.1} | {their_mb:.2} |\nbaoluu / trafilatura: {:.1}× pages/s, F1 {:+.3}",
+        peer.version,
+        our_rate / their_rate.max(1e-9),
+        our_f1 - their_f1
+    );
+    println!(
+        "(trafilatura: {} rounds of {} pages in {:.1} s wall, {:.1} s CPU)",
+        peer.rounds, peer.pages, peer.wall, peer.cpu
+    );
 }
 
 /// Prints what differs from the label, so a failing field can be fixed.
@@ -211,8 +242,8 @@ fn mean(xs: &[f64]) -> f64 {
 /// Extracts the pages over and over until [`MIN_ELAPSED`] has passed; prints pages/s and MB/s,
 /// by the wall clock and by this thread's CPU time (the machine is shared: CPU time is the
 /// steadier figure), then the same for parsing alone (`scraper::Html::parse_document`), the
-/// floor under extraction.
-fn print_speed(label: &str, pages: &[(&str, &Url)]) {
+/// floor under extraction. Returns extraction's pages/s by CPU time (wall time when unknown).
+fn print_speed(label: &str, pages: &[(&str, &Url)]) -> f64 {
     let extract_all = || {
         for (html, url) in pages {
             std::hint::black_box(extract(html, url, None));
@@ -229,11 +260,15 @@ fn print_speed(label: &str, pages: &[(&str, &Url)]) {
         "speed ({label}, one thread, mean page {:.0} KB):",
         bytes as f64 / pages.len() as f64 / 1e3
     );
+    let mut extract_rate = 0.0;
     for (what, run) in [
         ("extract", &extract_all as &dyn Fn()),
         ("parse only", &parse_all as &dyn Fn()),
     ] {
         let (rounds, wall, cpu) = timed(run);
+        if what == "extract" {
+            extract_rate = (rounds * pages.len()) as f64 / cpu.unwrap_or(wall);
+        }
         let rate = |secs: f64| {
             format!(
                 "{:.1} pages/s, {:.2} MB/s",
@@ -250,6 +285,7 @@ fn print_speed(label: &str, pages: &[(&str, &Url)]) {
             rate(wall)
         );
     }
+    extract_rate
 }
 
 /// Runs `round` until [`MIN_ELAPSED`] has passed (or `BAOLUU_BENCH_ROUNDS` times); returns the
@@ -276,203 +312,4 @@ fn thread_cpu() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let nanos: f64 = stat.split_whitespace().next()?.parse().ok()?;
     Some(nanos / 1e9)
-}
-
-// ---- scrapinghub/article-extraction-benchmark -----------------------------------------------
-
-#[derive(Deserialize)]
-struct Truth {
-    #[serde(rename = "articleBody", default)]
-    article_body: String,
-    url: Option<String>,
-}
-
-/// One AEB page: its id, decoded HTML, URL and true body.
-struct AebPage {
-    id: String,
-    html: String,
-    url: Url,
-    truth: String,
-}
-
-fn run_aeb(dir: &Path) {
-    let pages = load_aeb(dir);
-    if pages.is_empty() {
-        println!("\nno pages under {}", dir.join("html").display());
-        return;
-    }
-    let mut scores = Vec::new();
-    let mut predictions = serde_json::Map::new();
-    for page in &pages {
-        let body = aeb_body(&extract(&page.html, &page.url, None));
-        scores.push(shingle_tp_fp_fn(&page.truth, &body));
-        predictions.insert(page.id.clone(), serde_json::json!({ "articleBody": body }));
-    }
-    let (p, r, f1) = aeb_metrics(&scores);
-    println!(
-        "\nscrapinghub/article-extraction-benchmark, {} pages (evaluate.py's metric)\nbody F1 {f1:.3}  precision {p:.3}  recall {r:.3}",
-        pages.len()
-    );
-    print_worst(&pages, &scores);
-    show_pages(&pages);
-    if let Ok(out) = std::env::var("BAOLUU_AEB_OUT") {
-        let json = serde_json::Value::Object(predictions).to_string();
-        std::fs::write(&out, json).unwrap_or_else(|e| panic!("{out}: {e}"));
-        println!("predictions written to {out}");
-    }
-    let refs: Vec<(&str, &Url)> = pages.iter().map(|p| (p.html.as_str(), &p.url)).collect();
-    print_speed("AEB pages", &refs);
-}
-
-/// The body as the benchmark sees it: the text. The lead stays out: scored both ways, adding
-/// a lead that the page shows lowered F1 from 0.961 to 0.954 (standfirsts are mostly not part
-/// of the benchmark's `articleBody`).
-fn aeb_body(a: &Article) -> String {
-    a.text.clone()
-}
-
-fn load_aeb(dir: &Path) -> Vec<AebPage> {
-    let truth_path = dir.join("ground-truth.json");
-    let truth: HashMap<String, Truth> = std::fs::read(&truth_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_else(|| panic!("{}: missing or not JSON", truth_path.display()));
-    let mut ids: Vec<&String> = truth.keys().collect();
-    ids.sort();
-    ids.into_iter()
-        .filter_map(|id| {
-            let gz = std::fs::read(dir.join(format!("html/{id}.html.gz"))).ok()?;
-            let html = decode(&gz, Some("text/html"), Some("gzip"), MAX_DECODED)
-                .ok()?
-                .text;
-            let t = &truth[id];
-            let url = t.url.as_deref().and_then(|u| Url::parse(u).ok())?;
-            Some(AebPage {
-                id: id.clone(),
-                html,
-                url,
-                truth: t.article_body.clone(),
-            })
-        })
-        .collect()
-}
-
-/// `evaluate.py`'s `_tokenize`: Python's `\w+` (letters, digits, underscore).
-fn aeb_tokens(text: &str) -> Vec<&str> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
-/// `evaluate.py`'s `string_shingle_matching`: TP, FP, FN over 4-gram shingles, normalised.
-fn shingle_tp_fp_fn(truth: &str, pred: &str) -> [f64; 3] {
-    let (t, p) = (shingles(truth), shingles(pred));
-    let mut counts = [0.0; 3];
-    for key in t.keys().chain(p.keys().filter(|k| !t.contains_key(*k))) {
-        let (tc, pc) = (
-            *t.get(key).unwrap_or(&0) as f64,
-            *p.get(key).unwrap_or(&0) as f64,
-        );
-        counts[0] += tc.min(pc);
-        counts[1] += (pc - tc).max(0.0);
-        counts[2] += (tc - pc).max(0.0);
-    }
-    let sum: f64 = counts.iter().sum();
-    if sum > 0.0 {
-        counts.iter_mut().for_each(|c| *c /= sum);
-    }
-    counts
-}
-
-/// `_ngrams`: every window of four tokens; a text shorter than four is one shingle (none if
-/// empty).
-fn shingles(text: &str) -> HashMap<Vec<&str>, usize> {
-    let tokens = aeb_tokens(text);
-    let mut out = HashMap::new();
-    let windows = tokens.len().saturating_sub(3).max(1);
-    for i in 0..windows {
-        let shingle = tokens[i..(i + 4).min(tokens.len())].to_vec();
-        if !shingle.is_empty() {
-            *out.entry(shingle).or_insert(0) += 1;
-        }
-    }
-    out
-}
-
-/// `metrics_from_tp_fp_fns`: mean precision, mean recall, and F1 of those means.
-fn aeb_metrics(scores: &[[f64; 3]]) -> (f64, f64, f64) {
-    let precision: Vec<f64> = scores
-        .iter()
-        .filter(|[tp, fp, _]| tp + fp > 0.0)
-        .map(|&[tp, fp, fn_]| score(tp, fp, fp, fn_))
-        .collect();
-    let recall: Vec<f64> = scores
-        .iter()
-        .filter(|[tp, _, fn_]| tp + fn_ > 0.0)
-        .map(|&[tp, fp, fn_]| score(tp, fn_, fp, fn_))
-        .collect();
-    let (p, r) = (mean(&precision), mean(&recall));
-    (p, r, 2.0 * p * r / (p + r))
-}
-
-/// `precision_score` (with `miss` = FP) and `recall_score` (with `miss` = FN).
-fn score(tp: f64, miss: f64, fp: f64, fn_: f64) -> f64 {
-    if fp == 0.0 && fn_ == 0.0 {
-        1.0
-    } else if tp == 0.0 && miss == 0.0 {
-        0.0
-    } else {
-        tp / (tp + miss)
-    }
-}
-
-/// Lists the `BAOLUU_AEB_WORST` pages with the lowest per-page shingle F1.
-fn print_worst(pages: &[AebPage], scores: &[[f64; 3]]) {
-    let Some(n) = std::env::var("BAOLUU_AEB_WORST")
-        .ok()
-        .and_then(|n| n.parse::<usize>().ok())
-    else {
-        return;
-    };
-    let mut ranked: Vec<(f64, f64, f64, &AebPage)> = pages
-        .iter()
-        .zip(scores)
-        .map(|(page, &[tp, fp, fn_])| {
-            let (p, r) = (score(tp, fp, fp, fn_), score(tp, fn_, fp, fn_));
-            let f1 = if p + r > 0.0 {
-                2.0 * p * r / (p + r)
-            } else {
-                0.0
-            };
-            (f1, p, r, page)
-        })
-        .collect();
-    ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (f1, p, r, page) in ranked.into_iter().take(n) {
-        println!(
-            "  {f1:.3} (P {p:.3} R {r:.3}) {} {}",
-            &page.id[..12],
-            page.url
-        );
-    }
-}
-
-/// Prints the extracted body and the true one of pages whose id starts with one of the
-/// comma-separated prefixes in `BAOLUU_AEB_SHOW` (for looking into a low score).
-fn show_pages(pages: &[AebPage]) {
-    let Ok(prefixes) = std::env::var("BAOLUU_AEB_SHOW") else {
-        return;
-    };
-    for page in pages {
-        if prefixes
-            .split(',')
-            .any(|p| !p.is_empty() && page.id.starts_with(p))
-        {
-            let a = extract(&page.html, &page.url, None);
-            println!(
-                "==== {} {}\n---- lead: {:?}\n---- got:\n{}\n---- want:\n{}",
-                page.id, page.url, a.lead, a.text, page.truth
-            );
-        }
-    }
 }

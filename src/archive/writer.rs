@@ -4,7 +4,9 @@
 //! lazily on the first write and opened by a warcinfo record. Each record is compressed into its
 //! own gzip member in memory and appended whole, so an offset is always a member's first byte;
 //! the file is fsynced before a write returns, because the index and the store are written only
-//! after the WARC bytes are durable (design.md §3 rule 6). Files rotate before a capture once they
+//! after the WARC bytes are durable (design.md §3 rule 6) — or, in group-commit mode (the
+//! recorder's), before [`Writer::sync`] returns, which the caller awaits before it tells anyone a
+//! record exists: one fsync then covers every record written since the last. Files rotate before a capture once they
 //! reach `max_size`; a record is never split across files. This module never decides what to
 //! fetch and never reads a file back.
 
@@ -35,6 +37,8 @@ pub struct Writer {
     current: Option<OpenFile>,
     /// Closed files not yet handed to [`Writer::take_closed`].
     closed: Vec<PathBuf>,
+    /// Writes return before their fsync; [`Writer::sync`] makes them durable.
+    group_commit: bool,
 }
 
 /// The file being written.
@@ -47,6 +51,8 @@ struct OpenFile {
     /// Bytes written so far: the offset of the next member.
     size: u64,
     warcinfo_id: String,
+    /// Where the bytes not yet fsynced start (group commit), if any.
+    unsynced_from: Option<u64>,
 }
 
 impl Writer {
@@ -60,7 +66,40 @@ impl Writer {
             next_serial: 0,
             current: None,
             closed: Vec::new(),
+            group_commit: false,
         }
+    }
+
+    /// Group commit: writes no longer fsync before they return; [`Writer::sync`] does, once for
+    /// everything written since the last sync. Whoever writes must call it before treating a
+    /// capture as durable (the recorder does, per batch of queued jobs).
+    pub fn with_group_commit(mut self) -> Writer {
+        self.group_commit = true;
+        self
+    }
+
+    /// Makes every record written since the last sync durable. On failure those records are
+    /// cut off again (the file is truncated to where they began), so nothing unsynced is ever
+    /// left behind a later record; if even that fails, the file is abandoned as `.open` for
+    /// [`super::recover`].
+    pub fn sync(&mut self) -> Result<(), Error> {
+        let Some(open) = self.current.as_mut() else {
+            return Ok(());
+        };
+        let Some(from) = open.unsynced_from.take() else {
+            return Ok(());
+        };
+        let Err(source) = open.file.sync_data() else {
+            return Ok(());
+        };
+        let path = open.path.clone();
+        if open.file.set_len(from).is_ok() {
+            open.size = from;
+        } else {
+            warn!(file = %path.display(), "warc_abandoned");
+            self.current = None;
+        }
+        Err(Error::Io { path, source })
     }
 
     /// Archives one exchange as a `response` record followed by its `request` record, both
@@ -173,10 +212,11 @@ impl Writer {
             name,
             size: 0,
             warcinfo_id: record_id(),
+            unsynced_from: None,
         };
         let record = kinds::warcinfo(&open.warcinfo_id, warc_time(now), &open.name, &self.info);
         let member = gzip_member(&record).map_err(io_error(&open.path))?;
-        open.append(&[&member])?;
+        open.append(&[&member], true)?;
         info!(file = %open.name, "warc_opened");
         Ok(open)
     }
@@ -223,8 +263,9 @@ impl Writer {
     /// Appends members to the current file. If the append cannot be undone, the file is
     /// abandoned as `.open` for [`super::recover`] rather than closed with a torn member inside.
     fn append(&mut self, members: &[&[u8]]) -> Result<u64, Error> {
+        let sync = !self.group_commit;
         let open = self.current()?;
-        let result = open.append(members);
+        let result = open.append(members, sync);
         let torn = result.is_err() && open.file.metadata().ok().map(|m| m.len()) != Some(open.size);
         if torn {
             warn!(file = %open.path.display(), "warc_abandoned");
@@ -271,14 +312,18 @@ impl Drop for Writer {
 }
 
 impl OpenFile {
-    /// Writes whole members and fsyncs; on failure rolls the file back to its previous length
-    /// so the next member does not follow a torn one. Returns the first member's offset.
-    fn append(&mut self, members: &[&[u8]]) -> Result<u64, Error> {
+    /// Writes whole members and, with `sync`, fsyncs (otherwise remembers where the unsynced
+    /// bytes start); on failure rolls the file back to its previous length so the next member
+    /// does not follow a torn one. Returns the first member's offset.
+    fn append(&mut self, members: &[&[u8]], sync: bool) -> Result<u64, Error> {
         let offset = self.size;
         let written = members
             .iter()
             .try_for_each(|member| self.file.write_all(member))
-            .and_then(|()| self.file.sync_data());
+            .and_then(|()| match sync {
+                true => self.file.sync_data(),
+                false => Ok(()),
+            });
         if let Err(source) = written {
             // A failed rollback leaves the length unequal to `size`: the caller abandons the file.
             let _ = self.file.set_len(offset);
@@ -288,6 +333,9 @@ impl OpenFile {
             });
         }
         self.size += members.iter().map(|m| m.len() as u64).sum::<u64>();
+        if !sync {
+            self.unsynced_from.get_or_insert(offset);
+        }
         Ok(offset)
     }
 }
