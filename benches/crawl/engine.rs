@@ -15,7 +15,6 @@ pub struct EngineRun {
     /// Lines in `index/*.jsonl`: articles archived and indexed.
     pub index_lines: u64,
     pub warc_mb: f64,
-    pub archive: PathBuf,
 }
 
 /// The path of the release binary built with this bench.
@@ -78,7 +77,6 @@ pub fn crawl(server: &Server, dir: &Path, min_delay: &str) -> std::io::Result<En
         served,
         index_lines: index_lines(&archive.join("index")),
         warc_mb: measure::dir_mb(&archive.join("warc"), ".warc.gz"),
-        archive,
     })
 }
 

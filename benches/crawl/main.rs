@@ -17,6 +17,7 @@
 //! - `BAOLUU_BENCH_DELAY_MS=200`, `BAOLUU_BENCH_POLITE_ARTICLES=16` (per host)
 //! - `BAOLUU_BENCH_FRONTIER_URLS=1000000`; `BAOLUU_BENCH_VENV=/work/venv-bench` (Scrapy)
 //! - `BAOLUU_BENCH_TMP=/path` where archives go (default the system temp dir: keep it on disk)
+//! - `BAOLUU_BENCH_TMPFS=0` skips the diagnostic baoluu run with its archive on /dev/shm
 
 mod engine;
 mod measure;
@@ -45,6 +46,8 @@ struct Opts {
     polite_articles: u32,
     frontier_urls: usize,
     tmp: PathBuf,
+    /// Also run baoluu with its archive on /dev/shm (what fsync costs).
+    tmpfs: bool,
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -52,25 +55,44 @@ fn env_or(name: &str, default: &str) -> String {
 }
 
 fn list(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 impl Opts {
     fn from_env() -> Opts {
-        let num = |name: &str, default: &str| env_or(name, default).parse::<u64>().unwrap_or_else(|_| panic!("{name} must be a number"));
+        let num = |name: &str, default: &str| {
+            env_or(name, default)
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("{name} must be a number"))
+        };
         Opts {
             hosts: num("BAOLUU_BENCH_HOSTS", "8") as u32,
             sizes: list(&env_or("BAOLUU_BENCH_SIZES", "1000,10000"))
                 .iter()
-                .map(|s| s.replace('_', "").replace('k', "000").parse().expect("BAOLUU_BENCH_SIZES: numbers"))
+                .map(|s| {
+                    s.replace('_', "")
+                        .replace('k', "000")
+                        .parse()
+                        .expect("BAOLUU_BENCH_SIZES: numbers")
+                })
                 .collect(),
             peers: list(&env_or("BAOLUU_BENCH_PEERS", "wget,scrapy")),
             repeat: num("BAOLUU_BENCH_REPEAT", "1").max(1) as usize,
-            parts: list(&env_or("BAOLUU_BENCH_PARTS", "crawl,politeness,frontier,warc")),
+            parts: list(&env_or(
+                "BAOLUU_BENCH_PARTS",
+                "crawl,politeness,frontier,warc",
+            )),
             delay: Duration::from_millis(num("BAOLUU_BENCH_DELAY_MS", "200")),
             polite_articles: num("BAOLUU_BENCH_POLITE_ARTICLES", "16") as u32,
             frontier_urls: num("BAOLUU_BENCH_FRONTIER_URLS", "1000000") as usize,
-            tmp: std::env::var_os("BAOLUU_BENCH_TMP").map(PathBuf::from).unwrap_or_else(std::env::temp_dir),
+            tmpfs: num("BAOLUU_BENCH_TMPFS", "1") != 0,
+            tmp: std::env::var_os("BAOLUU_BENCH_TMP")
+                .map(PathBuf::from)
+                .unwrap_or_else(std::env::temp_dir),
         }
     }
 
@@ -91,7 +113,18 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let mut crawl = Table::new(&["run", "HTML pages", "wall s", "pages/s", "of raw limit", "CPU ms/page", "peak RSS MB", "WARC MB", "server CPU ms/page", "check"]);
+    let mut crawl = Table::new(&[
+        "run",
+        "HTML pages",
+        "wall s",
+        "pages/s",
+        "of raw limit",
+        "CPU ms/page",
+        "peak RSS MB",
+        "WARC MB",
+        "server CPU ms/page",
+        "check",
+    ]);
     let mut other = Table::new(&["figure", "value", "note"]);
     if opts.wants("crawl") {
         for &n in &opts.sizes {
@@ -115,9 +148,15 @@ fn main() {
 fn header() {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     println!(
         "crawl bench: {} · {cores} cores · {cpu} · load {}",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
@@ -133,13 +172,22 @@ fn scratch(opts: &Opts, name: &str) -> tempfile::TempDir {
 }
 
 /// One size: raw limit, baoluu, peers.
-fn throughput(rt: &tokio::runtime::Runtime, opts: &Opts, n: u32, table: &mut Table, other: &mut Table) {
+fn throughput(
+    rt: &tokio::runtime::Runtime,
+    opts: &Opts,
+    n: u32,
+    table: &mut Table,
+    other: &mut Table,
+) {
     let per_host = (n / opts.hosts).max(1);
     let site = Site::new(per_host);
     let articles = per_host as u64 * opts.hosts as u64;
     let pages = site.pages_per_host() as u64 * opts.hosts as u64;
     let sample = per_host.min(50);
-    let mean = (0..sample).map(|id| site.article(1, id).len()).sum::<usize>() / sample as usize;
+    let mean = (0..sample)
+        .map(|id| site.article(1, id).len())
+        .sum::<usize>()
+        / sample as usize;
     println!(
         "\n== {articles} articles (mean {:.1} KB), {pages} HTML pages on {} hosts (load {})",
         mean as f64 / 1e3,
@@ -162,8 +210,29 @@ fn throughput(rt: &tokio::runtime::Runtime, opts: &Opts, n: u32, table: &mut Tab
         );
         (run.usage, run.served, run.warc_mb, server_cpu, check)
     });
-    let baoluu = best.0;
     row(table, &format!("baoluu {label}"), &best, raw_rate);
+    if opts.tmpfs && Path::new("/dev/shm").is_dir() {
+        let diag = best_of(opts.repeat, || {
+            let dir = tempfile::Builder::new()
+                .prefix("baoluu-bench-shm-")
+                .tempdir_in("/dev/shm")
+                .expect("tmpfs dir");
+            let cpu0 = measure::self_cpu();
+            let run = engine::crawl(&server, dir.path(), "0s").expect("baoluu runs");
+            let server_cpu = measure::self_cpu() - cpu0;
+            let check = format!(
+                "{} index lines; diagnostic: fsync costs ~nothing on tmpfs",
+                run.index_lines
+            );
+            (run.usage, run.served, run.warc_mb, server_cpu, check)
+        });
+        row(
+            table,
+            &format!("baoluu {label}, archive on tmpfs"),
+            &diag,
+            raw_rate,
+        );
+    }
     for peer in &opts.peers {
         let name = peer.trim_end_matches("-nowarc");
         if let Some(why) = peers::missing(name) {
@@ -182,18 +251,31 @@ fn throughput(rt: &tokio::runtime::Runtime, opts: &Opts, n: u32, table: &mut Tab
             let server_cpu = measure::self_cpu() - cpu0;
             let mut check = format!("{} articles served", run.served.articles);
             if !run.usage.ok {
-                check += &format!(", exit non-zero: {}", peers::stderr_tail(dir.path(), if peer == "wget" { "wget-h1.log" } else { "scrapy.stderr" }));
+                check += &format!(
+                    ", exit non-zero: {}",
+                    peers::stderr_tail(
+                        dir.path(),
+                        if peer == "wget" {
+                            "wget-h1.log"
+                        } else {
+                            "scrapy.stderr"
+                        }
+                    )
+                );
             }
             if peer == "scrapy" && run.warc_mb == 0.0 {
                 check += ", NO WARC written";
             }
             (run.usage, run.served, run.warc_mb, server_cpu, check)
         });
-        let label2 = if peer == "wget" { format!("wget ×{} {label}", opts.hosts) } else { format!("{peer} {label}") };
+        let label2 = if peer == "wget" {
+            format!("wget ×{} {label}", opts.hosts)
+        } else {
+            format!("{peer} {label}")
+        };
         row(table, &label2, &result, raw_rate);
         ratios(other, &label, peer, &best, &result);
     }
-    let _ = baoluu;
 }
 
 type Measured = (Usage, Counts, f64, f64, String);
@@ -233,14 +315,26 @@ fn ratios(other: &mut Table, label: &str, peer: &str, ours: &Measured, theirs: &
     let cpu = |m: &Measured| m.0.cpu / m.1.pages().max(1) as f64;
     other.add(vec![
         format!("baoluu / {peer} at {label}"),
-        format!("{:.2}× pages/s, {:.2}× CPU per page", rate(ours) / rate(theirs), cpu(ours) / cpu(theirs)),
+        format!(
+            "{:.2}× pages/s, {:.2}× CPU per page",
+            rate(ours) / rate(theirs),
+            cpu(ours) / cpu(theirs)
+        ),
         "target: ≥ 2× pages/s of wget ×8 and ≤ its CPU per page".into(),
     ]);
 }
 
 /// The raw keep-alive limit with one connection per host (baoluu's shape) and four.
-fn raw_limit(rt: &tokio::runtime::Runtime, server: &Server, n: u32, table: &mut Table, other: &mut Table) -> f64 {
-    let paths: Vec<Vec<String>> = (1..=server.addrs.len() as u32).map(|h| server.site.paths(h)).collect();
+fn raw_limit(
+    rt: &tokio::runtime::Runtime,
+    server: &Server,
+    n: u32,
+    table: &mut Table,
+    other: &mut Table,
+) -> f64 {
+    let paths: Vec<Vec<String>> = (1..=server.addrs.len() as u32)
+        .map(|h| server.site.paths(h))
+        .collect();
     let mut best_rate = 0.0;
     for per_host in [1, 4] {
         let cpu0 = measure::self_cpu();
@@ -264,7 +358,11 @@ fn raw_limit(rt: &tokio::runtime::Runtime, server: &Server, n: u32, table: &mut 
             "—".into(),
             note.clone(),
         ]);
-        other.add(vec![format!("raw loopback limit ({per_host} conn/host, {n} articles)"), format!("{rate:.0} req/s, {note}"), "same server, nothing archived".into()]);
+        other.add(vec![
+            format!("raw loopback limit ({per_host} conn/host, {n} articles)"),
+            format!("{rate:.0} req/s, {note}"),
+            "same server, nothing archived".into(),
+        ]);
     }
     best_rate
 }
@@ -308,10 +406,39 @@ fn spawn_child(kind: &str, dir: &Path, out: &Path, urls: usize) -> Usage {
 fn child(kind: &str) {
     let dir = PathBuf::from(std::env::var_os("BAOLUU_BENCH_CHILD_DIR").expect("child dir"));
     let out = PathBuf::from(std::env::var_os("BAOLUU_BENCH_CHILD_OUT").expect("child out"));
-    let urls: usize = env_or("BAOLUU_BENCH_FRONTIER_URLS", "1000000").parse().expect("urls");
+    let urls: usize = env_or("BAOLUU_BENCH_FRONTIER_URLS", "1000000")
+        .parse()
+        .expect("urls");
     match kind {
         "frontier" => micro::frontier_child(&dir, urls, &out).expect("frontier child"),
+        "serve" => serve_forever(&dir, urls),
         _ => {} // "idle": the baseline RSS of this binary
+    }
+}
+
+/// For profiling by hand: serves `articles` on the usual hosts, writes `baoluu.toml` (archive in
+/// `dir/archive`) and waits until killed. `BAOLUU_BENCH_CHILD=serve BAOLUU_BENCH_CHILD_DIR=/tmp/p
+/// BAOLUU_BENCH_CHILD_OUT=- BAOLUU_BENCH_FRONTIER_URLS=10000 target/release/deps/crawl-…`
+fn serve_forever(dir: &Path, articles: usize) {
+    let opts = Opts::from_env();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let site = Site::new((articles as u32 / opts.hosts).max(1));
+    let server = Server::start(rt.handle(), opts.hosts, site).expect("server starts");
+    std::fs::create_dir_all(dir).expect("dir");
+    let config = dir.join("baoluu.toml");
+    let delay = format!("{}ms", env_or("BAOLUU_BENCH_SERVE_DELAY_MS", "0"));
+    std::fs::write(
+        &config,
+        engine::config(&server, &dir.join("archive"), &delay),
+    )
+    .expect("config");
+    println!("serving; config {}", config.display());
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
     }
 }
 
@@ -322,7 +449,11 @@ fn frontier(opts: &Opts, other: &mut Table) {
     let usage = spawn_child("frontier", dir.path(), &out, opts.frontier_urls);
     let text = std::fs::read_to_string(&out).unwrap_or_default();
     let Some(f) = micro::parse_figures(&text) else {
-        other.add(vec!["frontier scale".into(), "FAILED".into(), format!("child ok={}", usage.ok)]);
+        other.add(vec![
+            "frontier scale".into(),
+            "FAILED".into(),
+            format!("child ok={}", usage.ok),
+        ]);
         return;
     };
     let m = opts.frontier_urls as f64 / 1e6;
@@ -334,7 +465,10 @@ fn frontier(opts: &Opts, other: &mut Table) {
     other.add(vec![
         "frontier: enqueue (pages of 100)".into(),
         format!("{:.1} µs/URL", f.enqueue_all_us),
-        format!("first 10k {:.1} µs/URL, last 10k {:.1} µs/URL (flat = no growth with size)", f.enqueue_first_us, f.enqueue_last_us),
+        format!(
+            "first 10k {:.1} µs/URL, last 10k {:.1} µs/URL (flat = no growth with size)",
+            f.enqueue_first_us, f.enqueue_last_us
+        ),
     ]);
     other.add(vec![
         format!("frontier: take with {m}M known"),
@@ -347,18 +481,34 @@ fn warc(opts: &Opts, other: &mut Table) {
     let site = Site::new(1000);
     let bodies: Vec<String> = (0..64).map(|id| site.article(1, id)).collect();
     let mean = bodies.iter().map(String::len).sum::<usize>() / bodies.len();
-    let (gzip, ratio) = micro::gzip_only(&bodies, 2000);
-    other.add(vec![
-        "gzip alone (flate2 zlib-rs, default level)".into(),
-        format!("{gzip:.0} MB/s"),
-        format!("one member per {:.0} KB body, compressed to {:.0}%", mean as f64 / 1e3, ratio * 100.0),
-    ]);
+    for level in [6, 1] {
+        let (gzip, ratio) = micro::gzip_only(&bodies, 2000, level);
+        other.add(vec![
+            format!(
+                "gzip alone (flate2 zlib-rs, level {level}{})",
+                if level == 6 {
+                    ", the default, as baoluu writes"
+                } else {
+                    ""
+                }
+            ),
+            format!("{gzip:.0} MB/s"),
+            format!(
+                "one member per {:.0} KB body, compressed to {:.1}%",
+                mean as f64 / 1e3,
+                ratio * 100.0
+            ),
+        ]);
+    }
     let targets: Vec<(String, PathBuf)> = vec![
         ("disk".into(), opts.tmp.clone()),
         ("tmpfs (no real fsync)".into(), PathBuf::from("/dev/shm")),
     ];
     for (name, base) in targets.into_iter().filter(|(_, b)| b.is_dir()) {
-        let dir = tempfile::Builder::new().prefix("baoluu-bench-warc-").tempdir_in(&base).expect("dir");
+        let dir = tempfile::Builder::new()
+            .prefix("baoluu-bench-warc-")
+            .tempdir_in(&base)
+            .expect("dir");
         match micro::warc_writer(dir.path(), &bodies, 2000) {
             Ok((body_mbs, warc_mbs, per)) => other.add(vec![
                 format!("WARC writing, Writer::write_exchange on {name}"),

@@ -93,11 +93,6 @@ pub fn self_cpu() -> f64 {
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
-/// Seconds since `start` as an f64.
-pub fn secs(d: Duration) -> f64 {
-    d.as_secs_f64()
-}
-
 /// Total size of the files under `dir` whose names end with `suffix`, MB.
 pub fn dir_mb(dir: &std::path::Path, suffix: &str) -> f64 {
     fn walk(dir: &std::path::Path, suffix: &str, total: &mut u64) {

@@ -37,7 +37,11 @@ fn candidate(i: usize) -> Candidate {
         host,
         kind: Kind::Article,
         depth: 2,
-        via: Some(format!("https://h{}.vn/chuyen-muc/trang-{}.html", i % HOSTS, i / 100)),
+        via: Some(format!(
+            "https://h{}.vn/chuyen-muc/trang-{}.html",
+            i % HOSTS,
+            i / 100
+        )),
         chain_page: 0,
         chain_stale: 0,
     }
@@ -45,7 +49,11 @@ fn candidate(i: usize) -> Candidate {
 
 /// The child's work: `urls` known URLs, then 10k single pushes and 10k takes. Writes the
 /// figures as `key value` lines to `out`.
-pub fn frontier_child(dir: &Path, urls: usize, out: &Path) -> Result<(), Box<dyn std::error::Error>> {
+pub fn frontier_child(
+    dir: &Path,
+    urls: usize,
+    out: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
     let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
     let run = store.begin_run(&["bench".to_string()])?;
     let mut frontier = Frontier::new(store.clone(), run.id)?;
@@ -88,13 +96,22 @@ pub fn frontier_child(dir: &Path, urls: usize, out: &Path) -> Result<(), Box<dyn
     writeln!(
         file,
         "{} {} {} {} {} {} {}",
-        f.enqueue_first_us, f.enqueue_last_us, f.enqueue_all_us, f.push_single_us, f.take_us, f.done_us, f.db_mb
+        f.enqueue_first_us,
+        f.enqueue_last_us,
+        f.enqueue_all_us,
+        f.push_single_us,
+        f.take_us,
+        f.done_us,
+        f.db_mb
     )?;
     Ok(())
 }
 
 pub fn parse_figures(text: &str) -> Option<FrontierFigures> {
-    let v: Vec<f64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    let v: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
     (v.len() == 7).then(|| FrontierFigures {
         enqueue_first_us: v[0],
         enqueue_last_us: v[1],
@@ -108,7 +125,11 @@ pub fn parse_figures(text: &str) -> Option<FrontierFigures> {
 
 /// WARC writing: `count` exchanges of `body` through [`Writer::write_exchange`] (one gzip
 /// member per record, fsync per capture) into `dir`. Returns (body MB/s, WARC MB/s, s/record).
-pub fn warc_writer(dir: &Path, bodies: &[String], count: usize) -> Result<(f64, f64, f64), baoluu::archive::Error> {
+pub fn warc_writer(
+    dir: &Path,
+    bodies: &[String],
+    count: usize,
+) -> Result<(f64, f64, f64), baoluu::archive::Error> {
     let info = Info {
         software: "baoluu-bench".into(),
         hostname: "bench".into(),
@@ -117,7 +138,9 @@ pub fn warc_writer(dir: &Path, bodies: &[String], count: usize) -> Result<(f64, 
         is_part_of: "bench".into(),
     };
     let mut writer = Writer::new(dir.to_path_buf(), "bench".into(), info, 1_000_000_000);
-    let exchanges: Vec<Exchange> = (0..count).map(|i| exchange(i, &bodies[i % bodies.len()])).collect();
+    let exchanges: Vec<Exchange> = (0..count)
+        .map(|i| exchange(i, &bodies[i % bodies.len()]))
+        .collect();
     let input: usize = exchanges.iter().map(|e| e.body.len()).sum();
     let started = Instant::now();
     for ex in &exchanges {
@@ -126,17 +149,21 @@ pub fn warc_writer(dir: &Path, bodies: &[String], count: usize) -> Result<(f64, 
     writer.close()?;
     let secs = started.elapsed().as_secs_f64();
     let output = crate::measure::dir_mb(dir, ".warc.gz");
-    Ok((input as f64 / 1e6 / secs, output / secs, secs / count as f64))
+    Ok((
+        input as f64 / 1e6 / secs,
+        output / secs,
+        secs / count as f64,
+    ))
 }
 
-/// gzip alone (flate2, default level, one member per body): (MB/s of input, output/input).
-pub fn gzip_only(bodies: &[String], count: usize) -> (f64, f64) {
+/// gzip alone (flate2 at `level`, one member per body): (MB/s of input, output/input).
+pub fn gzip_only(bodies: &[String], count: usize, level: u32) -> (f64, f64) {
     use flate2::{Compression, write::GzEncoder};
     let started = Instant::now();
     let (mut input, mut output) = (0usize, 0usize);
     for i in 0..count {
         let body = bodies[i % bodies.len()].as_bytes();
-        let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 2), Compression::default());
+        let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 2), Compression::new(level));
         let _ = enc.write_all(body);
         input += body.len();
         output += enc.finish().map(|v| v.len()).unwrap_or(0);

@@ -13,8 +13,6 @@ pub struct PeerRun {
     pub usage: Usage,
     pub served: Counts,
     pub warc_mb: f64,
-    /// What differs from the plain run (e.g. "no WARC: scrapy-warcio failed").
-    pub note: String,
 }
 
 const WGET: &str = "/usr/bin/wget";
@@ -30,7 +28,9 @@ fn venv() -> PathBuf {
 /// Why a peer cannot run here, if it cannot.
 pub fn missing(peer: &str) -> Option<String> {
     match peer {
-        "wget" if !Path::new(WGET).is_file() => Some(format!("{WGET} not found (apt-get install wget)")),
+        "wget" if !Path::new(WGET).is_file() => {
+            Some(format!("{WGET} not found (apt-get install wget)"))
+        }
         "scrapy" if !venv().join("bin/scrapy").is_file() => Some(format!(
             "no scrapy in {} (python3 -m venv it; pip install scrapy scrapy-warcio)",
             venv().display()
@@ -46,9 +46,18 @@ pub fn wget(server: &Server, dir: &Path) -> std::io::Result<PeerRun> {
         let n = i + 1;
         let mut cmd = Command::new(WGET);
         cmd.args(["--recursive", "--level=inf", "--no-verbose"])
-            .arg(format!("--warc-file={}", dir.join(format!("wget-h{n}")).display()))
-            .arg(format!("--directory-prefix={}", dir.join(format!("files-h{n}")).display()))
-            .arg(format!("--output-file={}", dir.join(format!("wget-h{n}.log")).display()))
+            .arg(format!(
+                "--warc-file={}",
+                dir.join(format!("wget-h{n}")).display()
+            ))
+            .arg(format!(
+                "--directory-prefix={}",
+                dir.join(format!("files-h{n}")).display()
+            ))
+            .arg(format!(
+                "--output-file={}",
+                dir.join(format!("wget-h{n}.log")).display()
+            ))
             .arg("--user-agent=wget-bench/0.1 (+mailto:bench@example.org)")
             .arg(format!("http://{}/", server.authority(i)))
             .stdin(Stdio::null());
@@ -60,13 +69,14 @@ pub fn wget(server: &Server, dir: &Path) -> std::io::Result<PeerRun> {
         usage,
         served: server.counts().since(before),
         warc_mb: measure::dir_mb(dir, ".warc.gz"),
-        note: String::new(),
     })
 }
 
 /// Scrapy over all hosts; with scrapy-warcio when `warc` is set.
 pub fn scrapy(server: &Server, dir: &Path, warc: bool) -> std::io::Result<PeerRun> {
-    let hosts: Vec<String> = (0..server.addrs.len()).map(|i| server.authority(i)).collect();
+    let hosts: Vec<String> = (0..server.addrs.len())
+        .map(|i| server.authority(i))
+        .collect();
     let bench = Path::new(MANIFEST).join("bench");
     let mut cmd = Command::new(venv().join("bin/scrapy"));
     cmd.arg("runspider")
@@ -94,7 +104,6 @@ pub fn scrapy(server: &Server, dir: &Path, warc: bool) -> std::io::Result<PeerRu
         usage,
         served: server.counts().since(before),
         warc_mb: measure::dir_mb(dir, ".warc.gz"),
-        note: String::new(),
     })
 }
 

@@ -37,24 +37,28 @@ async fn fetch_all(addr: SocketAddr, paths: Vec<String>) -> std::io::Result<(u64
     let mut stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let mut buf = Vec::with_capacity(64 * 1024);
+    let mut chunk = vec![0u8; 64 * 1024];
     let (mut requests, mut bytes) = (0u64, 0u64);
     for path in paths {
         let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: raw-bench\r\n\r\n");
         stream.write_all(req.as_bytes()).await?;
-        bytes += read_response(&mut stream, &mut buf).await? as u64;
+        bytes += read_response(&mut stream, &mut buf, &mut chunk).await? as u64;
         requests += 1;
     }
     Ok((requests, bytes))
 }
 
 /// Reads one response (head + `Content-Length` body); returns the body length.
-async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    let mut chunk = vec![0u8; 64 * 1024];
+async fn read_response(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    chunk: &mut [u8],
+) -> std::io::Result<usize> {
     let head_end = loop {
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i + 4;
         }
-        let n = stream.read(&mut chunk).await?;
+        let n = stream.read(chunk).await?;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
@@ -67,7 +71,7 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Re
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     while buf.len() < head_end + length {
-        let n = stream.read(&mut chunk).await?;
+        let n = stream.read(chunk).await?;
         if n == 0 {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }

@@ -79,7 +79,8 @@ impl Server {
         let mut addrs = Vec::new();
         let mut tasks = Vec::new();
         for host in 1..=hosts {
-            let std_listener = std::net::TcpListener::bind(("127.0.0.".to_string() + &host.to_string(), 0))?;
+            let std_listener =
+                std::net::TcpListener::bind(("127.0.0.".to_string() + &host.to_string(), 0))?;
             std_listener.set_nonblocking(true)?;
             addrs.push(std_listener.local_addr()?);
             let shared = Shared {
@@ -131,7 +132,10 @@ impl Server {
 
     /// Each host's logged arrival times.
     pub fn logs(&self) -> Vec<Vec<Instant>> {
-        self.stats.iter().map(|s| s.log.lock().unwrap().clone()).collect()
+        self.stats
+            .iter()
+            .map(|s| s.log.lock().unwrap().clone())
+            .collect()
     }
 }
 
@@ -195,7 +199,10 @@ fn respond(shared: &Shared, head: &str) -> (Vec<u8>, bool) {
         stats.log.lock().unwrap().push(Instant::now());
     }
     let mut lines = head.split("\r\n");
-    let target = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/");
+    let target = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap_or("/");
     let close = lines.any(|l| {
         let l = l.to_ascii_lowercase();
         l.starts_with("connection:") && l.contains("close")

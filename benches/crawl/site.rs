@@ -30,28 +30,151 @@ const POOL: usize = 512;
 pub const CDN: &str = "http://127.0.0.250:9";
 
 const WORDS: &[&str] = &[
-    "tỉnh", "thành phố", "nhân dân", "cán bộ", "Đảng bộ", "phát triển", "kinh tế", "xã hội",
-    "nông nghiệp", "lúa gạo", "thủy sản", "đồng bằng", "sông Hậu", "Cần Thơ", "Hậu Giang",
-    "Sóc Trăng", "Cà Mau", "Bạc Liêu", "huyện", "xã", "ấp", "người dân", "doanh nghiệp", "đầu tư",
-    "hạ tầng", "giao thông", "cầu", "đường", "trường học", "bệnh viện", "y tế", "giáo dục",
-    "văn hóa", "du lịch", "mùa nước nổi", "hợp tác xã", "nông dân", "sản lượng", "tăng trưởng",
-    "kế hoạch", "năm 2025", "quý III", "Ủy ban", "Hội đồng", "lãnh đạo", "chỉ đạo", "triển khai",
-    "hoàn thành", "khánh thành", "thông xe", "tổng kết", "hội nghị", "đánh giá", "kết quả",
-    "quan trọng", "tích cực", "bền vững", "chuyển đổi số", "công nghệ", "thị trường", "xuất khẩu",
-    "giá trị", "tỷ đồng", "hộ nghèo", "an sinh", "môi trường", "biến đổi khí hậu", "sạt lở",
-    "mặn xâm nhập", "thủy lợi", "kênh", "rạch", "vườn cây ăn trái", "xoài", "sầu riêng", "khóm",
-    "tôm", "cá tra", "lễ hội", "đình", "chùa", "Khmer", "đờn ca tài tử", "thanh niên", "phụ nữ",
-    "cựu chiến binh", "công an", "quân đội", "biên phòng", "bảo đảm", "an toàn", "trật tự",
-    "được", "đã", "đang", "sẽ", "cho biết", "nhấn mạnh", "đề nghị", "yêu cầu", "tiếp tục",
-    "nâng cao", "chất lượng", "hiệu quả", "đời sống", "vật chất", "tinh thần", "ổn định",
+    "tỉnh",
+    "thành phố",
+    "nhân dân",
+    "cán bộ",
+    "Đảng bộ",
+    "phát triển",
+    "kinh tế",
+    "xã hội",
+    "nông nghiệp",
+    "lúa gạo",
+    "thủy sản",
+    "đồng bằng",
+    "sông Hậu",
+    "Cần Thơ",
+    "Hậu Giang",
+    "Sóc Trăng",
+    "Cà Mau",
+    "Bạc Liêu",
+    "huyện",
+    "xã",
+    "ấp",
+    "người dân",
+    "doanh nghiệp",
+    "đầu tư",
+    "hạ tầng",
+    "giao thông",
+    "cầu",
+    "đường",
+    "trường học",
+    "bệnh viện",
+    "y tế",
+    "giáo dục",
+    "văn hóa",
+    "du lịch",
+    "mùa nước nổi",
+    "hợp tác xã",
+    "nông dân",
+    "sản lượng",
+    "tăng trưởng",
+    "kế hoạch",
+    "năm 2025",
+    "quý III",
+    "Ủy ban",
+    "Hội đồng",
+    "lãnh đạo",
+    "chỉ đạo",
+    "triển khai",
+    "hoàn thành",
+    "khánh thành",
+    "thông xe",
+    "tổng kết",
+    "hội nghị",
+    "đánh giá",
+    "kết quả",
+    "quan trọng",
+    "tích cực",
+    "bền vững",
+    "chuyển đổi số",
+    "công nghệ",
+    "thị trường",
+    "xuất khẩu",
+    "giá trị",
+    "tỷ đồng",
+    "hộ nghèo",
+    "an sinh",
+    "môi trường",
+    "biến đổi khí hậu",
+    "sạt lở",
+    "mặn xâm nhập",
+    "thủy lợi",
+    "kênh",
+    "rạch",
+    "vườn cây ăn trái",
+    "xoài",
+    "sầu riêng",
+    "khóm",
+    "tôm",
+    "cá tra",
+    "lễ hội",
+    "đình",
+    "chùa",
+    "Khmer",
+    "đờn ca tài tử",
+    "thanh niên",
+    "phụ nữ",
+    "cựu chiến binh",
+    "công an",
+    "quân đội",
+    "biên phòng",
+    "bảo đảm",
+    "an toàn",
+    "trật tự",
+    "được",
+    "đã",
+    "đang",
+    "sẽ",
+    "cho biết",
+    "nhấn mạnh",
+    "đề nghị",
+    "yêu cầu",
+    "tiếp tục",
+    "nâng cao",
+    "chất lượng",
+    "hiệu quả",
+    "đời sống",
+    "vật chất",
+    "tinh thần",
+    "ổn định",
 ];
 const WORDS_ASCII_SLUG: &[&str] = &[
-    "tinh", "nhan-dan", "phat-trien", "kinh-te", "nong-nghiep", "lua-gao", "thuy-san", "giao-thong",
-    "cau", "duong", "truong-hoc", "benh-vien", "du-lich", "hop-tac-xa", "tang-truong", "khanh-thanh",
-    "tong-ket", "hoi-nghi", "chuyen-doi-so", "xuat-khau", "an-sinh", "moi-truong", "thuy-loi",
-    "le-hoi", "thanh-nien", "phu-nu",
+    "tinh",
+    "nhan-dan",
+    "phat-trien",
+    "kinh-te",
+    "nong-nghiep",
+    "lua-gao",
+    "thuy-san",
+    "giao-thong",
+    "cau",
+    "duong",
+    "truong-hoc",
+    "benh-vien",
+    "du-lich",
+    "hop-tac-xa",
+    "tang-truong",
+    "khanh-thanh",
+    "tong-ket",
+    "hoi-nghi",
+    "chuyen-doi-so",
+    "xuat-khau",
+    "an-sinh",
+    "moi-truong",
+    "thuy-loi",
+    "le-hoi",
+    "thanh-nien",
+    "phu-nu",
 ];
-const AUTHORS: &[&str] = &["TRƯỜNG SƠN", "MỸ HUYỀN", "KHÁNH TRUNG", "HUỲNH LỢI", "P.Y", "THÚY LIỄU"];
+const AUTHORS: &[&str] = &[
+    "TRƯỜNG SƠN",
+    "MỸ HUYỀN",
+    "KHÁNH TRUNG",
+    "HUỲNH LỢI",
+    "P.Y",
+    "THÚY LIỄU",
+];
 
 /// A small deterministic generator (splitmix64): the same site every run.
 fn mix(mut x: u64) -> u64 {
@@ -71,7 +194,10 @@ fn sentence(seed: u64) -> String {
     let words: Vec<&str> = (0..n).map(|k| pick(WORDS, seed * 131 + k)).collect();
     let text = words.join(" ");
     let mut chars = text.chars();
-    let first: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    let first: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
     format!("{first}{}.", chars.as_str())
 }
 
@@ -115,9 +241,12 @@ impl Site {
             return (200, HTML, page.into_bytes(), Served::Listing);
         }
         match article_id(path).filter(|&id| id < self.articles_per_host) {
-            Some(id) if path == article_path(host, id) => {
-                (200, HTML, self.article(host, id).into_bytes(), Served::Article)
-            }
+            Some(id) if path == article_path(host, id) => (
+                200,
+                HTML,
+                self.article(host, id).into_bytes(),
+                Served::Article,
+            ),
             _ => (404, HTML, b"<h1>404</h1>".to_vec(), Served::NotFound),
         }
     }
@@ -146,7 +275,9 @@ impl Site {
     /// Article ids of section `s`, newest first.
     fn section_ids(&self, s: u32) -> impl Iterator<Item = u32> {
         let n = SECTIONS.len() as u32;
-        (0..self.articles_per_host).rev().filter(move |id| id % n == s)
+        (0..self.articles_per_host)
+            .rev()
+            .filter(move |id| id % n == s)
     }
 
     fn section_pages(&self, s: u32) -> u32 {
@@ -157,7 +288,13 @@ impl Site {
     fn listing_route(&self, host: u32, path: &str) -> Option<String> {
         let path = path.strip_prefix('/')?;
         let (slug, page) = match path.split_once("/trang-") {
-            Some((slug, rest)) => (slug, rest.strip_suffix(".html")?.parse::<u32>().ok().filter(|&n| n >= 2)?),
+            Some((slug, rest)) => (
+                slug,
+                rest.strip_suffix(".html")?
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|&n| n >= 2)?,
+            ),
             None => (path.strip_suffix(".html")?, 1),
         };
         let s = SECTIONS.iter().position(|(name, _)| *name == slug)? as u32;
@@ -165,7 +302,10 @@ impl Site {
     }
 
     fn home(&self, host: u32) -> String {
-        let ids: Vec<u32> = (0..self.articles_per_host).rev().take(PER_PAGE as usize).collect();
+        let ids: Vec<u32> = (0..self.articles_per_host)
+            .rev()
+            .take(PER_PAGE as usize)
+            .collect();
         let mut main = String::from(r#"<div class="home-news"><h2>Tin mới nhất</h2>"#);
         for id in ids {
             main.push_str(&self.item(host, id));
@@ -278,7 +418,9 @@ pub fn title(id: u32) -> String {
 
 pub fn article_path(host: u32, id: u32) -> String {
     let (section, _) = SECTIONS[(id % SECTIONS.len() as u32) as usize];
-    let slug: Vec<&str> = (0..5).map(|k| pick(WORDS_ASCII_SLUG, (host as u64) << 40 | (id as u64) << 8 | k)).collect();
+    let slug: Vec<&str> = (0..5)
+        .map(|k| pick(WORDS_ASCII_SLUG, (host as u64) << 40 | (id as u64) << 8 | k))
+        .collect();
     format!("/{section}/{}-a{id}.html", slug.join("-"))
 }
 
@@ -290,9 +432,14 @@ fn article_id(path: &str) -> Option<u32> {
 
 /// The scripts and meta tags a real portal's `<head>` carries (~2 KB).
 fn head_extra() -> String {
-    let mut s = String::from(r#"<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="keywords" content="tin tức, thời sự, kinh tế, xã hội, văn hóa"><script>"#);
+    let mut s = String::from(
+        r#"<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="keywords" content="tin tức, thời sự, kinh tế, xã hội, văn hóa"><script>"#,
+    );
     for k in 0..24 {
-        let _ = write!(s, "window.dataLayer=window.dataLayer||[];function gtag{k}(){{dataLayer.push(arguments)}};");
+        let _ = write!(
+            s,
+            "window.dataLayer=window.dataLayer||[];function gtag{k}(){{dataLayer.push(arguments)}};"
+        );
     }
     s.push_str("</script>");
     s
@@ -302,7 +449,10 @@ fn head_extra() -> String {
 fn footer() -> String {
     let mut s = String::from(r#"<div class="footer"><p>THÔNG TIN CẦN BIẾT</p><ul>"#);
     for k in 0..12 {
-        let _ = write!(s, "<li>Đường dây nóng số {k}: 0292 3821 {k:03} — Phòng Bạn đọc, Ban Biên tập</li>");
+        let _ = write!(
+            s,
+            "<li>Đường dây nóng số {k}: 0292 3821 {k:03} — Phòng Bạn đọc, Ban Biên tập</li>"
+        );
     }
     s.push_str("</ul><p>Giấy phép số 123/GP-BTTTT. Tổng Biên tập: Nguyễn Văn Thử. Ghi rõ nguồn khi phát hành lại thông tin từ website này.</p></div>");
     s.nfc().collect()
