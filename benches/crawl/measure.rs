@@ -1,7 +1,9 @@
-//! Measuring child processes (wall time, CPU from `wait4`'s rusage, peak RSS) and printing the
-//! table of figures.
+//! Measuring child processes (wall time, CPU from `wait4`'s rusage, peak RSS from /proc) and
+//! printing the tables of figures.
 
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// What one process (or a group run side by side) cost.
@@ -17,32 +19,64 @@ pub struct Usage {
 }
 
 /// Runs the commands side by side and waits for all of them.
+///
+/// Peak RSS is each child's `VmHWM` polled from /proc every 10 ms, not `ru_maxrss`: a child
+/// started with vfork/posix_spawn inherits the parent's high-water mark at `exec`, so
+/// `ru_maxrss` never reads below this bench's own peak.
 pub fn run_all(commands: Vec<Command>) -> std::io::Result<Usage> {
     let started = Instant::now();
     let mut children = Vec::new();
     for mut cmd in commands {
         children.push(cmd.spawn()?);
     }
+    let pids: Vec<u32> = children.iter().map(|c| c.id()).collect();
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        std::thread::spawn(move || sample_peaks(&pids, &done))
+    };
     let mut total = Usage {
         ok: true,
         ..Usage::default()
     };
     for child in children {
-        let (ok, cpu, rss) = reap(child.id() as libc::pid_t)?;
+        let (ok, cpu) = reap(child.id() as libc::pid_t)?;
         total.ok &= ok;
         total.cpu += cpu;
-        total.rss_mb += rss;
     }
     total.wall = started.elapsed();
+    done.store(true, Ordering::SeqCst);
+    let peaks = sampler.join().unwrap_or_default();
+    total.rss_mb = peaks.iter().sum::<u64>() as f64 / 1024.0;
     Ok(total)
+}
+
+/// Polls each pid's `VmHWM` (kB) until `done`; returns the last value seen per pid.
+fn sample_peaks(pids: &[u32], done: &AtomicBool) -> Vec<u64> {
+    let mut peaks = vec![0u64; pids.len()];
+    while !done.load(Ordering::SeqCst) {
+        for (pid, peak) in pids.iter().zip(peaks.iter_mut()) {
+            if let Some(kb) = vm_hwm(*pid) {
+                *peak = (*peak).max(kb);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    peaks
+}
+
+fn vm_hwm(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 pub fn run(cmd: Command) -> std::io::Result<Usage> {
     run_all(vec![cmd])
 }
 
-/// Waits for `pid` with `wait4`: (exited 0, CPU seconds, peak RSS MB).
-fn reap(pid: libc::pid_t) -> std::io::Result<(bool, f64, f64)> {
+/// Waits for `pid` with `wait4`: (exited 0, CPU seconds user + system).
+fn reap(pid: libc::pid_t) -> std::io::Result<(bool, f64)> {
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain data; wait4 fills it for a child of ours.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -52,8 +86,7 @@ fn reap(pid: libc::pid_t) -> std::io::Result<(bool, f64, f64)> {
     }
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
-    Ok((ok, cpu, usage.ru_maxrss as f64 / 1024.0))
+    Ok((ok, secs(usage.ru_utime) + secs(usage.ru_stime)))
 }
 
 /// A printed table: rows are echoed as they come, the whole table again at the end.
