@@ -31,11 +31,14 @@ pub fn missing(peer: &str) -> Option<String> {
         "wget" if !Path::new(WGET).is_file() => {
             Some(format!("{WGET} not found (apt-get install wget)"))
         }
-        "scrapy" if !venv().join("bin/scrapy").is_file() => Some(format!(
+        "scrapy" | "scrapy-nowarc" if !venv().join("bin/scrapy").is_file() => Some(format!(
             "no scrapy in {} (python3 -m venv it; pip install scrapy scrapy-warcio)",
             venv().display()
         )),
-        _ => None,
+        "wget" | "scrapy" | "scrapy-nowarc" => None,
+        other => Some(format!(
+            "unknown peer `{other}` (wget, scrapy, scrapy-nowarc)"
+        )),
     }
 }
 

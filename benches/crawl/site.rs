@@ -358,7 +358,7 @@ impl Site {
                 );
             }
             let p = &self.paragraphs[(mix(seed * 64 + k as u64) % POOL as u64) as usize];
-            let _ = write!(body, "<p>{p}</p>\n");
+            let _ = writeln!(body, "<p>{p}</p>");
         }
         let related: String = (1..=6u32)
             .map(|k| (id + k * 7919) % self.articles_per_host)

@@ -16,36 +16,13 @@ pub fn run(
     table: &mut Table,
     other: &mut Table,
 ) {
-    let per_host = (n / opts.hosts).max(1);
-    let site = Site::new(per_host);
-    let articles = per_host as u64 * opts.hosts as u64;
-    let pages = site.pages_per_host() as u64 * opts.hosts as u64;
-    let sample = per_host.min(50);
-    let mean = (0..sample)
-        .map(|id| site.article(1, id).len())
-        .sum::<usize>()
-        / sample as usize;
-    println!(
-        "\n== {articles} articles (mean {:.1} KB), {pages} HTML pages on {} hosts (load {})",
-        mean as f64 / 1e3,
-        opts.hosts,
-        measure::load()
-    );
+    let site = Site::new((n / opts.hosts).max(1));
+    let articles = announce(&site, opts.hosts);
     let server = Server::start(rt.handle(), opts.hosts, site).expect("server starts");
     let raw_rate = raw_limit(rt, &server, n, table, other);
     let label = format!("{}k", articles as f64 / 1000.0);
     let best = best_of(opts.repeat, || {
-        let dir = scratch(opts, "baoluu");
-        let cpu0 = measure::self_cpu();
-        let run = engine::crawl(&server, dir.path(), "0s").expect("baoluu runs");
-        let server_cpu = measure::self_cpu() - cpu0;
-        let check = format!(
-            "{} index lines / {articles} articles, {} served{}",
-            run.index_lines,
-            run.served.articles,
-            if run.usage.ok { "" } else { ", EXIT NON-ZERO" }
-        );
-        (run.usage, run.served, run.warc_mb, server_cpu, check)
+        baoluu(&server, scratch(opts, "baoluu"), articles, "")
     });
     row(table, &format!("baoluu {label}"), &best, raw_rate);
     if opts.tmpfs && Path::new("/dev/shm").is_dir() {
@@ -54,65 +31,88 @@ pub fn run(
                 .prefix("baoluu-bench-shm-")
                 .tempdir_in("/dev/shm")
                 .expect("tmpfs dir");
-            let cpu0 = measure::self_cpu();
-            let run = engine::crawl(&server, dir.path(), "0s").expect("baoluu runs");
-            let server_cpu = measure::self_cpu() - cpu0;
-            let check = format!(
-                "{} index lines; diagnostic: fsync costs ~nothing on tmpfs",
-                run.index_lines
-            );
-            (run.usage, run.served, run.warc_mb, server_cpu, check)
+            baoluu(
+                &server,
+                dir,
+                articles,
+                "; diagnostic: fsync costs ~nothing on tmpfs",
+            )
         });
-        row(
-            table,
-            &format!("baoluu {label}, archive on tmpfs"),
-            &diag,
-            raw_rate,
-        );
+        let name = format!("baoluu {label}, archive on tmpfs");
+        row(table, &name, &diag, raw_rate);
     }
     for peer in &opts.peers {
-        let name = peer.trim_end_matches("-nowarc");
-        if let Some(why) = peers::missing(name) {
+        if let Some(why) = peers::missing(peer) {
             table.add(vec![format!("{peer} {label}"), format!("skipped: {why}")]);
             continue;
         }
-        let result = best_of(opts.repeat, || {
-            let dir = scratch(opts, peer);
-            let cpu0 = measure::self_cpu();
-            let run = match peer.as_str() {
-                "wget" => peers::wget(&server, dir.path()),
-                "scrapy" => peers::scrapy(&server, dir.path(), true),
-                _ => peers::scrapy(&server, dir.path(), false),
-            }
-            .expect("peer runs");
-            let server_cpu = measure::self_cpu() - cpu0;
-            let mut check = format!("{} articles served", run.served.articles);
-            if !run.usage.ok {
-                check += &format!(
-                    ", exit non-zero: {}",
-                    peers::stderr_tail(
-                        dir.path(),
-                        if peer == "wget" {
-                            "wget-h1.log"
-                        } else {
-                            "scrapy.stderr"
-                        }
-                    )
-                );
-            }
-            if peer == "scrapy" && run.warc_mb == 0.0 {
-                check += ", NO WARC written";
-            }
-            (run.usage, run.served, run.warc_mb, server_cpu, check)
-        });
-        let label2 = if peer == "wget" {
-            format!("wget ×{} {label}", opts.hosts)
-        } else {
-            format!("{peer} {label}")
+        let result = best_of(opts.repeat, || peer_run(&server, opts, peer));
+        let name = match peer.as_str() {
+            "wget" => format!("wget ×{} {label}", opts.hosts),
+            _ => format!("{peer} {label}"),
         };
-        row(table, &label2, &result, raw_rate);
+        row(table, &name, &result, raw_rate);
         ratios(other, &label, peer, &best, &result);
     }
+}
+
+/// Prints what the portal holds; returns the number of articles.
+fn announce(site: &Site, hosts: u32) -> u64 {
+    let per_host = site.articles_per_host;
+    let sample = per_host.min(50);
+    let mean = (0..sample)
+        .map(|id| site.article(1, id).len())
+        .sum::<usize>()
+        / sample as usize;
+    let pages = site.pages_per_host() as u64 * hosts as u64;
+    let articles = per_host as u64 * hosts as u64;
+    println!(
+        "\n== {articles} articles (mean {:.1} KB), {pages} HTML pages on {hosts} hosts (load {})",
+        mean as f64 / 1e3,
+        measure::load()
+    );
+    articles
+}
+
+/// One `baoluu crawl` with its archive in `dir`, checked against the portal's articles.
+fn baoluu(server: &Server, dir: tempfile::TempDir, articles: u64, note: &str) -> Measured {
+    let cpu0 = measure::self_cpu();
+    let run = engine::crawl(server, dir.path(), "0s").expect("baoluu runs");
+    let server_cpu = measure::self_cpu() - cpu0;
+    let check = format!(
+        "{} index lines / {articles} articles, {} served{}{note}",
+        run.index_lines,
+        run.served.articles,
+        if run.usage.ok { "" } else { ", EXIT NON-ZERO" }
+    );
+    (run.usage, run.served, run.warc_mb, server_cpu, check)
+}
+
+/// One run of a peer ("wget", "scrapy" or "scrapy-nowarc").
+fn peer_run(server: &Server, opts: &Opts, peer: &str) -> Measured {
+    let dir = scratch(opts, peer);
+    let cpu0 = measure::self_cpu();
+    let run = match peer {
+        "wget" => peers::wget(server, dir.path()),
+        "scrapy" => peers::scrapy(server, dir.path(), true),
+        _ => peers::scrapy(server, dir.path(), false),
+    }
+    .expect("peer runs");
+    let server_cpu = measure::self_cpu() - cpu0;
+    let mut check = format!("{} articles served", run.served.articles);
+    if !run.usage.ok {
+        let log = if peer == "wget" {
+            "wget-h1.log"
+        } else {
+            "scrapy.stderr"
+        };
+        let tail = peers::stderr_tail(dir.path(), log);
+        check += &format!(", exit non-zero: {tail}");
+    }
+    if peer == "scrapy" && run.warc_mb == 0.0 {
+        check += ", NO WARC written";
+    }
+    (run.usage, run.served, run.warc_mb, server_cpu, check)
 }
 
 type Measured = (Usage, Counts, f64, f64, String);
@@ -157,7 +157,11 @@ fn ratios(other: &mut Table, label: &str, peer: &str, ours: &Measured, theirs: &
             rate(ours) / rate(theirs),
             cpu(ours) / cpu(theirs)
         ),
-        "target: ≥ 2× pages/s of wget ×8 and ≤ its CPU per page".into(),
+        if peer == "wget" {
+            "target: ≥ 2× pages/s of wget ×8 and ≤ its CPU per page".into()
+        } else {
+            String::new()
+        },
     ]);
 }
 
