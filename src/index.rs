@@ -74,6 +74,8 @@ pub enum Error {
 pub struct Index {
     dir: PathBuf,
     files: HashMap<String, File>,
+    /// Portals whose file has lines not yet fsynced.
+    dirty: Vec<String>,
 }
 
 impl Index {
@@ -85,11 +87,32 @@ impl Index {
         Ok(Index {
             dir: dir.to_path_buf(),
             files: HashMap::new(),
+            dirty: Vec::new(),
         })
     }
 
     /// Appends one line and makes it durable before returning.
     pub fn append(&mut self, line: &Line) -> Result<(), Error> {
+        self.append_unsynced(line)?;
+        self.sync()
+    }
+
+    /// Makes every line appended since the last sync durable: one fsync per index file written
+    /// to (the crawl commits a batch of articles this way, issue 8).
+    pub fn sync(&mut self) -> Result<(), Error> {
+        for portal in std::mem::take(&mut self.dirty) {
+            if let Some(file) = self.files.get(&portal) {
+                file.sync_data().map_err(|source| Error::Io {
+                    path: self.path(&portal),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends one line; it is durable once [`Index::sync`] returns.
+    pub fn append_unsynced(&mut self, line: &Line) -> Result<(), Error> {
         let mut bytes = serde_json::to_vec(line)?;
         bytes.push(b'\n');
         let path = self.path(&line.portal);
@@ -102,7 +125,10 @@ impl Index {
             source,
         };
         file.write_all(&bytes).map_err(io)?;
-        file.sync_data().map_err(io)
+        if !self.dirty.contains(&line.portal) {
+            self.dirty.push(line.portal.clone());
+        }
+        Ok(())
     }
 
     fn path(&self, portal: &str) -> PathBuf {

@@ -15,12 +15,15 @@ use super::links;
 use super::session::Session;
 use super::task::{self, Finished, PortalRun, Retries, Tools};
 use super::{Error, Observer, Options, Summary, Visitor};
+use apply::Progress;
+
+mod apply;
 use crate::archive;
 use crate::config::Portal;
 use crate::frontier::{Frontier, Gate, Next};
 use crate::index::Index;
 use crate::scope::Scope;
-use crate::store::{Candidate, Deferred, Kind, Outcome, RunStatus, Store};
+use crate::store::{Candidate, Kind, Outcome, RunStatus, Store};
 
 /// One run over a set of portals, on a [`Session`]'s shared parts.
 pub(super) struct Run {
@@ -118,7 +121,7 @@ impl Run {
     /// Crawls until the frontier is empty and nothing is in flight, or until `cancel`.
     pub(super) async fn execute(self, cancel: CancellationToken) -> Result<Summary, Error> {
         let started = Instant::now();
-        let mut summary = Summary {
+        let summary = Summary {
             run: self.run_id,
             resumed: self.resumed,
             ..Summary::default()
@@ -131,9 +134,14 @@ impl Run {
         );
         let mut frontier = Frontier::new(self.store.clone(), self.run_id)?;
         self.seed(&mut frontier)?;
+        let mut p = Progress {
+            frontier,
+            summary,
+            busy: HashSet::new(),
+            pending: Vec::new(),
+        };
         let slots = self.slots.clone();
         let mut tasks: JoinSet<Landed> = JoinSet::new();
-        let mut busy: HashSet<String> = HashSet::new();
         let mut guard = Guard::new(&self.disk.0, self.disk.1);
         let interrupted = loop {
             if cancel.is_cancelled() {
@@ -146,13 +154,13 @@ impl Run {
                     self.disk.1
                 );
                 tracing::error!(free, min_free_space = self.disk.1, "disk_guard_stopped");
-                summary.stopped_by = Some(reason);
+                p.summary.stopped_by = Some(reason);
                 break true;
             }
-            while let Some(joined) = tasks.try_join_next() {
-                self.apply(flatten(joined)?, &mut frontier, &mut summary, &mut busy)?;
+            if let Some(joined) = tasks.try_join_next() {
+                self.land(joined, &mut tasks, &mut p)?;
             }
-            match self.next(&mut frontier, &busy)? {
+            match self.next(&mut p.frontier, &p.busy)? {
                 Next::Ready(id, candidate) => {
                     let permit = tokio::select! {
                         permit = slots.clone().acquire_owned() => permit.map_err(|_| closed())?,
@@ -161,26 +169,24 @@ impl Run {
                             break true;
                         }
                     };
-                    busy.insert(candidate.host.clone());
+                    p.busy.insert(candidate.host.clone());
                     self.spawn(&mut tasks, id, candidate, permit)?;
                 }
                 Next::Wait(until) => {
                     tokio::select! {
-                        Some(joined) = tasks.join_next() => self.apply(flatten(joined)?, &mut frontier, &mut summary, &mut busy)?,
+                        Some(joined) = tasks.join_next() => self.land(joined, &mut tasks, &mut p)?,
                         _ = tokio::time::sleep(wait_time(until)) => {}
                         _ = cancel.cancelled() => break true,
                     }
                 }
                 Next::Empty => match tasks.join_next().await {
-                    Some(joined) => {
-                        self.apply(flatten(joined)?, &mut frontier, &mut summary, &mut busy)?
-                    }
+                    Some(joined) => self.land(joined, &mut tasks, &mut p)?,
                     None => break false,
                 },
             }
         };
-        self.drain(&mut tasks, &mut frontier, &mut summary, &mut busy)
-            .await?;
+        self.drain(&mut tasks, &mut p).await?;
+        let mut summary = p.summary;
         if !interrupted {
             self.store.finish_run(self.run_id, RunStatus::Completed)?;
         }
@@ -277,147 +283,9 @@ impl Run {
         Ok(())
     }
 
-    /// Applies one task's result: links first, then the URL's own state (house rule 6).
-    fn apply(
-        &self,
-        landed: Landed,
-        frontier: &mut Frontier,
-        summary: &mut Summary,
-        busy: &mut HashSet<String>,
-    ) -> Result<(), Error> {
-        let Landed {
-            id,
-            candidate,
-            finished,
-        } = landed;
-        busy.remove(&candidate.host);
-        match finished? {
-            Finished::Done {
-                outcome,
-                found,
-                redirects,
-                bytes,
-                line,
-                moved_to,
-            } => {
-                let stats = summary.portals.entry(candidate.portal.clone()).or_default();
-                if let Some(host) = moved_to {
-                    *stats.moved_to.entry(host).or_default() += 1;
-                }
-                summary.fetched += 1;
-                summary.bytes += bytes;
-                if let Some(portal) = self.portals.get(&candidate.portal) {
-                    links::record_redirects(
-                        &self.store,
-                        self.run_id,
-                        portal,
-                        &candidate,
-                        &redirects,
-                    )?;
-                    links::queue(frontier, portal, &candidate, found)?;
-                    if candidate.kind == Kind::Seed {
-                        let sitemaps = self.robots_sitemaps(portal, &candidate);
-                        frontier.push_all(&sitemaps)?;
-                    }
-                    if outcome.label == "archived" {
-                        links::record_reach(&self.store, portal, &candidate)?;
-                    }
-                }
-                if let Some(line) = line {
-                    let stats = summary.portals.entry(candidate.portal.clone()).or_default();
-                    stats.indexed += 1;
-                    if line
-                        .article
-                        .flags
-                        .iter()
-                        .any(|f| f == crate::extract::FLAG_GENERIC)
-                    {
-                        stats.generic += 1;
-                    }
-                    self.index
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .append(&line)?;
-                    summary.indexed += 1;
-                }
-                count(summary, &outcome.label);
-                log_outcome(&candidate, &outcome.label, outcome.status);
-                self.store.mark_done(id, &outcome)?;
-            }
-            Finished::Retry {
-                not_before,
-                reason,
-                bytes,
-            } => {
-                summary.bytes += bytes;
-                count_backoff(summary, &candidate, &reason);
-                tracing::info!(url = %candidate.url, reason = %reason, "fetch_deferred");
-                frontier.retry_later(id, &candidate.host, unix(not_before), &reason)?;
-            }
-            Finished::Failed {
-                outcome,
-                bytes,
-                transient,
-            } => {
-                summary.fetched += 1;
-                summary.bytes += bytes;
-                count_backoff(summary, &candidate, &outcome.label);
-                let label = match transient {
-                    true => self.defer(id, &candidate, &outcome)?,
-                    false => {
-                        self.store.mark_failed(id, &outcome)?;
-                        outcome.label.clone()
-                    }
-                };
-                count(summary, &label);
-                log_outcome(&candidate, &label, outcome.status);
-            }
-        }
-        summary.queued = frontier.queued();
-        if let Some(observe) = &self.observer {
-            observe(summary);
-        }
-        Ok(())
-    }
-
-    /// The `Sitemap:` lines of a seed's robots.txt (fetched before the seed was), on the
-    /// portal's hosts, as sources to fetch (issue 9).
-    fn robots_sitemaps(&self, portal: &PortalRun, seed: &Candidate) -> Vec<Candidate> {
-        let Ok(url) = url::Url::parse(&seed.url) else {
-            return Vec::new();
-        };
-        self.visitor
-            .sitemaps(&url)
-            .iter()
-            .filter(|s| portal.scope.on_hosts(s))
-            .map(|s| links::source(&portal.portal.name, s))
-            .collect()
-    }
-
-    /// A transient failure after its retries: a later run tries again, up to
-    /// `second_chances` runs (issue 5). Returns the outcome label recorded.
-    fn defer(&self, id: i64, candidate: &Candidate, outcome: &Outcome) -> Result<String, Error> {
-        match self.store.defer(id, outcome, self.second_chances)? {
-            Deferred::Later { failed_runs } => {
-                tracing::info!(url = %candidate.url, failed_runs, reason = %outcome.label, "url_deferred_to_next_run");
-                Ok(outcome.label.clone())
-            }
-            Deferred::GivenUp { failed_runs } => {
-                tracing::warn!(url = %candidate.url, failed_runs, reason = %outcome.label, "url_given_up");
-                Ok("given-up".to_string())
-            }
-        }
-    }
-
     /// Lets in-flight tasks finish within the grace period (house rule 5); the rest stay
     /// `inflight` in the store and are requeued by the next run.
-    async fn drain(
-        &self,
-        tasks: &mut JoinSet<Landed>,
-        frontier: &mut Frontier,
-        summary: &mut Summary,
-        busy: &mut HashSet<String>,
-    ) -> Result<(), Error> {
+    async fn drain(&self, tasks: &mut JoinSet<Landed>, p: &mut Progress) -> Result<(), Error> {
         if tasks.is_empty() {
             return Ok(());
         }
@@ -429,7 +297,7 @@ impl Run {
         let deadline = tokio::time::Instant::now() + self.grace;
         while !tasks.is_empty() {
             match tokio::time::timeout_at(deadline, tasks.join_next()).await {
-                Ok(Some(landed)) => self.apply(flatten(landed)?, frontier, summary, busy)?,
+                Ok(Some(landed)) => self.land(landed, tasks, p)?,
                 Ok(None) => break,
                 Err(_) => {
                     tracing::warn!(abandoned = tasks.len(), "grace_period_expired");
@@ -467,24 +335,4 @@ fn flatten(joined: Result<Landed, tokio::task::JoinError>) -> Result<Landed, Err
 
 fn closed() -> Error {
     Error::Internal("the pool of fetch slots closed".into())
-}
-
-fn count(summary: &mut Summary, outcome: &str) {
-    if outcome == "archived" {
-        summary.archived += 1;
-    } else {
-        *summary.failed.entry(outcome.to_string()).or_default() += 1;
-    }
-}
-
-/// A 429 or 503 snoozes the whole host (the politeness gate did it already): counted for
-/// the `baoluu_host_backoffs_total` metric.
-fn count_backoff(summary: &mut Summary, candidate: &Candidate, reason: &str) {
-    if reason == "http-429" || reason == "http-503" {
-        *summary.backoffs.entry(candidate.host.clone()).or_default() += 1;
-    }
-}
-
-fn log_outcome(candidate: &Candidate, outcome: &str, status: Option<u16>) {
-    tracing::info!(url = %candidate.url, kind = candidate.kind.as_str(), status, outcome, "url_finished");
 }

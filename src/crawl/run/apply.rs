@@ -1,0 +1,215 @@
+//! Applying what tasks return, in commit order (house rule 6): links queued, index lines
+//! written, then — once per batch of landed tasks — the index fsynced and the URLs marked done.
+//! Also the bookkeeping the run reports: counters, per-portal health stats, backoffs.
+
+use std::collections::HashSet;
+
+use super::{Landed, Run, flatten, links, unix};
+use crate::crawl::task::{Finished, PortalRun};
+use crate::crawl::{Error, Summary};
+use crate::frontier::Frontier;
+use crate::store::{Candidate, Deferred, Kind, Outcome};
+
+/// Tasks applied before their index lines are fsynced and their URLs marked done together.
+const MAX_PENDING: usize = 64;
+
+/// What the run loop carries from one landed task to the next.
+pub(super) struct Progress {
+    pub frontier: Frontier,
+    pub summary: Summary,
+    /// Hosts with a task out.
+    pub busy: HashSet<String>,
+    /// Finished URLs whose index lines are written but not yet fsynced: marked done by
+    /// [`Run::commit`].
+    pub pending: Vec<(i64, Outcome)>,
+}
+
+impl Run {
+    /// Applies `first` and every other task that has landed meanwhile, then commits them: one
+    /// index fsync for the lot, then the store (house rule 6; issue 8: one fsync per article
+    /// was a third of a page's wall time).
+    pub(super) fn land(
+        &self,
+        first: Result<Landed, tokio::task::JoinError>,
+        tasks: &mut tokio::task::JoinSet<Landed>,
+        progress: &mut Progress,
+    ) -> Result<(), Error> {
+        self.apply(flatten(first)?, progress)?;
+        while progress.pending.len() < MAX_PENDING {
+            let Some(joined) = tasks.try_join_next() else {
+                break;
+            };
+            self.apply(flatten(joined)?, progress)?;
+        }
+        self.commit(progress)
+    }
+
+    /// Makes the index lines of the applied tasks durable (one fsync per index file), then
+    /// marks their URLs done in the store.
+    pub(super) fn commit(&self, progress: &mut Progress) -> Result<(), Error> {
+        if progress.pending.is_empty() {
+            return Ok(());
+        }
+        self.index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .sync()?;
+        for (id, outcome) in progress.pending.drain(..) {
+            self.store.mark_done(id, &outcome)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one task's result: links first; its index line is written and its "done" waits
+    /// for [`Run::commit`] (house rule 6).
+    fn apply(&self, landed: Landed, progress: &mut Progress) -> Result<(), Error> {
+        let Landed {
+            id,
+            candidate,
+            finished,
+        } = landed;
+        let Progress {
+            frontier,
+            summary,
+            busy,
+            pending,
+        } = progress;
+        busy.remove(&candidate.host);
+        match finished? {
+            Finished::Done {
+                outcome,
+                found,
+                redirects,
+                bytes,
+                line,
+                moved_to,
+            } => {
+                let stats = summary.portals.entry(candidate.portal.clone()).or_default();
+                if let Some(host) = moved_to {
+                    *stats.moved_to.entry(host).or_default() += 1;
+                }
+                summary.fetched += 1;
+                summary.bytes += bytes;
+                if let Some(portal) = self.portals.get(&candidate.portal) {
+                    links::record_redirects(
+                        &self.store,
+                        self.run_id,
+                        portal,
+                        &candidate,
+                        &redirects,
+                    )?;
+                    links::queue(frontier, portal, &candidate, found)?;
+                    if candidate.kind == Kind::Seed {
+                        let sitemaps = self.robots_sitemaps(portal, &candidate);
+                        frontier.push_all(&sitemaps)?;
+                    }
+                    if outcome.label == "archived" {
+                        links::record_reach(&self.store, portal, &candidate)?;
+                    }
+                }
+                if let Some(line) = line {
+                    let stats = summary.portals.entry(candidate.portal.clone()).or_default();
+                    stats.indexed += 1;
+                    if line
+                        .article
+                        .flags
+                        .iter()
+                        .any(|f| f == crate::extract::FLAG_GENERIC)
+                    {
+                        stats.generic += 1;
+                    }
+                    self.index
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .append_unsynced(&line)?;
+                    summary.indexed += 1;
+                }
+                count(summary, &outcome.label);
+                log_outcome(&candidate, &outcome.label, outcome.status);
+                pending.push((id, outcome));
+            }
+            Finished::Retry {
+                not_before,
+                reason,
+                bytes,
+            } => {
+                summary.bytes += bytes;
+                count_backoff(summary, &candidate, &reason);
+                tracing::info!(url = %candidate.url, reason = %reason, "fetch_deferred");
+                frontier.retry_later(id, &candidate.host, unix(not_before), &reason)?;
+            }
+            Finished::Failed {
+                outcome,
+                bytes,
+                transient,
+            } => {
+                summary.fetched += 1;
+                summary.bytes += bytes;
+                count_backoff(summary, &candidate, &outcome.label);
+                let label = match transient {
+                    true => self.defer(id, &candidate, &outcome)?,
+                    false => {
+                        self.store.mark_failed(id, &outcome)?;
+                        outcome.label.clone()
+                    }
+                };
+                count(summary, &label);
+                log_outcome(&candidate, &label, outcome.status);
+            }
+        }
+        summary.queued = frontier.queued();
+        if let Some(observe) = &self.observer {
+            observe(summary);
+        }
+        Ok(())
+    }
+
+    /// The `Sitemap:` lines of a seed's robots.txt (fetched before the seed was), on the
+    /// portal's hosts, as sources to fetch (issue 9).
+    fn robots_sitemaps(&self, portal: &PortalRun, seed: &Candidate) -> Vec<Candidate> {
+        let Ok(url) = url::Url::parse(&seed.url) else {
+            return Vec::new();
+        };
+        self.visitor
+            .sitemaps(&url)
+            .iter()
+            .filter(|s| portal.scope.on_hosts(s))
+            .map(|s| links::source(&portal.portal.name, s))
+            .collect()
+    }
+
+    /// A transient failure after its retries: a later run tries again, up to
+    /// `second_chances` runs (issue 5). Returns the outcome label recorded.
+    fn defer(&self, id: i64, candidate: &Candidate, outcome: &Outcome) -> Result<String, Error> {
+        match self.store.defer(id, outcome, self.second_chances)? {
+            Deferred::Later { failed_runs } => {
+                tracing::info!(url = %candidate.url, failed_runs, reason = %outcome.label, "url_deferred_to_next_run");
+                Ok(outcome.label.clone())
+            }
+            Deferred::GivenUp { failed_runs } => {
+                tracing::warn!(url = %candidate.url, failed_runs, reason = %outcome.label, "url_given_up");
+                Ok("given-up".to_string())
+            }
+        }
+    }
+}
+
+fn count(summary: &mut Summary, outcome: &str) {
+    if outcome == "archived" {
+        summary.archived += 1;
+    } else {
+        *summary.failed.entry(outcome.to_string()).or_default() += 1;
+    }
+}
+
+/// A 429 or 503 snoozes the whole host (the politeness gate did it already): counted for
+/// the `baoluu_host_backoffs_total` metric.
+fn count_backoff(summary: &mut Summary, candidate: &Candidate, reason: &str) {
+    if reason == "http-429" || reason == "http-503" {
+        *summary.backoffs.entry(candidate.host.clone()).or_default() += 1;
+    }
+}
+
+fn log_outcome(candidate: &Candidate, outcome: &str, status: Option<u16>) {
+    tracing::info!(url = %candidate.url, kind = candidate.kind.as_str(), status, outcome, "url_finished");
+}
