@@ -23,7 +23,6 @@ use url::Url;
 mod http;
 mod kinds;
 mod lock;
-mod prepared;
 pub mod reader;
 mod record;
 mod recorder;
@@ -34,7 +33,6 @@ mod writer;
 mod tests;
 
 pub use lock::Lock;
-pub use prepared::{PreparedExchange, PreparedMember};
 pub use recorder::{Recorder, index_closed};
 pub use recover::{Recovered, recover};
 pub use writer::Writer;

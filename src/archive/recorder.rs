@@ -6,10 +6,6 @@
 //! durable. One `Writer` per prefix (a portal name, or "save"), created on first use. Every
 //! file a writer closes (rotation or shutdown) gets its CDXJ index right away, on this thread.
 //!
-//! The records of an exchange or an article's metadata are built and gzipped by the caller, on
-//! the blocking pool, for the file the writer has open (see `prepared.rs`): compression then
-//! runs on every core, and the writer thread mostly appends and syncs.
-//!
 //! Group commit: the thread takes every job already waiting (up to [`MAX_BATCH`]), writes them
 //! all, fsyncs each writer it touched once, and only then answers. A lone job costs one fsync
 //! as before; with many hosts in flight one fsync covers several captures (fsync was a third of
@@ -23,9 +19,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{
-    Capture, Error, Info, Original, PreparedExchange, PreparedMember, RevisitProfile, Writer,
-};
+use super::{Capture, Error, Info, Original, RevisitProfile, Writer};
 use crate::fetch::Exchange;
 
 /// How many jobs may wait for the writer thread. Small: each holds a body of up to `max_body`.
@@ -42,7 +36,6 @@ struct Job {
 enum Work {
     Exchange {
         exchange: Arc<Exchange>,
-        prepared: Option<PreparedExchange>,
         reply: oneshot::Sender<Result<Capture, Error>>,
     },
     Revisit {
@@ -55,20 +48,14 @@ enum Work {
         refers_to: Box<Capture>,
         content_type: String,
         block: Vec<u8>,
-        prepared: Option<PreparedMember>,
         reply: oneshot::Sender<Result<(u64, u64), Error>>,
     },
 }
-
-/// Prefix → the warcinfo record id of the file its writer has open, published by the writer
-/// thread after each batch, read by callers that build records beforehand.
-type Warcinfos = Arc<std::sync::Mutex<HashMap<String, String>>>;
 
 /// Hands exchanges to the writer thread and waits until they are durable.
 pub struct Recorder {
     jobs: mpsc::Sender<Job>,
     thread: JoinHandle<Result<Vec<PathBuf>, Error>>,
-    warcinfos: Warcinfos,
 }
 
 impl Recorder {
@@ -82,43 +69,19 @@ impl Recorder {
     ) -> Result<Recorder, Error> {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let path = dir.clone();
-        let warcinfos = Warcinfos::default();
-        let published = warcinfos.clone();
         let thread = std::thread::Builder::new()
             .name("warc-writer".into())
-            .spawn(move || serve(rx, &dir, &index_dir, &info, max_size, &published))
+            .spawn(move || serve(rx, &dir, &index_dir, &info, max_size))
             .map_err(|source| Error::Io { path, source })?;
-        Ok(Recorder {
-            jobs,
-            thread,
-            warcinfos,
-        })
+        Ok(Recorder { jobs, thread })
     }
 
     /// Writes the exchange as response + request records; returns once they are fsynced.
     pub async fn record(&self, prefix: &str, exchange: Arc<Exchange>) -> Result<Capture, Error> {
-        let prepared = match self.warcinfo(prefix) {
-            Some(warcinfo) => {
-                let ex = exchange.clone();
-                let build = move || PreparedExchange::build(&ex, warcinfo).ok();
-                tokio::task::spawn_blocking(build).await.ok().flatten()
-            }
-            None => None,
-        };
         let (reply, answer) = oneshot::channel();
-        let work = Work::Exchange {
-            exchange,
-            prepared,
-            reply,
-        };
-        self.send(prefix, work).await?;
+        self.send(prefix, Work::Exchange { exchange, reply })
+            .await?;
         answer.await.map_err(|_| stopped())?
-    }
-
-    /// The warcinfo id of the file `prefix` is being written to, if one is open.
-    fn warcinfo(&self, prefix: &str) -> Option<String> {
-        let map = self.warcinfos.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(prefix).cloned()
     }
 
     /// Writes the exchange as a `revisit` record of `original` (+ its request record).
@@ -155,26 +118,12 @@ impl Recorder {
         let (reply, answer) = oneshot::channel();
         let refers_to = Box::new(refers_to.clone());
         let content_type = content_type.to_string();
-        let (prepared, block) = match self.warcinfo(prefix) {
-            Some(warcinfo) => {
-                let (about, kind) = (refers_to.clone(), content_type.clone());
-                let build = move || {
-                    let member = PreparedMember::metadata(warcinfo, &about, &kind, &block).ok();
-                    (member, block)
-                };
-                tokio::task::spawn_blocking(build)
-                    .await
-                    .map_err(|_| stopped())?
-            }
-            None => (None, block),
-        };
         self.send(
             prefix,
             Work::Metadata {
                 refers_to,
                 content_type,
                 block,
-                prepared,
                 reply,
             },
         )
@@ -214,7 +163,6 @@ fn serve(
     index_dir: &Path,
     info: &Info,
     max_size: u64,
-    warcinfos: &Warcinfos,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut writers: HashMap<String, Writer> = HashMap::new();
     while let Some(first) = jobs.blocking_recv() {
@@ -240,13 +188,8 @@ fn serve(
         for (prefix, done) in written {
             done.answer(failed.get(&prefix));
         }
-        let mut published = warcinfos.lock().unwrap_or_else(|p| p.into_inner());
-        for (prefix, writer) in writers.iter_mut() {
+        for writer in writers.values_mut() {
             index_closed(dir, index_dir, writer.take_closed());
-            match writer.warcinfo_id() {
-                Some(id) => published.insert(prefix.clone(), id.to_string()),
-                None => published.remove(prefix),
-            };
         }
     }
     let mut closed = Vec::new();
@@ -297,16 +240,8 @@ impl Done {
 /// Does one write (not yet fsynced).
 fn perform(writer: &mut Writer, work: Work) -> Done {
     match work {
-        Work::Exchange {
-            exchange,
-            prepared,
-            reply,
-        } => {
-            let written = match prepared {
-                Some(prepared) => writer.write_prepared(&exchange, prepared),
-                None => writer.write_exchange(&exchange),
-            };
-            Done::Capture(reply, written)
+        Work::Exchange { exchange, reply } => {
+            Done::Capture(reply, writer.write_exchange(&exchange))
         }
         Work::Revisit {
             exchange,
@@ -318,15 +253,11 @@ fn perform(writer: &mut Writer, work: Work) -> Done {
             refers_to,
             content_type,
             block,
-            prepared,
             reply,
-        } => {
-            let written = match prepared {
-                Some(p) => writer.write_prepared_metadata(&refers_to, &content_type, &block, p),
-                None => writer.write_metadata(&refers_to, &content_type, &block),
-            };
-            Done::Member(reply, written)
-        }
+        } => Done::Member(
+            reply,
+            writer.write_metadata(&refers_to, &content_type, &block),
+        ),
     }
 }
 

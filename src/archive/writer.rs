@@ -19,7 +19,7 @@ use tracing::{info, warn};
 
 use super::kinds::{self, Ids};
 use super::record::{gzip_member, record_id, sha1_digest, warc_time};
-use super::{Capture, Error, Info, Original, PreparedExchange, PreparedMember, RevisitProfile};
+use super::{Capture, Error, Info, Original, RevisitProfile};
 use crate::fetch::Exchange;
 
 /// How many serials to try when names are taken before giving up (a directory that full is a
@@ -116,51 +116,6 @@ impl Writer {
         let response = kinds::response(ex, &ids, &payload_digest);
         let (offset, length) = self.append_pair(&response, &kinds::request(ex, &ids))?;
         Ok(self.capture(ex, ids.response, offset, length, payload_digest))
-    }
-
-    /// [`Writer::write_exchange`] with records built and compressed beforehand: appended as
-    /// they are when they name the current file's warcinfo, rebuilt here otherwise (the file
-    /// rotated, or none was open when they were built).
-    pub fn write_prepared(
-        &mut self,
-        ex: &Exchange,
-        prepared: PreparedExchange,
-    ) -> Result<Capture, Error> {
-        self.rotate_if_full()?;
-        if self.current()?.warcinfo_id != prepared.ids.warcinfo {
-            return self.write_exchange(ex);
-        }
-        let [response, request] = &prepared.members;
-        let offset = self.append(&[response, request])?;
-        let length = response.len() as u64;
-        let PreparedExchange {
-            ids,
-            payload_digest,
-            ..
-        } = prepared;
-        Ok(self.capture(ex, ids.response, offset, length, payload_digest))
-    }
-
-    /// [`Writer::write_metadata`] with the member built beforehand (rebuilt when it names
-    /// another file's warcinfo).
-    pub fn write_prepared_metadata(
-        &mut self,
-        refers_to: &Capture,
-        content_type: &str,
-        block: &[u8],
-        prepared: PreparedMember,
-    ) -> Result<(u64, u64), Error> {
-        if self.current()?.warcinfo_id != prepared.warcinfo {
-            return self.write_metadata(refers_to, content_type, block);
-        }
-        let offset = self.append(&[&prepared.member])?;
-        Ok((offset, prepared.member.len() as u64))
-    }
-
-    /// The warcinfo record id of the file being written, if one is open: what records built
-    /// beforehand must name.
-    pub fn warcinfo_id(&self) -> Option<&str> {
-        self.current.as_ref().map(|open| open.warcinfo_id.as_str())
     }
 
     /// Archives an unchanged fetch as a `revisit` record (HTTP head only) pointing at

@@ -173,33 +173,3 @@ fn group_commit_writes_every_record_and_sync_covers_them_all() {
     }
     assert!(writer.close().unwrap().is_some());
 }
-
-#[test]
-fn prepared_records_are_appended_as_built_or_rebuilt_for_another_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut writer = Writer::new(dir.path().to_path_buf(), "t".into(), info(), 1 << 30);
-    // No file yet: whatever warcinfo the records were built for, they are rebuilt.
-    let stale = PreparedExchange::build(&html(), "<urn:uuid:stale>".into()).unwrap();
-    let first = writer.write_prepared(&html(), stale).unwrap();
-    let current = writer.warcinfo_id().unwrap().to_string();
-    let fresh = PreparedExchange::build(&gzipped(), current.clone()).unwrap();
-    let digest = fresh.payload_digest.clone();
-    let second = writer.write_prepared(&gzipped(), fresh).unwrap();
-    assert_eq!(second.payload_digest, digest, "appended as built");
-    let meta =
-        PreparedMember::metadata(current.clone(), &second, "application/json", b"{}").unwrap();
-    let (meta_offset, _) = writer
-        .write_prepared_metadata(&second, "application/json", b"{}", meta)
-        .unwrap();
-    let path = writer.close().unwrap().unwrap();
-    for offset in [first.offset, second.offset, meta_offset] {
-        let record = reader::read_at(&path, offset).unwrap();
-        assert_eq!(record.header("WARC-Warcinfo-ID"), Some(current.as_str()));
-    }
-    assert_eq!(
-        reader::read_at(&path, meta_offset)
-            .unwrap()
-            .header("WARC-Refers-To"),
-        Some(second.record_id.as_str())
-    );
-}
