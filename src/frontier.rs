@@ -137,6 +137,17 @@ impl Frontier {
         self.store.prioritise(self.run, urls, priority)
     }
 
+    /// Queues those of `candidates` never seen before, leaving known ones alone (even seeds,
+    /// listings and feeds, which [`Frontier::push_all`] would queue again).
+    pub fn push_new(&mut self, candidates: &[Candidate]) -> Result<usize, Error> {
+        let inserted = self.store.enqueue_new(self.run, candidates)?;
+        for candidate in candidates.iter().filter(|c| inserted.contains(&c.url)) {
+            self.queued += 1;
+            self.schedule_earlier(&candidate.host, 0.0);
+        }
+        Ok(inserted.len())
+    }
+
     /// Queues again the known articles among `candidates` last fetched before `before` (RFC 3339
     /// UTC), for a conditional revisit (a portal's `revisit_after`, issue 5).
     pub fn revisit(&mut self, candidates: &[Candidate], before: &str) -> Result<usize, Error> {

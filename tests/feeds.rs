@@ -73,7 +73,7 @@ fn serve(spec: Spec) -> Fixture {
                 spec.first_id
             )),
             "/sitemap_index.xml" => xml(format!(
-                r#"<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{origin}/sitemaps/tin-1.xml.gz</loc></sitemap></sitemapindex>"#
+                r#"<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{origin}/sitemaps/tin-1.xml.gz</loc></sitemap><sitemap><loc>{origin}/sitemaps/cu-2020.xml</loc><lastmod>2020-01-31</lastmod></sitemap></sitemapindex>"#
             )),
             "/sitemaps/tin-1.xml.gz" => Reply::new(200)
                 .header("content-type", "application/gzip")
@@ -86,6 +86,9 @@ fn serve(spec: Spec) -> Fixture {
                     )
                     .as_bytes(),
                 )),
+            "/sitemaps/cu-2020.xml" => {
+                xml(urlset(&origin, &["/thoi-su/cu-2020-1.html".to_string()]))
+            }
             "/rss/tin-moi.rss" => Reply::new(200)
                 .header("content-type", "application/rss+xml")
                 .body(rss(&origin)),
@@ -121,6 +124,7 @@ fn articles_found_only_through_sitemaps_and_feeds_are_archived() {
         .map(|n| format!("/thoi-su/chi-sitemap-{n}.html"))
         .chain((1..=2).map(|n| format!("/thoi-su/chi-rss-{n}.html")))
         .chain((1..=2).map(|n| format!("/thoi-su/lon-{n}.html")))
+        .chain(["/thoi-su/cu-2020-1.html".to_string()])
         .collect();
     let index = std::fs::read_to_string(dir.path().join("archive/index/p.jsonl")).unwrap();
     for path in &only_in_feeds {
@@ -163,7 +167,8 @@ fn articles_found_only_through_sitemaps_and_feeds_are_archived() {
         "the sitemap must exceed the cap"
     );
 
-    // A second run: the feeds are read again, nothing new, and no article is fetched twice.
+    // A second run: the feeds are read again, nothing new, and no article is fetched twice; a
+    // child sitemap its index dates before the last run is not fetched again, an undated one is.
     let mark = fixture.log().len();
     let out = baoluu(&config, &["crawl"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -173,6 +178,14 @@ fn articles_found_only_through_sitemaps_and_feeds_are_archived() {
         .collect();
     assert!(
         second.contains(&"/rss/tin-moi.rss".to_string()),
+        "{second:?}"
+    );
+    assert!(
+        second.contains(&"/sitemaps/tin-1.xml.gz".to_string()),
+        "{second:?}"
+    );
+    assert!(
+        !second.contains(&"/sitemaps/cu-2020.xml".to_string()),
         "{second:?}"
     );
     assert!(

@@ -1,7 +1,8 @@
 //! Reading an archived sitemap or feed (issue 9): its entries become candidates — a sitemap
 //! index's entries more sources to fetch, every other entry an article or listing when the
 //! portal's scope says so. Entries dated after the portal's last completed run are marked
-//! fresh, so those articles are fetched before the others. Parsing streams (the `feeds`
+//! new, so those articles are fetched before the others; a sitemap index's children dated
+//! before it are fetched only if they never were. Parsing streams (the `feeds`
 //! module); it runs on the blocking pool like page reading. Never fetches anything.
 
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::task::{Found, PortalRun, store_kind};
+use super::task::{Age, Found, PortalRun, store_kind};
 use super::visit::Hop;
 use crate::canonical::canonicalize;
 use crate::feeds::{self, Kind as Source, Limits};
@@ -41,7 +42,7 @@ pub(super) fn source(url: &Url) -> Found {
     Found {
         url: canonicalize(url).to_string(),
         kind: Kind::Feed,
-        fresh: false,
+        age: Age::Unknown,
     }
 }
 
@@ -82,21 +83,21 @@ fn found(
     modified: Option<DateTime<chrono::FixedOffset>>,
     portal: &PortalRun,
 ) -> Option<Found> {
+    let age = match (modified, portal.since) {
+        (Some(at), Some(since)) if at.with_timezone(&Utc) <= since => Age::Old,
+        (Some(_), _) => Age::New,
+        (None, _) => Age::Unknown,
+    };
     if source == Source::SitemapIndex {
-        return portal.scope.on_hosts(target).then(|| self::source(target));
+        let found = portal.scope.on_hosts(target).then(|| self::source(target));
+        return found.map(|f| Found { age, ..f });
     }
     let Decision::In(kind) = portal.scope.classify(target) else {
         return None;
     };
-    let since = portal.since;
-    let fresh = match (modified, since) {
-        (Some(at), Some(since)) => at.with_timezone(&Utc) > since,
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
     Some(Found {
         url: canonicalize(target).to_string(),
         kind: store_kind(kind),
-        fresh,
+        age,
     })
 }

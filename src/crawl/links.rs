@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::task::{self, Found, PortalRun};
+use super::task::{self, Age, Found, PortalRun};
 use crate::archive::Capture;
 use crate::discover::chain_position;
 use crate::frontier::Frontier;
@@ -29,17 +29,23 @@ pub(super) fn queue(
     let (requisites, found): (Vec<Found>, Vec<Found>) = found
         .into_iter()
         .partition(|f| matches!(f.kind, Kind::Other | Kind::Feed));
-    let requisites: Vec<Candidate> = requisites
-        .into_iter()
-        .map(|f| child(parent, f.url, f.kind, parent.chain_page, parent.chain_stale))
-        .collect();
-    frontier.push_all(&requisites)?;
+    let (old, requisites): (Vec<Found>, Vec<Found>) =
+        requisites.into_iter().partition(|f| f.age == Age::Old);
+    let as_children = |found: Vec<Found>| -> Vec<Candidate> {
+        found
+            .into_iter()
+            .map(|f| child(parent, f.url, f.kind, parent.chain_page, parent.chain_stale))
+            .collect()
+    };
+    frontier.push_all(&as_children(requisites))?;
+    // Sitemaps unchanged since the last run: only if never fetched (issue 9).
+    frontier.push_new(&as_children(old))?;
     let (articles, listings): (Vec<Found>, Vec<Found>) =
         found.into_iter().partition(|f| f.kind == Kind::Article);
     let (page, stale) = (parent.chain_page, parent.chain_stale);
     let fresh: Vec<String> = articles
         .iter()
-        .filter(|f| f.fresh)
+        .filter(|f| f.age == Age::New)
         .map(|f| f.url.clone())
         .collect();
     let articles: Vec<Candidate> = articles

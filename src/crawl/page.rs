@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::task::{Found, PortalRun, store_kind};
+use super::task::{Age, Found, PortalRun, store_kind};
 use super::visit::Hop;
 use crate::discover;
 use crate::extract::{self, Article};
@@ -85,7 +85,7 @@ fn requisites(article: &Article, stylesheets: &[url::Url], portal: &PortalRun) -
         .map(|u| Found {
             url: crate::canonical::canonicalize(&u).to_string(),
             kind: store::Kind::Other,
-            fresh: false,
+            age: Age::Unknown,
         })
         .collect()
 }
@@ -97,7 +97,7 @@ fn links(links: Vec<discover::Link>, portal: &PortalRun) -> Vec<Found> {
             Decision::In(kind) => Some(Found {
                 url: link.url.to_string(),
                 kind: store_kind(kind),
-                fresh: false,
+                age: Age::Unknown,
             }),
             Decision::Out(_) => None,
         })

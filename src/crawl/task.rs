@@ -62,8 +62,21 @@ pub(super) enum Finished {
 pub(super) struct Found {
     pub url: String,
     pub kind: Kind,
-    /// An article a feed or sitemap dates after the portal's last run: fetched first.
-    pub fresh: bool,
+    /// How a feed or sitemap dates it against the portal's last run.
+    pub age: Age,
+}
+
+/// A feed's or sitemap's date for an entry, against the start of the portal's last completed
+/// run (issue 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Age {
+    /// Not dated (any link found on a page).
+    Unknown,
+    /// Dated after the last run: an article is fetched before the others.
+    New,
+    /// Dated before it: a child sitemap is fetched only if it never was (a portal's index of
+    /// monthly sitemaps would otherwise cost hundreds of requests every run).
+    Old,
 }
 
 /// The limits that decide between retrying and giving up.

@@ -54,10 +54,25 @@ impl Store {
         let tx = conn.transaction().doing("begin an enqueue")?;
         let results = candidates
             .iter()
-            .map(|candidate| enqueue_one(&tx, run, candidate))
+            .map(|candidate| enqueue_one(&tx, run, candidate, true))
             .collect::<Result<Vec<_>, _>>()?;
         tx.commit().doing("commit an enqueue")?;
         Ok(results)
+    }
+
+    /// Queues the candidates never seen before, in one transaction; known URLs are left as they
+    /// are. Returns the URLs queued.
+    pub fn enqueue_new(&self, run: i64, candidates: &[Candidate]) -> Result<Vec<String>, Error> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().doing("begin an enqueue")?;
+        let mut queued = Vec::new();
+        for c in candidates {
+            if enqueue_one(&tx, run, c, false)? == Enqueued::New {
+                queued.push(c.url.clone());
+            }
+        }
+        tx.commit().doing("commit an enqueue")?;
+        Ok(queued)
     }
 
     /// Takes the queued URL of `host` with the lowest (priority, id) whose `not_before` has
@@ -119,7 +134,13 @@ impl Store {
     }
 }
 
-fn enqueue_one(conn: &Connection, run: i64, c: &Candidate) -> Result<Enqueued, Error> {
+/// Inserts `c` if new; otherwise, with `requeue`, queues it again when that is due.
+fn enqueue_one(
+    conn: &Connection,
+    run: i64,
+    c: &Candidate,
+    requeue: bool,
+) -> Result<Enqueued, Error> {
     let fields = params![
         c.url,
         c.portal,
@@ -139,6 +160,9 @@ fn enqueue_one(conn: &Connection, run: i64, c: &Candidate) -> Result<Enqueued, E
         .doing("queue a new url")?;
     if inserted == 1 {
         return Ok(Enqueued::New);
+    }
+    if !requeue {
+        return Ok(Enqueued::Known);
     }
     let requeued = conn
         .prepare_cached(REQUEUE)
