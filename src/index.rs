@@ -74,8 +74,6 @@ pub enum Error {
 pub struct Index {
     dir: PathBuf,
     files: HashMap<String, File>,
-    /// Portals whose file has lines not yet fsynced.
-    dirty: Vec<String>,
 }
 
 impl Index {
@@ -87,32 +85,11 @@ impl Index {
         Ok(Index {
             dir: dir.to_path_buf(),
             files: HashMap::new(),
-            dirty: Vec::new(),
         })
     }
 
     /// Appends one line and makes it durable before returning.
     pub fn append(&mut self, line: &Line) -> Result<(), Error> {
-        self.append_unsynced(line)?;
-        self.sync()
-    }
-
-    /// Makes every line appended since the last sync durable: one fsync per index file written
-    /// to (the crawl commits a batch of articles this way, issue 8).
-    pub fn sync(&mut self) -> Result<(), Error> {
-        for portal in std::mem::take(&mut self.dirty) {
-            if let Some(file) = self.files.get(&portal) {
-                file.sync_data().map_err(|source| Error::Io {
-                    path: self.path(&portal),
-                    source,
-                })?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Appends one line; it is durable once [`Index::sync`] returns.
-    pub fn append_unsynced(&mut self, line: &Line) -> Result<(), Error> {
         let mut bytes = serde_json::to_vec(line)?;
         bytes.push(b'\n');
         let path = self.path(&line.portal);
@@ -125,15 +102,19 @@ impl Index {
             source,
         };
         file.write_all(&bytes).map_err(io)?;
-        if !self.dirty.contains(&line.portal) {
-            self.dirty.push(line.portal.clone());
-        }
-        Ok(())
+        file.sync_data().map_err(io)
     }
 
     fn path(&self, portal: &str) -> PathBuf {
-        self.dir.join(format!("{portal}.jsonl"))
+        file_path(&self.dir, portal)
     }
+}
+
+/// The index file of `portal` under `dir` (`archive_dir/index/{portal}.jsonl`). The crawl
+/// appends through the WARC recorder, which writes each line once the article's `metadata`
+/// record is durable.
+pub fn file_path(dir: &Path, portal: &str) -> PathBuf {
+    dir.join(format!("{portal}.jsonl"))
 }
 
 fn open_append(path: &Path) -> Result<File, Error> {

@@ -48,6 +48,9 @@ enum Work {
         refers_to: Box<Capture>,
         content_type: String,
         block: Vec<u8>,
+        /// A file to append the block to as one line once the record is durable (the JSON
+        /// index: the line is durable when the reply comes).
+        line_file: Option<PathBuf>,
         reply: oneshot::Sender<Result<(u64, u64), Error>>,
     },
 }
@@ -107,13 +110,17 @@ impl Recorder {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Writes a `metadata` record that refers to `refers_to`; returns (offset, length).
+    /// Writes a `metadata` record that refers to `refers_to`; returns (offset, length). With
+    /// `line_file`, the block is also appended to that file as one line, written only after
+    /// the record is durable and durable itself before this returns (the crawl's JSON index:
+    /// one fsync of the index per batch instead of one per article, issue 8).
     pub async fn metadata(
         &self,
         prefix: &str,
         refers_to: &Capture,
         content_type: &str,
         block: Vec<u8>,
+        line_file: Option<PathBuf>,
     ) -> Result<(u64, u64), Error> {
         let (reply, answer) = oneshot::channel();
         let refers_to = Box::new(refers_to.clone());
@@ -124,6 +131,7 @@ impl Recorder {
                 refers_to,
                 content_type,
                 block,
+                line_file,
                 reply,
             },
         )
@@ -165,6 +173,7 @@ fn serve(
     max_size: u64,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut writers: HashMap<String, Writer> = HashMap::new();
+    let mut lines = Lines::default();
     while let Some(first) = jobs.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -185,8 +194,10 @@ fn serve(
             written.push((prefix, perform(writer, work)));
         }
         let failed = sync_touched(&mut writers, &written);
-        for (prefix, done) in written {
-            done.answer(failed.get(&prefix));
+        let line_failed = lines.append_durable(&written, &failed);
+        for (i, (prefix, done)) in written.into_iter().enumerate() {
+            let failure = failed.get(&prefix).or(line_failed.get(&i));
+            done.answer(failure);
         }
         for writer in writers.values_mut() {
             index_closed(dir, index_dir, writer.take_closed());
@@ -211,6 +222,8 @@ enum Done {
     Member(
         oneshot::Sender<Result<(u64, u64), Error>>,
         Result<(u64, u64), Error>,
+        /// The companion line: (file, line without its newline).
+        Option<(PathBuf, Vec<u8>)>,
     ),
 }
 
@@ -230,7 +243,7 @@ impl Done {
             Done::Capture(reply, result) => {
                 let _ = reply.send(sync_failed.map_or(result, |m| Err(failure(m))));
             }
-            Done::Member(reply, result) => {
+            Done::Member(reply, result, _) => {
                 let _ = reply.send(sync_failed.map_or(result, |m| Err(failure(m))));
             }
         }
@@ -253,11 +266,77 @@ fn perform(writer: &mut Writer, work: Work) -> Done {
             refers_to,
             content_type,
             block,
+            line_file,
             reply,
-        } => Done::Member(
-            reply,
-            writer.write_metadata(&refers_to, &content_type, &block),
-        ),
+        } => {
+            let written = writer.write_metadata(&refers_to, &content_type, &block);
+            Done::Member(reply, written, line_file.map(|file| (file, block)))
+        }
+    }
+}
+
+/// Files of companion lines (the JSON index), open for appending.
+#[derive(Default)]
+struct Lines {
+    files: HashMap<PathBuf, std::fs::File>,
+}
+
+impl Lines {
+    /// Appends the companion line of every metadata job of the batch whose record is durable,
+    /// then fsyncs each file written once. Returns the failures by job position.
+    fn append_durable(
+        &mut self,
+        written: &[(String, Done)],
+        failed: &HashMap<String, SyncFailure>,
+    ) -> HashMap<usize, SyncFailure> {
+        let mut failures = HashMap::new();
+        let mut touched: Vec<(PathBuf, Vec<usize>)> = Vec::new();
+        for (i, (prefix, done)) in written.iter().enumerate() {
+            let Done::Member(_, Ok(_), Some((file, line))) = done else {
+                continue;
+            };
+            if failed.contains_key(prefix) {
+                continue;
+            }
+            match self.append(file, line) {
+                Ok(()) => match touched.iter_mut().find(|(f, _)| f == file) {
+                    Some((_, jobs)) => jobs.push(i),
+                    None => touched.push((file.clone(), vec![i])),
+                },
+                Err(err) => {
+                    failures.insert(i, SyncFailure::of(file, &err));
+                }
+            }
+        }
+        for (file, jobs) in touched {
+            let synced = self.files.get(&file).map(|f| f.sync_data());
+            if let Some(Err(err)) = synced {
+                tracing::error!(file = %file.display(), error = %err, "index_sync_failed");
+                for i in jobs {
+                    failures.insert(i, SyncFailure::of(&file, &err));
+                }
+            }
+        }
+        failures
+    }
+
+    /// One `write` of the whole line on an `O_APPEND` file.
+    fn append(&mut self, file: &Path, line: &[u8]) -> std::io::Result<()> {
+        use std::io::Write as _;
+        if !self.files.contains_key(file) {
+            let opened = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)?;
+            self.files.insert(file.to_path_buf(), opened);
+        }
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line);
+        bytes.push(b'\n');
+        match self.files.get_mut(file) {
+            Some(f) => f.write_all(&bytes),
+            None => Ok(()),
+        }
     }
 }
 
@@ -266,6 +345,16 @@ struct SyncFailure {
     path: PathBuf,
     code: Option<i32>,
     message: String,
+}
+
+impl SyncFailure {
+    fn of(path: &Path, err: &std::io::Error) -> SyncFailure {
+        SyncFailure {
+            path: path.to_path_buf(),
+            code: err.raw_os_error(),
+            message: err.to_string(),
+        }
+    }
 }
 
 /// Fsyncs each writer the batch wrote to, once; returns the failures by prefix.

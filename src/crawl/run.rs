@@ -21,7 +21,6 @@ mod apply;
 use crate::archive;
 use crate::config::Portal;
 use crate::frontier::{Frontier, Gate, Next};
-use crate::index::Index;
 use crate::scope::Scope;
 use crate::store::{Candidate, Kind, Outcome, RunStatus, Store};
 
@@ -29,7 +28,6 @@ use crate::store::{Candidate, Kind, Outcome, RunStatus, Store};
 pub(super) struct Run {
     store: Arc<Store>,
     visitor: Arc<Visitor>,
-    index: Arc<std::sync::Mutex<Index>>,
     /// What the tasks share.
     tools: Arc<Tools>,
     slots: Arc<Semaphore>,
@@ -97,13 +95,13 @@ impl Run {
         Ok(Run {
             store: session.store.clone(),
             visitor: session.visitor.clone(),
-            index: session.index.clone(),
             tools: Arc::new(Tools {
                 visitor: session.visitor.clone(),
                 crawl_log: session.crawl_log.clone(),
                 store: session.store.clone(),
                 run_id: run.id,
                 feed_cap: crawler.max_feed_body,
+                index_dir: session.index_dir.clone(),
             }),
             slots: session.slots.clone(),
             observer,
@@ -138,7 +136,6 @@ impl Run {
             frontier,
             summary,
             busy: HashSet::new(),
-            pending: Vec::new(),
         };
         let slots = self.slots.clone();
         let mut tasks: JoinSet<Landed> = JoinSet::new();

@@ -6,7 +6,7 @@
 //! daemon — borrow it, so several runs share one lock, one writer thread, one set of per-host
 //! gates and one cap on fetches in flight. Closing it closes the WARC files.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -26,8 +26,9 @@ pub struct Session {
     pub(super) store: Arc<Store>,
     pub(super) recorder: Arc<Recorder>,
     pub(super) visitor: Arc<Visitor>,
-    /// The JSON index. Runs append from their loops; the mutex orders concurrent runs.
-    pub(super) index: Arc<Mutex<Index>>,
+    /// `archive_dir/index`: the JSON index, appended by the WARC recorder with each article's
+    /// metadata record.
+    pub(super) index_dir: std::path::PathBuf,
     /// `max_in_flight` across all runs of the session.
     pub(super) slots: Arc<Semaphore>,
     /// `logs/crawl.log`: one line per fetch (issue 5).
@@ -44,7 +45,7 @@ impl Session {
         let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
         let index_dir = dir.join("index");
         settle_indexed(&store, &index_dir, &warc_dir)?;
-        let index = Arc::new(Mutex::new(Index::open(&index_dir)?));
+        Index::open(&index_dir)?; // creates the folder the recorder appends index lines in
         let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
         let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
         let slots = Arc::new(Semaphore::new(config.crawler.max_in_flight.max(1)));
@@ -55,7 +56,7 @@ impl Session {
             store,
             recorder,
             visitor,
-            index,
+            index_dir,
             slots,
             config: config.clone(),
         })

@@ -94,6 +94,8 @@ pub(super) struct Tools {
     pub run_id: i64,
     /// `max_feed_body`: the body cap of sitemaps and feeds.
     pub feed_cap: u64,
+    /// `archive_dir/index`: where the JSON index lines go.
+    pub index_dir: std::path::PathBuf,
 }
 
 pub(super) async fn run(
@@ -108,6 +110,7 @@ pub(super) async fn run(
         store,
         run_id,
         feed_cap,
+        ..
     } = tools;
     let (run_id, feed_cap) = (*run_id, *feed_cap);
     let Ok(url) = Url::parse(&candidate.url) else {
@@ -157,9 +160,18 @@ pub(super) async fn run(
             let indexed = index::Line::new(&portal.portal.name, &hop.capture, article);
             let json = serde_json::to_vec(&indexed).unwrap_or_default();
             let prefix = &portal.portal.name;
+            // The index line is the metadata record's block, appended by the writer once the
+            // record is durable and durable itself when this returns (house rule 6).
+            let line_file = index::file_path(&tools.index_dir, prefix);
             visitor
                 .recorder()
-                .metadata(prefix, &hop.capture, "application/json", json)
+                .metadata(
+                    prefix,
+                    &hop.capture,
+                    "application/json",
+                    json,
+                    Some(line_file),
+                )
                 .await?;
             *line = Some(Box::new(indexed));
         }

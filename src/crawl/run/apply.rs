@@ -1,6 +1,7 @@
-//! Applying what tasks return, in commit order (house rule 6): links queued, index lines
-//! written, then — once per batch of landed tasks — the index fsynced and the URLs marked done.
-//! Also the bookkeeping the run reports: counters, per-portal health stats, backoffs.
+//! Applying what tasks return, in commit order (house rule 6): a task comes back once its WARC
+//! records and its index line are durable (the recorder writes the line after the article's
+//! metadata record, one fsync per batch); here its links are queued, then its URL is marked
+//! done. Also the bookkeeping the run reports: counters, per-portal health stats, backoffs.
 
 use std::collections::HashSet;
 
@@ -10,8 +11,8 @@ use crate::crawl::{Error, Summary};
 use crate::frontier::Frontier;
 use crate::store::{Candidate, Deferred, Kind, Outcome};
 
-/// Tasks applied before their index lines are fsynced and their URLs marked done together.
-const MAX_PENDING: usize = 64;
+/// Tasks applied in one go before the loop looks at the frontier again.
+const MAX_LANDED: usize = 64;
 
 /// What the run loop carries from one landed task to the next.
 pub(super) struct Progress {
@@ -19,15 +20,10 @@ pub(super) struct Progress {
     pub summary: Summary,
     /// Hosts with a task out.
     pub busy: HashSet<String>,
-    /// Finished URLs whose index lines are written but not yet fsynced: marked done by
-    /// [`Run::commit`].
-    pub pending: Vec<(i64, Outcome)>,
 }
 
 impl Run {
-    /// Applies `first` and every other task that has landed meanwhile, then commits them: one
-    /// index fsync for the lot, then the store (house rule 6; issue 8: one fsync per article
-    /// was a third of a page's wall time).
+    /// Applies `first` and every other task that has landed meanwhile.
     pub(super) fn land(
         &self,
         first: Result<Landed, tokio::task::JoinError>,
@@ -35,33 +31,16 @@ impl Run {
         progress: &mut Progress,
     ) -> Result<(), Error> {
         self.apply(flatten(first)?, progress)?;
-        while progress.pending.len() < MAX_PENDING {
+        for _ in 1..MAX_LANDED {
             let Some(joined) = tasks.try_join_next() else {
                 break;
             };
             self.apply(flatten(joined)?, progress)?;
         }
-        self.commit(progress)
-    }
-
-    /// Makes the index lines of the applied tasks durable (one fsync per index file), then
-    /// marks their URLs done in the store.
-    pub(super) fn commit(&self, progress: &mut Progress) -> Result<(), Error> {
-        if progress.pending.is_empty() {
-            return Ok(());
-        }
-        self.index
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .sync()?;
-        for (id, outcome) in progress.pending.drain(..) {
-            self.store.mark_done(id, &outcome)?;
-        }
         Ok(())
     }
 
-    /// Applies one task's result: links first; its index line is written and its "done" waits
-    /// for [`Run::commit`] (house rule 6).
+    /// Applies one task's result: links first, then the URL's own state (house rule 6).
     fn apply(&self, landed: Landed, progress: &mut Progress) -> Result<(), Error> {
         let Landed {
             id,
@@ -72,7 +51,6 @@ impl Run {
             frontier,
             summary,
             busy,
-            pending,
         } = progress;
         busy.remove(&candidate.host);
         match finished? {
@@ -118,15 +96,11 @@ impl Run {
                     {
                         stats.generic += 1;
                     }
-                    self.index
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .append_unsynced(&line)?;
                     summary.indexed += 1;
                 }
                 count(summary, &outcome.label);
                 log_outcome(&candidate, &outcome.label, outcome.status);
-                pending.push((id, outcome));
+                self.store.mark_done(id, &outcome)?;
             }
             Finished::Retry {
                 not_before,
