@@ -11,6 +11,8 @@
 //! as before; with many hosts in flight one fsync covers several captures (fsync was a third of
 //! the wall time per page, issue 8). No answer goes out before its bytes are durable (house
 //! rule 6); if a writer's fsync fails, every job of the batch on that writer gets the error.
+//! A `metadata` job may carry a companion line (the crawl's JSON index line): it is appended
+//! only after its record is durable, and fsynced once per batch per file before the answer.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,8 @@
 //! [`Frontier`] and hands candidates to fetch tasks (at most `max_in_flight`, one per host at a
 //! time through the politeness gate); tasks visit, archive and discover, and the loop applies
 //! their results in the commit order of house rule 6 — WARC bytes durable (the task waited for
-//! its capture) → discovered links queued → the URL marked done in the store. On cancellation
+//! its capture) → an article's index line durable (the recorder appends it after the article's
+//! metadata record) → discovered links queued → the URL marked done in the store. On cancellation
 //! it stops taking from the frontier, lets in-flight fetches finish within `grace_period`,
 //! closes the WARC files and reports the run as interrupted; the next `crawl` resumes it.
 //! It never parses HTML or writes files itself.
