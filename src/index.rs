@@ -128,31 +128,36 @@ fn open_append(path: &Path) -> Result<File, Error> {
         })
 }
 
-/// How far back from the end of an index file [`reconcile`] looks for the last line.
+/// How far back from the end of an index file [`reconcile`] looks. Lines a store may not have
+/// heard of are the last ones, at most one per fetch that was in flight (`max_in_flight`);
+/// 4 MiB holds a hundred lines of 40 KB.
 const TAIL_WINDOW: u64 = 4 << 20;
 
-/// Repairs the tail of every index file in `index_dir` and returns each file's last line.
+/// Repairs the tail of every index file in `index_dir` and returns the complete lines of each
+/// file's tail, for the caller to settle.
 ///
-/// Lines are appended one at a time, each fsynced after the WARC bytes it points at and before
-/// the store marks its URL done, so after a kill only the last line of a file can be torn (it
-/// is cut off) or unknown to the store (the caller settles it). A last line whose record lies
-/// past the end of its WARC file cannot come from this order of writes; it is dropped with a
-/// warning rather than trusted. Cost: one short read per index file, whatever its size.
+/// A line is appended only after the WARC bytes it points at are durable and is durable before
+/// the store marks its URL done, so after a kill the lines the store has not heard of are the
+/// last few (one per fetch in flight: the recorder writes a batch of them under one fsync);
+/// settling is idempotent, so every line of the tail is handed back. Only the very last line
+/// can be torn (it is cut off). A last line whose record lies past the end of its WARC file
+/// cannot come from this order of writes; it is dropped with a warning rather than trusted.
+/// Cost: one short read per index file, whatever its size.
 pub fn reconcile(index_dir: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
-    let mut last_lines = Vec::new();
+    let mut tail_lines = Vec::new();
     let Ok(entries) = std::fs::read_dir(index_dir) else {
-        return Ok(last_lines);
+        return Ok(tail_lines);
     };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "jsonl") {
-            last_lines.extend(reconcile_file(&path, warc_dir)?);
+            tail_lines.extend(reconcile_file(&path, warc_dir)?);
         }
     }
-    Ok(last_lines)
+    Ok(tail_lines)
 }
 
-fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Option<Line>, Error> {
+fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -175,21 +180,40 @@ fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Option<Line>, Error> {
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(0, |i| i + 1);
-    let last = serde_json::from_slice::<Line>(&body[last_start..]).ok();
-    let last = match last {
-        Some(line) if !points_inside(&line, warc_dir) => {
-            tracing::warn!(file = %path.display(), url = %line.url, "index_line_dropped");
-            keep = start + last_start as u64;
-            None
-        }
-        other => other,
-    };
+    let mut lines = tail_lines(body, start > 0);
+    if let Some((at, line)) = lines.last()
+        && *at == last_start
+        && !points_inside(line, warc_dir)
+    {
+        tracing::warn!(file = %path.display(), url = %line.url, "index_line_dropped");
+        keep = start + *at as u64;
+        lines.pop();
+    }
     if keep < len {
         tracing::warn!(file = %path.display(), bytes = len - keep, "index_tail_trimmed");
         file.set_len(keep).map_err(io)?;
         file.sync_all().map_err(io)?;
     }
-    Ok(last)
+    let good = lines.into_iter().map(|(_, line)| line);
+    Ok(good.filter(|line| points_inside(line, warc_dir)).collect())
+}
+
+/// The lines of `body` (complete lines only) with their offsets in it; when the window did not
+/// start at the beginning of the file, its first piece is part of a line and is skipped. Lines
+/// that do not parse are skipped too (nothing to settle from them).
+fn tail_lines(body: &[u8], cut_at_start: bool) -> Vec<(usize, Line)> {
+    let mut lines = Vec::new();
+    let mut at = 0;
+    for piece in body.split_inclusive(|&b| b == b'\n') {
+        let first = at == 0;
+        if !(first && cut_at_start)
+            && let Ok(line) = serde_json::from_slice::<Line>(piece)
+        {
+            lines.push((at, line));
+        }
+        at += piece.len();
+    }
+    lines
 }
 
 /// A line is good when its WARC file exists (closed) and holds the whole member it names.
@@ -199,4 +223,86 @@ fn points_inside(line: &Line, warc_dir: &Path) -> bool {
     }
     std::fs::metadata(warc_dir.join(&line.filename))
         .is_ok_and(|m| line.offset + line.length <= m.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    /// An index line for `url` pointing at bytes `offset..offset + 10` of `filename`.
+    fn line(url: &str, filename: &str, offset: u64) -> Vec<u8> {
+        let capture = Capture {
+            url: url::Url::parse(url).unwrap(),
+            date: Utc::now(),
+            record_id: "<urn:uuid:1>".into(),
+            filename: filename.into(),
+            offset,
+            length: 10,
+            status: 200,
+            mime: "text/html".into(),
+            payload_digest: "sha1:A".into(),
+            truncated: None,
+            revisit: None,
+        };
+        let mut bytes = serde_json::to_vec(&Line::new("p", &capture, Article::default())).unwrap();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// An index folder with `p.jsonl` holding `bytes`, and a 100-byte `w.warc.gz`.
+    fn archive(bytes: &[u8]) -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, warc) = (dir.path().join("index"), dir.path().join("warc"));
+        std::fs::create_dir_all(&index).unwrap();
+        std::fs::create_dir_all(&warc).unwrap();
+        std::fs::write(warc.join("w.warc.gz"), [0u8; 100]).unwrap();
+        std::fs::write(index.join("p.jsonl"), bytes).unwrap();
+        (dir, index, warc)
+    }
+
+    #[test]
+    fn every_complete_line_of_the_tail_is_handed_back_and_a_torn_one_is_cut() {
+        let mut bytes = Vec::new();
+        for n in 0..3 {
+            bytes.extend(line(
+                &format!("https://p.vn/a-{n}.html"),
+                "w.warc.gz",
+                n * 10,
+            ));
+        }
+        let complete = bytes.len() as u64;
+        bytes.extend_from_slice(b"{\"url\":\"https://p.vn/a-3");
+        let (_dir, index, warc) = archive(&bytes);
+        let lines = reconcile(&index, &warc).unwrap();
+        let urls: Vec<&str> = lines.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://p.vn/a-0.html",
+                "https://p.vn/a-1.html",
+                "https://p.vn/a-2.html"
+            ],
+            "several lines may be unknown to the store after a kill: all are settled"
+        );
+        assert_eq!(
+            std::fs::metadata(index.join("p.jsonl")).unwrap().len(),
+            complete
+        );
+    }
+
+    #[test]
+    fn a_last_line_pointing_past_its_warc_file_is_dropped() {
+        let mut bytes = line("https://p.vn/a-0.html", "w.warc.gz", 0);
+        let kept = bytes.len() as u64;
+        bytes.extend(line("https://p.vn/a-1.html", "w.warc.gz", 95));
+        let (_dir, index, warc) = archive(&bytes);
+        let lines = reconcile(&index, &warc).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].url, "https://p.vn/a-0.html");
+        assert_eq!(
+            std::fs::metadata(index.join("p.jsonl")).unwrap().len(),
+            kept
+        );
+    }
 }
