@@ -3,14 +3,15 @@
 //! Last stage of the pipeline (design.md §1, §2 "JSON index line"). A line is appended to
 //! `archive_dir/index/{portal}.jsonl` only after the WARC bytes it points at are durable, and is
 //! itself fsynced before the store marks the URL done (house rule 6), so a kill at any moment
-//! leaves no line pointing at nothing. On start, [`reconcile`] cuts a torn last line and hands
+//! leaves no line pointing at nothing. The crawl hands each line to the WARC recorder as the
+//! block of the article's `metadata` record, and the recorder appends it once that record is
+//! durable (one fsync per batch); this module defines the line and repairs the files' tails. On start, [`reconcile`] cuts a torn last line and hands
 //! back each file's last line, so the crawl can mark that URL done instead of archiving it twice.
 //! The line's schema is `schema/index-line.schema.json`; field names follow CDXJ and WACZ
 //! `pages.jsonl` where those define them. This module never reads WARCs to decide what to fetch.
 
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -66,48 +67,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("could not serialise an index line: {0}")]
-    Json(#[from] serde_json::Error),
-}
-
-/// Appends lines to the per-portal index files under one directory.
-pub struct Index {
-    dir: PathBuf,
-    files: HashMap<String, File>,
-}
-
-impl Index {
-    pub fn open(dir: &Path) -> Result<Index, Error> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        Ok(Index {
-            dir: dir.to_path_buf(),
-            files: HashMap::new(),
-        })
-    }
-
-    /// Appends one line and makes it durable before returning.
-    pub fn append(&mut self, line: &Line) -> Result<(), Error> {
-        let mut bytes = serde_json::to_vec(line)?;
-        bytes.push(b'\n');
-        let path = self.path(&line.portal);
-        let file = match self.files.entry(line.portal.clone()) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(open_append(&path)?),
-        };
-        let io = |source| Error::Io {
-            path: path.clone(),
-            source,
-        };
-        file.write_all(&bytes).map_err(io)?;
-        file.sync_data().map_err(io)
-    }
-
-    fn path(&self, portal: &str) -> PathBuf {
-        file_path(&self.dir, portal)
-    }
 }
 
 /// The index file of `portal` under `dir` (`archive_dir/index/{portal}.jsonl`). The crawl
@@ -115,17 +74,6 @@ impl Index {
 /// record is durable.
 pub fn file_path(dir: &Path, portal: &str) -> PathBuf {
     dir.join(format!("{portal}.jsonl"))
-}
-
-fn open_append(path: &Path) -> Result<File, Error> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
 }
 
 /// How far back from the end of an index file [`reconcile`] looks. Lines a store may not have

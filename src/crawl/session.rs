@@ -15,7 +15,7 @@ use super::run::Run;
 use super::{Error, Observer, Options, Summary, Visitor};
 use crate::archive::{Lock, Recorder};
 use crate::config::{Config, Portal};
-use crate::index::{self, Index};
+use crate::index;
 use crate::report::CrawlLog;
 use crate::store::{Outcome, Store, WarcPointer};
 
@@ -45,7 +45,11 @@ impl Session {
         let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
         let index_dir = dir.join("index");
         settle_indexed(&store, &index_dir, &warc_dir)?;
-        Index::open(&index_dir)?; // creates the folder the recorder appends index lines in
+        // The folder the recorder appends index lines in.
+        std::fs::create_dir_all(&index_dir).map_err(|source| index::Error::Io {
+            path: index_dir.clone(),
+            source,
+        })?;
         let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
         let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
         let slots = Arc::new(Semaphore::new(config.crawler.max_in_flight.max(1)));

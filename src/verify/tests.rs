@@ -13,7 +13,7 @@ use super::*;
 use crate::archive::{Capture, Info, Writer};
 use crate::extract::Article;
 use crate::fetch::Exchange;
-use crate::index::{Index, Line};
+use crate::index::{self, Line};
 
 fn exchange(path: &str, body: &str) -> Exchange {
     let url = url::Url::parse(&format!("https://baohaugiang.com.vn{path}")).unwrap();
@@ -62,12 +62,13 @@ impl Sound {
         .map(|(path, body)| w.write_exchange(&exchange(path, body)).unwrap())
         .collect();
         let warc = w.close().unwrap().unwrap();
-        let mut index = Index::open(&dir.path().join("index")).unwrap();
-        for capture in &captures {
-            index
-                .append(&Line::new("hg", capture, Article::default()))
-                .unwrap();
-        }
+        let index_dir = dir.path().join("index");
+        std::fs::create_dir_all(&index_dir).unwrap();
+        let lines: String = captures
+            .iter()
+            .map(|c| serde_json::to_string(&Line::new("hg", c, Article::default())).unwrap() + "\n")
+            .collect();
+        std::fs::write(index::file_path(&index_dir, "hg"), lines).unwrap();
         let sound = Sound {
             dir,
             captures,
