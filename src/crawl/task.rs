@@ -13,6 +13,7 @@ use super::page;
 use super::visit::{Hop, Prior, Refusal, Visit, Visitor};
 use crate::archive::{self, Capture, Original};
 use crate::config::Portal;
+use crate::extract::FLAG_GENERIC;
 use crate::fetch::Validators;
 use crate::index;
 use crate::scope::Scope;
@@ -37,8 +38,8 @@ pub(super) enum Finished {
         found: Vec<Found>,
         redirects: Vec<Capture>,
         bytes: u64,
-        /// The index line of an archived article (its metadata record is already durable).
-        line: Option<Box<index::Line>>,
+        /// Set for an archived article whose index line (and metadata record) is durable.
+        indexed: Option<Indexed>,
         /// The host an out-of-scope redirect pointed to: a portal that moved (issue 9 health).
         moved_to: Option<String>,
     },
@@ -56,6 +57,13 @@ pub(super) enum Finished {
         bytes: u64,
         transient: bool,
     },
+}
+
+/// What the run reports of an indexed article (its line went to the index with its metadata
+/// record).
+pub(super) struct Indexed {
+    /// The body came from the generic extractor: the portal's selectors did not match.
+    pub generic: bool,
 }
 
 /// A discovered in-scope link, classified.
@@ -152,13 +160,14 @@ pub(super) async fn run(
         (Some(hop), _) if hop.capture.mime.contains("html") => Some(hop),
         _ => None,
     };
-    if let (Finished::Done { found, line, .. }, Some(hop)) = (&mut finished, readable) {
+    if let (Finished::Done { found, indexed, .. }, Some(hop)) = (&mut finished, readable) {
         let mut read = page::read(hop.clone(), portal.clone()).await;
         read.found.append(&mut read.requisites);
         *found = read.found;
         if let Some(article) = read.article {
-            let indexed = index::Line::new(&portal.portal.name, &hop.capture, article);
-            let json = serde_json::to_vec(&indexed).unwrap_or_default();
+            let generic = article.flags.iter().any(|f| f == FLAG_GENERIC);
+            let line = index::Line::new(&portal.portal.name, &hop.capture, article);
+            let json = serde_json::to_vec(&line).unwrap_or_default();
             let prefix = &portal.portal.name;
             // The index line is the metadata record's block, appended by the writer once the
             // record is durable and durable itself when this returns (house rule 6).
@@ -173,7 +182,7 @@ pub(super) async fn run(
                     Some(line_file),
                 )
                 .await?;
-            *line = Some(Box::new(indexed));
+            *indexed = Some(Indexed { generic });
         }
     }
     Ok(finished)
@@ -246,7 +255,7 @@ fn judge_refused(hops: &[Hop], refusal: &Refusal, retries: &Retries) -> Finished
         found: Vec::new(),
         redirects,
         bytes,
-        line: None,
+        indexed: None,
         moved_to,
     }
 }
@@ -315,7 +324,7 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
                 found: Vec::new(),
                 redirects,
                 bytes,
-                line: None,
+                indexed: None,
                 moved_to: None,
             },
             None,
@@ -343,7 +352,7 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
         found: Vec::new(),
         redirects,
         bytes,
-        line: None,
+        indexed: None,
         moved_to: None,
     };
     (finished, readable.then_some(last))

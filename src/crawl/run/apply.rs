@@ -59,7 +59,7 @@ impl Run {
                 found,
                 redirects,
                 bytes,
-                line,
+                indexed,
                 moved_to,
             } => {
                 let stats = summary.portals.entry(candidate.portal.clone()).or_default();
@@ -85,17 +85,10 @@ impl Run {
                         links::record_reach(&self.store, portal, &candidate)?;
                     }
                 }
-                if let Some(line) = line {
+                if let Some(indexed) = indexed {
                     let stats = summary.portals.entry(candidate.portal.clone()).or_default();
                     stats.indexed += 1;
-                    if line
-                        .article
-                        .flags
-                        .iter()
-                        .any(|f| f == crate::extract::FLAG_GENERIC)
-                    {
-                        stats.generic += 1;
-                    }
+                    stats.generic += u64::from(indexed.generic);
                     summary.indexed += 1;
                 }
                 count(summary, &outcome.label);
