@@ -191,7 +191,7 @@ fn serve(
                     is_part_of: prefix.clone(),
                     ..info.clone()
                 };
-                Writer::new(dir.to_path_buf(), prefix.clone(), info, max_size).with_group_commit()
+                Writer::new(dir.to_path_buf(), prefix.clone(), info, max_size)
             });
             written.push((prefix, perform(writer, work)));
         }

@@ -3,10 +3,10 @@
 //! Sits after fetch (design.md §1). A [`Writer`] owns at most one `….warc.gz.open` file, created
 //! lazily on the first write and opened by a warcinfo record. Each record is compressed into its
 //! own gzip member in memory and appended whole, so an offset is always a member's first byte;
-//! the file is fsynced before a write returns, because the index and the store are written only
-//! after the WARC bytes are durable (design.md §3 rule 6) — or, in group-commit mode (the
-//! recorder's), before [`Writer::sync`] returns, which the caller awaits before it tells anyone a
-//! record exists: one fsync then covers every record written since the last. Files rotate before a capture once they
+//! writes are made durable by [`Writer::sync`] (or [`Writer::close`]), which the caller calls
+//! before it tells anyone a record exists, because the index and the store are written only
+//! after the WARC bytes are durable (design.md §3 rule 6): one fsync covers every record
+//! written since the last (group commit, issue 8). Files rotate before a capture once they
 //! reach `max_size`; a record is never split across files. This module never decides what to
 //! fetch and never reads a file back.
 
@@ -37,8 +37,6 @@ pub struct Writer {
     current: Option<OpenFile>,
     /// Closed files not yet handed to [`Writer::take_closed`].
     closed: Vec<PathBuf>,
-    /// Writes return before their fsync; [`Writer::sync`] makes them durable.
-    group_commit: bool,
 }
 
 /// The file being written.
@@ -66,16 +64,7 @@ impl Writer {
             next_serial: 0,
             current: None,
             closed: Vec::new(),
-            group_commit: false,
         }
-    }
-
-    /// Group commit: writes no longer fsync before they return; [`Writer::sync`] does, once for
-    /// everything written since the last sync. Whoever writes must call it before treating a
-    /// capture as durable (the recorder does, per batch of queued jobs).
-    pub fn with_group_commit(mut self) -> Writer {
-        self.group_commit = true;
-        self
     }
 
     /// Makes every record written since the last sync durable. On failure those records are
@@ -102,8 +91,8 @@ impl Writer {
         Err(Error::Io { path, source })
     }
 
-    /// Archives one exchange as a `response` record followed by its `request` record, both
-    /// durable when this returns.
+    /// Archives one exchange as a `response` record followed by its `request` record (durable
+    /// once [`Writer::sync`] returns).
     pub fn write_exchange(&mut self, ex: &Exchange) -> Result<Capture, Error> {
         self.rotate_if_full()?;
         let warcinfo = self.current()?.warcinfo_id.clone();
@@ -216,7 +205,7 @@ impl Writer {
         };
         let record = kinds::warcinfo(&open.warcinfo_id, warc_time(now), &open.name, &self.info);
         let member = gzip_member(&record).map_err(io_error(&open.path))?;
-        open.append(&[&member], true)?;
+        open.append(&[&member])?;
         info!(file = %open.name, "warc_opened");
         Ok(open)
     }
@@ -263,9 +252,8 @@ impl Writer {
     /// Appends members to the current file. If the append cannot be undone, the file is
     /// abandoned as `.open` for [`super::recover`] rather than closed with a torn member inside.
     fn append(&mut self, members: &[&[u8]]) -> Result<u64, Error> {
-        let sync = !self.group_commit;
         let open = self.current()?;
-        let result = open.append(members, sync);
+        let result = open.append(members);
         let torn = result.is_err() && open.file.metadata().ok().map(|m| m.len()) != Some(open.size);
         if torn {
             warn!(file = %open.path.display(), "warc_abandoned");
@@ -312,18 +300,14 @@ impl Drop for Writer {
 }
 
 impl OpenFile {
-    /// Writes whole members and, with `sync`, fsyncs (otherwise remembers where the unsynced
-    /// bytes start); on failure rolls the file back to its previous length so the next member
-    /// does not follow a torn one. Returns the first member's offset.
-    fn append(&mut self, members: &[&[u8]], sync: bool) -> Result<u64, Error> {
+    /// Writes whole members and remembers where the bytes not yet fsynced start; on failure
+    /// rolls the file back to its previous length so the next member does not follow a torn
+    /// one. Returns the first member's offset.
+    fn append(&mut self, members: &[&[u8]]) -> Result<u64, Error> {
         let offset = self.size;
         let written = members
             .iter()
-            .try_for_each(|member| self.file.write_all(member))
-            .and_then(|()| match sync {
-                true => self.file.sync_data(),
-                false => Ok(()),
-            });
+            .try_for_each(|member| self.file.write_all(member));
         if let Err(source) = written {
             // A failed rollback leaves the length unequal to `size`: the caller abandons the file.
             let _ = self.file.set_len(offset);
@@ -333,9 +317,7 @@ impl OpenFile {
             });
         }
         self.size += members.iter().map(|m| m.len() as u64).sum::<u64>();
-        if !sync {
-            self.unsynced_from.get_or_insert(offset);
-        }
+        self.unsynced_from.get_or_insert(offset);
         Ok(offset)
     }
 }

@@ -151,8 +151,7 @@ fn recovery_reports_trimmed_bytes_and_removes_empty_files() {
 #[test]
 fn group_commit_writes_every_record_and_sync_covers_them_all() {
     let dir = tempfile::tempdir().unwrap();
-    let mut writer =
-        Writer::new(dir.path().to_path_buf(), "t".into(), info(), 1 << 30).with_group_commit();
+    let mut writer = Writer::new(dir.path().to_path_buf(), "t".into(), info(), 1 << 30);
     let captures: Vec<Capture> = (0..5)
         .map(|_| writer.write_exchange(&html()).unwrap())
         .collect();
