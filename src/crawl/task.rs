@@ -281,15 +281,12 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
     let bytes = body_bytes(&hops);
     let Some(last) = hops.last().cloned() else {
         let outcome = refused("no-response", "nothing was fetched");
-        let transient = false;
-        return (
-            Finished::Failed {
-                outcome,
-                bytes,
-                transient,
-            },
-            None,
-        );
+        let failed = Finished::Failed {
+            outcome,
+            bytes,
+            transient: false,
+        };
+        return (failed, None);
     };
     let status = last.capture.status;
     let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
