@@ -395,7 +395,13 @@ fn sync_touched(
 /// a failure is logged, not fatal; `baoluu verify` reports the missing index.
 pub fn index_closed(warc_dir: &Path, index_dir: &Path, files: Vec<PathBuf>) {
     for file in files {
-        if let Err(err) = crate::cdxj::write_for(warc_dir, index_dir, &file) {
+        // `write_for` takes the name inside `warc_dir`; the closed path already includes it
+        // (joined twice, a relative archive_dir pointed nowhere: issue 13, item 9).
+        let name = file
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| file.clone());
+        if let Err(err) = crate::cdxj::write_for(warc_dir, index_dir, &name) {
             tracing::error!(file = %file.display(), error = %err, "cdxj_failed");
         }
     }

@@ -136,7 +136,11 @@ fn archive_dir(t: &Table, value: Option<&Text>) -> Result<PathBuf, Error> {
         .path
         .parent()
         .unwrap_or_else(|| std::path::Path::new(""));
-    Ok(folder.join(written))
+    // Made absolute once, here (issue 13, item 9): every later join (warc/, index/, the CDXJ
+    // of a closed file) then means the same folder whatever the working directory. It fails
+    // only when the working directory is unreadable; the relative path is then all we have.
+    let joined = folder.join(written);
+    Ok(std::path::absolute(&joined).unwrap_or(joined))
 }
 
 fn delay_factor(t: &Table, value: Option<&Spanned<f64>>) -> Result<f64, Error> {
