@@ -17,9 +17,10 @@ const STATE_FILE: &str = "state.sqlite";
 /// One paragraph per configured portal; times in +07:00.
 pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result<String, Error> {
     let state = archive_dir.join(STATE_FILE);
-    // Opening would create an empty database; `status` must not invent state.
+    // Opening would create an empty database; `status` must not invent state. Read-only: an
+    // operator who may only read the archive runs it too (issue 13, item 8).
     let store = if state.exists() {
-        Some(Store::open(&state)?)
+        Some(Store::open_read_only(&state)?)
     } else {
         None
     };

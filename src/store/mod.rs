@@ -65,6 +65,15 @@ pub enum Error {
         found: i64,
         known: i64,
     },
+    #[error(
+        "the crawl state at {path} has schema version {found}, older than this baoluu's \
+         ({known}); run `baoluu crawl` (or the daemon) once as the archive's owner to upgrade it"
+    )]
+    SchemaTooOld {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("could not {doing} in the crawl state; the disk may be full or the file corrupt")]
     Sqlite {
         doing: &'static str,
@@ -133,6 +142,22 @@ impl Store {
         })
     }
 
+    /// Opens an existing database for reading only (`status` and the other read-only commands,
+    /// run by an operator who may read the archive but not write it: issue 13, item 8). Nothing
+    /// is written: no WAL switch, no migration. A database of an older schema is refused with
+    /// the way to upgrade it, since the queries of this build may need the newer columns.
+    pub fn open_read_only(path: &Path) -> Result<Store, Error> {
+        let conn = read_only_connection(path).map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        schema::check_current(&conn, path)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
     /// Takes the connection for one short call.
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while the lock was held cannot leave a half-applied change behind: every
@@ -157,6 +182,35 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.busy_timeout(BUSY_TIMEOUT)
+}
+
+/// A read-only connection that has read the schema version. A WAL database needs its `-shm`
+/// file: while a crawl runs, it exists and a plain read-only open shares it; after the last
+/// writer closed, it is gone and a reader without write access to the folder cannot create
+/// it. Then (and only when no `-wal` file holds unmerged commits) the file is opened as
+/// `immutable`, which reads it without the WAL index or locks: correct for a file nobody is
+/// writing, and a crawl that starts meanwhile can at worst make this one reading fail.
+fn read_only_connection(path: &Path) -> rusqlite::Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let plain = Connection::open_with_flags(path, flags).and_then(|conn| {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?;
+        Ok(conn)
+    });
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    match plain {
+        Err(_) if !Path::new(&wal).exists() => {
+            let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            let Ok(mut uri) = url::Url::from_file_path(&absolute) else {
+                return plain;
+            };
+            uri.set_query(Some("immutable=1"));
+            Connection::open_with_flags(uri.as_str(), flags | OpenFlags::SQLITE_OPEN_URI)
+        }
+        other => other,
+    }
 }
 
 /// Seconds since the Unix epoch, the unit of `not_before` and robots `fetched_at`.
@@ -224,5 +278,54 @@ mod tests {
         let err = Store::open(&path).unwrap_err();
         assert!(matches!(err, Error::Open { .. }));
         assert!(err.to_string().contains("missing-folder"), "{err}");
+    }
+
+    #[test]
+    fn read_only_sees_a_running_writers_commits_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        let writer = Store::open(&path).unwrap();
+        writer
+            .conn()
+            .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (7);")
+            .unwrap();
+        let reader = Store::open_read_only(&path).unwrap();
+        let x: i64 = reader
+            .conn()
+            .query_row("SELECT x FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(x, 7);
+        let write = reader.conn().execute("INSERT INTO t VALUES (8)", []);
+        assert!(write.is_err(), "a read-only store cannot write");
+        drop((writer, reader));
+        // After the writer closed (no -wal, no -shm), a reader still opens it.
+        let reader = Store::open_read_only(&path).unwrap();
+        let n: i64 = reader
+            .conn()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn read_only_refuses_an_older_schema_with_the_way_to_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.sqlite");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 1)
+            .unwrap();
+        let err = Store::open_read_only(&path).unwrap_err();
+        assert!(
+            matches!(err, Error::SchemaTooOld { found: 1, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("baoluu crawl"), "{err}");
+        let missing = Store::open_read_only(&dir.path().join("none.sqlite")).unwrap_err();
+        assert!(
+            matches!(missing, Error::Open { .. }),
+            "never created: {missing:?}"
+        );
+        assert!(!dir.path().join("none.sqlite").exists());
     }
 }

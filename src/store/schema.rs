@@ -121,6 +121,17 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// For a read-only open: the schema must be exactly this build's (nothing can be migrated).
+pub(super) fn check_current(conn: &Connection, path: &Path) -> Result<(), Error> {
+    let (found, known) = (version(conn)?, current_version());
+    let path = path.to_path_buf();
+    match found.cmp(&known) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Greater => Err(Error::SchemaTooNew { path, found, known }),
+        std::cmp::Ordering::Less => Err(Error::SchemaTooOld { path, found, known }),
+    }
+}
+
 fn version(conn: &Connection) -> Result<i64, Error> {
     conn.pragma_query_value(None, "user_version", |row| row.get(0))
         .doing("read the schema version")
