@@ -235,6 +235,17 @@ impl Daemon {
                 return;
             }
         };
+        // The session (lock, WARC writer, store) lives in archive_dir: moving it needs a
+        // restart, and a half-moved archive (reports here, WARCs there) is worse than none
+        // (issue 13, item 7).
+        if config.crawler.archive_dir != self.config.crawler.archive_dir {
+            tracing::error!(
+                old = %self.config.crawler.archive_dir.display(),
+                new = %config.crawler.archive_dir.display(),
+                "config_reload_rejected: archive_dir changed; restart the daemon to move the archive, keeping the running configuration"
+            );
+            return;
+        }
         if format!("{:?}", config.crawler) != format!("{:?}", self.config.crawler) {
             tracing::warn!(
                 "config_reload_partial: [crawler] settings take effect at the next start"
