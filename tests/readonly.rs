@@ -96,6 +96,13 @@ fn status_and_verify_work_for_a_reader_who_cannot_write() {
         "status shows the run: {text}"
     );
     assert!(text.contains("next:"), "status shows the next run: {text}");
+    // The politeness in force, per host (issue 13, item 12).
+    let expected = format!("politeness: {host}: ≥ 10ms between requests (min_delay 10ms)");
+    assert!(text.contains(&expected), "status shows the delay: {text}");
+    assert!(
+        text.contains(&format!("robots.txt of http://{host}: unavailable (4xx")),
+        "status shows the robots.txt state: {text}"
+    );
 
     let verify = as_reader(&config, &["verify"]);
     assert!(

@@ -110,7 +110,11 @@ fn status_shows_the_last_report_and_the_next_run() {
     let now = Utc.with_ymd_and_hms(2026, 11, 27, 3, 0, 0).unwrap();
 
     let before = report::status(&archive, &config, now).unwrap();
-    assert_eq!(before, "p: never ran\n  next: no state yet\n");
+    assert_eq!(
+        before,
+        "p: never ran\n  next: no state yet\n  politeness: example.org: ≥ 2s between requests \
+         (min_delay 2s; up to 30s after slow answers (2× the fetch time)); robots.txt not fetched yet\n"
+    );
     assert!(
         !archive.join("state.sqlite").exists(),
         "status must not create the store"
@@ -135,6 +139,7 @@ fn status_shows_the_last_report_and_the_next_run() {
         bytes: 9000,
         by_outcome: BTreeMap::from([("archived".into(), 4), ("not_found".into(), 1)]),
         per_portal: BTreeMap::new(),
+        backoffs: BTreeMap::from([("example.org".into(), 2)]),
     };
     report::write(&archive, &run).unwrap();
 
@@ -143,6 +148,9 @@ fn status_shows_the_last_report_and_the_next_run() {
         text,
         "p: run 1 finished, 2026-11-27 09:00:00 +07:00 → 2026-11-27 09:10:00 +07:00: \
          5 fetched, 4 archived, 2 new articles, 9000 bytes; not_found 1\n  \
-         next: 2026-11-27 11:10:00 +07:00 [every 2h]\n"
+         next: 2026-11-27 11:10:00 +07:00 [every 2h]\n  \
+         politeness: example.org: ≥ 2s between requests (min_delay 2s; up to 30s after slow \
+         answers (2× the fetch time)); robots.txt not fetched yet; backed off 2× in the last run \
+         (429/503: the whole host paused)\n"
     );
 }

@@ -13,6 +13,7 @@
 
 mod health;
 pub mod log;
+mod politeness;
 mod status;
 
 use std::collections::BTreeMap;
@@ -90,6 +91,10 @@ pub struct RunReport {
     /// written before it existed.
     #[serde(default)]
     pub per_portal: BTreeMap<String, crate::crawl::PortalStats>,
+    /// Host → how often it answered 429/503 and the whole host was paused (issue 13, item 12:
+    /// `status` shows the politeness in force). Absent in older reports.
+    #[serde(default)]
+    pub backoffs: BTreeMap<String, u64>,
 }
 
 impl RunReport {
@@ -117,6 +122,7 @@ impl RunReport {
             bytes: summary.bytes,
             by_outcome,
             per_portal: summary.portals.clone(),
+            backoffs: summary.backoffs.clone(),
         }
     }
 
@@ -244,6 +250,7 @@ mod tests {
             bytes: 12345,
             by_outcome: BTreeMap::from([("archived".into(), 8), ("not_found".into(), 2)]),
             per_portal: BTreeMap::new(),
+            backoffs: BTreeMap::new(),
         }
     }
 

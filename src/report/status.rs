@@ -38,6 +38,9 @@ pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result
         )? {
             let _ = writeln!(out, "  health: {line}");
         }
+        for line in super::politeness::lines(store.as_ref(), config, portal, last.as_ref(), now)? {
+            let _ = writeln!(out, "  politeness: {line}");
+        }
     }
     Ok(out)
 }
