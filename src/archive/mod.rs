@@ -22,11 +22,13 @@ use url::Url;
 
 mod http;
 mod kinds;
+mod lines;
 mod lock;
 pub mod reader;
 mod record;
 mod recorder;
 mod recover;
+mod sink;
 mod writer;
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::lines::Lines;
 use super::{Capture, Error, Info, Original, RevisitProfile, Writer};
 use crate::fetch::Exchange;
 
@@ -216,7 +217,7 @@ fn serve(
 }
 
 /// A write done but not yet answered: the answer waits for the batch's fsync.
-enum Done {
+pub(super) enum Done {
     Capture(
         oneshot::Sender<Result<Capture, Error>>,
         Result<Capture, Error>,
@@ -277,80 +278,15 @@ fn perform(writer: &mut Writer, work: Work) -> Done {
     }
 }
 
-/// Files of companion lines (the JSON index), open for appending.
-#[derive(Default)]
-struct Lines {
-    files: HashMap<PathBuf, std::fs::File>,
-}
-
-impl Lines {
-    /// Appends the companion line of every metadata job of the batch whose record is durable,
-    /// then fsyncs each file written once. Returns the failures by job position.
-    fn append_durable(
-        &mut self,
-        written: &[(String, Done)],
-        failed: &HashMap<String, SyncFailure>,
-    ) -> HashMap<usize, SyncFailure> {
-        let mut failures = HashMap::new();
-        let mut touched: Vec<(PathBuf, Vec<usize>)> = Vec::new();
-        for (i, (prefix, done)) in written.iter().enumerate() {
-            let Done::Member(_, Ok(_), Some((file, line))) = done else {
-                continue;
-            };
-            if failed.contains_key(prefix) {
-                continue;
-            }
-            match self.append(file, line) {
-                Ok(()) => match touched.iter_mut().find(|(f, _)| f == file) {
-                    Some((_, jobs)) => jobs.push(i),
-                    None => touched.push((file.clone(), vec![i])),
-                },
-                Err(err) => {
-                    failures.insert(i, SyncFailure::of(file, &err));
-                }
-            }
-        }
-        for (file, jobs) in touched {
-            let synced = self.files.get(&file).map(|f| f.sync_data());
-            if let Some(Err(err)) = synced {
-                tracing::error!(file = %file.display(), error = %err, "index_sync_failed");
-                for i in jobs {
-                    failures.insert(i, SyncFailure::of(&file, &err));
-                }
-            }
-        }
-        failures
-    }
-
-    /// One `write` of the whole line on an `O_APPEND` file.
-    fn append(&mut self, file: &Path, line: &[u8]) -> std::io::Result<()> {
-        use std::io::Write as _;
-        if !self.files.contains_key(file) {
-            let opened = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(file)?;
-            self.files.insert(file.to_path_buf(), opened);
-        }
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line);
-        bytes.push(b'\n');
-        match self.files.get_mut(file) {
-            Some(f) => f.write_all(&bytes),
-            None => Ok(()),
-        }
-    }
-}
-
 /// An fsync that failed, told to every task of the batch that wrote to that writer.
-struct SyncFailure {
+pub(super) struct SyncFailure {
     path: PathBuf,
     code: Option<i32>,
     message: String,
 }
 
 impl SyncFailure {
-    fn of(path: &Path, err: &std::io::Error) -> SyncFailure {
+    pub(super) fn of(path: &Path, err: &std::io::Error) -> SyncFailure {
         SyncFailure {
             path: path.to_path_buf(),
             code: err.raw_os_error(),

@@ -61,8 +61,15 @@ fn open_files(warc_dir: &Path) -> Result<Vec<PathBuf>, Error> {
 
 /// The end of the last complete record and how many records precede it.
 fn good_prefix(path: &Path) -> Result<(u64, u64), Error> {
+    prefix_of(reader::records(path)?)
+}
+
+/// [`good_prefix`] over any walk of the records.
+pub(super) fn prefix_of(
+    records: impl Iterator<Item = Result<reader::Record, Error>>,
+) -> Result<(u64, u64), Error> {
     let (mut end, mut count) = (0, 0);
-    for record in reader::records(path)? {
+    for record in records {
         match record {
             Ok(record) => {
                 end = record.offset + record.length;

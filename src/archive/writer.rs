@@ -11,7 +11,7 @@
 //! fetch and never reads a file back.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -19,6 +19,7 @@ use tracing::{info, warn};
 
 use super::kinds::{self, Ids};
 use super::record::{gzip_member, record_id, sha1_digest, warc_time};
+use super::sink::{self, Sink, Wrap};
 use super::{Capture, Error, Info, Original, RevisitProfile};
 use crate::fetch::Exchange;
 
@@ -37,11 +38,16 @@ pub struct Writer {
     current: Option<OpenFile>,
     /// Closed files not yet handed to [`Writer::take_closed`].
     closed: Vec<PathBuf>,
+    /// Set when a file was abandoned with records written but not fsynced: the next
+    /// [`Writer::sync`] must fail for them, not answer them durable (issue 13, item 10).
+    lost: Option<Error>,
+    /// Wraps each opened file (a fault injector in tests).
+    wrap: Wrap,
 }
 
 /// The file being written.
 struct OpenFile {
-    file: File,
+    file: Box<dyn Sink>,
     /// The path while being written (ends in `.open`).
     path: PathBuf,
     /// The final file name, without `.open`.
@@ -64,7 +70,16 @@ impl Writer {
             next_serial: 0,
             current: None,
             closed: Vec::new(),
+            lost: None,
+            wrap: sink::plain(),
         }
+    }
+
+    /// The same writer with every file it opens wrapped by `wrap` (fault injection).
+    #[cfg(test)]
+    pub(crate) fn with_wrap(mut self, wrap: Wrap) -> Writer {
+        self.wrap = wrap;
+        self
     }
 
     /// Makes every record written since the last sync durable. On failure those records are
@@ -72,6 +87,14 @@ impl Writer {
     /// left behind a later record; if even that fails, the file is abandoned as `.open` for
     /// [`super::recover`].
     pub fn sync(&mut self) -> Result<(), Error> {
+        let synced = self.sync_current();
+        match self.lost.take() {
+            Some(lost) => Err(lost),
+            None => synced,
+        }
+    }
+
+    fn sync_current(&mut self) -> Result<(), Error> {
         let Some(open) = self.current.as_mut() else {
             return Ok(());
         };
@@ -151,7 +174,7 @@ impl Writer {
     /// rename survives a crash. Returns the final path, or `None` if no file was open. The next
     /// write opens a new file.
     pub fn close(&mut self) -> Result<Option<PathBuf>, Error> {
-        let Some(open) = self.current.take() else {
+        let Some(mut open) = self.current.take() else {
             return Ok(None);
         };
         open.file.sync_all().map_err(io_error(&open.path))?;
@@ -196,7 +219,7 @@ impl Writer {
         sync_dir(&self.dir)?;
         let path = self.dir.join(format!("{name}.open"));
         let mut open = OpenFile {
-            file,
+            file: (self.wrap)(file),
             path,
             name,
             size: 0,
@@ -254,12 +277,33 @@ impl Writer {
     fn append(&mut self, members: &[&[u8]]) -> Result<u64, Error> {
         let open = self.current()?;
         let result = open.append(members);
-        let torn = result.is_err() && open.file.metadata().ok().map(|m| m.len()) != Some(open.size);
-        if torn {
-            warn!(file = %open.path.display(), "warc_abandoned");
-            self.current = None;
+        let torn = result.is_err() && open.file.len().ok() != Some(open.size);
+        if let (true, Err(Error::Io { source, .. })) = (torn, &result) {
+            let code = source.raw_os_error();
+            self.abandon(code);
         }
         result
+    }
+
+    /// Drops the open file, torn, for [`super::recover`]. Records of the batch already written
+    /// to it but not fsynced are not durable: remember that, so the batch's sync reports it
+    /// instead of answering them as archived (issue 13, item 10). `code` is the OS error that
+    /// tore it (a full disk must still read as one).
+    fn abandon(&mut self, code: Option<i32>) {
+        let Some(open) = self.current.take() else {
+            return;
+        };
+        warn!(file = %open.path.display(), "warc_abandoned");
+        if open.unsynced_from.is_some() {
+            let source = match code {
+                Some(code) => io::Error::from_raw_os_error(code),
+                None => io::Error::other("the WARC file was abandoned before its fsync"),
+            };
+            self.lost = Some(Error::Io {
+                path: open.path,
+                source,
+            });
+        }
     }
 
     fn capture(

@@ -15,6 +15,7 @@ use super::reader::{self, Record};
 use super::*;
 use crate::fetch::{Exchange, Truncation};
 
+mod faults;
 mod files;
 mod records;
 

@@ -1,0 +1,198 @@
+//! The companion lines of metadata records (the crawl's JSON index): appended by the WARC
+//! writer thread only after the record they describe is durable, and fsynced once per batch
+//! per file before anyone is told (house rule: WARC bytes durable → index line → state; see
+//! `docs/reliability.md`). A line is written whole or not at all: a write that fails part-way
+//! is rolled back, and a file whose rollback failed too is repaired (cut back to its last
+//! complete line) before the next line goes in, so a later line is never glued to a torn one
+//! (issue 13, item 10). This module never writes WARC records and never reads lines back.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::recorder::{Done, SyncFailure};
+use super::sink::{self, Sink, Wrap};
+
+/// An index file open for appending, with the length of its complete lines.
+struct LineFile {
+    file: Box<dyn Sink>,
+    /// Bytes of complete lines: where a torn write is rolled back to.
+    len: u64,
+}
+
+/// Files of companion lines, open for appending.
+pub(super) struct Lines {
+    files: HashMap<PathBuf, LineFile>,
+    wrap: Wrap,
+}
+
+impl Default for Lines {
+    fn default() -> Lines {
+        Lines {
+            files: HashMap::new(),
+            wrap: sink::plain(),
+        }
+    }
+}
+
+impl Lines {
+    /// Appends lines through `wrap` (fault injection in tests).
+    #[cfg(test)]
+    fn with_wrap(wrap: Wrap) -> Lines {
+        Lines {
+            files: HashMap::new(),
+            wrap,
+        }
+    }
+
+    /// Appends the companion line of every metadata job of the batch whose record is durable,
+    /// then fsyncs each file written once. Returns the failures by job position.
+    pub(super) fn append_durable(
+        &mut self,
+        written: &[(String, Done)],
+        failed: &HashMap<String, SyncFailure>,
+    ) -> HashMap<usize, SyncFailure> {
+        let mut failures = HashMap::new();
+        let mut touched: Vec<(PathBuf, Vec<usize>)> = Vec::new();
+        for (i, (prefix, done)) in written.iter().enumerate() {
+            let Done::Member(_, Ok(_), Some((file, line))) = done else {
+                continue;
+            };
+            if failed.contains_key(prefix) {
+                continue;
+            }
+            match self.append(file, line) {
+                Ok(()) => match touched.iter_mut().find(|(f, _)| f == file) {
+                    Some((_, jobs)) => jobs.push(i),
+                    None => touched.push((file.clone(), vec![i])),
+                },
+                Err(err) => {
+                    failures.insert(i, SyncFailure::of(file, &err));
+                }
+            }
+        }
+        for (file, jobs) in touched {
+            let synced = self.files.get_mut(&file).map(|f| f.file.sync_data());
+            if let Some(Err(err)) = synced {
+                tracing::error!(file = %file.display(), error = %err, "index_sync_failed");
+                for i in jobs {
+                    failures.insert(i, SyncFailure::of(&file, &err));
+                }
+            }
+        }
+        failures
+    }
+
+    /// One write of the whole line (and its newline) on an `O_APPEND` file; rolled back when
+    /// it fails part-way. A file whose rollback failed is dropped, and repaired when reopened.
+    fn append(&mut self, path: &Path, line: &[u8]) -> std::io::Result<()> {
+        if !self.files.contains_key(path) {
+            let opened = self.open(path)?;
+            self.files.insert(path.to_path_buf(), opened);
+        }
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line);
+        bytes.push(b'\n');
+        let Some(open) = self.files.get_mut(path) else {
+            return Ok(());
+        };
+        match open.file.write_all(&bytes) {
+            Ok(()) => {
+                open.len += bytes.len() as u64;
+                Ok(())
+            }
+            Err(err) => {
+                if open.file.set_len(open.len).is_err() {
+                    tracing::warn!(file = %path.display(), "index_line_rollback_failed");
+                    self.files.remove(path);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Opens `path` for appending, first cutting a torn last line (left by a write whose
+    /// rollback failed, or by a crash) back to the last newline.
+    fn open(&self, path: &Path) -> std::io::Result<LineFile> {
+        let complete = complete_len(path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        let mut file = (self.wrap)(file);
+        if file.len()? != complete {
+            file.set_len(complete)?;
+            tracing::warn!(file = %path.display(), kept = complete, "index_torn_line_cut");
+        }
+        Ok(LineFile {
+            file,
+            len: complete,
+        })
+    }
+}
+
+/// The length of `path` up to and including its last newline (0 when missing or empty),
+/// scanning back from the end a block at a time: index files grow large, torn tails are short.
+fn complete_len(path: &Path) -> std::io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    const BLOCK: u64 = 64 * 1024;
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let mut end = file.metadata()?.len();
+    let mut block = Vec::new();
+    while end > 0 {
+        let start = end.saturating_sub(BLOCK);
+        block.resize((end - start) as usize, 0);
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut block)?;
+        if let Some(i) = block.iter().rposition(|&b| b == b'\n') {
+            return Ok(start + i as u64 + 1);
+        }
+        end = start;
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::sink::faults::{Plan, wrap};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn a_torn_line_is_rolled_back_and_never_glued_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let plan = Arc::new(Plan::default());
+        let mut lines = Lines::with_wrap(wrap(plan.clone()));
+        lines.append(&path, br#"{"n":1}"#).unwrap();
+        // A write that fails half-way is rolled back.
+        plan.fail_write_after(0);
+        assert!(
+            lines
+                .append(&path, br#"{"n":2,"long":"xxxxxxxxxxxx"}"#)
+                .is_err()
+        );
+        plan.fail_writes.store(false, Ordering::SeqCst);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"n\":1}\n");
+        // A write that fails half-way and whose rollback fails: the next line still starts on
+        // a line of its own.
+        plan.fail_write_after(0);
+        plan.fail_set_len.store(true, Ordering::SeqCst);
+        assert!(
+            lines
+                .append(&path, br#"{"n":3,"long":"yyyyyyyyyyyy"}"#)
+                .is_err()
+        );
+        plan.fail_writes.store(false, Ordering::SeqCst);
+        plan.fail_set_len.store(false, Ordering::SeqCst);
+        lines.append(&path, br#"{"n":4}"#).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"n\":1}\n{\"n\":4}\n"
+        );
+    }
+}

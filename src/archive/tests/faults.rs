@@ -1,0 +1,131 @@
+//! The failure paths of a durable write, reached by fault injection (issue 13, item 10): a
+//! torn append whose rollback fails too, an fsync that fails, a disk that returns EIO to
+//! recovery. None of them may answer a record as durable that was not fsynced, and none may
+//! cut a record that was.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::*;
+use crate::archive::sink::faults::{Plan, wrap};
+
+fn faulty_writer(dir: &Path, plan: &Arc<Plan>) -> Writer {
+    Writer::new(dir.to_path_buf(), "t".into(), info(), 1 << 30).with_wrap(wrap(plan.clone()))
+}
+
+#[test]
+fn a_torn_append_whose_rollback_fails_fails_the_whole_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Arc::new(Plan::default());
+    let mut writer = faulty_writer(dir.path(), &plan);
+    writer.write_exchange(&html()).unwrap(); // opens the file (warcinfo) and writes a pair
+    writer.sync().unwrap();
+    // One batch: a good capture, then a torn one whose rollback fails too.
+    writer.write_exchange(&html()).unwrap();
+    plan.fail_write_after(0);
+    plan.fail_set_len.store(true, Ordering::SeqCst);
+    assert!(writer.write_exchange(&html()).is_err());
+    plan.fail_writes.store(false, Ordering::SeqCst);
+    plan.fail_set_len.store(false, Ordering::SeqCst);
+    // The good capture of the batch was never fsynced: its sync must not say it was.
+    let err = writer
+        .sync()
+        .expect_err("an abandoned file's unsynced records are not durable");
+    assert!(err.to_string().contains(".open"), "names the file: {err}");
+    // The error still reads as a full disk (the tear was ENOSPC): the crawl stops with 75.
+    let Error::Io { source, .. } = err else {
+        panic!("expected an I/O error, got {err:?}");
+    };
+    assert_eq!(source.raw_os_error(), Some(libc::ENOSPC));
+    // The next batch goes to a new file and is durable again.
+    writer.write_exchange(&html()).unwrap();
+    writer.sync().unwrap();
+}
+
+#[test]
+fn a_failed_fsync_rolls_the_batch_back_and_later_records_follow_whole_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Arc::new(Plan::default());
+    let mut writer = faulty_writer(dir.path(), &plan);
+    let kept = writer.write_exchange(&html()).unwrap();
+    writer.sync().unwrap();
+    writer.write_exchange(&html()).unwrap();
+    plan.fail_sync.store(true, Ordering::SeqCst);
+    assert!(writer.sync().is_err());
+    plan.fail_sync.store(false, Ordering::SeqCst);
+    let next = writer.write_exchange(&html()).unwrap();
+    writer.sync().unwrap();
+    assert_eq!(next.offset, kept.offset + kept_pair_len(dir.path(), &kept));
+    let path = writer.close().unwrap().unwrap();
+    let ids: Vec<String> = reader::records(&path)
+        .unwrap()
+        .map(|r| r.unwrap().header("WARC-Type").unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        ["warcinfo", "response", "request", "response", "request"]
+    );
+}
+
+/// The bytes of the response + request pair that starts at `capture.offset`.
+fn kept_pair_len(dir: &Path, capture: &Capture) -> u64 {
+    let open = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "open"))
+        .unwrap();
+    let response = reader::read_at(&open, capture.offset).unwrap();
+    let request = reader::read_at(&open, capture.offset + response.length).unwrap();
+    response.length + request.length
+}
+
+/// Reads the first `good` bytes of a file, then fails as a dying disk does (EIO).
+struct FailingDisk {
+    bytes: Vec<u8>,
+    at: usize,
+    good: usize,
+}
+
+impl std::io::Read for FailingDisk {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at >= self.good {
+            return Err(std::io::Error::from_raw_os_error(libc::EIO));
+        }
+        let n = buf.len().min(self.good - self.at);
+        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_read_error_in_recovery_is_no_verdict_on_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = Writer::new(dir.path().to_path_buf(), "t".into(), info(), 1 << 30);
+    let captures: Vec<Capture> = (0..3)
+        .map(|_| writer.write_exchange(&html()).unwrap())
+        .collect();
+    let path = writer.close().unwrap().unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    // The disk fails in the middle of the second capture's response member.
+    let good = captures[1].offset as usize + 10;
+    let disk = FailingDisk {
+        bytes: bytes.clone(),
+        at: 0,
+        good,
+    };
+    let verdict = crate::archive::recover::prefix_of(reader::records_from(&path, disk));
+    match verdict {
+        Err(Error::Io { source, .. }) => assert_eq!(source.raw_os_error(), Some(libc::EIO)),
+        other => panic!("EIO must stop recovery, not trim the file: {other:?}"),
+    }
+    // A real tear at the same place is corruption, and the prefix before it is kept.
+    let torn = &bytes[..good];
+    let (end, kept) =
+        crate::archive::recover::prefix_of(reader::records_from(&path, torn)).unwrap();
+    assert_eq!(
+        (end, kept),
+        (captures[1].offset, 3),
+        "warcinfo + the first pair"
+    );
+}
