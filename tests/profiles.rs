@@ -352,8 +352,99 @@ fn family_presets_apply_through_config_load() {
     assert_eq!(err.key.as_deref(), Some("portal \"demo\".article_urls"));
 }
 
+/// Real pages live outside the repository: `$BAOLUU_PAGES_DIR`, else `../shared/pages`.
 fn pages_dir() -> PathBuf {
-    repo().join("../shared/pages")
+    std::env::var_os("BAOLUU_PAGES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/pages"))
+}
+
+/// A real page's text, or `None` with a message saying the test is skipped.
+fn real_page(name: &str) -> Option<String> {
+    let path = pages_dir().join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(html) => Some(html),
+        Err(_) => {
+            eprintln!(
+                "skipped: {} is absent (real pages live outside the repository; set BAOLUU_PAGES_DIR)",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// hanoimoi.vn (issue 14): the author was left as `Thanh B&#236;nh` and the body opened with
+/// the section name and the byline-and-date line.
+#[test]
+fn hanoimoi_extracts_its_saved_real_page() {
+    let Some(html) = real_page("hanoimoi-article.html") else {
+        return;
+    };
+    let config = shipped();
+    let portal = config.portal("hanoimoi").unwrap();
+    let url = Url::parse(
+        "https://hanoimoi.vn/phuong-hai-ba-trung-mong-som-dua-khu-dat-vang-94-pho-lo-duc-vao-su-dung-731520.html",
+    )
+    .unwrap();
+    assert_eq!(classify(portal, url.as_str()), Kind::Article);
+    let a = extract(&html, &url, portal.selectors.as_ref());
+    assert_eq!(
+        a.title,
+        "Phường Hai Bà Trưng:Mong sớm đưa khu “đất vàng” 94 phố Lò Đúc vào sử dụng"
+    );
+    assert_eq!(a.authors, ["Thanh Bình"]);
+    assert_eq!(a.published.as_deref(), Some("2026-01-28T06:52:01+07:00"));
+    assert!(
+        a.text
+            .starts_with("Mặc dù nằm ở vị trí đắc địa bậc nhất phường Hai Bà Trưng"),
+        "the body starts with the text, not the section or byline: {}",
+        &a.text[..200.min(a.text.len())]
+    );
+    assert!(
+        !a.text.contains("28/01/2026 - 06:52"),
+        "no date line in the body"
+    );
+}
+
+/// baokhanhhoa.vn (issue 14): `published` came from a sidebar video ("12:41, 29/11/2025"),
+/// the lead was the first figure's caption.
+#[test]
+fn khanhhoa_extracts_its_saved_real_page() {
+    let Some(html) = real_page("baokhanhhoa-article.html") else {
+        return;
+    };
+    let config = shipped();
+    let portal = config.portal("khanhhoa").unwrap();
+    let url = Url::parse(
+        "https://baokhanhhoa.vn/xa-hoi/202509/chaomungdai-hoi-dai-bieu-dang-bo-tinh-khanh-hoa-lan-thu-i-nhiem-ky-2025-2030-bao-ton-phat-huy-gia-tri-ben-vung-he-sinh-thai-bienvinh-nha-trang-e4914ab/",
+    )
+    .unwrap();
+    assert_eq!(classify(portal, url.as_str()), Kind::Article);
+    let a = extract(&html, &url, portal.selectors.as_ref());
+    assert!(
+        a.title
+            .ends_with("Bảo tồn, phát huy giá trị bền vững hệ sinh thái biển vịnh Nha Trang"),
+        "{}",
+        a.title
+    );
+    assert_eq!(a.published.as_deref(), Some("2025-09-20T23:12:00+07:00"));
+    assert_eq!(a.authors, ["THÁI THỊNH"]);
+    let lead = a.lead.as_deref().unwrap_or("");
+    assert!(lead.starts_with("Sau hơn 3 năm triển khai"), "lead: {lead}");
+    let caption = "Các nhà khoa học khảo sát hệ sinh thái rạn san hô ở vịnh Nha Trang.";
+    assert!(!a.text.contains(caption), "no caption in the body");
+    assert!(
+        a.images
+            .iter()
+            .any(|i| i.caption.as_deref() == Some(caption)),
+        "the caption stays with its image: {:?}",
+        a.images
+    );
+    assert!(
+        !a.text.starts_with("Sau hơn 3 năm"),
+        "the lead is not repeated as the body's first paragraph"
+    );
 }
 
 /// The saved baolaocai.vn article through the laocai portal's merged selectors: the configured

@@ -306,6 +306,41 @@ fn is_caption(tb: &TextBlock, right_after_image: bool) -> bool {
     len <= 300 && credit_at_end.is_some()
 }
 
+/// How many leading paragraphs may be page furniture rather than text.
+const HEAD_FURNITURE: usize = 3;
+/// A furniture line is short: a section name, "Thanh Bình • 28/01/2026 - 06:52".
+const FURNITURE_CHARS: usize = 100;
+
+/// A byline-and-date line: a date, and besides it at most a name (no sentence). "Ngày
+/// 28/01/2026, UBND tỉnh họp." is the text's first sentence, not furniture.
+fn is_date_line(text: &str) -> bool {
+    let words = text
+        .split(|c: char| c.is_whitespace() || "•|-–,:()".contains(c))
+        .filter(|w| !w.is_empty() && !w.chars().any(|c| c.is_ascii_digit()))
+        .count();
+    words <= 5 && !text.trim_end().ends_with('.') && super::dates::visible_stamp(text).is_some()
+}
+
+/// Drops the page furniture some CMSs print inside the body's container, above the text: the
+/// section name, the headline again, a byline-and-date line (issue 14, hanoimoi: the body
+/// opened with "Chống lãng phí" and "Thanh Bình • 28/01/2026 - 06:52"). Only short lines among
+/// the first few, and only while they are furniture: the first real paragraph ends the scan.
+pub fn drop_head_furniture(paragraphs: &mut Vec<TextBlock>, title: &str, section: Option<&str>) {
+    let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
+    let furniture = |text: &str| {
+        char_len(text) <= FURNITURE_CHARS
+            && (same(text, title) || section.is_some_and(|s| same(text, s)) || is_date_line(text))
+    };
+    let cut = paragraphs
+        .iter()
+        .take(HEAD_FURNITURE)
+        .take_while(|p| furniture(&p.text))
+        .count();
+    if cut < paragraphs.len() {
+        paragraphs.drain(..cut);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,5 +461,37 @@ mod tests {
             para("Tiếp tục bài."),
         ]);
         assert_eq!(texts(&body), [LONG, "Tiếp tục bài."]);
+    }
+
+    #[test]
+    fn head_furniture_goes_but_a_dated_first_sentence_stays() {
+        let para = |t: &str| TextBlock {
+            text: t.to_string(),
+            centered: false,
+            right: false,
+            emphasised: false,
+            author: false,
+            heading: false,
+            linked: false,
+        };
+        let mut paragraphs = vec![
+            para("Chống lãng phí"),
+            para("Thanh Bình • 28/01/2026 - 06:52"),
+            para("Ngày 28/01/2026, UBND phường họp bàn về khu đất."),
+            para("Đoạn hai."),
+        ];
+        drop_head_furniture(&mut paragraphs, "Tiêu đề", Some("Chống lãng phí"));
+        let texts: Vec<&str> = paragraphs.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Ngày 28/01/2026, UBND phường họp bàn về khu đất.",
+                "Đoạn hai."
+            ]
+        );
+        // A body that is nothing but short lines is left alone.
+        let mut only = vec![para("Chống lãng phí")];
+        drop_head_furniture(&mut only, "Tiêu đề", Some("Chống lãng phí"));
+        assert_eq!(only.len(), 1);
     }
 }

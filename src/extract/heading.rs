@@ -138,7 +138,7 @@ fn is_site_name(s: &str) -> bool {
 /// The sapo element after the title (or anywhere when the title has no element).
 pub fn lead(doc: &Html, after: Option<ElementRef>) -> Option<String> {
     let candidates: Vec<ElementRef> = with_class(doc, LEAD)
-        .filter(|el| !hidden_within(*el))
+        .filter(|el| !hidden_within(*el) && !is_caption_like(*el))
         .collect();
     let is_after = |el: &&ElementRef| after.is_none_or(|t| el.id() > t.id());
     let first_lead = |els: Vec<&ElementRef>| {
@@ -148,6 +148,30 @@ pub fn lead(doc: &Html, after: Option<ElementRef>) -> Option<String> {
     };
     first_lead(candidates.iter().filter(is_after).collect())
         .or_else(|| first_lead(candidates.iter().collect()))
+}
+
+/// How far up a caption's container may sit: `td.desc` → `tr` → `tbody` → `table.image`.
+const CAPTION_DEPTH: usize = 4;
+
+/// An image caption, whatever its class says (`td.desc` under an image is a caption, not a
+/// sapo: issue 14, baokhanhhoa): inside a `figure`, or in a small container (up to
+/// [`CAPTION_DEPTH`] levels up) that also holds an image. A sapo's container holds the
+/// headline or the body, never just a picture.
+pub fn is_caption_like(el: ElementRef) -> bool {
+    if el.value().name() == "figcaption" {
+        return true;
+    }
+    el.ancestors()
+        .filter_map(ElementRef::wrap)
+        .take(CAPTION_DEPTH)
+        .any(|a| {
+            a.value().name() == "figure"
+                || (has_image(a) && char_len(&a.text().collect::<String>()) < 600)
+        })
+}
+
+fn has_image(el: ElementRef) -> bool {
+    el.descendent_elements().any(|d| d.value().name() == "img")
 }
 
 /// Does the text open with a dateline such as "(HGO) - ", "(CTO) - ", "(GLO)-"?

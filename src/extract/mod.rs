@@ -143,25 +143,29 @@ pub fn extract_document(
     article
 }
 
-/// NFC for every string of the article. The page was normalised before parsing, but the parser
-/// decodes character references afterwards (`e&#769;` is "e" + a combining acute), so text can
-/// come out decomposed again (found by tests/properties: `character_references_come_out_nfc`).
+/// Every text field plain: NFC, and free of character references and markup that a CMS
+/// escaped twice (issue 14: `Thanh B&#236;nh`, a description of `&lt;p&gt;…`). The page was
+/// normalised before parsing, but the parser decodes character references afterwards
+/// (`e&#769;` is "e" + a combining acute), so text can come out decomposed again (found by
+/// tests/properties: `character_references_come_out_nfc`). The body text came from the
+/// document tree, so only NFC is applied to it: a literal "&amp;" there is what the page shows.
 fn compose(article: &mut Article) {
-    let fix = |s: &mut String| {
+    let nfc = |s: &mut String| {
         if let Cow::Owned(composed) = text::nfc(s) {
             *s = composed;
         }
     };
-    let fix_opt = |s: &mut Option<String>| s.iter_mut().for_each(fix);
-    fix(&mut article.title);
-    fix(&mut article.text);
-    fix_opt(&mut article.lead);
-    fix_opt(&mut article.cited_source);
-    fix_opt(&mut article.section);
-    article.authors.iter_mut().for_each(fix);
-    article.tags.iter_mut().for_each(fix);
+    let plain = |s: &mut String| *s = text::plain(s);
+    let plain_opt = |s: &mut Option<String>| s.iter_mut().for_each(plain);
+    plain(&mut article.title);
+    nfc(&mut article.text);
+    plain_opt(&mut article.lead);
+    plain_opt(&mut article.cited_source);
+    plain_opt(&mut article.section);
+    article.authors.iter_mut().for_each(plain);
+    article.tags.iter_mut().for_each(plain);
     for image in &mut article.images {
-        fix_opt(&mut image.caption);
+        plain_opt(&mut image.caption);
     }
 }
 
@@ -241,6 +245,8 @@ impl<'a> Page<'a> {
             .flat_map(|c| blocks::walk(c, &self.base, &removed))
             .collect();
         let mut body = body::assemble(walked);
+        let section = meta::section(self.doc, &self.meta);
+        body::drop_head_furniture(&mut body.paragraphs, &heading.text, section.as_deref());
         let tail = byline::take_tail(&mut body.paragraphs);
         let lead = self.lead(&heading, &mut body.paragraphs);
         let credit = self.credit(&tail, heading.element);
@@ -254,7 +260,7 @@ impl<'a> Page<'a> {
             cited_source: credit.cited,
             published: self.published(heading.element),
             modified: published::modified(self.doc, &self.meta).map(|s| dates::to_rfc3339(&s.at)),
-            section: meta::section(self.doc, &self.meta),
+            section,
             tags: meta::tags(self.doc, &self.meta),
             images: body.images,
             language: "vi".to_string(),
@@ -359,7 +365,7 @@ impl<'a> Page<'a> {
             .custom
             .as_ref()
             .and_then(|c| first_with_text(self.doc, c.lead.as_ref()?));
-        let mut lead = configured
+        let lead = configured
             .map(heading::title_text)
             .or_else(|| heading::lead(self.doc, heading.element));
         if lead.is_none()
@@ -374,13 +380,20 @@ impl<'a> Page<'a> {
         {
             paragraphs.remove(0);
         }
-        lead = lead.or_else(|| {
-            self.meta
-                .get("description")
-                .or_else(|| self.meta.get("og:description"))
-                .map(String::from)
-        });
-        lead
+        if lead.is_some() {
+            return lead;
+        }
+        let described = self
+            .meta
+            .get("description")
+            .or_else(|| self.meta.get("og:description"))
+            .map(text::plain)?;
+        // A description that is the whole first paragraph makes that paragraph the lead
+        // (portals without a sapo element print it as the body's first, bold paragraph).
+        if paragraphs.first().is_some_and(|p| p.text == described) {
+            paragraphs.remove(0);
+        }
+        Some(described)
     }
 }
 

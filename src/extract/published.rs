@@ -98,7 +98,7 @@ fn structured_published(doc: &Html, meta: &Meta, title: Option<ElementRef>) -> O
         .into_iter()
         .flatten()
         .find_map(parse_structured)
-        .or_else(|| after_title_first(doc.select(&TIME_DATETIME), title).find_map(stamp_of))
+        .or_else(|| nearest_title_first(doc.select(&TIME_DATETIME), title).find_map(stamp_of))
         .or_else(|| doc.select(&ITEMPROP_PUBLISHED).find_map(stamp_of))
         .or_else(|| meta.get("pubdate").and_then(parse_structured))
 }
@@ -118,7 +118,7 @@ fn stamp_of(el: ElementRef) -> Option<Stamp> {
 fn visible_date(doc: &Html, custom: Option<&Selector>, title: Option<ElementRef>) -> Option<Stamp> {
     let custom_hit = custom.and_then(|sel| doc.select(sel).find_map(|el| line_stamp(el)));
     custom_hit
-        .or_else(|| after_title_first(date_lines(doc), title).find_map(line_stamp))
+        .or_else(|| nearest_title_first(date_lines(doc), title).find_map(line_stamp))
         .or_else(|| title.and_then(near_title))
 }
 
@@ -138,15 +138,37 @@ fn near_title(title: ElementRef) -> Option<Stamp> {
         .find_map(line_stamp)
 }
 
-/// Elements after the title first (sidebars before the article carry other dates), then the
-/// rest in document order.
-fn after_title_first<'a>(
+/// Elements nearest the title first, by steps through the tree (up to the common ancestor and
+/// down again): the article's own date line sits beside its headline, before or after it,
+/// while sidebars and "most read" boxes carry other dates further away (issue 14: a sidebar
+/// video list's date won over the date line just above the headline). Ties: after the title
+/// first, then document order. Without a title, document order.
+fn nearest_title_first<'a>(
     found: impl Iterator<Item = ElementRef<'a>>,
     title: Option<ElementRef<'a>>,
 ) -> impl Iterator<Item = ElementRef<'a>> {
-    let (after, before): (Vec<_>, Vec<_>) =
-        found.partition(|el| title.is_none_or(|t| el.id() > t.id()));
-    after.into_iter().chain(before)
+    let mut found: Vec<ElementRef<'a>> = found.collect();
+    if let Some(title) = title {
+        let up: Vec<_> = title.ancestors().map(|a| a.id()).collect();
+        found.sort_by_key(|el| (distance(*el, title, &up), el.id() < title.id()));
+    }
+    found.into_iter()
+}
+
+/// Tree distance from `el` to `title`, whose ancestors (nearest first) are `up`.
+fn distance(el: ElementRef, title: ElementRef, up: &[ego_tree::NodeId]) -> usize {
+    if el.id() == title.id() {
+        return 0;
+    }
+    for (steps, node) in std::iter::once(*el).chain(el.ancestors()).enumerate() {
+        if node.id() == title.id() {
+            return steps;
+        }
+        if let Some(i) = up.iter().position(|&a| a == node.id()) {
+            return steps + i + 1;
+        }
+    }
+    usize::MAX
 }
 
 fn same_day(a: &Stamp, b: &Stamp) -> bool {

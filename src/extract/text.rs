@@ -104,6 +104,27 @@ pub fn clean(s: &str) -> String {
     out
 }
 
+/// Plain text from a value that may still carry markup or character references: metadata and
+/// JSON-LD strings are sometimes escaped twice by the CMS (`Thanh B&#236;nh` in JSON-LD,
+/// `&lt;p&gt;&lt;strong&gt;…` in a meta description: issue 14), so the parser's one decoding
+/// leaves `&#236;` or `<p>` behind. Decodes references and drops tags (at most twice: one
+/// level of double escaping), then collapses whitespace and composes to NFC.
+pub fn plain(s: &str) -> String {
+    let mut text = s.to_string();
+    for _ in 0..2 {
+        if !text.contains(['&', '<']) {
+            break;
+        }
+        let fragment = scraper::Html::parse_fragment(&text);
+        let decoded: String = fragment.root_element().text().collect();
+        if decoded == text {
+            break;
+        }
+        text = decoded;
+    }
+    nfc(&clean(&text)).into_owned()
+}
+
 /// Tags whose content is never reader-visible text.
 const NON_TEXT_TAGS: &[&str] = &[
     "script", "style", "noscript", "template", "iframe", "svg", "canvas", "form", "button",
@@ -353,6 +374,20 @@ mod tests {
         assert_eq!(nfc("\u{1EA1}\u{302}"), "\u{1EAD}");
         let mixed = format!("<p>đã là NFC</p><p>{nfd}</p><p>x</p>");
         assert_eq!(nfc(&mixed), "<p>đã là NFC</p><p>Thứ Tư</p><p>x</p>");
+    }
+
+    #[test]
+    fn plain_decodes_leftover_references_and_markup_once_or_twice() {
+        assert_eq!(plain("Thanh B&#236;nh"), "Thanh Bình");
+        assert_eq!(
+            plain("<p><strong>Sáng 5/1</strong>, tỉnh</p>"),
+            "Sáng 5/1, tỉnh"
+        );
+        assert_eq!(plain("&lt;p&gt;Tin &amp;amp; ảnh&lt;/p&gt;"), "Tin & ảnh");
+        assert_eq!(plain("Giá xăng <20.000 đồng"), "Giá xăng <20.000 đồng");
+        assert_eq!(plain("Tin  thường\n"), "Tin thường");
+        // Decomposed input composes (e + combining acute).
+        assert_eq!(plain("Hue\u{301}"), "Huế".replace('ế', "é"));
     }
 
     #[test]
