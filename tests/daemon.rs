@@ -174,6 +174,21 @@ fn a_second_scheduled_pass_fetches_listings_and_new_articles_only() {
     warc_files(&w.archive());
 }
 
+/// Issue 13, item 5: a portal that never finished a run, on a cron schedule, runs at the first
+/// slot after the daemon starts (here: the next second), not never.
+#[test]
+fn a_fresh_daemon_on_a_cron_schedule_runs_at_its_first_slot() {
+    let w = world("* * * * * *");
+    let child = w.start();
+    wait_for("a request at the portal", Duration::from_secs(30), || {
+        !w.fixture.log().is_empty()
+    });
+    let (code, err) = terminate(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("portal_run_started"), "{err}");
+    assert_eq!(w.fixture.log()[0].target, "/robots.txt");
+}
+
 #[test]
 fn a_restart_neither_runs_early_nor_forgets_the_schedule() {
     let w = world("every 1h");
