@@ -4,7 +4,11 @@
 //! life of the process (one archive lock, one WARC writer, one set of per-host gates), and one
 //! run per due portal, each its own task, so a slow portal never delays another. When a portal
 //! is due comes from its [`Schedule`] and the end of its last completed run, kept in the store:
-//! a restart neither runs a portal early nor skips it. SIGTERM stops starting runs, cancels the
+//! a restart neither runs a portal early nor skips it. The [`Planner`] computes each due time
+//! once and keeps it until the run starts, so waking up never moves it (issue 13: a cron
+//! portal that never ran would otherwise never fire). The run loop carries a [`Heartbeat`]
+//! (busy while it works between waits) and the systemd watchdog pings only while it and the
+//! WARC writer's are fresh (`crate::notify`). SIGTERM stops starting runs, cancels the
 //! running ones (each drains its in-flight fetches within `grace_period`), logs what is still
 //! running every few seconds, closes the WARC files and returns; SIGHUP reloads the portals and
 //! their schedules, keeping the old configuration when the new one is invalid.
@@ -23,9 +27,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, Portal};
 use crate::crawl::{self, Session, Summary};
 use crate::metrics::{self, Metrics};
-use crate::notify::Notifier;
+use crate::notify::{Heartbeat, Notifier};
 use crate::report::{self, RunReport};
-use crate::schedule::Schedule;
+use crate::schedule::{Planner, Schedule};
 
 /// The longest the daemon sleeps before looking at the clock again (a changed clock, a
 /// reloaded schedule).
@@ -52,9 +56,11 @@ pub async fn run(
     notifier: Notifier,
 ) -> Result<(), crawl::Error> {
     let session = Arc::new(Session::open(&config)?);
+    let heartbeat = Arc::new(Heartbeat::new("daemon-loop"));
     let watchdog = CancellationToken::new();
     let _stop_watchdog = watchdog.clone().drop_guard();
-    notifier.spawn_watchdog(watchdog);
+    let heartbeats = vec![heartbeat.clone(), session.writer_heartbeat()];
+    notifier.spawn_watchdog(heartbeats, watchdog);
     let metrics = Arc::new(Metrics::new());
     if let Some(addr) = config.crawler.metrics_listen {
         let listener = tokio::net::TcpListener::bind(addr)
@@ -75,6 +81,7 @@ pub async fn run(
         config,
         config_path,
         portals: HashMap::new(),
+        planner: Planner::new(),
         active: HashMap::new(),
         metrics,
     };
@@ -86,23 +93,32 @@ pub async fn run(
     ));
     let mut runs: JoinSet<Ended> = JoinSet::new();
     let result = loop {
+        let busy = heartbeat.busy();
         let wake = match daemon.start_due(&mut runs) {
             Ok(wake) => wake,
             Err(err) => break Err(err),
         };
-        tokio::select! {
-            Some(joined) = runs.join_next() => {
-                if let Err(err) = daemon.finished(joined) {
+        // Waiting is idle: the watchdog only worries about work that does not finish.
+        drop(busy);
+        let event = tokio::select! {
+            Some(joined) = runs.join_next() => Event::Ended(Box::new(joined)),
+            Some(()) = reload.recv() => Event::Reload,
+            _ = tokio::time::sleep(wake) => Event::Wake,
+            _ = stop.cancelled() => break Ok(()),
+        };
+        let _busy = heartbeat.busy();
+        match event {
+            Event::Ended(joined) => {
+                if let Err(err) = daemon.finished(*joined) {
                     break Err(err);
                 }
             }
-            Some(()) = reload.recv() => {
+            Event::Reload => {
                 notifier.send("RELOADING=1");
                 daemon.reload();
                 notifier.send("READY=1");
             }
-            _ = tokio::time::sleep(wake) => {}
-            _ = stop.cancelled() => break Ok(()),
+            Event::Wake => {}
         }
     };
     notifier.send("STOPPING=1\nSTATUS=draining in-flight fetches");
@@ -118,11 +134,20 @@ pub async fn run(
     result
 }
 
+/// What woke the run loop.
+enum Event {
+    Ended(Box<Result<Ended, tokio::task::JoinError>>),
+    Reload,
+    Wake,
+}
+
 struct Daemon {
     session: Arc<Session>,
     config: Config,
     config_path: PathBuf,
     portals: HashMap<String, Scheduled>,
+    /// Each idle portal's due time, kept between wakes.
+    planner: Planner,
     /// Running portals and the token that stops each.
     active: HashMap<String, (CancellationToken, DateTime<Utc>)>,
     /// Served on `metrics_listen`, when configured.
@@ -149,10 +174,10 @@ impl Daemon {
         Ok(wake.max(Duration::from_millis(10)))
     }
 
-    fn due(&self, name: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, crawl::Error> {
+    fn due(&mut self, name: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, crawl::Error> {
         let last = self.session.store().last_run(name)?;
         let scheduled = &self.portals[name];
-        Ok(scheduled.schedule.next_after(last.end, now))
+        Ok(self.planner.due(name, &scheduled.schedule, &last, now))
     }
 
     fn start(
@@ -163,6 +188,7 @@ impl Daemon {
     ) -> Result<(), crawl::Error> {
         let portal = self.portals[name].portal.clone();
         self.session.store().run_started(name, now)?;
+        self.planner.started(name);
         let token = CancellationToken::new();
         self.active.insert(name.to_string(), (token.clone(), now));
         let session = self.session.clone();
@@ -255,6 +281,8 @@ impl Daemon {
             self.session.configure(portal);
         }
         self.portals = schedules(&config);
+        let portals = &self.portals;
+        self.planner.retain(|name| portals.contains_key(name));
         self.config = config;
         tracing::info!(portals = self.portals.len(), "config_reloaded");
     }

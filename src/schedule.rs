@@ -23,8 +23,14 @@
 //!   The next run is the first match strictly after the later of the last run's end and `now`
 //!   (a run that overran a slot does not start again at once). A pattern that can never match
 //!   (`0 0 30 2 *`) is refused by `parse`, not discovered at run time.
-//! - **A clock that went back** (last end later than `now`) cannot push an `every` run more than
-//!   one period past `now`.
+//! - **A clock that went back** (last end later than `now`) counts the end as `now`: an `every`
+//!   run comes at most one period later, a cron run at its next slot (issue 13), instead of
+//!   stalling until the clock catches up with the recorded end.
+//! - **A portal that never ran** is due at once under `every`, and at the first cron slot after
+//!   `now` under cron (an operator who writes "0 6 * * *" expects 06:00, not a run at whatever
+//!   hour the daemon was installed). `next_after` alone cannot keep that slot: asked again after
+//!   the slot it answers the next one. [`Planner`] computes each due time once and keeps it, so
+//!   waking up never moves it (issue 13); see [`plan`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -32,6 +38,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta, TimeZone, Timelike, Utc};
 use croner::parser::{CronParser, Seconds, Year};
+
+pub mod plan;
+pub use plan::Planner;
 
 /// Vietnam's offset, UTC+07:00 (Indochina Time, no DST since 1975).
 pub const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
@@ -148,8 +157,8 @@ fn parse_every(text: &str, period: &str) -> Result<Schedule, Error> {
     Ok(Schedule::Every(period))
 }
 
-/// Last end + period, clamped to `[now, now + period]`: downtime gives one run now, and a clock
-/// that went back cannot postpone the run by more than one period.
+/// Last end + period, never before `now`: downtime gives one run now, and a clock that went
+/// back cannot postpone the run by more than one period.
 fn next_every(
     period: Duration,
     last_run_end: Option<DateTime<Utc>>,
@@ -158,8 +167,8 @@ fn next_every(
     let Some(end) = last_run_end else {
         return now;
     };
-    let latest = plus(now, period);
-    plus(end, period).clamp(now, latest)
+    // An end later than `now` (the clock went back) counts as `now` (issue 13).
+    plus(end.min(now), period).max(now)
 }
 
 /// `at + period`, saturating at the largest instant chrono represents (a period of centuries
@@ -199,13 +208,15 @@ impl Cron {
         &self.text
     }
 
-    /// The first match strictly after the later of `last_run_end` and `now`, except that a match
-    /// missed since `last_run_end` (downtime) is due `now`.
+    /// The first match strictly after `now`, except that a match missed since `last_run_end`
+    /// (downtime) is due `now`.
     pub fn next_after(
         &self,
         last_run_end: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> DateTime<Utc> {
+        // An end later than `now` (the clock went back) counts as `now` (issue 13): waiting for
+        // the first slot after a future end would stall the portal until the clock caught up.
         let missed = last_run_end
             .filter(|end| *end < now)
             .and_then(|end| self.match_after(end))
@@ -213,8 +224,7 @@ impl Cron {
         if missed {
             return now;
         }
-        let base = last_run_end.map_or(now, |end| end.max(now));
-        self.match_after(base).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        self.match_after(now).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
     /// The first match strictly after `at`, read on the +07:00 clock; `None` past croner's

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::atomic::Ordering;
@@ -61,12 +62,66 @@ impl World {
             .unwrap()
     }
 
+    /// Starts the daemon with a systemd notification socket (and `envs`); stderr goes to
+    /// `daemon-<n>.log`, read by [`Notified::stop`]. The socket is how tests see the daemon
+    /// ready, reloaded and pinging, instead of sleeping.
+    fn start_notified(&self, n: u32, envs: &[(&str, &std::ffi::OsStr)]) -> Notified {
+        let socket_path = self.dir.path().join(format!("notify-{n}.sock"));
+        let socket = UnixDatagram::bind(&socket_path).unwrap();
+        let log = self.dir.path().join(format!("daemon-{n}.log"));
+        let child = cli::command(&self.config, &["daemon"])
+            .env("NOTIFY_SOCKET", &socket_path)
+            .envs(envs.iter().copied())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        Notified { child, socket, log }
+    }
+
     fn index_lines(&self) -> Vec<serde_json::Value> {
         let path = self.archive().join("index/b.jsonl");
         let text = std::fs::read_to_string(path).unwrap_or_default();
         text.lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
+    }
+}
+
+/// A daemon started by [`World::start_notified`].
+struct Notified {
+    child: Child,
+    socket: UnixDatagram,
+    log: PathBuf,
+}
+
+impl Notified {
+    /// The next datagram within `limit`, if any.
+    fn next(&self, limit: Duration) -> Option<String> {
+        self.socket.set_read_timeout(Some(limit)).unwrap();
+        let mut buf = [0u8; 512];
+        let n = self.socket.recv(&mut buf).ok()?;
+        Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+    }
+
+    /// Waits (bounded) for a datagram with the line `line`; returns the datagram.
+    fn expect(&self, line: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "no {line} within {limit:?}");
+            if let Some(message) = self.next(left)
+                && message.lines().any(|l| l == line)
+            {
+                return message;
+            }
+        }
+    }
+
+    /// SIGTERM; the exit code and the log.
+    fn stop(self) -> (Option<i32>, String) {
+        let (code, _) = terminate(self.child, Duration::from_secs(20));
+        (code, std::fs::read_to_string(&self.log).unwrap())
     }
 }
 
@@ -174,6 +229,21 @@ fn a_second_scheduled_pass_fetches_listings_and_new_articles_only() {
     warc_files(&w.archive());
 }
 
+/// Issue 13, item 5: a portal that never finished a run, on a cron schedule, runs at the first
+/// slot after the daemon starts (here: the next second), not never.
+#[test]
+fn a_fresh_daemon_on_a_cron_schedule_runs_at_its_first_slot() {
+    let w = world("* * * * * *");
+    let child = w.start();
+    wait_for("a request at the portal", Duration::from_secs(30), || {
+        !w.fixture.log().is_empty()
+    });
+    let (code, err) = terminate(child, Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("portal_run_started"), "{err}");
+    assert_eq!(w.fixture.log()[0].target, "/robots.txt");
+}
+
 #[test]
 fn a_restart_neither_runs_early_nor_forgets_the_schedule() {
     let w = world("every 1h");
@@ -182,18 +252,25 @@ fn a_restart_neither_runs_early_nor_forgets_the_schedule() {
     wait_for("the first pass", Duration::from_secs(60), || {
         w.index_lines().len() >= first
     });
-    // Let the run finish (the failing URL's retries), then stop and start again.
-    wait_for("the run's end", Duration::from_secs(30), || {
-        failing_url_given_up(&w)
+    // Let the run finish (its report is written once the store recorded its end), then stop
+    // and start again.
+    wait_for("the run report", Duration::from_secs(60), || {
+        run_reports(&w) > 0
     });
-    std::thread::sleep(Duration::from_millis(500));
     let (code, err) = terminate(child, Duration::from_secs(20));
     assert_eq!(code, Some(0), "{err}");
     let before = w.fixture.log().len();
-    let child = w.start();
-    std::thread::sleep(Duration::from_secs(3));
-    let (code, err) = terminate(child, Duration::from_secs(20));
+    // READY=1 comes just before the first scheduling decision, which runs before the loop
+    // looks at signals: a due portal would be started (and logged) even if SIGTERM came at once.
+    let daemon = w.start_notified(2, &[]);
+    daemon.expect("READY=1", Duration::from_secs(30));
+    let (code, err) = daemon.stop();
     assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("daemon_started"), "{err}");
+    assert!(
+        !err.contains("portal_run_started"),
+        "the portal ran again before its hour was up: {err}"
+    );
     let after: Vec<String> = w
         .fixture
         .log()
@@ -247,7 +324,6 @@ fn sigterm_mid_run_exits_0_closes_files_and_the_next_start_resumes() {
 /// when SIGTERM starts the drain, datagrams on the socket named by `$NOTIFY_SOCKET`.
 #[test]
 fn the_daemon_tells_systemd_it_is_ready_and_stopping() {
-    use std::os::unix::net::UnixDatagram;
     let w = world("every 1h");
     let socket_path = w.dir.path().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).unwrap();
@@ -275,21 +351,31 @@ fn the_daemon_tells_systemd_it_is_ready_and_stopping() {
 #[test]
 fn sighup_with_a_broken_config_keeps_the_running_one() {
     let w = world("every 1h");
-    let child = w.start();
+    let daemon = w.start_notified(1, &[]);
+    daemon.expect("READY=1", Duration::from_secs(30));
     wait_for("the first request", Duration::from_secs(30), || {
         !w.fixture.log().is_empty()
     });
     std::fs::write(&w.config, "[crawler]\nuser_agent = \"no contact\"\n").unwrap();
-    signal(&child, "HUP");
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(child_alive(&child), "the daemon died on a broken reload");
-    let (code, err) = terminate(child, Duration::from_secs(20));
+    signal(&daemon.child, "HUP");
+    // RELOADING=1, then READY=1 once the reload was handled (rejected here).
+    daemon.expect("RELOADING=1", Duration::from_secs(30));
+    daemon.expect("READY=1", Duration::from_secs(30));
+    assert!(
+        child_alive(&daemon.child),
+        "the daemon died on a broken reload"
+    );
+    let (code, err) = daemon.stop();
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("config_reload_rejected"), "{err}");
     assert!(
         err.contains("user_agent"),
         "the rejection names the key: {err}"
     );
+}
+
+fn run_reports(w: &World) -> usize {
+    std::fs::read_dir(w.archive().join("runs")).map_or(0, |d| d.count())
 }
 
 fn child_alive(child: &Child) -> bool {
@@ -315,7 +401,7 @@ fn the_daemon_serves_metrics_writes_run_reports_and_status_reads_them() {
         failing_url_given_up(&w)
     });
     wait_for("the run report", Duration::from_secs(30), || {
-        std::fs::read_dir(w.archive().join("runs")).is_ok_and(|d| d.count() > 0)
+        run_reports(&w) > 0
     });
     let metrics = http_get(port, "/metrics");
     assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
@@ -374,4 +460,65 @@ fn metric(text: &str, name: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
         .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+}
+
+/// Issue 13, item 11: WATCHDOG=1 flows while the daemon works and while it idles, stops while
+/// the WARC writer thread is stuck (the `BAOLUU_TEST_STALL_WRITER` hook: the writer waits before
+/// each batch while a file exists, as on a hung disk), and comes back when it writes again.
+#[test]
+fn the_watchdog_pings_only_while_the_writer_is_not_stuck() {
+    let w = world("every 1h");
+    let stall = w.dir.path().join("stall");
+    // Pings every second; a batch older than a second withholds them.
+    let usec = std::ffi::OsStr::new("2000000");
+    let daemon = w.start_notified(
+        1,
+        &[
+            ("WATCHDOG_USEC", usec),
+            ("BAOLUU_TEST_STALL_WRITER", stall.as_os_str()),
+        ],
+    );
+    daemon.expect("READY=1", Duration::from_secs(30));
+    wait_for("the first run's end", Duration::from_secs(60), || {
+        run_reports(&w) > 0
+    });
+    // Idle between runs: still pinging.
+    for _ in 0..2 {
+        daemon.expect("WATCHDOG=1", Duration::from_secs(10));
+    }
+    // The writer gets stuck, then the portal is due every second: its first write blocks.
+    std::fs::write(&stall, "").unwrap();
+    let requests = w.fixture.log().len();
+    let text = std::fs::read_to_string(&w.config).unwrap();
+    std::fs::write(&w.config, text.replace("every 1h", "* * * * * *")).unwrap();
+    signal(&daemon.child, "HUP");
+    wait_for(
+        "a request of the second run",
+        Duration::from_secs(30),
+        || w.fixture.log().len() > requests,
+    );
+    // No ping for three intervals: the daemon no longer says it is alive.
+    let silent = Duration::from_secs(3);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut last_ping = Instant::now();
+    while last_ping.elapsed() < silent {
+        assert!(Instant::now() < deadline, "the pings never stopped");
+        let left = silent.saturating_sub(last_ping.elapsed());
+        if daemon
+            .next(left)
+            .is_some_and(|m| m.lines().any(|l| l == "WATCHDOG=1"))
+        {
+            last_ping = Instant::now();
+        }
+    }
+    // The disk answers again: the writer finishes its batch and the pings resume.
+    std::fs::remove_file(&stall).unwrap();
+    for _ in 0..3 {
+        daemon.expect("WATCHDOG=1", Duration::from_secs(30));
+    }
+    let (code, err) = daemon.stop();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("watchdog_withheld"), "{err}");
+    assert!(err.contains("warc-writer"), "{err}");
+    assert!(err.contains("watchdog_resumed"), "{err}");
 }

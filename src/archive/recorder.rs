@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::lines::Lines;
 use super::{Capture, Error, Info, Original, RevisitProfile, Writer};
 use crate::fetch::Exchange;
+use crate::notify::{Busy, Heartbeat};
 
 /// How many jobs may wait for the writer thread. Small: each holds a body of up to `max_body`.
 const QUEUE_DEPTH: usize = 8;
@@ -62,6 +63,8 @@ enum Work {
 pub struct Recorder {
     jobs: mpsc::Sender<Job>,
     thread: JoinHandle<Result<Vec<PathBuf>, Error>>,
+    /// Busy while the thread writes a batch, idle while it waits (the watchdog, issue 13).
+    heartbeat: Arc<Heartbeat>,
 }
 
 impl Recorder {
@@ -75,11 +78,25 @@ impl Recorder {
     ) -> Result<Recorder, Error> {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let path = dir.clone();
+        let heartbeat = Arc::new(Heartbeat::new("warc-writer"));
+        let pulse = Pulse {
+            heartbeat: heartbeat.clone(),
+            stall: std::env::var_os("BAOLUU_TEST_STALL_WRITER").map(PathBuf::from),
+        };
         let thread = std::thread::Builder::new()
             .name("warc-writer".into())
-            .spawn(move || serve(rx, &dir, &index_dir, &info, max_size))
+            .spawn(move || serve(rx, &dir, &index_dir, &info, max_size, &pulse))
             .map_err(|source| Error::Io { path, source })?;
-        Ok(Recorder { jobs, thread })
+        Ok(Recorder {
+            jobs,
+            thread,
+            heartbeat,
+        })
+    }
+
+    /// The writer thread's heartbeat, for the systemd watchdog (`crate::notify`).
+    pub fn heartbeat(&self) -> Arc<Heartbeat> {
+        self.heartbeat.clone()
     }
 
     /// Writes the exchange as response + request records; returns once they are fsynced.
@@ -168,16 +185,37 @@ fn stopped() -> Error {
     }
 }
 
+/// The writer thread's heartbeat, and the test hook that stalls it (`crate::notify`).
+struct Pulse {
+    heartbeat: Arc<Heartbeat>,
+    /// `BAOLUU_TEST_STALL_WRITER`: while this file exists, each batch waits before it writes,
+    /// as a thread blocked on a hung disk would (issue 13: the watchdog tests).
+    stall: Option<PathBuf>,
+}
+
+impl Pulse {
+    /// Marks the thread busy (idle again when the guard drops), then honours the test hook.
+    fn busy(&self) -> Busy<'_> {
+        let busy = self.heartbeat.busy();
+        while self.stall.as_deref().is_some_and(Path::exists) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        busy
+    }
+}
+
 fn serve(
     mut jobs: mpsc::Receiver<Job>,
     dir: &Path,
     index_dir: &Path,
     info: &Info,
     max_size: u64,
+    pulse: &Pulse,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut writers: HashMap<String, Writer> = HashMap::new();
     let mut lines = Lines::default();
     while let Some(first) = jobs.blocking_recv() {
+        let _busy = pulse.busy();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -206,6 +244,7 @@ fn serve(
             index_closed(dir, index_dir, writer.take_closed());
         }
     }
+    let _busy = pulse.busy();
     let mut closed = Vec::new();
     for writer in writers.values_mut() {
         writer.close()?;

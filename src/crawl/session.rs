@@ -92,6 +92,11 @@ impl Session {
         &self.store
     }
 
+    /// The WARC writer thread's heartbeat, for the systemd watchdog (issue 13).
+    pub fn writer_heartbeat(&self) -> Arc<crate::notify::Heartbeat> {
+        self.recorder.heartbeat()
+    }
+
     /// Closes the WARC files (fsync, `.open` → final name, CDXJ) and releases the lock.
     pub async fn close(self) -> Result<(), Error> {
         let Session {

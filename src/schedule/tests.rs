@@ -308,3 +308,16 @@ fn every_accepted_cron_has_a_future_run() {
         }
     }
 }
+
+#[test]
+fn cron_with_a_clock_that_went_back_fires_at_its_next_slot() {
+    // Issue 13: the last run "ended" in 2030 (a clock that was wrong, then corrected). The
+    // end in the future counts as now, so the next hourly slot fires instead of 2030's.
+    let hourly = parse("0 * * * *");
+    let end = utc("2030-01-01T00:00:00Z");
+    let now = utc("2025-03-01T10:20:00Z");
+    assert_eq!(
+        hourly.next_after(Some(end), now),
+        utc("2025-03-01T11:00:00Z")
+    );
+}
