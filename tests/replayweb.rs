@@ -210,7 +210,8 @@ fn ten_thousand_articles_open_quickly() {
     eprintln!("packaged {summary:?} in {:?}", started.elapsed());
     let last = built.articles.len() - 1;
     let plan = json!({
-        "page_titles": [built.titles[0].clone()],
+        // The list shows the newest 100 first, with the total.
+        "page_titles": [built.titles[last].clone(), "of 10,000 pages".to_string()],
         "articles": [
             {"url": built.articles[last].clone(), "texts": [built.titles[last].clone()]},
             {"url": built.articles[0].clone(), "texts": [built.titles[0].clone()]},
