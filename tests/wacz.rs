@@ -116,7 +116,7 @@ fn entry_bytes(path: &Path, name: &str) -> Vec<u8> {
 fn cdx_lines(path: &Path) -> Vec<Entry> {
     let gz = entry_bytes(path, "indexes/index.cdx.gz");
     let mut text = String::new();
-    flate2::read::GzDecoder::new(&gz[..])
+    flate2::read::MultiGzDecoder::new(&gz[..])
         .read_to_string(&mut text)
         .unwrap();
     text.lines().map(|l| Entry::parse(l).unwrap()).collect()

@@ -1,11 +1,13 @@
-//! `indexes/index.cdx.gz`: the selected files' CDXJ lines as one sorted, gzipped index.
+//! `indexes/index.cdx.gz`: the selected files' CDXJ lines as one sorted, block-gzipped index.
 //!
 //! Each per-file index is already sorted bytewise (crate::cdxj), so a k-way merge streams them
 //! into one sorted index without holding the lines in memory; pywb and ReplayWeb.page
 //! binary-search it (archiving.md "Replay and indexes"). The `filename` of every line is the
 //! WARC's bare name, which is also its name under `archive/`, where WACZ readers look it up.
 //! More files than [`FAN_IN`] are merged in tiers through temporary files beside the output, so
-//! the number of open files stays bounded.
+//! the number of open files stays bounded. The merged lines go through a
+//! [`BlockWriter`](super::blocks::BlockWriter), which gzips them in blocks and keeps the
+//! `indexes/index.idx` text that points at each block (issue 20).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -13,27 +15,40 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
-
 use super::Error;
+use super::blocks::{BlockWriter, LINES_PER_BLOCK};
 use super::select::{Lines, Source};
 
 /// Files merged at once (each holds one open file and its buffer).
 const FAN_IN: usize = 128;
 
-/// Writes the merged lines of `sources`, gzipped, to `out`; returns the number of lines.
+/// The merged index: its line count and the `.idx` text of its blocks.
+pub(super) struct Merged {
+    pub lines: usize,
+    pub idx: String,
+}
+
+/// Writes the merged lines of `sources`, gzipped in blocks, to `out`.
 /// `wacz` (the package being written) names write errors and places the tier files.
 pub(super) fn write_merged(
     sources: &[Source],
     out: impl Write,
     wacz: &Path,
-) -> Result<usize, Error> {
+) -> Result<Merged, Error> {
+    write_merged_in(sources, out, wacz, LINES_PER_BLOCK)
+}
+
+fn write_merged_in(
+    sources: &[Source],
+    out: impl Write,
+    wacz: &Path,
+    lines_per_block: usize,
+) -> Result<Merged, Error> {
     let write_error = |source| Error::Write {
         path: wacz.to_path_buf(),
         source,
     };
-    let mut gz = GzEncoder::new(out, Compression::default());
+    let mut gz = BlockWriter::new(out, lines_per_block);
     let count = if sources.len() <= FAN_IN {
         merge(sources, &mut gz, wacz)?
     } else {
@@ -42,8 +57,8 @@ pub(super) fn write_merged(
         let _ = fs::remove_dir_all(&tiers);
         merged?
     };
-    gz.finish().map_err(write_error)?;
-    Ok(count)
+    let idx = gz.finish().map_err(write_error)?;
+    Ok(Merged { lines: count, idx })
 }
 
 fn tier_dir(wacz: &Path) -> PathBuf {
@@ -122,7 +137,7 @@ mod tests {
 
     fn gunzip(bytes: &[u8]) -> String {
         let mut text = String::new();
-        flate2::read::GzDecoder::new(bytes)
+        flate2::read::MultiGzDecoder::new(bytes)
             .read_to_string(&mut text)
             .unwrap();
         text
@@ -138,7 +153,9 @@ mod tests {
             memory("c", &[]),
         ];
         let mut out = Vec::new();
-        assert_eq!(write_merged(&sources, &mut out, &wacz).unwrap(), 4);
+        let merged = write_merged_in(&sources, &mut out, &wacz, 3).unwrap();
+        assert_eq!(merged.lines, 4);
+        assert_eq!(merged.idx.lines().count(), 3, "meta and two blocks");
         assert_eq!(
             gunzip(&out),
             "com,a)/ 2026\ncom,b)/ 2026\ncom,c)/ 2026\ncom,d)/ 2026\n"
@@ -159,7 +176,8 @@ mod tests {
             })
             .collect();
         let mut out = Vec::new();
-        assert_eq!(write_merged(&sources, &mut out, &wacz).unwrap(), keys.len());
+        let merged = write_merged(&sources, &mut out, &wacz).unwrap();
+        assert_eq!(merged.lines, keys.len());
         let expected: String = keys.iter().map(|k| format!("{k}\n")).collect();
         assert_eq!(gunzip(&out), expected);
         assert!(!tier_dir(&wacz).exists(), "tier files are removed");

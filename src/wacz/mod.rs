@@ -4,7 +4,8 @@
 //! indexes"): it reads what the archive and index stages wrote under `archive_dir` and writes one
 //! ZIP file holding `archive/*.warc.gz` (stored, never deflated: replayers read records by range,
 //! WACZ 1.1.1 "Zip Compression"), `indexes/index.cdx.gz` (the selected files' CDXJ lines, merged
-//! in sorted order and gzipped, stored), `pages/pages.jsonl` (articles from the JSON index and
+//! in sorted order and gzipped in blocks, stored), `indexes/index.idx` (one line per block, what
+//! ReplayWeb.page loads, see [`blocks`]), `pages/pages.jsonl` (articles from the JSON index and
 //! the listing pages, see [`pages`]), `datapackage.json` (sha256 and size of every entry) and
 //! `datapackage-digest.json` (sha256 of the manifest). Which files go in is a [`Selection`]; the
 //! choice rules are in [`select`]. WARC bytes are streamed into the ZIP and hashed on the way, so
@@ -20,6 +21,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 
 use crate::cdxj;
 
+pub(crate) mod blocks;
 mod cdx;
 mod pages;
 mod select;
@@ -27,6 +29,9 @@ mod writer;
 
 #[cfg(test)]
 mod tests;
+
+/// The block index of `indexes/index.cdx.gz` (WACZ 1.1.1 "Indexes").
+pub const IDX_ENTRY: &str = "indexes/index.idx";
 
 /// The extension WACZ 1.1.1 requires ("Zip Format File Extension": MUST use `.wacz`).
 const EXTENSION: &str = "wacz";
@@ -141,9 +146,18 @@ fn write_package(
     for source in &chosen.sources {
         wacz.copy_stored(&format!("archive/{}", source.name), &source.path)?;
     }
-    let cdx_lines = wacz.write_stored("indexes/index.cdx.gz", |out| {
+    let merged = wacz.write_stored(&format!("indexes/{}", blocks::CDX_NAME), |out| {
         cdx::write_merged(&chosen.sources, out, tmp)
     })?;
+    // ReplayWeb.page loads the index through this file only (issue 20).
+    wacz.write_deflated(IDX_ENTRY, |out| {
+        out.write_all(merged.idx.as_bytes())
+            .map_err(|source| Error::Write {
+                path: tmp.to_path_buf(),
+                source,
+            })
+    })?;
+    let cdx_lines = merged.lines;
     let counts = wacz.write_deflated("pages/pages.jsonl", |out| {
         pages::write(archive_dir, chosen, out, tmp)
     })?;
