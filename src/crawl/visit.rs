@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::archive::{self, Capture, Original, Recorder, RevisitProfile};
 use crate::canonical;
-use crate::fetch::{self, Exchange, Fetcher, Validators};
+use crate::fetch::{self, Exchange, Fetcher, Truncation, Validators};
 use crate::politeness::{self, Hosts};
 use crate::robots::{self, Robots};
 use crate::store::Store;
@@ -345,6 +345,11 @@ impl Visitor {
         let mut entry = slot.lock().await;
         if entry.is_none() {
             *entry = self.robots_from_store(&authority);
+            // Issue 13: a verdict from the store carries its Crawl-delay too, or every run
+            // within 24 h of the fetch (and every daemon restart) crawls at min_delay.
+            if let Some(stored) = entry.as_ref() {
+                self.apply_crawl_delay(url, &stored.robots);
+            }
         }
         if let Some(cached) = entry.as_ref().filter(|e| fresh(e)) {
             return Ok(Ok(cached.robots.clone()));
@@ -353,8 +358,7 @@ impl Visitor {
             Ok(robots) => Arc::new(robots),
             Err(error) => return Ok(Err(error)),
         };
-        let host = canonical::host_key(url);
-        self.hosts.set_crawl_delay(&host, robots.crawl_delay());
+        self.apply_crawl_delay(url, &robots);
         self.robots_to_store(&authority, &robots);
         *entry = Some(Entry {
             robots: robots.clone(),
@@ -363,8 +367,15 @@ impl Visitor {
         Ok(Ok(robots))
     }
 
+    /// Hands the verdict's Crawl-delay to the host's politeness gate (None clears an old one).
+    fn apply_crawl_delay(&self, url: &Url, robots: &Robots) {
+        let host = canonical::host_key(url);
+        self.hosts.set_crawl_delay(&host, robots.crawl_delay());
+    }
+
     /// Fetches and archives robots.txt, following up to five redirects (RFC 9309 §2.3.1.2);
-    /// the rules apply to the original authority wherever they were found.
+    /// the rules apply to the original authority wherever they were found. The body is capped
+    /// at [`robots::MAX_BODY`] whatever `max_body` says (RFC 9309 §2.5: parse at least 500 KiB).
     async fn fetch_robots(
         &self,
         url: &Url,
@@ -373,19 +384,18 @@ impl Visitor {
         let token = &self.product_token;
         let mut current = robots::robots_url(url);
         for hop in 0..=robots::MAX_REDIRECTS {
-            let exchange = match self.fetch_politely(&current, None, None).await {
+            let cap = Some(robots::MAX_BODY as u64);
+            let exchange = match self.fetch_politely(&current, None, cap).await {
                 Ok(exchange) => exchange,
                 // The host itself refuses to be fetched (address guard, unsendable URL): no
                 // robots.txt verdict, the URL fails with the real reason.
                 Err(error) if hop == 0 && !error.is_retryable() => return Ok(Err(error)),
-                // A redirect we will not follow: as if it were not there (RFC 9309 §2.3.1.2:
-                // redirects beyond what we follow make robots.txt unavailable).
+                // A redirect to somewhere we may not fetch (address guard, scheme): the file
+                // could not be read, which is *unreachable* (RFC 9309 §2.3.1.4), not the
+                // "too many redirects" of §2.3.1.2 (issue 13 item 4).
                 Err(error) if !error.is_retryable() => {
                     tracing::warn!(robots = %current, error = %error, "robots_redirect_refused");
-                    return Ok(Ok(Robots::from_fetch(
-                        robots::Fetched::TooManyRedirects,
-                        token,
-                    )));
+                    return Ok(Ok(Robots::from_fetch(robots::Fetched::Failed, token)));
                 }
                 Err(error) => {
                     tracing::warn!(robots = %current, error = %error, "robots_unreachable");
@@ -472,7 +482,15 @@ fn fresh(entry: &Entry) -> bool {
     age < ttl
 }
 
+/// The verdict of a final robots.txt response. A body cut in transit (disconnect, deadline) is
+/// a network error, so *unreachable* (RFC 9309 §2.3.1.4; issue 13 item 3): its fragment is not
+/// the file. Only our own size cap ([`Truncation::Length`] at [`robots::MAX_BODY`]) keeps what
+/// arrived (RFC 9309 §2.5).
 fn robots_from_exchange(exchange: &Exchange, product_token: &str) -> Robots {
+    if let Some(cut @ (Truncation::Disconnect | Truncation::Time)) = exchange.truncated {
+        tracing::warn!(robots = %exchange.url, truncated = cut.as_warc(), "robots_unreachable");
+        return Robots::from_fetch(robots::Fetched::Failed, product_token);
+    }
     let encoding = exchange.header("content-encoding");
     let fetched = robots::Fetched::Response {
         status: exchange.status,

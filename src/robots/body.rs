@@ -28,7 +28,17 @@ pub enum Error {
 /// rest of the file).
 pub fn text(content_encoding: Option<&str>, body: &[u8]) -> Result<String, Error> {
     let bytes = decode(content_encoding, body)?;
-    Ok(String::from_utf8_lossy(trim_cut_line(&bytes)).into_owned())
+    Ok(String::from_utf8_lossy(trim_cut_line(strip_bom(&bytes))).into_owned())
+}
+
+/// Drops a UTF-8 byte order mark, or the start of one, from the head of the file (as Google's
+/// reference parser does: `ID_UTF8ByteOrderMarkIsSkipped`). The crate's parser compares the
+/// BOM's *bytes* with the decoded *characters* of our text, so it never skips one itself, and a
+/// BOM glued to `User-agent:` would cost the file its first group.
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+    let len = bytes.iter().zip(BOM).take_while(|(a, b)| **a == *b).count();
+    &bytes[len..]
 }
 
 /// Content decoding with the cap applied while decompressing, so a gzip bomb costs at most
@@ -126,6 +136,16 @@ mod tests {
         let got = text(None, &body).unwrap();
         assert!(got.ends_with('\n'));
         assert!(got.len() >= MIN_PARSED && got.len() <= MAX_BODY);
+    }
+
+    #[test]
+    fn byte_order_marks_whole_or_partial_are_skipped_only_at_the_start() {
+        for bom in [&b"\xEF\xBB\xBF"[..], b"\xEF\xBB", b"\xEF"] {
+            let body = [bom, b"User-agent: *\n"].concat();
+            assert_eq!(text(None, &body).unwrap(), "User-agent: *\n", "{bom:?}");
+        }
+        let middle = text(None, b"A\n\xEF\xBB\xBFB").unwrap();
+        assert_eq!(middle, "A\n\u{feff}B");
     }
 
     #[test]

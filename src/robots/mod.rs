@@ -11,9 +11,12 @@
 //! an unreachable file may keep a host closed (archiving.md allows "unavailable" after ~30 days).
 //! This module never fetches, never caches by itself and never rate-limits.
 //!
-//! The parser crate stays behind the private `rules` module; nothing public names it.
+//! The parser crate stays behind the private `rules` module; nothing public names it. The file
+//! is parsed once into a rule table and matched by our own `pattern` matcher (issue 13:
+//! robotstxt 0.3's matcher ignores `*`; docs/robots.md).
 
 mod body;
+mod pattern;
 mod rules;
 
 use std::fmt;
@@ -70,7 +73,8 @@ pub enum Fetched<'a> {
         content_encoding: Option<&'a str>,
         body: &'a [u8],
     },
-    /// Network error or timeout.
+    /// Network error or timeout, a body cut in transit (disconnect, deadline), or a redirect to
+    /// somewhere the fetch guard refuses: all *unreachable* (RFC 9309 §2.3.1.4; issue 13).
     Failed,
     /// More than [`MAX_REDIRECTS`] hops.
     TooManyRedirects,
@@ -102,8 +106,10 @@ pub enum CacheError {
     Format,
 }
 
-/// Version byte of [`Robots::to_cache`]'s format.
-const CACHE_FORMAT: u8 = 1;
+/// Version byte of [`Robots::to_cache`]'s format. 2 since issue 13: format 1 entries may hold
+/// the fragment of a robots.txt cut in transit (then parsed as the whole file); refusing them
+/// makes the caller fetch the file again.
+const CACHE_FORMAT: u8 = 2;
 
 impl Robots {
     /// Applies RFC 9309 §2.3.1 to a fetch outcome.
@@ -150,7 +156,7 @@ impl Robots {
             return true;
         }
         match &self.verdict {
-            Verdict::Rules(rules) => rules.allowed(&self.token, &path_and_query(url)),
+            Verdict::Rules(rules) => rules.allowed(&path_and_query(url)),
             Verdict::Unavailable => true,
             Verdict::Unreachable => false,
         }

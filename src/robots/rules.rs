@@ -1,29 +1,43 @@
-//! The one place that knows the parser crate: rule matching through `robotstxt` (a port of
-//! Google's reference parser), plus the directives it does not expose (Crawl-delay, Sitemap),
-//! read once through its `RobotsParseHandler`. The text is prepared once (percent forms, line
-//! cap) so that the crate's matcher sees RFC 9309 §2.2.2 forms and never panics. Never decides
-//! what a status code means.
+//! One robots.txt read once into the rule table that applies to our product token, and matched
+//! from that table on every check. `robotstxt` (a port of Google's reference parser) stays the
+//! *parser*: its `RobotsParseHandler` callbacks give lines already split, typo-tolerant and with
+//! patterns percent-escaped, and we track groups exactly as Google's `RobotsMatcher` does (a
+//! group is the run of `User-agent:` lines before its first rule; groups naming our token merge
+//! and win; otherwise the `*` groups apply; a group of ours with no rules allows everything). We
+//! keep only the rules that apply to us, plus Crawl-delay and Sitemap, which the crate's matcher
+//! does not expose. Never decides what a status code means, never fetches.
 //!
-//! Why `robotstxt` and not `texting_robots`: `robotstxt` re-parses the text on every check.
-//! Measured (`measure_check_cost` in `rules/tests.rs`; opt-level 3, this shared 2-core machine):
-//! ~25 µs per check on a 2.5 KB file, ~0.5 ms on 50 KB, ~4.8 ms on 500 KB (debug build: about
-//! 5× more). Checks happen once per fetch and a host is fetched at most every `min_delay`
-//! (≥ 2 s), so even the worst case is well under 1 % of a core per host; real portal files are a
-//! few KB. That is no reason to trade the reference matching semantics (`/1.0` stripped from
-//! `User-agent:` values, merged groups, typo tolerance) for a second crate. Revisit if robots
-//! checks move to discovery time (hundreds per page): parsing once into a rule table would then
-//! pay.
+//! Why not the crate's matcher (issue 13, docs/robots.md): its `RobotsMatchStrategy::matches`
+//! `insert`s into its position list where Google's C++ assigns, so every pattern with `*` is
+//! misjudged (`Disallow: /*100016` matched nothing: `the_crate_matcher_mishandles_wildcards`);
+//! it compares a char index with a byte length for `$`, walks the path with `chars().nth`
+//! (quadratic), and re-parses the whole file on every check. Matching is [`super::pattern`]'s.
+//! Measured with `measure_check_cost` (`rules/tests.rs`; opt-level 3, this shared 2-core
+//! machine): see docs/robots.md for the numbers, old against new.
 
 use std::borrow::Cow;
 use std::time::Duration;
 
-use robotstxt::{DefaultMatcher, RobotsParseHandler};
+use super::pattern;
+use collect::Collector;
+
+mod collect;
+
+/// One `Allow:`/`Disallow:` line of a group that applies to us; its pattern as the parser
+/// escaped it. Its priority is the pattern's length in bytes (RFC 9309 §2.2.2).
+#[derive(Clone, Debug)]
+struct Rule {
+    allow: bool,
+    pattern: String,
+}
 
 /// A parsed robots.txt for one product token.
 #[derive(Clone)]
 pub struct Rules {
-    /// The file's text, percent-normalised ([`normalise_percent`]); matched on every check.
+    /// The file's text, percent-normalised ([`normalise_percent`]): what the cache keeps.
     text: String,
+    /// The rules of our merged group(s), else of the `*` group(s); empty patterns dropped.
+    rules: Vec<Rule>,
     /// Crawl-delay of the group that applies to us (ours, else `*`).
     crawl_delay: Option<Duration>,
     /// Every `Sitemap:` value, in file order (they belong to no group).
@@ -31,25 +45,34 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// Reads `text` once for the directives the matcher does not expose.
+    /// Reads `text` once, for `token` (already a product token, or `*` for none).
     pub fn parse(text: &str, token: &str) -> Rules {
         let text = cap_lines(&normalise_percent(text)).into_owned();
-        let mut directives = Directives::new(token);
-        robotstxt::parse_robotstxt(&text, &mut directives);
+        let mut collector = Collector::new(token);
+        robotstxt::parse_robotstxt(&text, &mut collector);
         Rules {
-            crawl_delay: directives.crawl_delay(),
-            sitemaps: directives.sitemaps,
+            crawl_delay: collector.crawl_delay(),
+            rules: collector.rules(),
+            sitemaps: collector.sitemaps,
             text,
         }
     }
 
     /// Longest match wins, ties allow (RFC 9309 §2.2.2), for `path_query` (starting with `/`).
-    pub fn allowed(&self, token: &str, path_query: &str) -> bool {
+    pub fn allowed(&self, path_query: &str) -> bool {
         let path = normalise_percent(path_query);
-        // The matcher wants a URL; a scheme and empty authority keep a path starting with `//`
-        // from being read as one.
-        let url = format!("x://{path}");
-        DefaultMatcher::default().one_agent_allowed_by_robots(&self.text, token, &url)
+        let (mut allow, mut disallow) = (0, 0);
+        for rule in &self.rules {
+            let best = if rule.allow {
+                &mut allow
+            } else {
+                &mut disallow
+            };
+            if rule.pattern.len() > *best && pattern::matches(&path, &rule.pattern) {
+                *best = rule.pattern.len();
+            }
+        }
+        disallow <= allow
     }
 
     pub fn crawl_delay(&self) -> Option<Duration> {
@@ -153,110 +176,12 @@ fn is_unreserved(b: u8) -> bool {
 }
 
 /// A `Crawl-delay:` value in seconds, fractions allowed; anything else is ignored.
-fn parse_crawl_delay(value: &str) -> Option<Duration> {
+pub(super) fn parse_crawl_delay(value: &str) -> Option<Duration> {
     let secs: f64 = value.trim().parse().ok()?;
     if !secs.is_finite() || secs < 0.0 {
         return None;
     }
     Duration::try_from_secs_f64(secs).ok()
-}
-
-/// Collects Crawl-delay and Sitemap while tracking groups exactly as the matcher does (a group
-/// is the run of `User-agent:` lines before its first rule), so the delay comes from the same
-/// group(s) the rules come from: ours merged, else `*`.
-struct Directives<'a> {
-    token: &'a str,
-    in_ours: bool,
-    in_global: bool,
-    /// A rule line has been seen since the last `User-agent:` line: the next one starts a group.
-    seen_rule: bool,
-    ever_ours: bool,
-    ours_delay: Option<Duration>,
-    global_delay: Option<Duration>,
-    sitemaps: Vec<String>,
-}
-
-impl<'a> Directives<'a> {
-    fn new(token: &'a str) -> Directives<'a> {
-        Directives {
-            token,
-            in_ours: false,
-            in_global: false,
-            seen_rule: false,
-            ever_ours: false,
-            ours_delay: None,
-            global_delay: None,
-            sitemaps: Vec::new(),
-        }
-    }
-
-    /// Merged groups keep the longest delay: the site asked for it in at least one of them.
-    fn crawl_delay(&self) -> Option<Duration> {
-        if self.ever_ours {
-            self.ours_delay
-        } else {
-            self.global_delay
-        }
-    }
-
-    fn record_delay(&mut self, delay: Duration) {
-        let longer = |old: Option<Duration>| Some(old.map_or(delay, |o| o.max(delay)));
-        if self.in_ours {
-            self.ours_delay = longer(self.ours_delay);
-        }
-        if self.in_global {
-            self.global_delay = longer(self.global_delay);
-        }
-    }
-}
-
-/// `*` (optionally followed by whitespace and anything) is the global group, as in the matcher.
-fn is_global_agent(value: &str) -> bool {
-    value
-        .strip_prefix('*')
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
-}
-
-impl RobotsParseHandler for Directives<'_> {
-    fn handle_robots_start(&mut self) {}
-
-    fn handle_robots_end(&mut self) {}
-
-    fn handle_user_agent(&mut self, _line: u32, value: &str) {
-        if self.seen_rule {
-            (self.in_ours, self.in_global, self.seen_rule) = (false, false, false);
-        }
-        if is_global_agent(value) {
-            self.in_global = true;
-        } else if token_prefix(value).eq_ignore_ascii_case(self.token) {
-            self.in_ours = true;
-            self.ever_ours = true;
-        }
-    }
-
-    fn handle_allow(&mut self, _line: u32, _value: &str) {
-        self.seen_rule |= self.in_ours || self.in_global;
-    }
-
-    fn handle_disallow(&mut self, _line: u32, _value: &str) {
-        self.seen_rule |= self.in_ours || self.in_global;
-    }
-
-    fn handle_sitemap(&mut self, _line: u32, value: &str) {
-        self.seen_rule = true;
-        if !value.is_empty() {
-            self.sitemaps.push(value.to_string());
-        }
-    }
-
-    fn handle_unknown_action(&mut self, _line: u32, action: &str, value: &str) {
-        self.seen_rule = true;
-        if action.eq_ignore_ascii_case("crawl-delay")
-            && let Some(delay) = parse_crawl_delay(value)
-        {
-            self.record_delay(delay);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -218,3 +218,35 @@ fn empty_token_uses_star_rules_only() {
     assert!(robots.allowed(&url("http://a.vn/y")));
     assert!(!robots.allowed(&url("http://a.vn/x")));
 }
+
+/// Issue 13 item 1: `*` rules were ignored (robotstxt 0.3's matcher corrupts its position list
+/// on `*`), so `save` and `crawl` fetched what these lines forbid.
+#[test]
+fn wildcard_rules_disallow_what_they_match() {
+    let page = url("http://a.vn/kinh-te/bai-viet-kinh-te-16-100016.html");
+    for rule in ["/*100016", "/kinh-te/*-100016.html$", "/*/bai-viet-*-16-*"] {
+        let robots = ok(&format!("User-agent: *\nDisallow: {rule}\n"));
+        assert!(!robots.allowed(&page), "Disallow: {rule}");
+        assert!(
+            robots.allowed(&url("http://a.vn/kinh-te/khac-100017.html")),
+            "{rule}"
+        );
+    }
+    let anchored = ok("User-agent: *\nDisallow: /kinh-te/*-100016.html$\n");
+    assert!(anchored.allowed(&url("http://a.vn/kinh-te/x-100016.html?p=2")));
+}
+
+/// Issue 13 item 3: an entry written before truncated bodies became unreachable may hold the
+/// fragment of a cut file; the format bump makes it unreadable, so robots.txt is fetched again.
+#[test]
+fn cache_entries_of_the_previous_format_are_refused() {
+    let old = [&[1u8, b'R'][..], b"User-agent: *\n"].concat();
+    assert_eq!(
+        Robots::from_cache(&old, "baoluu").unwrap_err(),
+        CacheError::Format
+    );
+    assert_eq!(
+        Robots::from_cache(&[1, b'A'], "baoluu").unwrap_err(),
+        CacheError::Format
+    );
+}
