@@ -376,3 +376,33 @@ fn the_probe_command_reads_a_saved_page_and_prints_text_or_json() {
     let out = support::cli::baoluu(&missing, &["probe"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 13 items 3 and 4, for `probe --fetch` too: a robots.txt cut off in transit, or one that
+/// redirects somewhere we may not fetch, is unreachable (everything refused), not a shorter file
+/// or "too many redirects" (everything allowed).
+#[tokio::test]
+async fn a_cut_or_unfollowable_robots_txt_refuses_the_host() {
+    let cut = Fixture::start("127.0.0.7", |req| match req.target.as_str() {
+        "/robots.txt" => Reply::raw(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 60\r\n\r\nUser-agent: *\n",
+        ),
+        _ => Reply::html("<p>trang</p>"),
+    });
+    let target = url(&cut.url("/private/tin-a1.html"));
+    let err = fetch_politely(&target, USER_AGENT, &quick())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RobotsUnreachable { .. }), "{err}");
+    assert_eq!(targets(&cut), ["/robots.txt"]);
+
+    let away = Fixture::start("127.0.0.7", |req| match req.target.as_str() {
+        "/robots.txt" => Reply::redirect(301, "ftp://127.0.0.7/robots.txt"),
+        _ => Reply::html("<p>trang</p>"),
+    });
+    let target = url(&away.url("/tin-a1.html"));
+    let err = fetch_politely(&target, USER_AGENT, &quick())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RobotsUnreachable { .. }), "{err}");
+    assert_eq!(targets(&away), ["/robots.txt"]);
+}

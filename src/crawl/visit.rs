@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::archive::{self, Capture, Original, Recorder, RevisitProfile};
 use crate::canonical;
-use crate::fetch::{self, Exchange, Fetcher, Truncation, Validators};
+use crate::fetch::{self, Exchange, Fetcher, Validators};
 use crate::politeness::{self, Hosts};
 use crate::robots::{self, Robots};
 use crate::store::Store;
@@ -406,7 +406,7 @@ impl Visitor {
             self.recorder.record(prefix, exchange.clone()).await?;
             match target {
                 Some(target) => current = target,
-                None => return Ok(Ok(robots_from_exchange(&exchange, token))),
+                None => return Ok(Ok(Robots::from_exchange(&exchange, token))),
             }
         }
         Ok(Ok(Robots::from_fetch(
@@ -480,22 +480,4 @@ fn fresh(entry: &Entry) -> bool {
         robots::CACHE_TTL
     };
     age < ttl
-}
-
-/// The verdict of a final robots.txt response. A body cut in transit (disconnect, deadline) is
-/// a network error, so *unreachable* (RFC 9309 §2.3.1.4; issue 13 item 3): its fragment is not
-/// the file. Only our own size cap ([`Truncation::Length`] at [`robots::MAX_BODY`]) keeps what
-/// arrived (RFC 9309 §2.5).
-fn robots_from_exchange(exchange: &Exchange, product_token: &str) -> Robots {
-    if let Some(cut @ (Truncation::Disconnect | Truncation::Time)) = exchange.truncated {
-        tracing::warn!(robots = %exchange.url, truncated = cut.as_warc(), "robots_unreachable");
-        return Robots::from_fetch(robots::Fetched::Failed, product_token);
-    }
-    let encoding = exchange.header("content-encoding");
-    let fetched = robots::Fetched::Response {
-        status: exchange.status,
-        content_encoding: encoding.as_deref(),
-        body: &exchange.body,
-    };
-    Robots::from_fetch(fetched, product_token)
 }

@@ -154,20 +154,28 @@ pub fn lead(doc: &Html, after: Option<ElementRef>) -> Option<String> {
 const CAPTION_DEPTH: usize = 4;
 
 /// An image caption, whatever its class says (`td.desc` under an image is a caption, not a
-/// sapo: issue 14, baokhanhhoa): inside a `figure`, or in a small container (up to
-/// [`CAPTION_DEPTH`] levels up) that also holds an image. A sapo's container holds the
-/// headline or the body, never just a picture.
+/// sapo: issue 14, baokhanhhoa): inside a `figure`, or the text of the nearest container (up
+/// to [`CAPTION_DEPTH`] levels up) that holds an image, the picture's only words. A sapo
+/// shares its container with the headline or the body, so it is a small part of its text.
 pub fn is_caption_like(el: ElementRef) -> bool {
     if el.value().name() == "figcaption" {
         return true;
     }
-    el.ancestors()
+    let own = char_len(&el.text().collect::<String>());
+    for ancestor in el
+        .ancestors()
         .filter_map(ElementRef::wrap)
         .take(CAPTION_DEPTH)
-        .any(|a| {
-            a.value().name() == "figure"
-                || (has_image(a) && char_len(&a.text().collect::<String>()) < 600)
-        })
+    {
+        if ancestor.value().name() == "figure" {
+            return true;
+        }
+        if has_image(ancestor) {
+            let all = char_len(&ancestor.text().collect::<String>());
+            return own * 10 >= all * 6;
+        }
+    }
+    false
 }
 
 fn has_image(el: ElementRef) -> bool {
@@ -243,5 +251,28 @@ mod tests {
         for no in ["(1) - Mục một", "Ông A (HGO) - x", "(theo TTXVN) - x"] {
             assert!(!opens_with_dateline(no), "{no}");
         }
+    }
+
+    #[test]
+    fn a_caption_is_never_a_lead_but_a_sapo_beside_a_picture_is() {
+        let doc = Html::parse_document(
+            r#"<h1>Tiêu đề bài báo</h1><div class="body"><p>Đoạn đầu tiên của bài báo, đủ dài.</p>
+            <table class="image"><tr><td><img src="a.jpg"></td></tr>
+            <tr><td class="desc">Các nhà khoa học khảo sát rạn san hô.</td></tr></table></div>"#,
+        );
+        assert_eq!(
+            lead(&doc, None),
+            None,
+            "td.desc under an image is its caption"
+        );
+        let doc = Html::parse_document(
+            r#"<div class="news"><h1>Tiêu đề bài báo</h1><div class="sapo">(HGO) - Năm 2022, tỉnh đạt nhiều kết quả.</div>
+            <p><img src="a.jpg"></p><p>Đoạn một của bài báo với nhiều chữ hơn phần sapo ở trên.</p>
+            <p>Đoạn hai của bài báo, cũng dài hơn phần sapo ở trên nhiều.</p></div>"#,
+        );
+        assert_eq!(
+            lead(&doc, None).as_deref(),
+            Some("(HGO) - Năm 2022, tỉnh đạt nhiều kết quả.")
+        );
     }
 }

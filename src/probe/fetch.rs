@@ -187,10 +187,11 @@ struct Checked {
 enum RobotsEnd {
     /// The final (non-redirect) response.
     Response(Box<Exchange>),
-    /// Network trouble or a timeout: unreachable.
+    /// Network trouble, a timeout, or a redirect somewhere we may not fetch: unreachable
+    /// (RFC 9309 §2.3.1.4; issue 13 item 4).
     Failed,
-    /// Too many redirects, or one the guard refused: unavailable.
-    Unfollowed,
+    /// More than five redirects: unavailable (§2.3.1.2).
+    TooManyRedirects,
 }
 
 /// One polite visit in progress.
@@ -250,21 +251,15 @@ impl Visit<'_> {
         let robots_url = robots::robots_url(url);
         let end = self.follow_robots(&robots_url).await?;
         let (robots, text) = match &end {
-            RobotsEnd::Response(exchange) => {
-                let encoding = exchange.header("content-encoding");
-                let fetched = robots::Fetched::Response {
-                    status: exchange.status,
-                    content_encoding: encoding.as_deref(),
-                    body: &exchange.body,
-                };
-                let robots = Robots::from_fetch(fetched, &self.token);
-                (robots, robots_text(exchange))
-            }
+            RobotsEnd::Response(exchange) => (
+                Robots::from_exchange(exchange, &self.token),
+                robots_text(exchange),
+            ),
             RobotsEnd::Failed => (
                 Robots::from_fetch(robots::Fetched::Failed, &self.token),
                 String::new(),
             ),
-            RobotsEnd::Unfollowed => {
+            RobotsEnd::TooManyRedirects => {
                 let fetched = robots::Fetched::TooManyRedirects;
                 (Robots::from_fetch(fetched, &self.token), String::new())
             }
@@ -287,10 +282,8 @@ impl Visit<'_> {
                 Err(Error::Fetch { url, source }) if hop == 0 && !source.is_retryable() => {
                     return Err(Error::Fetch { url, source });
                 }
-                // A redirect we cannot follow makes robots.txt unavailable (§2.3.1.2).
-                Err(Error::Fetch { source, .. }) if !source.is_retryable() => {
-                    return Ok(RobotsEnd::Unfollowed);
-                }
+                // A redirect we may not follow (address guard, scheme) or a network error: the
+                // file could not be read, so unreachable, as the crawl judges it.
                 Err(_) => return Ok(RobotsEnd::Failed),
             };
             match exchange.redirect_target() {
@@ -298,7 +291,7 @@ impl Visit<'_> {
                 None => return Ok(RobotsEnd::Response(Box::new(exchange))),
             }
         }
-        Ok(RobotsEnd::Unfollowed)
+        Ok(RobotsEnd::TooManyRedirects)
     }
 
     fn finish(&self, exchange: Exchange, redirects: Vec<Url>) -> Result<FetchedPage, Error> {

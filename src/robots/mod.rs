@@ -24,6 +24,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::fetch::{Exchange, Truncation};
+
 use rules::Rules;
 
 pub use body::MAX_BODY;
@@ -125,6 +127,24 @@ impl Robots {
             Fetched::TooManyRedirects => Verdict::Unavailable,
         };
         Robots::new(verdict, product_token)
+    }
+
+    /// [`Robots::from_fetch`] for the final response of a robots.txt fetch, as `crawl`, `save`
+    /// and `probe --fetch` all judge it: a body cut by a disconnect or the deadline is a network
+    /// error, so *unreachable* (RFC 9309 §2.3.1.4; issue 13 item 3), never a shorter file. Only
+    /// our own size cap may cut it (§2.5: what is past 500 KiB may be ignored).
+    pub fn from_exchange(exchange: &Exchange, product_token: &str) -> Robots {
+        if let Some(cut @ (Truncation::Disconnect | Truncation::Time)) = exchange.truncated {
+            tracing::warn!(robots = %exchange.url, truncated = cut.as_warc(), "robots_unreachable");
+            return Robots::from_fetch(Fetched::Failed, product_token);
+        }
+        let encoding = exchange.header("content-encoding");
+        let fetched = Fetched::Response {
+            status: exchange.status,
+            content_encoding: encoding.as_deref(),
+            body: &exchange.body,
+        };
+        Robots::from_fetch(fetched, product_token)
     }
 
     fn verdict_for(status: u16, encoding: Option<&str>, body: &[u8], token: &str) -> Verdict {
