@@ -378,6 +378,12 @@ impl Visitor {
                 // The host itself refuses to be fetched (address guard, unsendable URL): no
                 // robots.txt verdict, the URL fails with the real reason.
                 Err(error) if hop == 0 && !error.is_retryable() => return Ok(Err(error)),
+                // A redirect into an address the guard refuses (issue 13 item 6): the file is
+                // unreachable, so the host is closed (RFC 9309 §2.3.1.4), not rule-less.
+                Err(error @ fetch::Error::AddressRefused { .. }) => {
+                    tracing::warn!(robots = %current, error = %error, "robots_redirect_refused");
+                    return Ok(Ok(Robots::from_fetch(robots::Fetched::Failed, token)));
+                }
                 // A redirect we will not follow: as if it were not there (RFC 9309 §2.3.1.2:
                 // redirects beyond what we follow make robots.txt unavailable).
                 Err(error) if !error.is_retryable() => {
