@@ -4,7 +4,9 @@
 //! path as the crawl ([`crate::crawl::Visitor`]): robots.txt first (fetched and archived),
 //! one request at a time per host with the configured delay, every exchange recorded into
 //! `archive_dir/warc/save-….warc.gz`. Redirects may lead anywhere the address guard allows
-//! (the user named the URL; there is no portal scope here). It prints one line per URL and never
+//! (the user named the URL; there is no portal scope here): public addresses, and private ones
+//! only at an exact `host:port` the configuration marks private (docs/guard.md), so a URL or
+//! redirect to another port of a configured loopback address fails with `address-refused`. It prints one line per URL and never
 //! fails the command for one URL's trouble (design.md §2: per-URL failures are reported).
 
 use std::sync::Arc;

@@ -293,6 +293,7 @@ mod tests {
             merged_into: None,
             family: None,
             embed_hosts: vec![],
+            allow_private_addresses: false,
             selectors: None,
         }
     }

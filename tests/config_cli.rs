@@ -2,7 +2,13 @@
 
 mod support;
 
-use support::cli::{UA, baoluu, stderr, stdout, write_config};
+use std::path::{Path, PathBuf};
+
+use support::cli::{baoluu, command, stderr, stdout, write_config};
+
+/// A user agent with a real-looking contact: these portals are public names, where a
+/// placeholder contact is refused (issue 13 item 13).
+const UA: &str = "baoluu-test/0.1 (+mailto:x@y.vn)";
 
 fn check(body: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
@@ -56,12 +62,15 @@ fn a_bad_regex_names_its_line_and_key() {
     );
 }
 
+/// [`portal`] with `line` added to `[crawler]`, on line 3.
+fn with_crawler_line(line: &str) -> String {
+    let ua = format!("user_agent = \"{UA}\"\n");
+    portal("").replace(&ua, &format!("{ua}{line}\n"))
+}
+
 #[test]
 fn a_bad_duration_names_its_line_and_key() {
-    let body = portal("").replace(
-        &format!("user_agent = \"{UA}\"\n"),
-        &format!("user_agent = \"{UA}\"\nmin_delay = \"soon\"\n"),
-    );
+    let body = with_crawler_line("min_delay = \"soon\"");
     let (code, err) = check(&body);
     assert_eq!(code, Some(78), "{err}");
     assert!(
@@ -96,4 +105,125 @@ fn an_unknown_portal_on_the_command_line_exits_78() {
     let out = baoluu(&config, &["crawl", "--portal", "nosuch"]);
     assert_eq!(out.status.code(), Some(78));
     assert!(stderr(&out).contains("nosuch"), "{}", stderr(&out));
+}
+
+fn shipped() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crawl-config/baoluu.toml")
+}
+
+/// `check-config` on `config`, with `BAOLUU_CONTACT` set to `contact` or removed.
+fn check_with_contact(config: &Path, contact: Option<&str>) -> std::process::Output {
+    let mut cmd = command(config, &["check-config"]);
+    match contact {
+        Some(contact) => cmd.env("BAOLUU_CONTACT", contact),
+        None => cmd.env_remove("BAOLUU_CONTACT"),
+    };
+    cmd.output().expect("the baoluu binary runs")
+}
+
+#[test]
+fn the_shipped_placeholder_contact_is_refused() {
+    let text = std::fs::read_to_string(shipped()).unwrap();
+    let line = 1 + text
+        .lines()
+        .position(|l| l.starts_with("user_agent ="))
+        .unwrap();
+    let out = check_with_contact(&shipped(), None);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains(&format!(
+            "crawl-config/baoluu.toml:{line}: key `crawler.user_agent`"
+        )) && err.contains("crawler.user_agent")
+            && err.contains("placeholder")
+            && err.contains("BAOLUU_CONTACT=mailto:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn baoluu_contact_fills_the_user_agent_and_from() {
+    let out = check_with_contact(&shipped(), Some("mailto:x@y.vn"));
+    let printed = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        printed.contains("user_agent: baoluu/0.1 (+mailto:x@y.vn)\n"),
+        "{printed}"
+    );
+    assert!(printed.contains("from: x@y.vn\n"), "{printed}");
+    assert!(
+        printed.contains("contact: mailto:x@y.vn (from BAOLUU_CONTACT)"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn a_placeholder_in_baoluu_contact_is_refused() {
+    let out = check_with_contact(&shipped(), Some("mailto:me@example.com"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("BAOLUU_CONTACT") && err.contains("placeholder"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_placeholder_from_is_refused_on_a_public_portal() {
+    let body = with_crawler_line("from = \"archive@example.org\"");
+    let dir = tempfile::tempdir().unwrap();
+    let out = check_with_contact(&write_config(dir.path(), &body), None);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("baoluu.toml:3") && err.contains("crawler.from") && err.contains("`p`"),
+        "{err}"
+    );
+}
+
+/// A portal on `seed` and `hosts`, with `extra` keys, and the support code's example contact.
+fn example_contact(seed: &str, hosts: &str, extra: &str) -> String {
+    format!(
+        r#"[crawler]
+user_agent = "baoluu-test/0.1 (+mailto:archive@example.org)"
+from = "archive@example.org"
+
+[[portal]]
+name = "local"
+seeds = ["{seed}"]
+hosts = [{hosts}]
+article_urls = ['/bai/']
+listing_urls = []
+{extra}"#
+    )
+}
+
+#[test]
+fn a_loopback_portal_may_keep_an_example_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |body: &str| check_with_contact(&write_config(dir.path(), body), None);
+    let hosts = r#""127.0.0.2:8080", "localhost:8081", "[::1]""#;
+    let out = check(&example_contact("http://127.0.0.2:8080/", hosts, ""));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // An opted-in name is private by configuration too; without the opt-in it is public.
+    let opted_in = "allow_private_addresses = true";
+    let out = check(&example_contact(
+        "http://intranet.lan/",
+        r#""intranet.lan""#,
+        opted_in,
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = check(&example_contact(
+        "http://intranet.lan/",
+        r#""intranet.lan""#,
+        "",
+    ));
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
+    // A public IP literal is not private.
+    let out = check(&example_contact(
+        "http://14.225.0.1/",
+        r#""14.225.0.1""#,
+        "",
+    ));
+    assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
 }

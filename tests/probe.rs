@@ -43,7 +43,8 @@ fn load_snippet(probe: &Probe) -> Config {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("baoluu.toml");
     let text = format!(
-        "[crawler]\nuser_agent = \"{USER_AGENT}\"\n\n{}",
+        // A real-looking contact: snippets name public hosts, where a placeholder is refused.
+        "[crawler]\nuser_agent = \"baoluu/0.1 (+mailto:x@y.vn)\"\n\n{}",
         probe.snippet
     );
     std::fs::write(&path, &text).unwrap();

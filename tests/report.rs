@@ -84,7 +84,7 @@ fn config(dir: &std::path::Path) -> Config {
     let path = dir.join("baoluu.toml");
     let text = format!(
         r#"[crawler]
-user_agent = "baoluu-test/0.1 (+https://example.org/bot)"
+user_agent = "baoluu-test/0.1 (+https://y.vn/bot)"
 archive_dir = "{}"
 
 [[portal]]

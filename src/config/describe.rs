@@ -34,6 +34,9 @@ fn line(out: &mut String, key: &str, value: impl std::fmt::Display) {
 fn describe_crawler(out: &mut String, c: &Crawler) {
     line(out, "archive_dir", c.archive_dir.display());
     line(out, "user_agent", &c.user_agent);
+    if let Some(contact) = &c.contact {
+        line(out, "contact", format!("{contact} (from BAOLUU_CONTACT)"));
+    }
     line(out, "from", c.from.as_deref().unwrap_or("(none)"));
     let adaptive = if c.delay_factor == 0.0 {
         "adaptive delay off".to_string()

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::document::{Document, portal_key};
 use super::raw::{MainFile, PortalFile, RawPortal, Text};
-use super::{Config, Error, Portal, validate};
+use super::{Config, Error, Portal, contact, validate};
 
 /// A validated portal and where it was written, for the checks across portals.
 struct Site {
@@ -19,11 +19,12 @@ struct Site {
     merged_line: usize,
 }
 
-/// Reads and validates the main file and the portal files its globs match.
-pub fn load(path: &Path) -> Result<Config, Error> {
+/// Reads and validates the main file and the portal files its globs match; `contact` is the
+/// operator's `BAOLUU_CONTACT` (applied, and placeholders refused, by `contact::settle`).
+pub fn load(path: &Path, contact: Option<&str>) -> Result<Config, Error> {
     let main = Document::read(path)?;
     let raw: MainFile = main.parse()?;
-    let crawler = validate::crawler(&main, raw.crawler.get_ref())?;
+    let mut crawler = validate::crawler(&main, raw.crawler.get_ref())?;
     let mut sites = Vec::new();
     collect(&main, &raw.portal, &mut sites)?;
     for file in portal_files(&main, &raw.crawler.get_ref().portals)? {
@@ -33,10 +34,18 @@ pub fn load(path: &Path) -> Result<Config, Error> {
     }
     check_unique_names(&sites)?;
     check_merged_into(&sites)?;
+    let portals: Vec<Portal> = sites.into_iter().map(|s| s.portal).collect();
+    contact::settle(
+        &main,
+        raw.crawler.get_ref(),
+        &mut crawler,
+        &portals,
+        contact,
+    )?;
     Ok(Config {
         source: path.to_path_buf(),
         crawler,
-        portals: sites.into_iter().map(|s| s.portal).collect(),
+        portals,
     })
 }
 

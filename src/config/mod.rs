@@ -12,6 +12,7 @@
 //! portals), `describe` (the `check-config` report), `family` (CMS family presets: selectors and
 //! URL patterns a portal inherits with `family = "…"`).
 
+mod contact;
 mod defaults;
 mod describe;
 mod document;
@@ -71,6 +72,9 @@ pub struct Crawler {
     pub grace_period: Duration,
     pub min_free_space: u64,
     pub metrics_listen: Option<SocketAddr>,
+    /// The operator's contact from `BAOLUU_CONTACT`, already applied to `user_agent` and
+    /// `from` (issue 13 item 13; `contact.rs` says how); `None` when unset.
+    pub contact: Option<String>,
 }
 
 /// One `[[portal]]`: a newspaper, possibly spread over several hosts.
@@ -100,6 +104,10 @@ pub struct Portal {
     /// where the portal gives none, its patterns are already applied to the fields above/below.
     pub family: Option<String>,
     pub embed_hosts: Vec<String>,
+    /// The operator's word that this portal's host names are private (an intranet mirror):
+    /// they may resolve to private, loopback or link-local addresses (issue 13 item 6). IP
+    /// literals and `localhost` need no opt-in. Default false.
+    pub allow_private_addresses: bool,
     /// The portal's own `[portal.selectors]` over its family preset's (field by field, `remove`
     /// lists concatenated); `None` when it has neither (generic extractor).
     pub selectors: Option<Selectors>,
@@ -133,8 +141,19 @@ impl Config {
     ///
     /// `path` is used as given (the CLI decides the default); relative `archive_dir` and
     /// `crawler.portals` globs resolve against its folder.
+    /// The operator's contact comes from the `BAOLUU_CONTACT` environment variable, when set
+    /// (docs/guard.md); a placeholder contact is refused when some portal is public.
     pub fn load(path: &std::path::Path) -> Result<Config, Error> {
-        load::load(path)
+        let contact = contact::from_env(path)?;
+        load::load(path, contact.as_deref())
+    }
+
+    /// [`Config::load`] with the contact given here instead of read from the environment.
+    pub fn load_with_contact(
+        path: &std::path::Path,
+        contact: Option<&str>,
+    ) -> Result<Config, Error> {
+        load::load(path, contact)
     }
 
     /// The portal with this name, if configured.
@@ -142,8 +161,28 @@ impl Config {
         self.portals.iter().find(|p| p.name == name)
     }
 
-    /// Hosts (without port, lowercase) that some portal names: only these may resolve to a
-    /// private, loopback or link-local address (the fetch stage's address guard).
+    /// The `hosts` and `embed_hosts` entries, exactly as validated (`host` or `host:port`), that
+    /// are private by configuration: an IP literal in a restricted range, `localhost`, or any
+    /// entry of a portal with `allow_private_addresses`. Only these exact authorities may reach
+    /// a private, loopback or link-local address (the fetch stage's address guard, issue 13
+    /// item 6); a public name whose DNS answers 10.x is refused.
+    pub fn private_authorities(&self) -> Vec<String> {
+        let mut entries: Vec<String> = self
+            .portals
+            .iter()
+            .flat_map(|p| {
+                let entries = p.hosts.iter().chain(p.embed_hosts.iter());
+                entries.filter(|h| p.allow_private_addresses || is_private_entry(h))
+            })
+            .cloned()
+            .collect();
+        entries.sort();
+        entries.dedup();
+        entries
+    }
+
+    /// Hosts (without port, lowercase) that some portal names: pages' requisites on them are
+    /// saved with the page (`baoluu save`).
     pub fn named_hosts(&self) -> Vec<String> {
         let mut hosts: Vec<String> = self
             .portals
@@ -155,6 +194,29 @@ impl Config {
         hosts.dedup();
         hosts
     }
+}
+
+impl Portal {
+    /// Whether every host and embed host of this portal is private by configuration: such a
+    /// portal is never fetched over the internet (issue 13 item 13: a placeholder contact is
+    /// refused for every other portal).
+    pub fn is_private(&self) -> bool {
+        let mut entries = self.hosts.iter().chain(self.embed_hosts.iter());
+        self.allow_private_addresses || entries.all(|h| is_private_entry(h))
+    }
+}
+
+/// A `hosts` entry that is private by its spelling alone: `localhost`, or an IP literal in a
+/// range the address guard restricts (loopback, RFC 1918, link-local, …).
+pub fn is_private_entry(entry: &str) -> bool {
+    let host = host_without_port(entry);
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    literal
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(crate::fetch::is_restricted)
 }
 
 /// `example.org:8080` → `example.org`; `[::1]:80` → `[::1]`.

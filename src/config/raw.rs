@@ -84,6 +84,8 @@ pub struct RawPortal {
     pub family: Option<Text>,
     #[serde(default)]
     pub embed_hosts: Vec<Text>,
+    /// Opt-in: this portal's host names may resolve to private addresses (issue 13 item 6).
+    pub allow_private_addresses: Option<bool>,
     pub selectors: Option<RawSelectors>,
 }
 

@@ -36,14 +36,24 @@ pub fn check_user_agent(user_agent: &str) -> Result<(), String> {
 
 /// Whether any word of the User-Agent is a contact URL or address.
 fn has_contact(user_agent: &str) -> bool {
-    let words = user_agent.split(|c: char| c.is_whitespace() || "();,<>".contains(c));
-    words.map(|w| w.trim_start_matches('+')).any(|word| {
-        if let Some(address) = word.strip_prefix("mailto:") {
-            return is_email(address);
-        }
-        let web = word.starts_with("http://") || word.starts_with("https://");
-        (web && Url::parse(word).is_ok_and(|u| u.host_str().is_some())) || is_email(word)
-    })
+    !contacts(user_agent).is_empty()
+}
+
+/// The words of `text` that are contacts (an http(s) URL, `mailto:` address or e-mail
+/// address), without their leading `+`.
+pub fn contacts(text: &str) -> Vec<&str> {
+    let words = text.split(|c: char| c.is_whitespace() || "();,<>".contains(c));
+    let words = words.map(|w| w.trim_start_matches('+'));
+    words.filter(|w| is_contact(w)).collect()
+}
+
+/// One contact: `mailto:` + address, an http(s) URL with a host, or a bare e-mail address.
+pub fn is_contact(word: &str) -> bool {
+    if let Some(address) = word.strip_prefix("mailto:") {
+        return is_email(address);
+    }
+    let web = word.starts_with("http://") || word.starts_with("https://");
+    (web && Url::parse(word).is_ok_and(|u| u.host_str().is_some())) || is_email(word)
 }
 
 /// A plain `local@domain.tld` address (no display name, no comments).

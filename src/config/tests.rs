@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use super::*;
 
-const UA: &str = "baoluu/0.1 (+https://example.org/about; mailto:archive@example.org)";
+/// A real-looking contact: most test portals are public names, where a placeholder is refused.
+const UA: &str = "baoluu/0.1 (+https://y.vn/about; mailto:x@y.vn)";
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

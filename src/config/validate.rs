@@ -114,6 +114,7 @@ pub fn crawler(doc: &Document, raw: &RawCrawler) -> Result<Crawler, Error> {
             .as_ref()
             .map(|m| socket_address(&t, m))
             .transpose()?,
+        contact: None,
     })
 }
 
@@ -228,6 +229,7 @@ pub fn portal(doc: &Document, index: usize, spanned: &Spanned<RawPortal>) -> Res
         merged_into: raw.merged_into.as_ref().map(|m| m.get_ref().clone()),
         family: preset.map(|(f, _)| f.name.to_string()),
         embed_hosts: host_list(&t, "embed_hosts", &raw.embed_hosts)?,
+        allow_private_addresses: raw.allow_private_addresses.unwrap_or(false),
         hosts,
         selectors: match preset {
             Some((f, _)) => Some(family::merge(f.selectors(), own)),

@@ -216,15 +216,8 @@ pub fn start_recorder(config: &Config, warc_dir: &Path) -> Result<Recorder, arch
 /// A [`Visitor`] with the configured client, politeness and redirect limit.
 pub fn visitor(config: &Config, recorder: Arc<Recorder>) -> Result<Visitor, fetch::Error> {
     let crawler = &config.crawler;
-    let fetcher = Fetcher::new(Settings {
-        user_agent: crawler.user_agent.clone(),
-        from: crawler.from.clone(),
-        connect_timeout: crawler.connect_timeout,
-        read_timeout: crawler.read_timeout,
-        total_timeout: crawler.total_timeout,
-        max_body: crawler.max_body,
-        private_hosts: config.named_hosts(),
-    })?;
+    // The address guard's exemptions: exact private-by-configuration authorities (issue 13).
+    let fetcher = Fetcher::new(Settings::from_config(config))?;
     let hosts = Arc::new(Hosts::new(policy(config, None)));
     for portal in &config.portals {
         let policy = policy(config, portal.min_delay);

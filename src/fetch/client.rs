@@ -5,10 +5,15 @@
 //! dependencies.md): HTTP/1.1 only (h2 frames cannot be stored as a status line and headers),
 //! no redirect following (every hop is its own exchange), no retries (the crawl decides),
 //! no automatic decompression (gzip bodies are stored verbatim), no proxy (the address guard
-//! must see the real peer), and a resolver that applies the address guard. The request headers
+//! must see the real peer), and a resolver that applies the address guard. There are two such
+//! clients: reqwest's resolver is not told the port, so URLs whose exact `host:port` the
+//! configuration exempts go through one whose resolver keeps those names' private addresses,
+//! every other URL through one that keeps none (issue 13 item 6). The request headers
 //! are all set here, `Host` included, so what [`Exchange::request_headers`] records is what went
 //! on the wire. This module never writes files and never follows links.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -17,7 +22,7 @@ use tokio::time::{Instant, timeout_at};
 use url::{Host, Url};
 
 use super::failure;
-use super::guard::{Guard, GuardedResolver};
+use super::guard::{Guard, GuardedResolver, Table};
 use super::{Error, Exchange, Settings, Validators, body};
 
 /// What we accept: a browser's preference order, so servers send the page they send people.
@@ -30,7 +35,10 @@ const ACCEPT_LANGUAGE: &str = "vi,en;q=0.5";
 /// An HTTP client configured for archiving. Cheap to clone (reqwest's client is shared).
 #[derive(Clone)]
 pub struct Fetcher {
+    /// For every URL the guard does not exempt: its resolver keeps no restricted address.
     client: reqwest::Client,
+    /// Only for URLs whose exact authority the guard exempts.
+    exempt_client: reqwest::Client,
     guard: Guard,
     settings: Arc<Settings>,
     user_agent: HeaderValue,
@@ -40,6 +48,22 @@ pub struct Fetcher {
 impl Fetcher {
     /// Builds the client. Fails when `user_agent` or `from` cannot be sent as a header value.
     pub fn new(settings: Settings) -> Result<Fetcher, Error> {
+        Fetcher::build(settings, Table::default())
+    }
+
+    /// For tests: a fetcher that resolves the names in `table` to the given addresses instead of
+    /// asking the system resolver (other names still go to it). The guard applies as usual, so
+    /// a public-looking name mapped to 127.0.0.5 is refused unless exempt (issue 13 item 6).
+    #[doc(hidden)]
+    pub fn with_static_dns(settings: Settings, table: &[(&str, IpAddr)]) -> Result<Fetcher, Error> {
+        let mut map: HashMap<String, Vec<IpAddr>> = HashMap::new();
+        for (name, ip) in table {
+            map.entry(name.to_ascii_lowercase()).or_default().push(*ip);
+        }
+        Fetcher::build(settings, Arc::new(map))
+    }
+
+    fn build(settings: Settings, table: Table) -> Result<Fetcher, Error> {
         install_crypto_provider();
         let user_agent = header_value("user_agent", &settings.user_agent)?;
         let from = settings
@@ -48,10 +72,13 @@ impl Fetcher {
             .map(|f| header_value("from", f))
             .transpose()?;
         let guard = Guard::new(&settings.private_hosts);
-        let client = build_client(&settings, guard.clone())?;
+        let client = build_client(&settings, GuardedResolver::strict(table.clone()))?;
+        let exempting = GuardedResolver::exempting(&guard, table);
+        let exempt_client = build_client(&settings, exempting)?;
         let settings = Arc::new(settings);
         Ok(Fetcher {
             client,
+            exempt_client,
             guard,
             settings,
             user_agent,
@@ -85,7 +112,7 @@ impl Fetcher {
         let date = Utc::now();
         let started = Instant::now();
         let deadline = started + self.settings.total_timeout;
-        let mut response = self.send(url, &host, &headers, deadline).await?;
+        let mut response = self.send(url, &headers, deadline).await?;
         let (body, truncated) = body::read(&mut response, deadline, max_body).await;
         let duration = started.elapsed();
         Ok(Exchange {
@@ -111,17 +138,20 @@ impl Fetcher {
     async fn send(
         &self,
         url: &Url,
-        host: &str,
         headers: &[(&'static str, HeaderValue)],
         deadline: Instant,
     ) -> Result<reqwest::Response, Error> {
-        let request = self.client.get(url.clone()).headers(header_map(headers));
+        let client = match self.guard.exempts(url) {
+            true => &self.exempt_client,
+            false => &self.client,
+        };
+        let request = client.get(url.clone()).headers(header_map(headers));
         let response = match timeout_at(deadline, request.send()).await {
             Err(_elapsed) => return Err(Error::Timeout),
             Ok(Err(err)) => return Err(failure::classify(&err, url, &self.settings)),
             Ok(Ok(response)) => response,
         };
-        self.check_peer(host, &response)?;
+        self.check_peer(url, &response)?;
         Ok(response)
     }
 
@@ -138,16 +168,16 @@ impl Fetcher {
             _ => None,
         };
         if let Some(ip) = literal {
-            self.guard.check(&host, ip).map_err(refusal)?;
+            self.guard.check(url, ip).map_err(refusal)?;
         }
         Ok(host)
     }
 
     /// The last line of defence: the peer the response came from must pass the guard too
     /// (a resolver bypass or a proxy would otherwise go unnoticed).
-    fn check_peer(&self, host: &str, response: &reqwest::Response) -> Result<(), Error> {
+    fn check_peer(&self, url: &Url, response: &reqwest::Response) -> Result<(), Error> {
         match response.remote_addr() {
-            Some(peer) => self.guard.check(host, peer.ip()).map_err(refusal),
+            Some(peer) => self.guard.check(url, peer.ip()).map_err(refusal),
             None => Ok(()),
         }
     }
@@ -192,7 +222,7 @@ fn install_crypto_provider() {
     let _already_installed = rustls::crypto::ring::default_provider().install_default();
 }
 
-fn build_client(settings: &Settings, guard: Guard) -> Result<reqwest::Client, Error> {
+fn build_client(settings: &Settings, resolver: GuardedResolver) -> Result<reqwest::Client, Error> {
     reqwest::Client::builder()
         .http1_only()
         .http1_title_case_headers()
@@ -202,7 +232,7 @@ fn build_client(settings: &Settings, guard: Guard) -> Result<reqwest::Client, Er
         .no_proxy()
         .connect_timeout(settings.connect_timeout)
         .read_timeout(settings.read_timeout)
-        .dns_resolver(GuardedResolver::new(guard))
+        .dns_resolver(resolver)
         .build()
         .map_err(|e| {
             Error::Request(format!(

@@ -6,8 +6,9 @@
 //! (archiving.md, warctools#14). Redirects are never followed here: each hop is its own
 //! [`Exchange`] and the caller decides whether to follow ([`Exchange::redirect_target`]).
 //! Bodies are streamed up to a cap; a cut body is marked ([`Truncation`]). Resolved addresses
-//! pass an address guard (no private, loopback or link-local address unless a configured portal
-//! names the host), checked on what DNS returned, not only on literals.
+//! pass an address guard (no private, loopback or link-local address unless the configuration
+//! exempts that exact `host:port`: docs/guard.md), checked on what DNS returned, not only on
+//! literals.
 //! This module never writes files and never decides scope.
 
 mod body;
@@ -16,6 +17,7 @@ mod failure;
 mod guard;
 
 pub use client::Fetcher;
+pub(crate) use guard::is_restricted;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -118,9 +120,27 @@ pub struct Settings {
     pub read_timeout: Duration,
     pub total_timeout: Duration,
     pub max_body: u64,
-    /// Hosts (lowercase, without port) allowed to resolve to private/loopback/link-local
-    /// addresses: the hosts configured portals name ([`crate::config::Config::named_hosts`]).
+    /// Exact authorities allowed to reach private, loopback or link-local addresses: `host:port`,
+    /// or `host` for its scheme's default port only (issue 13 item 6). From a configuration:
+    /// [`crate::config::Config::private_authorities`].
     pub private_hosts: Vec<String>,
+}
+
+impl Settings {
+    /// The fetcher's settings from `[crawler]`, with the authorities the configuration marks as
+    /// private (IP literals, `localhost`, portals with `allow_private_addresses`).
+    pub fn from_config(config: &crate::config::Config) -> Settings {
+        let crawler = &config.crawler;
+        Settings {
+            user_agent: crawler.user_agent.clone(),
+            from: crawler.from.clone(),
+            connect_timeout: crawler.connect_timeout,
+            read_timeout: crawler.read_timeout,
+            total_timeout: crawler.total_timeout,
+            max_body: crawler.max_body,
+            private_hosts: config.private_authorities(),
+        }
+    }
 }
 
 /// Conditional-GET validators from an earlier capture (issue 5 uses them).
@@ -136,7 +156,7 @@ pub enum Error {
     #[error("scheme `{0}` is not fetched: only http and https are")]
     Scheme(String),
     #[error(
-        "{host} resolves to {ip}, a private, loopback or link-local address; name the host in a portal's `hosts` to allow it"
+        "{host} resolves to {ip}, a private, loopback or link-local address: refused unless a portal's hosts name this exact host:port and the host is an IP address, localhost, or in a portal with allow_private_addresses = true (docs/guard.md)"
     )]
     AddressRefused { host: String, ip: IpAddr },
     #[error("could not resolve {host}: {detail}")]

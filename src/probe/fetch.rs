@@ -136,7 +136,8 @@ pub async fn fetch_politely(
     })
 }
 
-/// The fetcher's settings: the URL's host may be private or loopback (the user named it).
+/// The fetcher's settings: the URL's exact `host:port` may be private or loopback (the user
+/// named it; the address guard's exemptions are port-exact, issue 13 item 6).
 fn settings(url: &Url, user_agent: &str, options: &FetchOptions) -> Settings {
     Settings {
         user_agent: user_agent.to_string(),
@@ -147,7 +148,10 @@ fn settings(url: &Url, user_agent: &str, options: &FetchOptions) -> Settings {
         max_body: options.max_body,
         private_hosts: url
             .host_str()
-            .map(str::to_ascii_lowercase)
+            .map(|host| match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_string(),
+            })
             .into_iter()
             .collect(),
     }
@@ -428,6 +432,6 @@ mod tests {
             "baoluu/0.1 (+https://example.org/)",
             &FetchOptions::default(),
         );
-        assert_eq!(s.private_hosts, ["127.0.0.7"]);
+        assert_eq!(s.private_hosts, ["127.0.0.7:8080"]);
     }
 }

@@ -115,7 +115,7 @@ mod tests {
 
     fn portal(selectors: bool) -> Portal {
         let text = format!(
-            "[crawler]\nuser_agent = \"baoluu/0.1 (+mailto:a@example.org)\"\n[[portal]]\nname = \"p\"\nseeds = [\"https://p.vn/\"]\nhosts = [\"p.vn\"]\narticle_urls = ['^https://p\\.vn/a-\\d+$']\nlisting_urls = []\n{}",
+            "[crawler]\nuser_agent = \"baoluu/0.1 (+mailto:x@y.vn)\"\n[[portal]]\nname = \"p\"\nseeds = [\"https://p.vn/\"]\nhosts = [\"p.vn\"]\narticle_urls = ['^https://p\\.vn/a-\\d+$']\nlisting_urls = []\n{}",
             if selectors {
                 "[portal.selectors]\nbody = \"div.x\"\n"
             } else {

@@ -252,7 +252,7 @@ proptest! {
 fn config_with_host(url: &Url) -> String {
     let toml_string = |s: &str| toml::Value::String(s.to_string()).to_string();
     format!(
-        "[crawler]\nuser_agent = \"baoluu/0.1 (+https://example.org/)\"\n\n\
+        "[crawler]\nuser_agent = \"baoluu/0.1 (+https://y.vn/)\"\n\n\
          [[portal]]\nname = \"p\"\nseeds = [{}]\nhosts = [{}]\n\
          article_urls = ['\\.html$']\nlisting_urls = []\n",
         toml_string(url.as_str()),
@@ -279,6 +279,7 @@ fn portal(seed: &Url) -> Portal {
         merged_into: None,
         family: None,
         embed_hosts: Vec::new(),
+        allow_private_addresses: false,
         selectors: None,
     }
 }

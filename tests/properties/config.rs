@@ -230,6 +230,7 @@ proptest! {
 #[test]
 fn the_shipped_configuration_still_loads() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("crawl-config/baoluu.toml");
-    let config = Config::load(&path).unwrap();
+    // Its contact is a placeholder (issue 13 item 13): the operator gives BAOLUU_CONTACT.
+    let config = Config::load_with_contact(&path, Some("mailto:x@y.vn")).unwrap();
     check_loaded(&config).unwrap();
 }
