@@ -277,8 +277,9 @@ impl Daemon {
                 "config_reload_partial: [crawler] settings take effect at the next start"
             );
         }
-        for portal in &config.portals {
-            self.session.configure(portal);
+        if let Err(err) = self.session.reconfigure(&config) {
+            tracing::error!(error = %err, "config_reload_rejected: keeping the running configuration");
+            return;
         }
         self.portals = schedules(&config);
         let portals = &self.portals;

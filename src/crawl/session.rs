@@ -79,8 +79,25 @@ impl Session {
             .await
     }
 
+    /// Applies a reloaded configuration's portals (issue 13 item 7): every portal's politeness
+    /// settings for its hosts, and an address guard rebuilt from the new hosts (a host added by
+    /// the reload may be fetched, a removed one no longer exempt). `[crawler]` settings and
+    /// `archive_dir` stay those the session was opened with.
+    pub fn reconfigure(&self, config: &Config) -> Result<(), Error> {
+        for portal in &config.portals {
+            self.configure(portal);
+        }
+        let settings = crate::fetch::Settings {
+            private_hosts: config.private_authorities(),
+            ..crate::fetch::Settings::from_config(&self.config)
+        };
+        self.visitor
+            .set_fetcher(crate::fetch::Fetcher::new(settings)?);
+        Ok(())
+    }
+
     /// Applies a (reloaded) portal's politeness settings to its hosts.
-    pub fn configure(&self, portal: &Portal) {
+    fn configure(&self, portal: &Portal) {
         let policy = super::policy(&self.config, portal.min_delay);
         for host in &portal.hosts {
             self.visitor.hosts().configure(host, policy);

@@ -122,7 +122,9 @@ struct Entry {
 
 /// Shared handles for polite, recorded fetching.
 pub struct Visitor {
-    fetcher: Fetcher,
+    /// Replaced whole when a reload changes the portals (its address guard derives from their
+    /// hosts: issue 13 item 7); a fetch clones it out, so one in flight keeps its own.
+    fetcher: std::sync::RwLock<Fetcher>,
     hosts: Arc<Hosts>,
     recorder: Arc<Recorder>,
     max_redirects: u32,
@@ -142,7 +144,7 @@ impl Visitor {
         user_agent: &str,
     ) -> Visitor {
         Visitor {
-            fetcher,
+            fetcher: std::sync::RwLock::new(fetcher),
             hosts,
             recorder,
             max_redirects,
@@ -150,6 +152,11 @@ impl Visitor {
             robots: Mutex::new(HashMap::new()),
             store: None,
         }
+    }
+
+    /// Fetches with `fetcher` from now on (a reloaded configuration's address guard).
+    pub fn set_fetcher(&self, fetcher: Fetcher) {
+        *self.fetcher.write().unwrap_or_else(|p| p.into_inner()) = fetcher;
     }
 
     /// Keeps robots.txt verdicts in the store too, so a resumed run need not refetch them.
@@ -277,9 +284,14 @@ impl Visitor {
     ) -> Result<Arc<Exchange>, fetch::Error> {
         let host = canonical::host_key(url);
         let permit = self.hosts.begin(&host).await;
+        let fetcher = self
+            .fetcher
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         let result = match max_body {
-            Some(cap) => self.fetcher.fetch_capped(url, validators, cap).await,
-            None => self.fetcher.fetch(url, validators).await,
+            Some(cap) => fetcher.fetch_capped(url, validators, cap).await,
+            None => fetcher.fetch(url, validators).await,
         };
         log_fetch(url, &result);
         match &result {
