@@ -94,6 +94,13 @@ fn describe_crawler(out: &mut String, c: &Crawler) {
         c.metrics_listen
             .map_or("off".to_string(), |a| a.to_string()),
     );
+    line(
+        out,
+        "ceiling across portals",
+        c.max_rate.map_or("none".to_string(), |r| {
+            format!("{} requests per {}", r.requests, format_duration(r.per))
+        }),
+    );
 }
 
 fn describe_portal(out: &mut String, p: &Portal) {

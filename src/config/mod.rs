@@ -72,6 +72,9 @@ pub struct Crawler {
     pub grace_period: Duration,
     pub min_free_space: u64,
     pub metrics_listen: Option<SocketAddr>,
+    /// The operator's ceiling on requests across all portals (`"5/s"`: a shared office link),
+    /// on top of the per-host politeness; `None` (the default) sets none.
+    pub max_rate: Option<units::Rate>,
     /// The operator's contact from `BAOLUU_CONTACT`, already applied to `user_agent` and
     /// `from` (issue 13 item 13; `contact.rs` says how); `None` when unset.
     pub contact: Option<String>,

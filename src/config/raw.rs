@@ -58,6 +58,8 @@ pub struct RawCrawler {
     pub grace_period: Option<Spanned<RawDuration>>,
     pub min_free_space: Option<Spanned<RawSize>>,
     pub metrics_listen: Option<Text>,
+    /// `"5/s"`, `"120/min"`: a ceiling on requests across every portal (issue 16).
+    pub max_rate: Option<Text>,
 }
 
 /// One `[[portal]]` (design.md §2, second table).

@@ -97,6 +97,42 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Formats bytes in the largest unit that divides them exactly ("20MiB", "1GB", "1500B").
+/// A number of requests per period: `[crawler] max_rate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub requests: std::num::NonZeroU32,
+    pub per: Duration,
+}
+
+impl Rate {
+    /// The even spacing this rate allows: `per / requests`.
+    pub fn interval(&self) -> Duration {
+        self.per / self.requests.get()
+    }
+}
+
+/// `"5/s"`, `"120/min"`, `"1000/h"`, `"1/2s"`: requests, a slash, a unit or a duration.
+pub fn parse_rate(text: &str) -> Result<Rate, String> {
+    let bad = || {
+        format!("{text:?} is not a rate: write requests per period, such as \"5/s\" or \"120/min\"")
+    };
+    let (count, period) = text.trim().split_once('/').ok_or_else(bad)?;
+    let requests = count
+        .trim()
+        .parse::<std::num::NonZeroU32>()
+        .map_err(|_| bad())?;
+    let per = match period.trim() {
+        "s" | "sec" => Duration::from_secs(1),
+        "min" | "m" => Duration::from_secs(60),
+        "h" => Duration::from_secs(3600),
+        other => parse_duration(other).map_err(|_| bad())?,
+    };
+    if per.is_zero() {
+        return Err(bad());
+    }
+    Ok(Rate { requests, per })
+}
+
 pub fn format_size(bytes: u64) -> String {
     if bytes == 0 {
         return "0B".to_string();
@@ -173,5 +209,22 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(300)), "5m");
         assert_eq!(format_duration(Duration::ZERO), "0s");
         assert_eq!(parse_size(&format_size(3 * TIB)), Ok(3 * TIB));
+    }
+
+    #[test]
+    fn rates_read_requests_per_period() {
+        let rate = parse_rate("5/s").unwrap();
+        assert_eq!(rate.interval(), Duration::from_millis(200));
+        assert_eq!(
+            parse_rate("120/min").unwrap().interval(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            parse_rate(" 1 / 2s ").unwrap().interval(),
+            Duration::from_secs(2)
+        );
+        for bad in ["0/s", "5", "5/0s", "x/s", "5/fortnight", "-1/s"] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
     }
 }

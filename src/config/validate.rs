@@ -19,7 +19,7 @@ use super::raw::{RawCrawler, RawDuration, RawPortal, RawSelectors, RawSize, Text
 use super::syntax::{
     authority, check_from, check_portal_name, check_schedule, check_user_agent, host_entry,
 };
-use super::units::{parse_duration, parse_size};
+use super::units::{parse_duration, parse_rate, parse_size};
 use super::{Crawler, Error, Portal, Selectors, family};
 
 /// Where values of one table are reported: the file and the table's dotted key.
@@ -113,6 +113,11 @@ pub fn crawler(doc: &Document, raw: &RawCrawler) -> Result<Crawler, Error> {
             .metrics_listen
             .as_ref()
             .map(|m| socket_address(&t, m))
+            .transpose()?,
+        max_rate: raw
+            .max_rate
+            .as_ref()
+            .map(|r| parse_rate(r.get_ref()).map_err(|m| t.error(r, "max_rate", m)))
             .transpose()?,
         contact: None,
     })

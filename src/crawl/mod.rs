@@ -231,7 +231,8 @@ pub fn visitor(config: &Config, recorder: Arc<Recorder>) -> Result<Visitor, fetc
         recorder,
         crawler.max_redirects,
         &crawler.user_agent,
-    ))
+    )
+    .with_ceiling(crawler.max_rate))
 }
 
 pub(crate) fn policy(config: &Config, min_delay: Option<Duration>) -> Policy {

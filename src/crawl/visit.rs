@@ -133,6 +133,8 @@ pub struct Visitor {
     /// wait for a single fetch instead of each fetching it.
     robots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Entry>>>>>,
     store: Option<Arc<Store>>,
+    /// `[crawler] max_rate`: one ceiling in front of every request, whatever the host.
+    ceiling: Option<Arc<governor::DefaultDirectRateLimiter>>,
 }
 
 impl Visitor {
@@ -151,7 +153,20 @@ impl Visitor {
             product_token: robots::product_token(user_agent),
             robots: Mutex::new(HashMap::new()),
             store: None,
+            ceiling: None,
         }
+    }
+
+    /// Puts the operator's ceiling (`[crawler] max_rate`) in front of every request: a GCRA
+    /// limiter without bursts, so requests across all hosts start at least `interval` apart.
+    /// The per-host gate still decides each host's own gap (docs/dependencies.md says why
+    /// governor is this ceiling and not the gate).
+    pub fn with_ceiling(mut self, rate: Option<crate::config::units::Rate>) -> Visitor {
+        self.ceiling = rate.and_then(|r| {
+            let quota = governor::Quota::with_period(r.interval())?;
+            Some(Arc::new(governor::RateLimiter::direct(quota)))
+        });
+        self
     }
 
     /// Fetches with `fetcher` from now on (a reloaded configuration's address guard).
@@ -284,6 +299,9 @@ impl Visitor {
     ) -> Result<Arc<Exchange>, fetch::Error> {
         let host = canonical::host_key(url);
         let permit = self.hosts.begin(&host).await;
+        if let Some(ceiling) = &self.ceiling {
+            ceiling.until_ready().await;
+        }
         let fetcher = self
             .fetcher
             .read()
