@@ -293,6 +293,8 @@ mod tests {
             merged_into: None,
             family: None,
             embed_hosts: vec![],
+            example_articles: vec![],
+            example_listings: vec![],
             selectors: None,
         }
     }

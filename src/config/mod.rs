@@ -103,6 +103,13 @@ pub struct Portal {
     /// The portal's own `[portal.selectors]` over its family preset's (field by field, `remove`
     /// lists concatenated); `None` when it has neither (generic extractor).
     pub selectors: Option<Selectors>,
+    /// `example_articles`: URLs the profile's author says are articles of this portal (issue 14
+    /// part 6), so its patterns can be tested without the network. Each is an http(s) URL on
+    /// one of `hosts` (checked at load time); whether each is real or only shaped after the
+    /// site's patterns is said in the profile's comments (VERIFIED / INFERRED). Default: none.
+    pub example_articles: Vec<Url>,
+    /// `example_listings`: the same for section and pagination pages. Default: none.
+    pub example_listings: Vec<Url>,
 }
 
 /// `[portal.selectors]`: CSS selectors for a known CMS family (checked to parse at load time).

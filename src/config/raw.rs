@@ -85,6 +85,11 @@ pub struct RawPortal {
     #[serde(default)]
     pub embed_hosts: Vec<Text>,
     pub selectors: Option<RawSelectors>,
+    /// URLs the profile says are articles / listings (issue 14 part 6): plain strings.
+    #[serde(default)]
+    pub example_articles: Vec<Text>,
+    #[serde(default)]
+    pub example_listings: Vec<Text>,
 }
 
 /// `[portal.selectors]`.

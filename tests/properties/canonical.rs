@@ -279,6 +279,8 @@ fn portal(seed: &Url) -> Portal {
         merged_into: None,
         family: None,
         embed_hosts: Vec::new(),
+        example_articles: Vec::new(),
+        example_listings: Vec::new(),
         selectors: None,
     }
 }
