@@ -72,8 +72,13 @@ enum Command {
     Daemon,
     /// Per portal: the last run's summary and the next scheduled time.
     Status,
-    /// Validate the configuration and print what would be crawled.
-    CheckConfig,
+    /// Validate the configuration and print what would be crawled; with --url, how each URL
+    /// is classified instead: `URL<TAB>PORTAL<TAB>KIND<TAB>why`.
+    CheckConfig {
+        /// A URL to classify (repeatable): article, listing, excluded or out-of-scope.
+        #[arg(long = "url")]
+        urls: Vec<String>,
+    },
     /// Fixity check: every record parses, digests match, every index line opens its record.
     Verify {
         /// The archive directory (default: the configuration's `archive_dir`).
@@ -93,7 +98,8 @@ enum Command {
     },
     /// Print the Article JSON extracted from one saved page (FILE, or - for standard input).
     Extract {
-        /// Use this portal's selectors (needs the configuration).
+        /// Use this portal's selectors (needs the configuration). Default: the portal whose
+        /// hosts hold the --url host, if a configuration file exists; else the generic extractor.
         #[arg(long)]
         portal: Option<String>,
         /// The page's URL (resolves relative links and image sources).
@@ -199,18 +205,9 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
         file,
     } = &cli.command
     {
-        let selectors = match portal {
-            None => None,
-            Some(name) => match load(&cli.config).map(|c| c.portal(name).cloned()) {
-                Ok(Some(portal)) => portal.selectors,
-                Ok(None) => {
-                    return Ok(config_error(&format!(
-                        "no portal named `{name}` in {}",
-                        cli.config.display()
-                    )));
-                }
-                Err(code) => return Ok(code),
-            },
+        let selectors = match extract_selectors(&cli.config, portal.as_deref(), url) {
+            Ok(selectors) => selectors,
+            Err(code) => return Ok(code),
         };
         return extract(
             file,
@@ -241,15 +238,26 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
     {
         return Ok(baoluu::verify::run_cli(dir)?);
     }
-    let config = match load(&cli.config) {
+    // Commands that never fetch load the configuration without the contact check.
+    let reading = matches!(
+        cli.command,
+        Command::Status { .. } | Command::Verify { .. } | Command::Wacz { .. }
+    );
+    let loaded = if reading {
+        load_to_read(&cli.config)
+    } else {
+        load(&cli.config)
+    };
+    let config = match loaded {
         Ok(config) => config,
         Err(code) => return Ok(code),
     };
     match cli.command {
-        Command::CheckConfig => {
+        Command::CheckConfig { urls } if urls.is_empty() => {
             print_stdout(&config.describe());
             Ok(0)
         }
+        Command::CheckConfig { urls } => Ok(check_urls(&config, &urls)),
         Command::Save { urls } => runtime()?.block_on(save(config, urls)),
         Command::Crawl { portals, backfill } => {
             let options = baoluu::crawl::Options { backfill };
@@ -306,9 +314,69 @@ fn load(path: &std::path::Path) -> Result<Config, u8> {
     Config::load(path).map_err(|err| config_error(&err.to_string()))
 }
 
+/// [`load`] for a command that never fetches: a placeholder contact is no error there.
+fn load_to_read(path: &std::path::Path) -> Result<Config, u8> {
+    Config::load_to_read(path).map_err(|err| config_error(&err.to_string()))
+}
+
 fn config_error(message: &str) -> u8 {
     eprintln!("error: configuration: {message}");
     exit::CONFIG
+}
+
+/// The selectors `extract` uses: `--portal`'s, else those of the portal whose hosts hold the
+/// URL's host (issue 14); no configuration file at all means the generic extractor, since a
+/// saved page needs none. A configuration that exists but is invalid is still an error.
+fn extract_selectors(
+    config: &std::path::Path,
+    portal: Option<&str>,
+    url: &url::Url,
+) -> Result<Option<baoluu::config::Selectors>, u8> {
+    if portal.is_none() && !config.exists() {
+        return Ok(None);
+    }
+    let config = load_to_read(config)?;
+    let found = match portal {
+        None => baoluu::scope::portal_for(&config.portals, url),
+        Some(name) => Some(config.portal(name).ok_or_else(|| {
+            config_error(&format!(
+                "no portal named `{name}` in {}",
+                config.source.display()
+            ))
+        })?),
+    };
+    Ok(found.and_then(|p| p.selectors.clone()))
+}
+
+/// `check-config --url`: one `URL<TAB>PORTAL<TAB>KIND<TAB>why` line per URL, decided by the
+/// crawl's own scope (src/scope.rs); 0, or 2 when a URL does not parse (its line goes to stderr).
+fn check_urls(config: &Config, urls: &[String]) -> u8 {
+    use baoluu::scope::{Decision, Kind, Reason, Scope};
+    let mut code = 0;
+    for text in urls {
+        let Ok(url) = url::Url::parse(text.trim()) else {
+            eprintln!(
+                "error: `{text}` is not a URL: write an absolute URL such as https://example.org/"
+            );
+            code = exit::USAGE;
+            continue;
+        };
+        let Some(portal) = baoluu::scope::portal_for(&config.portals, &url) else {
+            print_stdout(&format!(
+                "{url}\t-\tout-of-scope\tno portal's hosts hold its host\n"
+            ));
+            continue;
+        };
+        let (decision, why) = Scope::new(portal).explain(&url);
+        let kind = match decision {
+            Decision::In(Kind::Article) => "article",
+            Decision::In(Kind::Listing | Kind::Seed) => "listing",
+            Decision::Out(Reason::Excluded | Reason::Trap(_)) => "excluded",
+            Decision::Out(Reason::Host | Reason::Pattern) => "out-of-scope",
+        };
+        print_stdout(&format!("{text}\t{}\t{kind}\t{why}\n", portal.name));
+    }
+    code
 }
 
 fn extract(

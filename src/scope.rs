@@ -62,6 +62,31 @@ pub enum Decision {
     Out(Reason),
 }
 
+/// The text of pattern `i` of `list` (empty if out of range, which `decide` never returns).
+fn pattern(list: &[Regex], i: usize) -> &str {
+    list.get(i).map_or("", Regex::as_str)
+}
+
+/// Which rule decided (for [`Scope::explain`]); indexes point into the portal's pattern lists.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    Seed,
+    Host,
+    Trap(&'static str),
+    Exclude(usize),
+    Article(usize),
+    Listing(usize),
+    NoPattern,
+}
+
+/// The portal among `portals` whose `hosts` hold `url`'s host (by [`Scope::on_hosts`], the
+/// check the crawl makes): which profile a URL belongs to, for `extract --url`
+/// and `check-config --url` (issue 14). Hosts are unique across portals in practice; the first
+/// in configuration order wins.
+pub fn portal_for<'p>(portals: &'p [Portal], url: &Url) -> Option<&'p Portal> {
+    portals.iter().find(|p| Scope::new(p).on_hosts(url))
+}
+
 /// One portal's scope, built once per run from its configuration.
 #[derive(Debug, Clone)]
 pub struct Scope {
@@ -122,27 +147,54 @@ impl Scope {
     /// while article patterns are specific; and calling an article a listing would leave it out
     /// of the index, whereas calling a listing an article only costs a failed extraction.
     pub fn classify(&self, url: &Url) -> Decision {
+        self.decide(url).0
+    }
+
+    /// [`Scope::classify`] with the rule that decided, for people (`check-config --url`,
+    /// issue 14): "seed", "host", "trap guard `calendar`", or the deciding pattern's text.
+    pub fn explain(&self, url: &Url) -> (Decision, String) {
+        let (decision, rule) = self.decide(url);
+        let why = match rule {
+            Rule::Seed => "a configured seed".to_string(),
+            Rule::Host => "its host is not in the portal's hosts".to_string(),
+            Rule::Trap(name) => format!("trap guard `{name}`"),
+            Rule::Exclude(i) => format!("exclude_urls {}", pattern(&self.exclude_urls, i)),
+            Rule::Article(i) => format!("article_urls {}", pattern(&self.article_urls, i)),
+            Rule::Listing(i) => format!("listing_urls {}", pattern(&self.listing_urls, i)),
+            Rule::NoPattern => "matches no article_urls or listing_urls pattern".to_string(),
+        };
+        (decision, why)
+    }
+
+    /// The decision and the rule behind it: the one path both functions above take.
+    fn decide(&self, url: &Url) -> (Decision, Rule) {
         let url = canonicalize(url);
         let text = url.as_str();
+        let first = |list: &[Regex]| list.iter().position(|re| re.is_match(text));
         if self.seeds.contains(text) {
-            return Decision::In(Kind::Seed);
+            return (Decision::In(Kind::Seed), Rule::Seed);
         }
         if !self.hosts.contains(&host_key(&url)) {
-            return Decision::Out(Reason::Host);
+            return (Decision::Out(Reason::Host), Rule::Host);
         }
         if let Some(trap) = trap(&url) {
-            return Decision::Out(Reason::Trap(trap));
+            return (Decision::Out(Reason::Trap(trap)), Rule::Trap(trap));
         }
-        if self.exclude_urls.iter().any(|re| re.is_match(text)) {
-            return Decision::Out(Reason::Excluded);
+        if let Some(i) = first(&self.exclude_urls) {
+            return (Decision::Out(Reason::Excluded), Rule::Exclude(i));
         }
-        if self.article_urls.iter().any(|re| re.is_match(text)) {
-            return Decision::In(Kind::Article);
+        if let Some(i) = first(&self.article_urls) {
+            return (Decision::In(Kind::Article), Rule::Article(i));
         }
-        if self.listing_urls.iter().any(|re| re.is_match(text)) {
-            return self.listing(&url);
+        match first(&self.listing_urls) {
+            Some(i) => match self.listing(&url) {
+                Decision::Out(Reason::Trap(name)) => {
+                    (Decision::Out(Reason::Trap(name)), Rule::Trap(name))
+                }
+                decision => (decision, Rule::Listing(i)),
+            },
+            None => (Decision::Out(Reason::Pattern), Rule::NoPattern),
         }
-        Decision::Out(Reason::Pattern)
     }
 
     /// Whether a page requisite (an article's image, a page's stylesheet) at `url` may be
@@ -294,6 +346,8 @@ mod tests {
             family: None,
             embed_hosts: vec![],
             allow_private_addresses: false,
+            example_articles: vec![],
+            example_listings: vec![],
             selectors: None,
         }
     }

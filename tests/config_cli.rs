@@ -227,3 +227,70 @@ fn a_loopback_portal_may_keep_an_example_contact() {
     ));
     assert_eq!(out.status.code(), Some(78), "{}", stderr(&out));
 }
+
+/// `check-config --url` (issue 14 part 5): one `URL<TAB>PORTAL<TAB>KIND<TAB>why` line per URL,
+/// decided by the crawl's own scope, naming the pattern that decided.
+#[test]
+fn check_config_classifies_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = portal(r"exclude_urls = ['^https://example\.org/print/']");
+    let config = write_config(dir.path(), &body);
+    let urls = [
+        "https://example.org/tin-moi-a12.html",
+        "https://example.org/?utm_source=x",
+        "https://example.org/print/tin-moi-a12.html",
+        "https://example.org/tin-moi.php",
+        "https://example.net/tin-moi-a12.html",
+    ];
+    let mut args = vec!["check-config"];
+    for url in urls {
+        args.extend(["--url", url]);
+    }
+    let out = baoluu(&config, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    let kinds: Vec<(&str, &str, &str)> = lines.iter().map(|l| (l[0], l[1], l[2])).collect();
+    assert_eq!(
+        kinds,
+        [
+            (urls[0], "p", "article"),
+            (urls[1], "p", "listing"),
+            (urls[2], "p", "excluded"),
+            (urls[3], "p", "out-of-scope"),
+            (urls[4], "-", "out-of-scope"),
+        ]
+    );
+    assert!(lines[0][3].contains(r"[a-z-]+-a\d+\.html$"), "{text}");
+    assert!(
+        lines[2][3].contains(r"^https://example\.org/print/"),
+        "{text}"
+    );
+    assert!(
+        lines.iter().all(|l| l.len() == 4 && !l[3].is_empty()),
+        "{text}"
+    );
+}
+
+/// A URL that does not parse: exit 2, the other URLs still answered.
+#[test]
+fn check_config_url_that_does_not_parse_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &portal(""));
+    let args = [
+        "check-config",
+        "--url",
+        "not a url",
+        "--url",
+        "https://example.org/",
+    ];
+    let out = baoluu(&config, &args);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not a url"), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("https://example.org/\tp\t"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -86,3 +86,67 @@ fn extract_with_an_unknown_portal_exits_78() {
         .unwrap();
     assert_eq!(out.status.code(), Some(78));
 }
+
+/// A page whose configured title selector and the generic extractor disagree.
+const TWO_TITLES: &str = r#"<html><head><title>Generic title</title></head><body>
+<h1>Generic title</h1><h2 class="real">Configured title</h2>
+<div class="b"><p>Một đoạn văn đủ dài để làm thân bài của trang thử nghiệm này, không hơn không kém.</p></div>
+</body></html>"#;
+
+fn extract_with_config(config: &Path, args: &[&str]) -> serde_json::Value {
+    let out = support::cli::baoluu(config, &[&["extract"], args].concat());
+    assert!(out.status.success(), "{}", support::cli::stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Issue 14 part 5: `--url` picks the portal whose hosts hold the URL's host (before, the
+/// generic extractor ran unless `--portal` was given); another host still gets the generic one.
+#[test]
+fn extract_uses_the_portal_of_the_urls_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = support::cli::write_config(
+        dir.path(),
+        &format!(
+            r#"[crawler]
+user_agent = "{}"
+
+[[portal]]
+name = "p"
+family = "content-fck"
+seeds = ["https://example.org/"]
+hosts = ["example.org"]
+
+[portal.selectors]
+title = "h2.real"
+body = "div.b"
+"#,
+            support::cli::UA
+        ),
+    );
+    let page = dir.path().join("page.html");
+    std::fs::write(&page, TWO_TITLES).unwrap();
+    let page = page.to_str().unwrap();
+    let own = extract_with_config(&config, &["--url", "https://example.org/tin-a1.html", page]);
+    assert_eq!(own["title"], "Configured title");
+    let other = extract_with_config(&config, &["--url", "https://example.net/tin-a1.html", page]);
+    assert_eq!(other["title"], "Generic title");
+}
+
+/// With no configuration file at all, `extract --url` runs the generic extractor instead of
+/// failing: a saved page needs no configuration (issue 14 part 5).
+#[test]
+fn extract_without_a_config_file_uses_the_generic_extractor() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    std::fs::write(&page, TWO_TITLES).unwrap();
+    let missing = dir.path().join("none.toml");
+    let article = extract_with_config(
+        &missing,
+        &[
+            "--url",
+            "https://example.org/tin-a1.html",
+            page.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(article["title"], "Generic title");
+}

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use baoluu::config::{Config, Portal, family};
 use baoluu::extract::{FLAG_GENERIC, extract};
+use baoluu::scope::{self, Decision, Scope};
 use regex::Regex;
 use url::Url;
 
 #[path = "profiles/expected.rs"]
 mod expected;
 
-use expected::{CURRENT_DOMAINS, FAMILIES, FAMILY_SAMPLES, LEGACY};
+use expected::{ARCHIVE_HOSTS, CURRENT_DOMAINS, FAMILIES, FAMILY_SAMPLES, LEGACY, NOT_ARCHIVED};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -47,7 +48,7 @@ fn portal_with_host<'c>(config: &'c Config, host: &str) -> &'c Portal {
     found.unwrap_or_else(|| panic!("no portal has host {host}"))
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Article,
     Listing,
@@ -113,6 +114,21 @@ fn legacy_hosts_point_at_the_paper_that_absorbed_them() {
         let portal = portal_with_host(&config, host);
         assert_eq!(portal.merged_into.as_deref(), Some(target), "{host}");
     }
+    for (host, current) in ARCHIVE_HOSTS {
+        let portal = portal_with_host(&config, host);
+        assert_eq!(
+            (portal.name.as_str(), &portal.merged_into),
+            (current, &None),
+            "{host}"
+        );
+    }
+    for host in NOT_ARCHIVED {
+        let listed = config
+            .portals
+            .iter()
+            .find(|p| p.hosts.iter().any(|h| h == host));
+        assert!(listed.is_none(), "{host} is listed by {listed:?}");
+    }
     for portal in &config.portals {
         let Some(target) = &portal.merged_into else {
             continue;
@@ -152,8 +168,8 @@ fn profiles_state_their_provenance() {
         assert!(text.contains("INFERRED"), "{name} marks what is inferred");
         assert_eq!(
             text.contains("VERIFIED:"),
-            name == "laocai",
-            "{name}: only laocai has a saved real page"
+            REAL_PAGES.iter().any(|(_, portal, _)| *portal == name),
+            "{name}: only profiles with a saved real page verify anything"
         );
         let portal = config.portal(&name).unwrap();
         if portal.family.is_none() && name != "haugiang" {
@@ -492,4 +508,111 @@ fn check_laocai(html: &str, path: &Path) {
             .as_deref()
             .is_some_and(|l| l.starts_with("Không ồn ào, không phô trương thành tích"))
     );
+}
+
+/// Every profile carries its own example URLs (issue 14 part 6): at least one article, and each
+/// example is what it says, both by this file's strict classifier (no URL both kinds) and by
+/// the crawl's own scope (src/scope.rs), which also applies the trap guards.
+#[test]
+fn every_profile_classifies_its_own_examples() {
+    let config = shipped();
+    let mut wrong = Vec::new();
+    for portal in &config.portals {
+        if portal.example_articles.is_empty() {
+            wrong.push(format!("{}: no example article", portal.name));
+        }
+        let scope = Scope::new(portal);
+        for url in &portal.example_articles {
+            let crawl = scope.classify(url);
+            if classify(portal, url.as_str()) != Kind::Article
+                || crawl != Decision::In(scope::Kind::Article)
+            {
+                wrong.push(format!("{}: {url} is no article ({crawl:?})", portal.name));
+            }
+        }
+        for url in &portal.example_listings {
+            let crawl = scope.classify(url);
+            let in_scope = matches!(
+                crawl,
+                Decision::In(scope::Kind::Listing | scope::Kind::Seed)
+            );
+            if classify(portal, url.as_str()) != Kind::Listing || !in_scope {
+                wrong.push(format!("{}: {url} is no listing ({crawl:?})", portal.name));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// The saved real pages and the profile each belongs to (../shared/pages/SOURCES.md).
+const REAL_PAGES: [(&str, &str, Kind); 4] = [
+    ("baolaocai-article.html", "laocai", Kind::Article),
+    ("hanoimoi-article.html", "hanoimoi", Kind::Article),
+    ("baokhanhhoa-article.html", "khanhhoa", Kind::Article),
+    ("baocantho-category-thoi-su.html", "cantho", Kind::Listing),
+];
+
+/// The page's own URL: `link[rel=canonical]`, else `og:url`.
+fn canonical_of(html: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let pick = |css: &str, attr: &str| {
+        let sel = scraper::Selector::parse(css).unwrap();
+        let found = doc.select(&sel).find_map(|e| e.value().attr(attr));
+        found.map(str::to_string)
+    };
+    pick("link[rel=canonical]", "href").or_else(|| pick("meta[property='og:url']", "content"))
+}
+
+/// Each real page's canonical URL is the kind its profile says, and the profile lists it among
+/// its examples (so the verified example is tested even where the pages are absent).
+#[test]
+fn real_pages_canonical_urls_are_their_profiles_examples() {
+    let config = shipped();
+    for (file, name, kind) in REAL_PAGES {
+        let Some(html) = real_page(file) else {
+            continue;
+        };
+        let portal = config.portal(name).unwrap();
+        let url = canonical_of(&html).unwrap_or_else(|| panic!("{file} has no canonical URL"));
+        assert_eq!(classify(portal, &url), kind, "{file}: {url}");
+        let examples = match kind {
+            Kind::Article => &portal.example_articles,
+            _ => &portal.example_listings,
+        };
+        assert!(
+            examples.iter().any(|u| u.as_str() == url),
+            "{name} lists {url} among its examples"
+        );
+    }
+}
+
+/// baocantho.com.vn's section page (issue 14): its `-a{id}.html` links are articles and its
+/// two-segment sections (`/thoi-su/can-tho/`) listings; the content-fck preset allowed one.
+#[test]
+fn cantho_classifies_the_links_of_its_saved_section_page() {
+    let Some(html) = real_page("baocantho-category-thoi-su.html") else {
+        return;
+    };
+    let config = shipped();
+    let portal = config.portal("cantho").unwrap();
+    let doc = scraper::Html::parse_document(&html);
+    let sel = scraper::Selector::parse("a[href]").unwrap();
+    let links: BTreeSet<&str> = (doc.select(&sel))
+        .filter_map(|a| a.value().attr("href"))
+        .filter(|h| h.starts_with("https://baocantho.com.vn/"))
+        .collect();
+    let article = Regex::new(r"-a\d+\.html$").unwrap();
+    let articles: Vec<&&str> = links.iter().filter(|l| article.is_match(l)).collect();
+    assert!(articles.len() > 50, "{} article links", articles.len());
+    for link in articles {
+        assert_eq!(classify(portal, link), Kind::Article, "{link}");
+    }
+    for link in [
+        "https://baocantho.com.vn/thoi-su/can-tho/",
+        "https://baocantho.com.vn/chinh-tri/xay-dung-dang/",
+        "https://baocantho.com.vn/cong-nghe/khoa-hoc-thuong-thuc",
+    ] {
+        assert!(links.contains(link), "the page links {link}");
+        assert_eq!(classify(portal, link), Kind::Listing, "{link}");
+    }
 }

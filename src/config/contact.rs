@@ -47,6 +47,7 @@ pub fn settle(
     crawler: &mut Crawler,
     portals: &[Portal],
     contact: Option<&str>,
+    fetching: bool,
 ) -> Result<(), Error> {
     if let Some(contact) = contact.map(str::trim).filter(|c| !c.is_empty()) {
         check_env(&doc.path, contact)?;
@@ -56,7 +57,9 @@ pub fn settle(
         }
         crawler.contact = Some(contact.to_string());
     }
-    let Some(public) = portals.iter().find(|p| !p.is_private()) else {
+    // A command that never fetches (extract, status, verify, wacz) reaches no site operator.
+    let public = portals.iter().find(|p| !p.is_private());
+    let Some(public) = public.filter(|_| fetching) else {
         return Ok(());
     };
     let agent = contacts(&crawler.user_agent);

@@ -146,6 +146,10 @@ fn describe_portal(out: &mut String, p: &Portal) {
             join(p.embed_hosts.iter().map(String::as_str)),
         );
     }
+    if !p.example_articles.is_empty() || !p.example_listings.is_empty() {
+        let (a, l) = (p.example_articles.len(), p.example_listings.len());
+        item(out, "examples", format!("{a} article, {l} listing"));
+    }
     if let Some(family) = &p.family {
         item(out, "family", family.clone());
     }

@@ -10,10 +10,10 @@
 //!
 //! | name | portals.md | article URL | listing URL |
 //! |---|---|---|---|
-//! | `content-fck` | A "content-fck" | `/{slug}-a{id}.html` | `/{cat}/`, `?p=N` |
+//! | `content-fck` | A "content-fck" | `/{slug}-a{id}.html` | `/{cat}/`, `/{cat}/{sub}/`, `?p=N` |
 //! | `cms` | B "cms-" | `/{slug}-post{id}.html` | `/{cat}/`, `/{cat}/{sub}/` |
 //! | `b-maincontent` | C "b-maincontent" | `/{slug}-{id}.html` | `/{cat}/`, `/{cat}.html` |
-//! | `yyyymm-hex` | D `/yyyymm/slug-hex/` | `/{cat}/{YYYYMM}/{slug}-{hex7}/` | `/{cat}/` |
+//! | `yyyymm-hex` | D `/yyyymm/slug-hex/` | `/{cat}[/{sub}]/{YYYYMM}/{slug}-{hex7}/` | `/{cat}/` |
 //! | `mediatech` | E Mediatech | `/{slug}-{id}.html` | `/{cat}`, `/tin-moi` |
 //! | `htm` | F ".htm" | `/{slug}-{id}.htm` | `/{cat}/`, `/{cat}.htm` |
 
@@ -94,8 +94,10 @@ const FAMILIES: [Family; 6] = [
             remove: &["div[class*='AMN_res_']"],
         },
         article_paths: &[r"/[a-z0-9-]+-a\d+\.html"],
-        // The category's trailing slash comes and goes ("/thoi-su/" vs "/thoi-su?p=2").
-        listing_paths: &[r"/([a-z0-9-]+/?)?(\?p=\d+)?"],
+        // The category's trailing slash comes and goes ("/thoi-su/" vs "/thoi-su?p=2"), and
+        // sections have subsections: baocantho.com.vn links /thoi-su/can-tho/ (issue 14, its
+        // saved section page). No ".", so no article matches.
+        listing_paths: &[r"/([a-z0-9-]+(/[a-z0-9-]+)?/?)?(\?p=\d+)?"],
         exclude_paths: &[SEARCH_AND_PRINT],
     },
     Family {
@@ -165,8 +167,10 @@ const FAMILIES: [Family; 6] = [
             byline: None,
             remove: &[],
         },
-        article_paths: &[r"/[a-z0-9-]+/\d{6}/[a-z0-9-]+-[0-9a-f]{7}/"],
-        // At most two segments: articles have three.
+        // One or two section segments: baovinhlong.com.vn has /xa-hoi/du-lich/202502/…-1ca37b2/
+        // (issue 14, seen in public code).
+        article_paths: &[r"/([a-z0-9-]+/){1,2}\d{6}/[a-z0-9-]+-[0-9a-f]{7}/"],
+        // At most two segments: articles have three or four, the last a slug ending in hex.
         listing_paths: &[r"/([a-z0-9-]+/){0,2}(\?(p|page)=\d+)?"],
         exclude_paths: &[SEARCH_AND_PRINT],
     },

@@ -20,8 +20,9 @@ struct Site {
 }
 
 /// Reads and validates the main file and the portal files its globs match; `contact` is the
-/// operator's `BAOLUU_CONTACT` (applied, and placeholders refused, by `contact::settle`).
-pub fn load(path: &Path, contact: Option<&str>) -> Result<Config, Error> {
+/// operator's `BAOLUU_CONTACT` (applied, and placeholders refused when `fetching`, by
+/// `contact::settle`).
+pub fn load(path: &Path, contact: Option<&str>, fetching: bool) -> Result<Config, Error> {
     let main = Document::read(path)?;
     let raw: MainFile = main.parse()?;
     let mut crawler = validate::crawler(&main, raw.crawler.get_ref())?;
@@ -41,6 +42,7 @@ pub fn load(path: &Path, contact: Option<&str>) -> Result<Config, Error> {
         &mut crawler,
         &portals,
         contact,
+        fetching,
     )?;
     Ok(Config {
         source: path.to_path_buf(),

@@ -114,6 +114,13 @@ pub struct Portal {
     /// The portal's own `[portal.selectors]` over its family preset's (field by field, `remove`
     /// lists concatenated); `None` when it has neither (generic extractor).
     pub selectors: Option<Selectors>,
+    /// `example_articles`: URLs the profile's author says are articles of this portal (issue 14
+    /// part 6), so its patterns can be tested without the network. Each is an http(s) URL on
+    /// one of `hosts` (checked at load time); whether each is real or only shaped after the
+    /// site's patterns is said in the profile's comments (VERIFIED / INFERRED). Default: none.
+    pub example_articles: Vec<Url>,
+    /// `example_listings`: the same for section and pagination pages. Default: none.
+    pub example_listings: Vec<Url>,
 }
 
 /// `[portal.selectors]`: CSS selectors for a known CMS family (checked to parse at load time).
@@ -148,7 +155,14 @@ impl Config {
     /// (docs/guard.md); a placeholder contact is refused when some portal is public.
     pub fn load(path: &std::path::Path) -> Result<Config, Error> {
         let contact = contact::from_env(path)?;
-        load::load(path, contact.as_deref())
+        load::load(path, contact.as_deref(), true)
+    }
+
+    /// [`Config::load`] for commands that never fetch (`extract`, `status`, `verify`, `wacz`):
+    /// a placeholder contact is let through, since no site operator will read it.
+    pub fn load_to_read(path: &std::path::Path) -> Result<Config, Error> {
+        let contact = contact::from_env(path)?;
+        load::load(path, contact.as_deref(), false)
     }
 
     /// [`Config::load`] with the contact given here instead of read from the environment.
@@ -156,7 +170,7 @@ impl Config {
         path: &std::path::Path,
         contact: Option<&str>,
     ) -> Result<Config, Error> {
-        load::load(path, contact)
+        load::load(path, contact, true)
     }
 
     /// The portal with this name, if configured.

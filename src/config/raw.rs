@@ -89,6 +89,11 @@ pub struct RawPortal {
     /// Opt-in: this portal's host names may resolve to private addresses (issue 13 item 6).
     pub allow_private_addresses: Option<bool>,
     pub selectors: Option<RawSelectors>,
+    /// URLs the profile says are articles / listings (issue 14 part 6): plain strings.
+    #[serde(default)]
+    pub example_articles: Vec<Text>,
+    #[serde(default)]
+    pub example_listings: Vec<Text>,
 }
 
 /// `[portal.selectors]`.

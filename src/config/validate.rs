@@ -235,6 +235,8 @@ pub fn portal(doc: &Document, index: usize, spanned: &Spanned<RawPortal>) -> Res
         family: preset.map(|(f, _)| f.name.to_string()),
         embed_hosts: host_list(&t, "embed_hosts", &raw.embed_hosts)?,
         allow_private_addresses: raw.allow_private_addresses.unwrap_or(false),
+        example_articles: on_host_urls(&t, "example_articles", &raw.example_articles, &hosts)?,
+        example_listings: on_host_urls(&t, "example_listings", &raw.example_listings, &hosts)?,
         hosts,
         selectors: match preset {
             Some((f, _)) => Some(family::merge(f.selectors(), own)),
@@ -323,15 +325,27 @@ fn seeds(t: &Table, seeds: &Spanned<Vec<Text>>, hosts: &[String]) -> Result<Vec<
             "seeds is empty: give at least one start URL, such as the home page",
         ));
     }
-    let urls = urls(t, "seeds", seeds.get_ref())?;
-    for (i, (url, text)) in urls.iter().zip(seeds.get_ref()).enumerate() {
+    on_host_urls(t, "seeds", seeds.get_ref(), hosts)
+}
+
+/// http(s) URLs on one of the portal's hosts: seeds, and the examples (issue 14 part 6), which
+/// would test nothing about this portal's patterns if they were elsewhere.
+fn on_host_urls(
+    t: &Table,
+    field: &str,
+    texts: &[Text],
+    hosts: &[String],
+) -> Result<Vec<Url>, Error> {
+    let urls = urls(t, field, texts)?;
+    for (i, (url, text)) in urls.iter().zip(texts).enumerate() {
         if !on_hosts(url, hosts) {
+            let what = field.trim_end_matches('s').replace('_', " ");
             let message = format!(
-                "seed host `{}` is not in this portal's hosts ({}): add it to hosts or fix the seed",
+                "{what} host `{}` is not in this portal's hosts ({}): add it to hosts or fix the {what}",
                 authority(url),
                 hosts.join(", ")
             );
-            return Err(t.error(text, &format!("seeds[{i}]"), message));
+            return Err(t.error(text, &format!("{field}[{i}]"), message));
         }
     }
     Ok(urls)

@@ -42,8 +42,8 @@ pub const CURRENT_DOMAINS: [&str; 34] = [
 ];
 
 /// portals.md, "The map changed on 2025-07-01": a legacy host and the current paper that
-/// absorbed it (baophuyen.vn, Phú Yên's pre-merger domain, is inferred, not in portals.md).
-pub const LEGACY: [(&str, &str); 12] = [
+/// absorbed it.
+pub const LEGACY: [(&str, &str); 10] = [
     ("baohaugiang.com.vn", "cantho"),
     ("baosoctrang.org.vn", "cantho"),
     ("baolongan.vn", "tayninh"),
@@ -51,12 +51,23 @@ pub const LEGACY: [(&str, &str); 12] = [
     ("baobariavungtau.com.vn", "sggp"),
     ("dongkhoi.baovinhlong.vn", "vinhlong"),
     ("travinh.baovinhlong.vn", "vinhlong"),
-    ("phuyen.baodaklak.vn", "daklak"),
     ("baokiengiang.vn", "angiang"),
     ("baobaclieu.vn", "camau"),
     ("baoapbac.vn", "dongthap"),
-    ("baophuyen.vn", "daklak"),
 ];
+
+/// Archives of absorbed papers served by the absorbing paper's own CMS: hosts of its current
+/// portal, not legacy portals (issue 14: phuyen.baodaklak.vn serves yyyymm-hex URLs; baophuyen.vn
+/// redirects there; bbk.baothainguyen.vn is Báo Bắc Kạn's archive).
+pub const ARCHIVE_HOSTS: [(&str, &str); 3] = [
+    ("phuyen.baodaklak.vn", "daklak"),
+    ("baophuyen.vn", "daklak"),
+    ("bbk.baothainguyen.vn", "thainguyen"),
+];
+
+/// Hosts no portal may list: the English edition of baobacninhtv.vn (the archive is Vietnamese,
+/// issue 14).
+pub const NOT_ARCHIVED: [&str; 1] = ["en.baobacninhtv.vn"];
 
 /// portals.md's family table: a site and the preset its profile must name.
 pub const FAMILIES: [(&str, &str); 23] = [

@@ -280,6 +280,8 @@ fn portal(seed: &Url) -> Portal {
         family: None,
         embed_hosts: Vec::new(),
         allow_private_addresses: false,
+        example_articles: Vec::new(),
+        example_listings: Vec::new(),
         selectors: None,
     }
 }
