@@ -5,7 +5,8 @@
 //! WACZ can answer. One local server ([`server`]) serves ReplayWeb.page 2.5.3's static app and
 //! the WACZ with byte ranges; `.ci/browser/replay-check.mjs` drives headless Chromium through
 //! puppeteer-core and waits, with a deadline, for: the page list showing the Vietnamese article
-//! titles; three articles replaying with their heading and first paragraph; an article image
+//! titles; three articles replaying with their heading and first paragraph; the ETag article
+//! opened at its 304 revisit's time showing the original (200 text/html); an article image
 //! whose archived bytes load inside the replay; the old URL of a moved article landing on its
 //! target; the Resources tab listing captured URLs. On failure it writes a screenshot under
 //! `target/replayweb/`.
@@ -117,6 +118,14 @@ fn packaged(spec: &Spec) -> (tempfile::TempDir, PathBuf, String, String) {
     let wacz = dir.path().join("portals.wacz");
     let out = baoluu(&config, &["wacz", wacz.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "wacz:\n{}", stderr(&out));
+    // The resolved revisit lines still open a record of their URL (verify --wacz, issue 20).
+    let out = baoluu(&config, &["verify", "--wacz", wacz.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "verify --wacz:\n{}",
+        stdout(&out)
+    );
     let (base, extra_base) = (portal.url(""), extra.url(""));
     drop((portal, extra));
     (dir, wacz, base, extra_base)
