@@ -83,6 +83,10 @@ enum Command {
     Verify {
         /// The archive directory (default: the configuration's `archive_dir`).
         archive_dir: Option<PathBuf>,
+        /// Check a WACZ package instead: manifest hashes, indexes as replayers load them,
+        /// every index line's record, every page's capture.
+        #[arg(long, value_name = "FILE", conflicts_with = "archive_dir")]
+        wacz: Option<PathBuf>,
     },
     /// Package closed WARC files as one WACZ 1.1.1 file for ReplayWeb.page.
     Wacz {
@@ -233,7 +237,14 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
         );
     }
     if let Command::Verify {
+        wacz: Some(file), ..
+    } = &cli.command
+    {
+        return Ok(baoluu::verify::run_cli_wacz(file)?);
+    }
+    if let Command::Verify {
         archive_dir: Some(dir),
+        ..
     } = &cli.command
     {
         return Ok(baoluu::verify::run_cli(dir)?);

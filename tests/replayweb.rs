@@ -5,7 +5,8 @@
 //! WACZ can answer. One local server ([`server`]) serves ReplayWeb.page 2.5.3's static app and
 //! the WACZ with byte ranges; `.ci/browser/replay-check.mjs` drives headless Chromium through
 //! puppeteer-core and waits, with a deadline, for: the page list showing the Vietnamese article
-//! titles; three articles replaying with their heading and first paragraph; an article image
+//! titles; three articles replaying with their heading and first paragraph; the ETag article
+//! opened at its 304 revisit's time showing the original (200 text/html); an article image
 //! whose archived bytes load inside the replay; the old URL of a moved article landing on its
 //! target; the Resources tab listing captured URLs. On failure it writes a screenshot under
 //! `target/replayweb/`.
@@ -117,13 +118,38 @@ fn packaged(spec: &Spec) -> (tempfile::TempDir, PathBuf, String, String) {
     let wacz = dir.path().join("portals.wacz");
     let out = baoluu(&config, &["wacz", wacz.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "wacz:\n{}", stderr(&out));
+    // The resolved revisit lines still open a record of their URL (verify --wacz, issue 20).
+    let out = baoluu(&config, &["verify", "--wacz", wacz.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "verify --wacz:\n{}",
+        stdout(&out)
+    );
     let (base, extra_base) = (portal.url(""), extra.url(""));
     drop((portal, extra));
     (dir, wacz, base, extra_base)
 }
 
-/// The newest CDXJ `mime` and `status` of `url` in the package: what a replay starts from.
-fn newest(wacz: &Path, url: &str) -> (Option<String>, Option<String>) {
+/// The timestamp of the 304 revisit of `url` in the archive's own CDXJ files.
+fn archive_revisit(archive: &Path, url: &str) -> String {
+    let mut found = Vec::new();
+    for file in std::fs::read_dir(archive.join("index/cdxj")).unwrap() {
+        let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+        found.extend(
+            text.lines()
+                .filter_map(|l| baoluu::cdxj::Entry::parse(l).ok())
+                .filter(|e| e.url == url && e.mime.as_deref() == Some("warc/revisit"))
+                .filter(|e| e.status.as_deref() == Some("304"))
+                .map(|e| e.timestamp),
+        );
+    }
+    assert_eq!(found.len(), 1, "one 304 revisit of {url} in the archive");
+    found.remove(0)
+}
+
+/// The package's CDXJ line of `url` at `timestamp`.
+fn capture(wacz: &Path, url: &str, timestamp: &str) -> baoluu::cdxj::Entry {
     let mut zip = zip::ZipArchive::new(std::fs::File::open(wacz).unwrap()).unwrap();
     let mut text = String::new();
     let entry = zip.by_name("indexes/index.cdx.gz").unwrap();
@@ -131,10 +157,8 @@ fn newest(wacz: &Path, url: &str) -> (Option<String>, Option<String>) {
         .unwrap();
     text.lines()
         .filter_map(|l| baoluu::cdxj::Entry::parse(l).ok())
-        .filter(|e| e.url == url)
-        .max_by(|a, b| a.timestamp.cmp(&b.timestamp))
-        .map(|e| (e.mime, e.status))
-        .unwrap_or_else(|| panic!("{url} is not in the index"))
+        .find(|e| e.url == url && e.timestamp == timestamp)
+        .unwrap_or_else(|| panic!("{url} at {timestamp} is not in the package's index"))
 }
 
 fn heading(id: u32) -> String {
@@ -158,12 +182,12 @@ fn replayweb_page_replays_the_packaged_portal() {
     let id0 = spec.first_id;
     let (_dir, wacz, base, extra_base) = packaged(&spec);
     let url = |path: &str| format!("{}{}", base.trim_end_matches('/'), path);
-    // The ETag article's newest capture is a 304 revisit. Not checked in the browser yet:
-    // ReplayWeb.page 2.5.3 takes any 3xx revisit line for a redirect and serves it without the
-    // original payload, so the page never shows (issue 20 report, left open).
+    // The ETag article's second capture is a 304 revisit in the WARC and the archive's own
+    // index (they stay what cdxj-indexer writes); the package resolves it so that, opened at
+    // the revisit's time, the original article shows (issue 20).
     let revisited = url(&portal::etag_article(&spec));
-    let not_modified = (Some("warc/revisit".to_string()), Some("304".to_string()));
-    assert_eq!(newest(&wacz, &revisited), not_modified);
+    let revisit_ts = archive_revisit(&_dir.path().join("archive"), &revisited);
+    let etag_id = id0 + 1;
     let (moved, target) = (url(&portal::article_path(id0 + 12)), id0 + 12);
     let extra_url = format!(
         "{}{}",
@@ -184,6 +208,9 @@ fn replayweb_page_replays_the_packaged_portal() {
                 "Bài viết số 0: Phó Thủ tướng thăm Hậu Giang",
                 "Đoàn đã làm việc với lãnh đạo tỉnh về phát triển kinh tế - xã hội."
             ]},
+            // The revisited URL at the revisit's time: the original article, not a 304.
+            {"url": revisited, "ts": revisit_ts, "content_type": "200 text/html; charset=utf-8",
+             "texts": [heading(etag_id), first_paragraph(etag_id)]},
             // The old URL answers 301: replay follows it to the moved article.
             {"url": moved, "texts": [heading(target), first_paragraph(target)]},
         ],
@@ -191,6 +218,14 @@ fn replayweb_page_replays_the_packaged_portal() {
     });
     let timings = run_check(&browser, &wacz, "portal", plan);
     eprintln!("ReplayWeb.page timings (ms): {timings}");
+    let at_revisit = capture(&wacz, &revisited, &revisit_ts);
+    assert!(
+        !at_revisit
+            .status
+            .as_deref()
+            .is_some_and(|s| s.starts_with('3')),
+        "the package's line at the revisit's time is no redirect: {at_revisit:?}"
+    );
 }
 
 /// The benchmark of issue 20: a synthetic 10k-article WACZ, time from page load to the page

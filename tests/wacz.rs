@@ -102,6 +102,51 @@ fn validate(wacz_tool: &Path, file: &Path) {
     );
 }
 
+/// `baoluu verify --wacz FILE`: its exit code and output.
+fn verify_wacz(file: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_baoluu"))
+        .args(["verify", "--wacz"])
+        .arg(file)
+        .output()
+        .expect("baoluu runs");
+    (
+        out.status.code(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    )
+}
+
+/// The package passes `verify --wacz`: exit 0 and a one-line summary.
+fn verified(file: &Path) {
+    let (code, text) = verify_wacz(file);
+    assert_eq!(
+        code,
+        Some(0),
+        "verify --wacz rejects {}:\n{text}",
+        file.display()
+    );
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("no problems"), "{text}");
+}
+
+/// A copy of the package at `src` with `change` applied to each entry's bytes (`None` leaves
+/// the entry out); entries keep their compression method.
+fn altered(src: &Path, dst: &Path, change: impl Fn(&str, Vec<u8>) -> Option<(String, Vec<u8>)>) {
+    let mut zip = zip_archive(src);
+    let mut out = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        let (name, method) = (file.name().unwrap().to_string(), file.compression());
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        if let Some((name, bytes)) = change(&name, bytes) {
+            let options = zip::write::SimpleFileOptions::default().compression_method(method);
+            out.start_file(name, options).unwrap();
+            std::io::Write::write_all(&mut out, &bytes).unwrap();
+        }
+    }
+    out.finish().unwrap();
+}
+
 fn zip_archive(path: &Path) -> zip::ZipArchive<std::fs::File> {
     zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap()
 }
@@ -148,6 +193,7 @@ fn the_whole_archive_packages_as_a_valid_wacz() {
     if let Some(tool) = oracle("wacz") {
         validate(&tool, &out);
     }
+    verified(&out);
     let pages = page_urls(&out);
     for url in w.article_urls() {
         assert!(pages.contains(&url), "{url} is not in pages.jsonl");
@@ -173,6 +219,7 @@ fn every_index_line_opens_its_record_inside_the_zip() {
     if let Some(tool) = oracle("wacz") {
         validate(&tool, &out);
     }
+    verified(&out);
     let mut zip = zip_archive(&out);
     let lines = cdx_lines(&out);
     assert_eq!(lines.len(), summary.cdx_lines);
@@ -191,4 +238,109 @@ fn every_index_line_opens_its_record_inside_the_zip() {
     let pages = page_urls(&out);
     assert!(pages.iter().all(|url| url.starts_with(&w.portal.url("/"))));
     assert!(!pages.contains(&w.extra.url("/")), "another portal's page");
+}
+
+/// How a corrupted copy changes an entry (see [`altered`]).
+type Change<'a> = Box<dyn Fn(&str, Vec<u8>) -> Option<(String, Vec<u8>)> + 'a>;
+
+/// Overwrites the 64 hex digits after the first `marker` in the entry `target` with `fill`.
+fn wrong_hex(target: &'static str, marker: &'static str, fill: char) -> Change<'static> {
+    Box::new(move |name, b| {
+        if name != target {
+            return Some((name.to_string(), b));
+        }
+        let t = String::from_utf8(b).unwrap();
+        let at = t.find(marker).unwrap() + marker.len();
+        let hex = fill.to_string().repeat(64);
+        Some((
+            name.to_string(),
+            format!("{}{hex}{}", &t[..at], &t[at + 64..]).into_bytes(),
+        ))
+    })
+}
+
+/// Each corruption of a good package fails `verify --wacz` with that problem named.
+#[test]
+fn verify_wacz_names_each_corruption() {
+    let w = crawled();
+    let good = w.dir.path().join("good.wacz");
+    wacz::package(&w.archive(), &good, &Selection::default()).unwrap();
+    verified(&good);
+    let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
+    let same = |name: &str, b: Vec<u8>| Some((name.to_string(), b));
+    let lines = cdx_lines(&good);
+    let moved = lines[lines.len() / 2].clone();
+    let wrong = Entry {
+        offset: moved.offset + 7,
+        ..moved.clone()
+    };
+    let offset_problem = format!(
+        "no WARC record at offset {} of archive/{}",
+        wrong.offset, wrong.filename
+    );
+    let cases: Vec<(&str, Change, String)> = vec![
+        (
+            "wrong sha256 in datapackage.json",
+            wrong_hex("datapackage.json", "\"sha256:", '0'),
+            "sha256 is sha256:".to_string(),
+        ),
+        (
+            "missing index.idx",
+            Box::new(move |name, b| (name != "indexes/index.idx").then(|| (name.to_string(), b))),
+            "indexes/index.idx: missing".to_string(),
+        ),
+        (
+            "an idx block digest wrong",
+            wrong_hex("indexes/index.idx", "\"digest\":\"sha256:", 'f'),
+            "indexes/index.idx block 1: digest is sha256:".to_string(),
+        ),
+        (
+            "a CDXJ line with a wrong offset",
+            // The index as a plain .cdxj (a form replayers load), one line's offset moved.
+            Box::new(move |name, b| match name {
+                "indexes/index.idx" => None,
+                "indexes/index.cdx.gz" => {
+                    let mut all = String::new();
+                    flate2::read::MultiGzDecoder::new(&b[..])
+                        .read_to_string(&mut all)
+                        .unwrap();
+                    let plain: String = all
+                        .lines()
+                        .map(|l| {
+                            if Entry::parse(l).unwrap() == moved {
+                                wrong.to_line()
+                            } else {
+                                l.to_string()
+                            }
+                        })
+                        .map(|l| format!("{l}\n"))
+                        .collect();
+                    Some(("indexes/index.cdxj".to_string(), plain.into_bytes()))
+                }
+                _ => same(name, b),
+            }),
+            offset_problem,
+        ),
+        (
+            "a page with no capture",
+            Box::new(move |name, b| {
+                if name != "pages/pages.jsonl" {
+                    return same(name, b);
+                }
+                let page = r#"{"url":"http://127.0.0.6/khong-co.html","ts":"2026-11-01T00:00:00Z","title":"Không có"}"#;
+                same(name, format!("{}{page}\n", text(b)).into_bytes())
+            }),
+            "the page http://127.0.0.6/khong-co.html has no capture in the index".to_string(),
+        ),
+    ];
+    for (what, change, expected) in cases {
+        let bad = w.dir.path().join("bad.wacz");
+        altered(&good, &bad, change);
+        let (code, out) = verify_wacz(&bad);
+        assert_eq!(code, Some(1), "{what}: exit 1 expected:\n{out}");
+        assert!(
+            out.contains(&expected),
+            "{what}: {expected:?} not named:\n{out}"
+        );
+    }
 }

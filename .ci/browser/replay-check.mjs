@@ -2,7 +2,8 @@
 //
 // Usage: node replay-check.mjs PLAN.json
 // The plan (written by the Rust test) names the browser, the app URL, the WACZ URL and the
-// checks: texts the page list must show, articles whose replay frame must show given texts,
+// checks: texts the page list must show, articles (optionally at a capture time `ts`) whose
+// replay frame must show given texts,
 // an image whose archived bytes must load inside the replay, a redirect, the Resources tab.
 // Every wait is on expected content with a deadline, never a fixed sleep. On failure a
 // screenshot goes to plan.screenshot and the script exits 1 naming the check; on success it
@@ -94,10 +95,23 @@ async function run(page, timings) {
   timings.page_list_ms = Date.now() - t0;
   for (const [n, article] of plan.articles.entries()) {
     const t1 = Date.now();
-    await page.goto(view({ view: "replay", url: article.url }), { waitUntil: "domcontentloaded" });
+    // `ts` opens one capture (a revisit's time); without it the viewer picks the newest.
+    const params = { view: "replay", url: article.url };
+    if (article.ts) params.ts = article.ts;
+    await page.goto(view(params), { waitUntil: "domcontentloaded" });
     const frame = await waitForReplay(page, article.texts, `article ${article.url}`);
     if (n === 0) timings.first_article_ms = Date.now() - t0;
     timings[`article_${n}_ms`] = Date.now() - t1;
+    if (article.content_type) {
+      // The replay answers with the original's type (not a bare 304's headers, not sniffed).
+      const got = await frame.evaluate(async () => {
+        const resp = await fetch(location.href);
+        return `${resp.status} ${resp.headers.get("content-type")}`;
+      });
+      if (got !== article.content_type) {
+        throw new Error(`${article.url}: replayed as ${got}, not ${article.content_type}`);
+      }
+    }
     if (article.image_hex) {
       const got = await imageHex(frame);
       if (got !== article.image_hex) {

@@ -9,7 +9,8 @@
 //! `.open` file is a leftover of a crash unless a process holds the archive lock (then it is being
 //! written, and is skipped). Problems are collected into a [`Report`], never raised one by one;
 //! only an archive that cannot be read at all is an [`Error`]. This module never modifies WARC or
-//! index files (`baoluu crawl` recovers leftovers on start).
+//! index files (`baoluu crawl` recovers leftovers on start). `verify --wacz FILE` checks a
+//! package `baoluu wacz` wrote instead ([`verify_wacz`], issue 20).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,11 +19,14 @@ use crate::archive::{self, Lock, reader};
 
 mod indexes;
 mod report;
+mod wacz;
+mod wacz_index;
 
 #[cfg(test)]
 mod tests;
 
 pub use report::{Problem, Report};
+pub use wacz::{WaczReport, run_cli_wacz, verify_wacz};
 
 /// A final WARC name (`.warc.gz`) and the in-progress suffix the writer adds.
 const WARC_SUFFIX: &str = ".warc.gz";

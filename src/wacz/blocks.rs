@@ -141,9 +141,8 @@ impl<W: Write> Write for BlockWriter<W> {
 }
 
 /// One parsed `.idx` line: the block's prefix and where it is.
+/// `verify --wacz` reads packages back through it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-// Read by tests now; `verify --wacz` (issue 20, not built yet) is its intended reader.
-#[allow(dead_code)]
 pub struct IdxLine {
     pub prefix: String,
     pub block: Block,
@@ -151,7 +150,6 @@ pub struct IdxLine {
 
 /// Parses `.idx` text: the `!meta` line (which must declare [`FORMAT`] and name a file) and
 /// the block lines. Errors name the 1-based line.
-#[allow(dead_code)]
 pub fn parse_idx(text: &str) -> Result<Vec<IdxLine>, String> {
     let mut lines = text
         .lines()

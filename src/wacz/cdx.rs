@@ -7,7 +7,8 @@
 //! More files than [`FAN_IN`] are merged in tiers through temporary files beside the output, so
 //! the number of open files stays bounded. The merged lines go through a
 //! [`BlockWriter`](super::blocks::BlockWriter), which gzips them in blocks and keeps the
-//! `indexes/index.idx` text that points at each block (issue 20).
+//! `indexes/index.idx` text that points at each block (issue 20). Revisit lines pass through
+//! [`Fixes`](super::revisits::Fixes) on the way (see [`super::revisits`]).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use super::Error;
 use super::blocks::{BlockWriter, LINES_PER_BLOCK};
+use super::revisits::Fixes;
 use super::select::{Lines, Source};
 
 /// Files merged at once (each holds one open file and its buffer).
@@ -32,14 +34,16 @@ pub(super) struct Merged {
 /// `wacz` (the package being written) names write errors and places the tier files.
 pub(super) fn write_merged(
     sources: &[Source],
+    fixes: &Fixes,
     out: impl Write,
     wacz: &Path,
 ) -> Result<Merged, Error> {
-    write_merged_in(sources, out, wacz, LINES_PER_BLOCK)
+    write_merged_in(sources, fixes, out, wacz, LINES_PER_BLOCK)
 }
 
 fn write_merged_in(
     sources: &[Source],
+    fixes: &Fixes,
     out: impl Write,
     wacz: &Path,
     lines_per_block: usize,
@@ -50,10 +54,10 @@ fn write_merged_in(
     };
     let mut gz = BlockWriter::new(out, lines_per_block);
     let count = if sources.len() <= FAN_IN {
-        merge(sources, &mut gz, wacz)?
+        merge(sources, fixes, &mut gz, wacz)?
     } else {
         let tiers = tier_dir(wacz);
-        let merged = merge_in_tiers(sources, &tiers, &mut gz, wacz);
+        let merged = merge_in_tiers(sources, fixes, &tiers, &mut gz, wacz);
         let _ = fs::remove_dir_all(&tiers);
         merged?
     };
@@ -68,6 +72,7 @@ fn tier_dir(wacz: &Path) -> PathBuf {
 /// Merges groups of [`FAN_IN`] sources into sorted files in `dir`, then merges those.
 fn merge_in_tiers(
     sources: &[Source],
+    fixes: &Fixes,
     dir: &Path,
     out: &mut impl Write,
     wacz: &Path,
@@ -82,7 +87,7 @@ fn merge_in_tiers(
         let path = dir.join(format!("{n:05}.cdxj"));
         let file = File::create(&path).map_err(|e| write_error(&path, e))?;
         let mut file = BufWriter::new(file);
-        merge(group, &mut file, &path)?;
+        merge(group, fixes, &mut file, &path)?;
         file.flush().map_err(|e| write_error(&path, e))?;
         parts.push(Source::new(
             format!("part {n}"),
@@ -90,15 +95,23 @@ fn merge_in_tiers(
             Lines::OnDisk(path),
         ));
     }
+    // The parts' lines were fixed on their way into the parts.
+    let fixed = Fixes::default();
     if parts.len() <= FAN_IN {
-        merge(&parts, out, wacz)
+        merge(&parts, &fixed, out, wacz)
     } else {
-        merge_in_tiers(&parts, &dir.join("next"), out, wacz)
+        merge_in_tiers(&parts, &fixed, &dir.join("next"), out, wacz)
     }
 }
 
-/// The k-way merge: the smallest pending line of all sources goes out next.
-fn merge(sources: &[Source], out: &mut impl Write, target: &Path) -> Result<usize, Error> {
+/// The k-way merge: the smallest pending line of all sources goes out next, as `fixes` writes
+/// it (a fixed revisit keeps its key and timestamp, so the order holds).
+fn merge(
+    sources: &[Source],
+    fixes: &Fixes,
+    out: &mut impl Write,
+    target: &Path,
+) -> Result<usize, Error> {
     let mut iters = sources
         .iter()
         .map(Source::lines)
@@ -111,13 +124,15 @@ fn merge(sources: &[Source], out: &mut impl Write, target: &Path) -> Result<usiz
     }
     let mut count = 0;
     while let Some(Reverse((line, i))) = heap.pop() {
-        out.write_all(line.as_bytes())
-            .and_then(|()| out.write_all(b"\n"))
-            .map_err(|source| Error::Write {
-                path: target.to_path_buf(),
-                source,
-            })?;
-        count += 1;
+        if let Some(line) = fixes.apply(line) {
+            out.write_all(line.as_bytes())
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(|source| Error::Write {
+                    path: target.to_path_buf(),
+                    source,
+                })?;
+            count += 1;
+        }
         if let Some(next) = iters[i].next() {
             heap.push(Reverse((next?, i)));
         }
@@ -153,7 +168,7 @@ mod tests {
             memory("c", &[]),
         ];
         let mut out = Vec::new();
-        let merged = write_merged_in(&sources, &mut out, &wacz, 3).unwrap();
+        let merged = write_merged_in(&sources, &Fixes::default(), &mut out, &wacz, 3).unwrap();
         assert_eq!(merged.lines, 4);
         assert_eq!(merged.idx.lines().count(), 3, "meta and two blocks");
         assert_eq!(
@@ -176,7 +191,7 @@ mod tests {
             })
             .collect();
         let mut out = Vec::new();
-        let merged = write_merged(&sources, &mut out, &wacz).unwrap();
+        let merged = write_merged(&sources, &Fixes::default(), &mut out, &wacz).unwrap();
         assert_eq!(merged.lines, keys.len());
         let expected: String = keys.iter().map(|k| format!("{k}\n")).collect();
         assert_eq!(gunzip(&out), expected);

@@ -24,6 +24,7 @@ use crate::cdxj;
 pub(crate) mod blocks;
 mod cdx;
 mod pages;
+mod revisits;
 mod select;
 mod writer;
 
@@ -146,8 +147,10 @@ fn write_package(
     for source in &chosen.sources {
         wacz.copy_stored(&format!("archive/{}", source.name), &source.path)?;
     }
+    // Revisit lines are rewritten or dropped so the viewer replays the original (issue 20).
+    let fixes = revisits::resolve(&chosen.sources, &chosen.revisits)?;
     let merged = wacz.write_stored(&format!("indexes/{}", blocks::CDX_NAME), |out| {
-        cdx::write_merged(&chosen.sources, out, tmp)
+        cdx::write_merged(&chosen.sources, &fixes, out, tmp)
     })?;
     // ReplayWeb.page loads the index through this file only (issue 20).
     wacz.write_deflated(IDX_ENTRY, |out| {

@@ -6,7 +6,8 @@
 //! decided from the file's CDXJ index (`index/cdxj/{name}.cdxj`), which is read once here; a
 //! file without one (its indexing was interrupted) is indexed again in memory with
 //! [`cdxj::index_file`], and the archive is left untouched. While reading, the 200 HTML
-//! responses are kept: they are the candidate listing pages for `pages.jsonl`.
+//! responses are kept: they are the candidate listing pages for `pages.jsonl`; so are the revisit
+//! lines, which [`super::revisits`] resolves.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader};
@@ -15,6 +16,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::revisits::{REVISIT_MIME, Revisit};
 use super::{Error, Selection};
 use crate::cdxj::{self, Entry};
 
@@ -58,6 +60,8 @@ pub(super) struct HtmlCapture {
 pub(super) struct Chosen {
     pub sources: Vec<Source>,
     pub html: Vec<HtmlCapture>,
+    /// Revisit lines, for [`super::revisits`].
+    pub revisits: Vec<Revisit>,
 }
 
 impl Chosen {
@@ -117,6 +121,7 @@ pub(super) fn choose(archive_dir: &Path, select: &Selection) -> Result<Chosen, E
             continue;
         }
         chosen.html.extend(scan.html);
+        chosen.revisits.extend(scan.revisits);
         chosen.sources.push(source);
     }
     Ok(chosen)
@@ -169,6 +174,7 @@ struct Scan {
     /// The largest 14-digit timestamp ("" for a file without indexed records).
     newest: String,
     html: Vec<HtmlCapture>,
+    revisits: Vec<Revisit>,
 }
 
 /// Reads every line: checks it names this file, notes the newest capture and the HTML pages.
@@ -176,6 +182,7 @@ fn scan(source: &Source) -> Result<Scan, Error> {
     let mut result = Scan {
         newest: String::new(),
         html: Vec::new(),
+        revisits: Vec::new(),
     };
     for (number, line) in source.lines()?.enumerate() {
         let line = line?;
@@ -191,6 +198,12 @@ fn scan(source: &Source) -> Result<Scan, Error> {
         }
         if entry.timestamp > result.newest {
             result.newest = entry.timestamp.clone();
+        }
+        if entry.mime.as_deref() == Some(REVISIT_MIME) {
+            result.revisits.push(Revisit {
+                entry: entry.clone(),
+                path: source.path.clone(),
+            });
         }
         if is_page(&entry) {
             result.html.push(HtmlCapture {

@@ -16,7 +16,7 @@ use super::*;
 const HG: &str = "hg-20261127180000-00001-Crawler.warc.gz";
 const VN: &str = "vn-old-20261120000000-00001-crawler.warc.gz";
 
-fn member(text: &[u8]) -> Vec<u8> {
+pub(super) fn member(text: &[u8]) -> Vec<u8> {
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     gz.write_all(text).unwrap();
     gz.finish().unwrap()
@@ -36,7 +36,7 @@ fn record(kind: &str, url: &str, date: &str, content_type: &str, block: &[u8]) -
     member(&text)
 }
 
-fn response(url: &str, date: &str, status: &str, mime: &str, body: &str) -> Vec<u8> {
+pub(super) fn response(url: &str, date: &str, status: &str, mime: &str, body: &str) -> Vec<u8> {
     let block = format!("HTTP/1.1 {status}\r\nContent-Type: {mime}\r\n\r\n{body}");
     record(
         "response",
