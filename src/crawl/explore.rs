@@ -38,7 +38,7 @@ static ARTICLE_NAME: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)^(?: [a-z0-9-]*[a-z][a-z0-9-]*-[a-z]{0,4}\d{3,} (?:\.[a-z]+)?
                 | [a-z0-9-]+-[0-9a-f]{6,12}
                 | \d{5,}
-                | [^/]+\.(?:html?|bbg|aspx|shtml) )$",
+                | [a-z0-9_.-]+\.(?:html?|bbg|aspx|shtml) )$",
     )
     .expect("constant regex")
 });
@@ -53,9 +53,16 @@ static JSON_LD_ARTICLE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("constant regex")
 });
 
+/// Search results, tag pages and print copies: never articles (probe's `EXCLUDE_PATH`).
+static NOT_ARTICLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(crate::probe::EXCLUDE_PATH).expect("constant regex"));
+
 /// Whether `url`'s path reads like an article's (issue 14, part 3).
 pub(super) fn looks_like_article(url: &Url) -> bool {
     let path = url.path().to_ascii_lowercase();
+    if NOT_ARTICLE.is_match(&path) {
+        return false;
+    }
     if DATE_PATH.is_match(&path) {
         return true;
     }
@@ -242,6 +249,8 @@ mod tests {
             "http://a.vn/",
             "http://a.vn/thoi-su/",
             "http://a.vn/the-loai/tag-1",
+            "http://a.vn/tim-kiem/Ph%C3%B3%20Th%E1%BB%A7.html",
+            "http://a.vn/tu-khoa/bao-lu-2025.html",
         ] {
             assert!(!looks_like_article(&u(no)), "{no}");
         }
