@@ -70,8 +70,12 @@ enum Command {
     },
     /// Run forever, each portal on its schedule; SIGTERM drains and exits 0, SIGHUP reloads.
     Daemon,
-    /// Per portal: the last run's summary and the next scheduled time.
-    Status,
+    /// Per portal: the last run's summary, the next scheduled time and the portal's health.
+    Status {
+        /// One JSON document instead of text (problem codes: docs/status.md).
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the configuration and print what would be crawled; with --url, how each URL
     /// is classified instead: `URL<TAB>PORTAL<TAB>KIND<TAB>why`.
     CheckConfig {
@@ -274,8 +278,12 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             let options = baoluu::crawl::Options { backfill };
             runtime()?.block_on(crawl(config, portals, options, progress))
         }
-        Command::Status => {
-            let text = report::status(&config.crawler.archive_dir, &config, chrono::Utc::now())?;
+        Command::Status { json } => {
+            let (dir, now) = (&config.crawler.archive_dir, chrono::Utc::now());
+            let text = match json {
+                true => report::status_json(dir, &config, now)?,
+                false => report::status(dir, &config, now)?,
+            };
             print_stdout(&text);
             Ok(0)
         }

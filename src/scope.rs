@@ -339,6 +339,7 @@ mod tests {
             max_listing_pages: 50,
             stale_listing_pages: 2,
             backfill_pages: 10,
+            explore_pages: 30,
             schedule: "every 2h".into(),
             revisit_after: None,
             feeds: vec![],

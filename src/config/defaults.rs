@@ -50,5 +50,8 @@ pub const DEFAULT_STALE_LISTING_PAGES: u32 = 2;
 /// `portal.backfill_pages`: pages a `crawl --backfill` run walks past the last backfill's
 /// depth in each pagination chain (issue 5).
 pub const DEFAULT_BACKFILL_PAGES: u32 = 10;
+/// `portal.explore_pages`: pages per run fetched to check, by their content, links and
+/// sitemap/feed entries that look like articles but match no pattern (issue 14; 0: none).
+pub const DEFAULT_EXPLORE_PAGES: u32 = 30;
 /// `portal.schedule`: used by `baoluu daemon`.
 pub const DEFAULT_SCHEDULE: &str = "every 2h";

@@ -99,6 +99,9 @@ pub struct Portal {
     pub stale_listing_pages: u32,
     /// Pages `crawl --backfill` walks past the last backfill's depth in each pagination chain.
     pub backfill_pages: u32,
+    /// Pages per run fetched to recognise articles by their content among URLs that match no
+    /// pattern (issue 14, part 3); 0 disables exploration.
+    pub explore_pages: u32,
     pub schedule: String,
     pub revisit_after: Option<Duration>,
     pub feeds: Vec<Url>,

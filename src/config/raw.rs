@@ -78,6 +78,7 @@ pub struct RawPortal {
     pub max_listing_pages: Option<u32>,
     pub stale_listing_pages: Option<u32>,
     pub backfill_pages: Option<u32>,
+    pub explore_pages: Option<u32>,
     pub schedule: Option<Text>,
     pub revisit_after: Option<Spanned<RawDuration>>,
     #[serde(default)]

@@ -228,6 +228,7 @@ pub fn portal(doc: &Document, index: usize, spanned: &Spanned<RawPortal>) -> Res
             .stale_listing_pages
             .unwrap_or(DEFAULT_STALE_LISTING_PAGES),
         backfill_pages: raw.backfill_pages.unwrap_or(DEFAULT_BACKFILL_PAGES),
+        explore_pages: raw.explore_pages.unwrap_or(DEFAULT_EXPLORE_PAGES),
         schedule: schedule(&t, raw.schedule.as_ref())?,
         revisit_after: t.duration(raw.revisit_after.as_ref(), "revisit_after")?,
         feeds: urls(&t, "feeds", &raw.feeds)?,

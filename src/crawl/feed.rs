@@ -14,7 +14,7 @@ use super::task::{Age, Found, PortalRun, store_kind};
 use super::visit::Hop;
 use crate::canonical::canonicalize;
 use crate::feeds::{self, Kind as Source, Limits};
-use crate::scope::Decision;
+use crate::scope::{Decision, Reason};
 use crate::store::Kind;
 
 /// The sources found on an HTML page (`<link rel=alternate>` feeds) on the portal's hosts.
@@ -46,20 +46,30 @@ pub(super) fn source(url: &Url) -> Found {
     }
 }
 
-/// Reads `hop` (a 2xx response to a sitemap or feed request) on the blocking pool.
-pub(super) async fn read(hop: Hop, portal: Arc<PortalRun>) -> Vec<Found> {
+/// Which kind of discovery source listed a page, as `status` names it (issue 14, part 4).
+pub(super) fn source_name(kind: Source) -> Option<&'static str> {
+    match kind {
+        Source::SitemapIndex => None,
+        Source::UrlSet | Source::Text => Some("sitemap"),
+        Source::Rss | Source::Atom => Some("feed"),
+    }
+}
+
+/// Reads `hop` (a 2xx response to a sitemap or feed request) on the blocking pool: its
+/// candidates, and what kind of source listed them.
+pub(super) async fn read(hop: Hop, portal: Arc<PortalRun>) -> (Vec<Found>, Option<&'static str>) {
     tokio::task::spawn_blocking(move || read_now(&hop, &portal))
         .await
         .unwrap_or_default()
 }
 
-fn read_now(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
+fn read_now(hop: &Hop, portal: &PortalRun) -> (Vec<Found>, Option<&'static str>) {
     let url = &hop.capture.url;
     let parsed = match feeds::parse(&hop.exchange.body, &Limits::default()) {
         Ok(parsed) => parsed,
         Err(err) => {
             tracing::warn!(url = %url, error = %err, "feed_unreadable");
-            return Vec::new();
+            return (Vec::new(), None);
         }
     };
     if let Some(stop) = &parsed.stop {
@@ -74,7 +84,7 @@ fn read_now(hop: &Hop, portal: &PortalRun) -> Vec<Found> {
         })
         .collect();
     tracing::info!(url = %url, kind = ?parsed.kind, entries = parsed.entries.len(), in_scope = found.len(), "feed_read");
-    found
+    (found, source_name(parsed.kind))
 }
 
 fn found(
@@ -92,12 +102,16 @@ fn found(
         let found = portal.scope.on_hosts(target).then(|| self::source(target));
         return found.map(|f| Found { age, ..f });
     }
-    let Decision::In(kind) = portal.scope.classify(target) else {
-        return None;
+    let target = super::explore::original(target, |u| portal.scope.on_hosts(u));
+    let kind = match portal.scope.classify(&target) {
+        Decision::In(kind) => store_kind(kind),
+        // Issue 14, part 2: the portal's own list of its pages is evidence the patterns lack.
+        Decision::Out(Reason::Pattern) => Kind::Probable,
+        Decision::Out(_) => return None,
     };
     Some(Found {
-        url: canonicalize(target).to_string(),
-        kind: store_kind(kind),
+        url: canonicalize(&target).to_string(),
+        kind,
         age,
     })
 }

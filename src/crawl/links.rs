@@ -40,8 +40,10 @@ pub(super) fn queue(
     frontier.push_all(&as_children(requisites))?;
     // Sitemaps unchanged since the last run: only if never fetched (issue 9).
     frontier.push_new(&as_children(old))?;
-    let (articles, listings): (Vec<Found>, Vec<Found>) =
-        found.into_iter().partition(|f| f.kind == Kind::Article);
+    let (articles, listings): (Vec<Found>, Vec<Found>) = found
+        .into_iter()
+        .partition(|f| matches!(f.kind, Kind::Article | Kind::Probable));
+    let articles = explore(portal, articles);
     let (page, stale) = (parent.chain_page, parent.chain_stale);
     let fresh: Vec<String> = articles
         .iter()
@@ -50,16 +52,19 @@ pub(super) fn queue(
         .collect();
     let articles: Vec<Candidate> = articles
         .into_iter()
-        .map(|f| child(parent, f.url, Kind::Article, page, stale))
+        .map(|f| child(parent, f.url, f.kind, page, stale))
         .collect();
     if let Some(before) = revisit_before(portal) {
         frontier.revisit(&articles, &before)?;
     }
-    let new_articles = frontier
-        .push_all(&articles)?
-        .iter()
-        .filter(|e| **e == Enqueued::New)
-        .count();
+    let enqueued = frontier.push_all(&articles)?;
+    for (candidate, e) in articles.iter().zip(&enqueued) {
+        // Known already (or archived in an earlier run): not fetched now, so not paid for.
+        if candidate.kind == Kind::Probable && *e == Enqueued::Known {
+            portal.explore.refund(&candidate.url);
+        }
+    }
+    let new_articles = enqueued.iter().filter(|e| **e == Enqueued::New).count();
     if !fresh.is_empty() {
         let urls: Vec<&str> = fresh.iter().map(String::as_str).collect();
         frontier.prioritise(&urls, store::FRESH_ARTICLE)?;
@@ -80,6 +85,24 @@ pub(super) fn queue(
         .collect();
     frontier.push_all(&listings)?;
     Ok(())
+}
+
+/// The article candidates worth queueing: every pattern-matched article, and the probable ones
+/// (issue 14) the exploration budget admits — learned shapes always, others while it lasts.
+fn explore(portal: &PortalRun, articles: Vec<Found>) -> Vec<Found> {
+    articles
+        .into_iter()
+        .filter(|f| {
+            if f.kind != Kind::Probable {
+                return true;
+            }
+            let admitted = url::Url::parse(&f.url).is_ok_and(|u| portal.explore.admit(&u));
+            if !admitted {
+                tracing::debug!(url = %f.url, "explore_budget_spent");
+            }
+            admitted
+        })
+        .collect()
 }
 
 /// How far earlier backfills walked a portal's pagination chains, read when the run starts.

@@ -26,7 +26,7 @@ fn discovery(candidate: &Candidate) -> &'static str {
                 .and_then(|u| crate::discover::chain_position(&u));
             if paged.is_some() { "P" } else { "L" }
         }
-        Kind::Article | Kind::Feed => "L",
+        Kind::Article | Kind::Feed | Kind::Probable => "L",
     }
 }
 

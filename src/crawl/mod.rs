@@ -12,6 +12,7 @@
 //! It never parses HTML or writes files itself.
 
 mod disk;
+mod explore;
 mod feed;
 mod links;
 mod log;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+pub use explore::{FLAG_LEARNED, FLAG_PATTERN_MISS, profile_key, shape};
 pub use page::MAX_DECODED;
 pub use session::Session;
 pub use visit::{Hop, Prior, ROBOTS_RETRY, Refusal, Visit, Visitor};
@@ -156,6 +158,32 @@ pub struct PortalStats {
     pub generic: u64,
     /// Hosts outside the portal that its pages redirected to, with counts.
     pub moved_to: std::collections::BTreeMap<String, u64>,
+    /// Indexed articles that matched none of `article_urls` (issue 14: found through a
+    /// sitemap, a feed or by their content), a few of their URLs, and their URL shapes
+    /// (see [`shape`]), from which `status` suggests a pattern.
+    #[serde(default)]
+    pub pattern_miss: u64,
+    #[serde(default)]
+    pub miss_examples: Vec<String>,
+    #[serde(default)]
+    pub miss_shapes: std::collections::BTreeSet<String>,
+    /// Seed and listing pages read, and the article links (pattern or probable) they held: a
+    /// portal whose listings hold none renders them with JavaScript, or changed its URLs.
+    #[serde(default)]
+    pub listing_pages: u64,
+    #[serde(default)]
+    pub listing_article_links: u64,
+    /// Article candidates read from sitemaps and from RSS/Atom feeds (with repeats).
+    #[serde(default)]
+    pub sitemap_entries: u64,
+    #[serde(default)]
+    pub feed_entries: u64,
+    /// Coverage: distinct article candidates this run's sitemaps and feeds listed, and how many
+    /// of them the archive holds.
+    #[serde(default)]
+    pub listed: u64,
+    #[serde(default)]
+    pub listed_archived: u64,
 }
 
 /// Called with the running totals after every finished URL (a progress bar, metrics).

@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
+use super::explore;
 use super::task::{Age, Found, PortalRun, store_kind};
 use super::visit::Hop;
 use crate::discover;
 use crate::extract::{self, Article};
-use crate::scope::{Decision, Kind};
+use crate::scope::{Decision, Kind, Reason};
 use crate::store;
 
 /// The most a compressed page may inflate to before decoding stops (gzip bombs: issue 7).
@@ -27,14 +28,14 @@ pub(super) struct Read {
     pub requisites: Vec<Found>,
 }
 
-/// Reads `hop` (a 2xx HTML response) of `portal` on the blocking pool.
-pub(super) async fn read(hop: Hop, portal: Arc<PortalRun>) -> Read {
-    tokio::task::spawn_blocking(move || read_now(&hop, &portal))
+/// Reads `hop` (a 2xx HTML response to a candidate of `kind`) of `portal` on the blocking pool.
+pub(super) async fn read(hop: Hop, portal: Arc<PortalRun>, kind: store::Kind) -> Read {
+    tokio::task::spawn_blocking(move || read_now(&hop, &portal, kind))
         .await
         .unwrap_or_default()
 }
 
-fn read_now(hop: &Hop, portal: &PortalRun) -> Read {
+fn read_now(hop: &Hop, portal: &PortalRun, kind: store::Kind) -> Read {
     let exchange = &hop.exchange;
     let content_type = exchange.header("content-type");
     let encoding = exchange.header("content-encoding");
@@ -55,9 +56,19 @@ fn read_now(hop: &Hop, portal: &PortalRun) -> Read {
     let doc = scraper::Html::parse_document(&decoded.text);
     let page = discover::discover_document(&doc, url);
     let is_article = portal.scope.classify(url) == Decision::In(Kind::Article);
-    let article = (is_article && hop.capture.status == 200)
+    let probable = !is_article && kind == store::Kind::Probable;
+    let article = ((is_article || probable) && hop.capture.status == 200)
         .then(|| article(&doc, &decoded, hop, portal))
         .flatten();
+    // Issue 14: a page no pattern calls an article is one only by its content; a page that
+    // is not one is archived but not followed (one hop of exploration, no more).
+    let article = match article {
+        Some(found) if probable => explored(&doc, found, url, portal),
+        other => other,
+    };
+    if probable && article.is_none() {
+        return Read::default();
+    }
     let requisites = match &article {
         Some(article) => requisites(article, &page.stylesheets, portal),
         None => Vec::new(),
@@ -72,6 +83,25 @@ fn read_now(hop: &Hop, portal: &PortalRun) -> Read {
         article,
         requisites,
     }
+}
+
+/// A page fetched by exploration, kept as an article when its content says it is one, and
+/// flagged: it matched no `article_urls` (and, when paid by a learned shape, says so).
+fn explored(
+    doc: &scraper::Html,
+    mut article: Article,
+    url: &url::Url,
+    portal: &PortalRun,
+) -> Option<Article> {
+    if !explore::recognised(doc, &article) {
+        tracing::info!(url = %url, "explored_not_an_article");
+        return None;
+    }
+    article.flags.push(explore::FLAG_PATTERN_MISS.to_string());
+    if portal.explore.is_learned(url) {
+        article.flags.push(explore::FLAG_LEARNED.to_string());
+    }
+    Some(article)
 }
 
 fn requisites(article: &Article, stylesheets: &[url::Url], portal: &PortalRun) -> Vec<Found> {
@@ -93,13 +123,21 @@ fn requisites(article: &Article, stylesheets: &[url::Url], portal: &PortalRun) -
 fn links(links: Vec<discover::Link>, portal: &PortalRun) -> Vec<Found> {
     links
         .into_iter()
-        .filter_map(|link| match portal.scope.classify(&link.url) {
-            Decision::In(kind) => Some(Found {
-                url: link.url.to_string(),
-                kind: store_kind(kind),
+        .filter_map(|link| {
+            let url = explore::original(&link.url, |u| portal.scope.on_hosts(u));
+            let kind = match portal.scope.classify(&url) {
+                Decision::In(kind) => store_kind(kind),
+                // Issue 14: an on-host link that reads like an article is worth a look.
+                Decision::Out(Reason::Pattern) if explore::looks_like_article(&url) => {
+                    store::Kind::Probable
+                }
+                Decision::Out(_) => return None,
+            };
+            Some(Found {
+                url: url.to_string(),
+                kind,
                 age: Age::Unknown,
-            }),
-            Decision::Out(_) => None,
+            })
         })
         .collect()
 }

@@ -17,6 +17,7 @@ use super::task::{self, Finished, PortalRun, Retries, Tools};
 use super::{Error, Observer, Options, Summary, Visitor};
 use apply::Progress;
 
+mod account;
 mod apply;
 use crate::archive;
 use crate::config::Portal;
@@ -82,7 +83,10 @@ impl Run {
                 .last_completed_start(&p.name)?
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
                 .map(|t| t.to_utc());
+            let profile = super::explore::profile_key(p);
+            let learned = store.learned_shapes(&p.name, &profile)?;
             let portal_run = PortalRun {
+                explore: super::explore::Explore::new(profile, p.explore_pages, learned),
                 portal: p.clone(),
                 scope: Scope::new(p),
                 backfill,
@@ -184,6 +188,7 @@ impl Run {
         };
         self.drain(&mut tasks, &mut p).await?;
         let mut summary = p.summary;
+        self.coverage(&mut summary)?;
         if !interrupted {
             self.store.finish_run(self.run_id, RunStatus::Completed)?;
         }

@@ -27,6 +27,8 @@ pub(super) struct PortalRun {
     pub backfill: Option<super::links::Backfill>,
     /// When the portal's last completed run started: feed entries dated later are fresh.
     pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// The budget and learned shapes for URLs that match no pattern (issue 14).
+    pub explore: super::explore::Explore,
 }
 
 /// What the run loop must do with a candidate after its visit.
@@ -42,6 +44,8 @@ pub(super) enum Finished {
         indexed: Option<Indexed>,
         /// The host an out-of-scope redirect pointed to: a portal that moved (issue 9 health).
         moved_to: Option<String>,
+        /// For a sitemap or feed: "sitemap" or "feed", the source that listed `found`.
+        listed_by: Option<&'static str>,
     },
     /// Try again later (transient failure, host backing off, robots.txt unreachable).
     Retry {
@@ -64,6 +68,8 @@ pub(super) enum Finished {
 pub(super) struct Indexed {
     /// The body came from the generic extractor: the portal's selectors did not match.
     pub generic: bool,
+    /// The article's URL when it matched none of the profile's `article_urls` (issue 14).
+    pub missed: Option<Url>,
 }
 
 /// A discovered in-scope link, classified.
@@ -152,8 +158,11 @@ pub(super) async fn run(
     super::log::finish(crawl_log, lines, &finished);
     let readable = match (readable, candidate.kind) {
         (Some(hop), Kind::Feed) => {
-            if let Finished::Done { found, .. } = &mut finished {
-                *found = super::feed::read(hop, portal.clone()).await;
+            if let Finished::Done {
+                found, listed_by, ..
+            } = &mut finished
+            {
+                (*found, *listed_by) = super::feed::read(hop, portal.clone()).await;
             }
             None
         }
@@ -161,11 +170,15 @@ pub(super) async fn run(
         _ => None,
     };
     if let (Finished::Done { found, indexed, .. }, Some(hop)) = (&mut finished, readable) {
-        let mut read = page::read(hop.clone(), portal.clone()).await;
+        let mut read = page::read(hop.clone(), portal.clone(), candidate.kind).await;
         read.found.append(&mut read.requisites);
         *found = read.found;
         if let Some(article) = read.article {
             let generic = article.flags.iter().any(|f| f == FLAG_GENERIC);
+            let missed = article
+                .flags
+                .iter()
+                .any(|f| f == super::explore::FLAG_PATTERN_MISS);
             let line = index::Line::new(&portal.portal.name, &hop.capture, article);
             let json = serde_json::to_vec(&line).unwrap_or_default();
             let prefix = &portal.portal.name;
@@ -182,7 +195,10 @@ pub(super) async fn run(
                     Some(line_file),
                 )
                 .await?;
-            *indexed = Some(Indexed { generic });
+            *indexed = Some(Indexed {
+                generic,
+                missed: missed.then(|| hop.capture.url.clone()),
+            });
         }
     }
     Ok(finished)
@@ -257,6 +273,7 @@ fn judge_refused(hops: &[Hop], refusal: &Refusal, retries: &Retries) -> Finished
         bytes,
         indexed: None,
         moved_to,
+        listed_by: None,
     }
 }
 
@@ -323,6 +340,7 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
                 bytes,
                 indexed: None,
                 moved_to: None,
+                listed_by: None,
             },
             None,
         );
@@ -351,6 +369,7 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
         bytes,
         indexed: None,
         moved_to: None,
+        listed_by: None,
     };
     (finished, readable.then_some(last))
 }

@@ -39,6 +39,7 @@ pub use extracted::Extracted;
 pub use fetch::{FetchOptions, FetchedPage, fetch_politely};
 pub use matching::{FamilyMatch, SelectorMatch};
 pub use render::render;
+pub use shape::{EXCLUDE_PATH, article_path};
 pub use snippet::portal_name;
 
 /// How much of a compressed saved page is decoded (the crawl's own cap).

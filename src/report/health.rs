@@ -3,8 +3,11 @@
 //! no new articles, articles whose body needed the generic extractor although the portal has
 //! selectors (its own or its family's), pages redirecting to a host outside the portal; from
 //! the store's robots.txt cache: a robots.txt that could not be fetched or that shuts baoluu
-//! out of a seed. Read-only; it judges, it never changes a profile.
+//! out of a seed; from issue 14 on, the profile's missed articles and listings that link none
+//! (judged in `discovery`). Each signal is a [`Problem`] with a stable code (docs/status.md).
+//! Read-only; it judges, it never changes a profile.
 
+use serde::Serialize;
 use url::Url;
 
 use super::{Error, RunReport};
@@ -15,6 +18,54 @@ use crate::store::Store;
 /// Share of generic-extractor articles above which the selectors are said to have stopped
 /// matching: a few misses are odd pages (galleries, videos), most misses are a redesign.
 const GENERIC_SHARE: f64 = 0.5;
+/// Listing URLs a suggested article pattern is checked against.
+const MAX_LISTINGS_CHECKED: u32 = 2_000;
+
+/// The stable problem codes (documented in docs/status.md; scripts match on them).
+pub mod code {
+    pub const NO_NEW_ARTICLES: &str = "no-new-articles";
+    pub const SELECTORS_STOPPED_MATCHING: &str = "selectors-stopped-matching";
+    pub const REDIRECTS_TO_ANOTHER_HOST: &str = "redirects-to-another-host";
+    pub const ROBOTS_UNREACHABLE: &str = "robots-unreachable";
+    pub const ROBOTS_DISALLOWS_SEED: &str = "robots-disallows-seed";
+    pub const ARTICLE_PATTERN_MISS: &str = "article-pattern-miss";
+    pub const LISTINGS_WITHOUT_ARTICLES: &str = "listings-without-articles";
+}
+
+/// One thing wrong with a portal's profile or its site, as `status` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// One of [`code`]: stable across releases.
+    pub code: &'static str,
+    /// What happened and what to do, for people.
+    pub message: String,
+    /// How many pages or articles the problem concerns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// A few URLs showing it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub examples: Vec<String>,
+    /// `article-pattern-miss`: an `article_urls` regex matching every missed article seen and
+    /// none of the portal's listing pages (None when no such regex was found).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_pattern: Option<String>,
+    /// `listings-without-articles`: the discovery sources that still found articles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<&'static str>>,
+    /// The host concerned (a redirect target, a robots.txt authority).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+impl Problem {
+    fn new(code: &'static str, message: String) -> Problem {
+        Problem {
+            code,
+            message,
+            ..Problem::default()
+        }
+    }
+}
 
 /// One line per signal; `["ok"]` when nothing is wrong, and a note when the portal never ran.
 pub fn signals(
@@ -23,13 +74,11 @@ pub fn signals(
     last: Option<&RunReport>,
     user_agent: &str,
 ) -> Result<Vec<String>, Error> {
-    let mut lines = Vec::new();
-    if let Some(report) = last {
-        run_signals(portal, report, &mut lines);
-    }
-    if let Some(store) = store {
-        robots_signals(store, portal, &product_token(user_agent), &mut lines)?;
-    }
+    let problems = problems(store, portal, last, user_agent)?;
+    let mut lines: Vec<String> = problems
+        .iter()
+        .map(|p| format!("{} [{}]", p.message, p.code))
+        .collect();
     // "ok" only when the run recorded what health is judged by (older reports did not).
     let judged = last.is_some_and(|r| r.per_portal.contains_key(&portal.name));
     if lines.is_empty() && judged {
@@ -38,13 +87,39 @@ pub fn signals(
     Ok(lines)
 }
 
-fn run_signals(portal: &Portal, report: &RunReport, lines: &mut Vec<String>) {
+/// Every problem the last run's report and the store show for `portal`.
+pub fn problems(
+    store: Option<&Store>,
+    portal: &Portal,
+    last: Option<&RunReport>,
+    user_agent: &str,
+) -> Result<Vec<Problem>, Error> {
+    let mut problems = Vec::new();
+    if let Some(report) = last {
+        run_signals(portal, report, &mut problems);
+        if let Some(stats) = report.per_portal.get(&portal.name) {
+            let listings = match store {
+                Some(store) => store.listing_urls(&portal.name, MAX_LISTINGS_CHECKED)?,
+                None => Vec::new(),
+            };
+            super::discovery::problems(stats, &listings, &mut problems);
+        }
+    }
+    if let Some(store) = store {
+        robots_signals(store, portal, &product_token(user_agent), &mut problems)?;
+    }
+    Ok(problems)
+}
+
+fn run_signals(portal: &Portal, report: &RunReport, problems: &mut Vec<Problem>) {
     let Some(stats) = report.per_portal.get(&portal.name) else {
         return;
     };
     if stats.indexed == 0 && !report.interrupted {
-        lines
-            .push("no new articles in the last run (quiet portal, or its listings changed)".into());
+        problems.push(Problem::new(
+            code::NO_NEW_ARTICLES,
+            "no new articles in the last run (quiet portal, or its listings changed)".into(),
+        ));
     }
     let has_selectors = portal.selectors.is_some();
     let share = stats.generic as f64 / stats.indexed.max(1) as f64;
@@ -53,15 +128,22 @@ fn run_signals(portal: &Portal, report: &RunReport, lines: &mut Vec<String>) {
             Some(family) => format!("family {family}"),
             None => "its selectors".to_string(),
         };
-        lines.push(format!(
-            "selectors stopped matching: {} of {} new articles needed the generic extractor; the markup changed? check the profile ({profile}) with `baoluu probe`",
-            stats.generic, stats.indexed
-        ));
+        problems.push(Problem {
+            count: Some(stats.generic),
+            ..Problem::new(code::SELECTORS_STOPPED_MATCHING, format!(
+                "selectors stopped matching: {} of {} new articles needed the generic extractor; the markup changed? check the profile ({profile}) with `baoluu probe`",
+                stats.generic, stats.indexed
+            ))
+        });
     }
     for (host, count) in &stats.moved_to {
-        lines.push(format!(
-            "redirects to another host: {host} ({count} pages); the portal may have moved: add the host or a new profile"
-        ));
+        problems.push(Problem {
+            count: Some(*count),
+            host: Some(host.clone()),
+            ..Problem::new(code::REDIRECTS_TO_ANOTHER_HOST, format!(
+                "redirects to another host: {host} ({count} pages); the portal may have moved: add the host or a new profile"
+            ))
+        });
     }
 }
 
@@ -70,7 +152,7 @@ fn robots_signals(
     store: &Store,
     portal: &Portal,
     token: &str,
-    lines: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> Result<(), Error> {
     let mut seen = Vec::new();
     for seed in &portal.seeds {
@@ -78,32 +160,45 @@ fn robots_signals(
         if seen.contains(&key) {
             continue;
         }
-        if let Some(line) = robots_line(store, seed, &key, token)? {
-            lines.push(line);
+        if let Some(problem) = robots_problem(store, seed, &key, token)? {
+            problems.push(problem);
         }
         seen.push(key);
     }
     Ok(())
 }
 
-fn robots_line(store: &Store, seed: &Url, key: &str, token: &str) -> Result<Option<String>, Error> {
+fn robots_problem(
+    store: &Store,
+    seed: &Url,
+    key: &str,
+    token: &str,
+) -> Result<Option<Problem>, Error> {
     let Some((_, _, body)) = store.robots_get(key)? else {
         return Ok(None);
     };
     let Ok(robots) = Robots::from_cache(&body, token) else {
         return Ok(None);
     };
-    Ok(if robots.is_unreachable() {
-        Some(format!(
-            "robots.txt of {key} could not be fetched at the last try: nothing on that host is crawled until it can"
-        ))
+    let (code, message) = if robots.is_unreachable() {
+        (
+            code::ROBOTS_UNREACHABLE,
+            format!(
+                "robots.txt of {key} could not be fetched at the last try: nothing on that host is crawled until it can"
+            ),
+        )
     } else if !robots.allowed(seed) {
-        Some(format!(
-            "robots.txt of {key} disallows the seed {seed}: the portal shut crawlers out"
-        ))
+        (
+            code::ROBOTS_DISALLOWS_SEED,
+            format!("robots.txt of {key} disallows the seed {seed}: the portal shut crawlers out"),
+        )
     } else {
-        None
-    })
+        return Ok(None);
+    };
+    Ok(Some(Problem {
+        host: Some(key.to_string()),
+        ..Problem::new(code, message)
+    }))
 }
 
 #[cfg(test)]
@@ -159,6 +254,7 @@ mod tests {
             indexed: 4,
             generic: 3,
             moved_to: BTreeMap::from([("moi.vn".to_string(), 7)]),
+            ..PortalStats::default()
         };
         let lines = signals(None, &portal(true), Some(&report(stats.clone())), "baoluu").unwrap();
         assert!(

@@ -11,6 +11,7 @@
 //! within one portal set they sort by start time. They are written atomically (temporary file,
 //! fsync, rename, fsync of the folder) so a crash never leaves half a report behind.
 
+mod discovery;
 mod health;
 pub mod log;
 mod politeness;
@@ -26,8 +27,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::crawl::Summary;
 
+pub use health::{Problem, code};
 pub use log::{CrawlLog, LogEntry};
-pub use status::status;
+pub use status::{status, status_json};
 
 /// Folder under `archive_dir` that holds the run reports.
 pub const RUNS_DIR: &str = "runs";

@@ -1,5 +1,7 @@
-//! The text `baoluu status` prints: per configured portal, the last run's report and when the
-//! next run is due (issue 5, part 4). Read-only: it schedules nothing.
+//! What `baoluu status` prints: per configured portal, the last run's report, when the next run
+//! is due (issue 5, part 4) and the portal's health problems, as text or (`--json`, issue 14
+//! part 4) as one JSON document with the stable problem codes of docs/status.md. Read-only: it
+//! opens the store read-only and schedules nothing.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -14,16 +16,20 @@ use crate::store::Store;
 /// The crawl-state file inside `archive_dir` (the same one the crawl and daemon open).
 const STATE_FILE: &str = "state.sqlite";
 
-/// One paragraph per configured portal; times in +07:00.
-pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result<String, Error> {
+/// The store, when a crawl ever created one.
+fn open_store(archive_dir: &Path) -> Result<Option<Store>, Error> {
     let state = archive_dir.join(STATE_FILE);
     // Opening would create an empty database; `status` must not invent state. Read-only: an
     // operator who may only read the archive runs it too (issue 13, item 8).
-    let store = if state.exists() {
-        Some(Store::open_read_only(&state)?)
-    } else {
-        None
-    };
+    Ok(match state.exists() {
+        true => Some(Store::open_read_only(&state)?),
+        false => None,
+    })
+}
+
+/// One paragraph per configured portal; times in +07:00.
+pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result<String, Error> {
+    let store = open_store(archive_dir)?;
     let mut out = String::new();
     for portal in &config.portals {
         let last = latest(archive_dir, &portal.name)?;
@@ -38,11 +44,84 @@ pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result
         )? {
             let _ = writeln!(out, "  health: {line}");
         }
+        if let Some(stats) = last.as_ref().and_then(|r| r.per_portal.get(&portal.name)) {
+            let _ = writeln!(
+                out,
+                "  coverage: sitemaps and feeds listed {} articles, {} archived",
+                stats.listed, stats.listed_archived
+            );
+        }
+        for shape in learned(store.as_ref(), portal)? {
+            let _ = writeln!(out, "  learned pattern: ^{shape}$");
+        }
         for line in super::politeness::lines(store.as_ref(), config, portal, last.as_ref(), now)? {
             let _ = writeln!(out, "  politeness: {line}");
         }
     }
     Ok(out)
+}
+
+/// `status --json`: `{"portals": [{"name", "last_run", "next_run", "health": {"ok",
+/// "problems"}, "coverage", "learned_patterns"}]}`, times RFC 3339 in +07:00 (null when the
+/// portal never ran, or when no schedule applies).
+pub fn status_json(
+    archive_dir: &Path,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<String, Error> {
+    let store = open_store(archive_dir)?;
+    let mut portals = Vec::new();
+    for portal in &config.portals {
+        let last = latest(archive_dir, &portal.name)?;
+        let ua = &config.crawler.user_agent;
+        let problems = super::health::problems(store.as_ref(), portal, last.as_ref(), ua)?;
+        let stats = last.as_ref().and_then(|r| r.per_portal.get(&portal.name));
+        portals.push(serde_json::json!({
+            "name": portal.name,
+            "last_run": last.as_ref().map(|r| rfc3339(r.started)),
+            "next_run": next_run(store.as_ref(), portal, now)?.map(rfc3339),
+            "health": {"ok": problems.is_empty(), "problems": problems},
+            "coverage": stats.map(|s| serde_json::json!({
+                "listed": s.listed,
+                "archived": s.listed_archived,
+            })),
+            "learned_patterns": learned(store.as_ref(), portal)?
+                .iter()
+                .map(|shape| format!("^{shape}$"))
+                .collect::<Vec<_>>(),
+        }));
+    }
+    let doc = serde_json::json!({ "portals": portals });
+    Ok(format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    ))
+}
+
+/// The URL shapes runs learned for `portal` under its current patterns (issue 14).
+fn learned(store: Option<&Store>, portal: &Portal) -> Result<Vec<String>, Error> {
+    match store {
+        Some(store) => Ok(store.learned_shapes(&portal.name, &crate::crawl::profile_key(portal))?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// When the schedule runs the portal next; None without state or with a bad schedule.
+fn next_run(
+    store: Option<&Store>,
+    portal: &Portal,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, Error> {
+    let (Some(store), Ok(schedule)) = (store, Schedule::parse(&portal.schedule)) else {
+        return Ok(None);
+    };
+    let last = store.last_run(&portal.name)?;
+    Ok(Some(schedule.next_after(last.end, now)))
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.with_timezone(&VIETNAM)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 /// "run 42 finished 2026-11-27 09:00 → 09:05 (+07:00): 10 fetched, …; not_found 2".

@@ -100,7 +100,30 @@ CREATE TABLE chains (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Version 4 (issue 14): what a run learned beyond its profile's patterns.
+const V4: &str = "
+-- URL shapes recognised as articles by their content. Three confirmations make a shape
+-- learned: it then counts as an article pattern. Keyed by a hash of the portal's article_urls
+-- and listing_urls, so editing the profile drops what was learned under the old one.
+CREATE TABLE learned_shapes (
+    portal     TEXT NOT NULL,
+    profile    TEXT NOT NULL,    -- hash of the profile's patterns when the shape was seen
+    shape      TEXT NOT NULL,    -- regex: escaped origin + generalised path (probe's shapes)
+    confirmed  INTEGER NOT NULL, -- pages of this shape whose content was an article
+    learned_at TEXT,             -- RFC 3339 UTC when confirmed reached the threshold
+    PRIMARY KEY (portal, profile, shape)
+);
+
+-- Article candidates a portal's own sitemaps and feeds listed (coverage: listed vs archived).
+CREATE TABLE listed (
+    portal TEXT NOT NULL,
+    url    TEXT NOT NULL,
+    run_id INTEGER NOT NULL,     -- the last run whose sitemaps or feeds listed it
+    PRIMARY KEY (portal, url)
+);
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub(super) fn current_version() -> i64 {

@@ -19,6 +19,10 @@ pub enum Kind {
     Feed,
     /// Anything else in scope (feeds, sitemaps, page requisites).
     Other,
+    /// A page that matches no pattern but a sitemap or feed lists, or whose URL looks like an
+    /// article's (issue 14): fetched within the portal's `explore_pages` budget and indexed
+    /// only when its content shows an article.
+    Probable,
 }
 
 impl Kind {
@@ -30,6 +34,7 @@ impl Kind {
             Kind::Robots => "robots",
             Kind::Feed => "feed",
             Kind::Other => "other",
+            Kind::Probable => "probable",
         }
     }
 
@@ -41,6 +46,7 @@ impl Kind {
             Kind::Robots,
             Kind::Feed,
             Kind::Other,
+            Kind::Probable,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == s)
@@ -55,7 +61,7 @@ impl Kind {
             Kind::Robots => 0,
             Kind::Seed => 1,
             Kind::Listing | Kind::Feed => 2,
-            Kind::Article => 4,
+            Kind::Article | Kind::Probable => 4,
             Kind::Other => 5,
         }
     }

@@ -25,7 +25,7 @@ const RECORD: &str = "
 const VISITED: &str = "
     SELECT 1 FROM urls WHERE url = ?2
       AND ((run_id = ?1 AND state IN ('done', 'failed', 'deferred', 'inflight'))
-           OR (state = 'done' AND kind IN ('article', 'other')))";
+           OR (state = 'done' AND kind IN ('article', 'other', 'probable')))";
 
 /// Marks a URL done with the capture an index line proves durable, unless it already is.
 const SETTLE: &str = "

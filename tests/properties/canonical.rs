@@ -273,6 +273,7 @@ fn portal(seed: &Url) -> Portal {
         max_listing_pages: 50,
         stale_listing_pages: 2,
         backfill_pages: 10,
+        explore_pages: 30,
         schedule: "every 2h".to_string(),
         revisit_after: None,
         feeds: Vec::new(),

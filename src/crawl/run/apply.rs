@@ -61,6 +61,7 @@ impl Run {
                 bytes,
                 indexed,
                 moved_to,
+                listed_by,
             } => {
                 let stats = summary.portals.entry(candidate.portal.clone()).or_default();
                 if let Some(host) = moved_to {
@@ -76,6 +77,8 @@ impl Run {
                         &candidate,
                         &redirects,
                     )?;
+                    let archived = outcome.label == "archived";
+                    self.account(portal, &candidate, (&found, listed_by, archived), summary)?;
                     links::queue(frontier, portal, &candidate, found)?;
                     if candidate.kind == Kind::Seed {
                         let sitemaps = self.robots_sitemaps(portal, &candidate);
@@ -90,6 +93,9 @@ impl Run {
                     stats.indexed += 1;
                     stats.generic += u64::from(indexed.generic);
                     summary.indexed += 1;
+                    if let Some(url) = &indexed.missed {
+                        self.missed(&candidate, url, summary)?;
+                    }
                 }
                 count(summary, &outcome.label);
                 log_outcome(&candidate, &outcome.label, outcome.status);
