@@ -289,6 +289,8 @@ mod tests {
             backfill_pages: 10,
             schedule: "every 2h".into(),
             revisit_after: None,
+            revisit: Vec::new(),
+            revisit_budget: 200,
             feeds: vec![],
             merged_into: None,
             family: None,

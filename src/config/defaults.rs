@@ -50,5 +50,10 @@ pub const DEFAULT_STALE_LISTING_PAGES: u32 = 2;
 /// `portal.backfill_pages`: pages a `crawl --backfill` run walks past the last backfill's
 /// depth in each pagination chain (issue 5).
 pub const DEFAULT_BACKFILL_PAGES: u32 = 10;
+/// `portal.revisit`: the revisit ladder, ages since first capture in seconds: 1 day, 7 days,
+/// 30 days (issue 15).
+pub const DEFAULT_REVISIT: [u64; 3] = [86_400, 7 * 86_400, 30 * 86_400];
+/// `portal.revisit_budget`: revisits queued per portal per run at most (issue 15).
+pub const DEFAULT_REVISIT_BUDGET: u32 = 200;
 /// `portal.schedule`: used by `baoluu daemon`.
 pub const DEFAULT_SCHEDULE: &str = "every 2h";

@@ -16,6 +16,8 @@ mod feed;
 mod links;
 mod log;
 mod page;
+mod recover;
+mod revise;
 mod run;
 mod session;
 mod task;
@@ -156,6 +158,40 @@ pub struct PortalStats {
     pub generic: u64,
     /// Hosts outside the portal that its pages redirected to, with counts.
     pub moved_to: std::collections::BTreeMap<String, u64>,
+    /// Article changes found by revisits (issue 15).
+    #[serde(default)]
+    pub edited: u64,
+    #[serde(default)]
+    pub removed: u64,
+    #[serde(default)]
+    pub restored: u64,
+    #[serde(default)]
+    pub moved: u64,
+}
+
+impl PortalStats {
+    /// Counts the change events of one fetch.
+    pub fn count_changes(&mut self, changes: &[crate::history::Change]) {
+        use crate::history::Change;
+        for change in changes {
+            match change {
+                Change::Edited => self.edited += 1,
+                Change::Removed | Change::Suspect => self.removed += 1,
+                Change::Restored => self.restored += 1,
+                Change::Moved => self.moved += 1,
+            }
+        }
+    }
+
+    /// The change counts by label, for reports and metrics.
+    pub fn changes(&self) -> [(&'static str, u64); 4] {
+        [
+            ("edited", self.edited),
+            ("removed", self.removed),
+            ("restored", self.restored),
+            ("moved", self.moved),
+        ]
+    }
 }
 
 /// Called with the running totals after every finished URL (a progress bar, metrics).

@@ -159,6 +159,7 @@ mod tests {
             indexed: 4,
             generic: 3,
             moved_to: BTreeMap::from([("moi.vn".to_string(), 7)]),
+            ..PortalStats::default()
         };
         let lines = signals(None, &portal(true), Some(&report(stats.clone())), "baoluu").unwrap();
         assert!(

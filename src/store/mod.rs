@@ -29,6 +29,7 @@ use rusqlite::Connection;
 
 mod chains;
 mod chances;
+mod history;
 mod outcome;
 mod queue;
 mod robots;
@@ -40,6 +41,7 @@ mod visits;
 
 pub use chains::Chain;
 pub use chances::Deferred;
+pub use history::{Known, REVISIT, Revision};
 pub use schedules::LastRun;
 pub use types::{
     Candidate, Enqueued, FRESH_ARTICLE, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer,

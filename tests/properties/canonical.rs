@@ -275,6 +275,8 @@ fn portal(seed: &Url) -> Portal {
         backfill_pages: 10,
         schedule: "every 2h".to_string(),
         revisit_after: None,
+        revisit: Vec::new(),
+        revisit_budget: 200,
         feeds: Vec::new(),
         merged_into: None,
         family: None,

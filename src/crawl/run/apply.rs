@@ -61,6 +61,7 @@ impl Run {
                 bytes,
                 indexed,
                 moved_to,
+                history,
             } => {
                 let stats = summary.portals.entry(candidate.portal.clone()).or_default();
                 if let Some(host) = moved_to {
@@ -90,6 +91,13 @@ impl Run {
                     stats.indexed += 1;
                     stats.generic += u64::from(indexed.generic);
                     summary.indexed += 1;
+                }
+                if let Some(landing) = history {
+                    // Before "done" (issue 15): a kill in between refetches the URL against
+                    // its new state, so no event is recorded twice.
+                    self.store.record_history(id, &landing.revision)?;
+                    let stats = summary.portals.entry(candidate.portal.clone()).or_default();
+                    stats.count_changes(&landing.changes);
                 }
                 count(summary, &outcome.label);
                 log_outcome(&candidate, &outcome.label, outcome.status);

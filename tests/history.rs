@@ -1,0 +1,322 @@
+//! Article history end to end (issue 15): a fixture portal is crawled, then edits two articles
+//! (one's title and a paragraph, another's body only), changes only the page furniture of a
+//! third, removes a fourth (404) and redirects a fifth to the home page; the home page of the
+//! second run no longer links any of them, so only the store can send the crawler back. The
+//! second run must report exactly two edits with the right fields and two removals; both
+//! versions are in the WARCs and the index, pywb replays both, and `verify` is clean.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use baoluu::archive::reader;
+use serde_json::Value;
+use support::cli::{UA, baoluu, stderr, stdout, validate_index_lines, warc_files, write_config};
+use support::pywb::{self, Wayback};
+use support::{Fixture, Reply, portal};
+
+/// The fixture's articles: 1 title + paragraph edit, 2 body edit, 3 furniture only, 4 removed
+/// (404), 5 redirected home, 6 untouched.
+const ARTICLES: [u32; 6] = [1, 2, 3, 4, 5, 6];
+
+fn path(n: u32) -> String {
+    format!("/thoi-su/bai-{n}.html")
+}
+
+/// An article page: `title`, two paragraphs, and furniture (a view counter, a "most read" box
+/// and an ad) outside the article's container.
+fn article(title: &str, second: &str, views: u32, most_read: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title} - Báo Hậu Giang</title></head>
+<body><div class="main"><div class="news-details-content"><h1>{title}</h1>
+<div class="date">Thứ Năm, ngày 05/01/2023 | 07:31</div>
+<div class="sapo">(HGO) - Tỉnh Hậu Giang tổng kết công tác năm 2022 với nhiều kết quả quan trọng.</div>
+<div class="contentView"><p>Ông Nguyễn Thiện Nhơn cho biết các chỉ tiêu kinh tế - xã hội của tỉnh đều đạt và vượt kế hoạch đề ra trong năm qua.</p>
+<p>{second}</p>
+<p style="text-align:right"><strong>Bài, ảnh: TRƯỜNG SƠN</strong></p></div></div>
+<div class="views">Lượt xem: {views}</div></div>
+<div class="sidebar"><h3>Đọc nhiều</h3><ul><li><a href="/thoi-su/bai-{most_read}.html">Tin đọc nhiều</a></li></ul>
+<div class="ads">Quảng cáo {views}</div></div></body></html>"#
+    )
+}
+
+const SECOND: &str =
+    "Đoạn thứ hai: năm 2023, tỉnh tiếp tục đẩy mạnh chuyển đổi số và cải cách hành chính.";
+const SECOND_EDITED: &str =
+    "Đoạn thứ hai: năm 2023, tỉnh quyết tâm đẩy mạnh chuyển đổi số và thu hút đầu tư.";
+
+fn home(edited: bool) -> String {
+    let links: String = match edited {
+        // The second run's home page links only a new article: revisits come from the store.
+        true => format!(r#"<li><a href="{}">Tin mới</a></li>"#, path(9)),
+        false => ARTICLES
+            .iter()
+            .map(|n| format!(r#"<li><a href="{}">Tin {n}</a></li>"#, path(*n)))
+            .collect(),
+    };
+    format!(
+        r#"<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Báo Hậu Giang</title></head><body><ul>{links}</ul></body></html>"#
+    )
+}
+
+fn route(edited: bool, target: &str) -> Reply {
+    let title = |n: u32| format!("Tin số {n}: Hậu Giang tổng kết năm 2022");
+    let page = |_n: u32, t: String, second: &str, views: u32| {
+        Reply::html(article(
+            &t,
+            second,
+            views,
+            if views > 100 { "6" } else { "1" },
+        ))
+    };
+    let n: Option<u32> = target
+        .strip_prefix("/thoi-su/bai-")
+        .and_then(|r| r.strip_suffix(".html"))
+        .and_then(|r| r.parse().ok());
+    match (target, n, edited) {
+        ("/", _, _) => Reply::html(home(edited)),
+        (_, Some(1), true) => page(
+            1,
+            "Tin số 1: Hậu Giang tổng kết năm 2022 thành công".into(),
+            SECOND_EDITED,
+            7,
+        ),
+        (_, Some(2), true) => page(2, title(2), SECOND_EDITED, 7),
+        (_, Some(3), true) => page(3, title(3), SECOND, 250),
+        (_, Some(4), true) => Reply::not_found(),
+        (_, Some(5), true) => Reply::new(301).header("location", "/"),
+        (_, Some(n), _) if n <= 6 || n == 9 => page(n, title(n), SECOND, 7),
+        _ => Reply::not_found(),
+    }
+}
+
+struct World {
+    fixture: Fixture,
+    edited: Arc<AtomicBool>,
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+}
+
+fn world(ip: &str, extra: &str) -> World {
+    let edited = Arc::new(AtomicBool::new(false));
+    let flag = edited.clone();
+    let fixture = Fixture::start(ip, move |req| {
+        route(flag.load(Ordering::SeqCst), &req.target)
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let table = portal::table("h", &fixture, &format!("revisit_after = \"0s\"\n{extra}"));
+    let body = format!(
+        "[crawler]\nuser_agent = \"{UA}\"\narchive_dir = \"archive\"\nmin_free_space = \"1MB\"\n\
+         min_delay = \"20ms\"\ndelay_factor = 0.0\nretries = 0\n{table}"
+    );
+    let config = write_config(dir.path(), &body);
+    World {
+        fixture,
+        edited,
+        dir,
+        config,
+    }
+}
+
+fn crawl(w: &World) {
+    let out = baoluu(&w.config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// The index lines by URL path, in file order.
+fn index_lines(w: &World) -> Vec<Value> {
+    let text = std::fs::read_to_string(w.dir.path().join("archive/index/h.jsonl")).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn lines_of<'a>(lines: &'a [Value], w: &World, n: u32) -> Vec<&'a Value> {
+    let url = w.fixture.url(&path(n));
+    lines.iter().filter(|l| l["url"] == url.as_str()).collect()
+}
+
+fn changes(w: &World) -> Vec<Value> {
+    let out = baoluu(&w.config, &["changes", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
+    let w = world("127.0.0.41", "");
+    crawl(&w);
+    let first = index_lines(&w);
+    assert_eq!(first.len(), 6, "{first:?}");
+    assert!(
+        first
+            .iter()
+            .all(|l| l["version"] == 1 && l.get("previous").is_none())
+    );
+    // Distinct capture seconds, so replay can tell the versions apart.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    w.edited.store(true, Ordering::SeqCst);
+    crawl(&w);
+
+    let events = changes(&w);
+    let summary: Vec<(String, String, Value)> = events
+        .iter()
+        .map(|e| {
+            let url = e["url"].as_str().unwrap().to_string();
+            (
+                url,
+                e["change"].as_str().unwrap().to_string(),
+                e["fields"].clone(),
+            )
+        })
+        .collect();
+    let url = |n| w.fixture.url(&path(n));
+    let mut expected = vec![
+        (
+            url(1),
+            "edited".to_string(),
+            serde_json::json!(["title", "text"]),
+        ),
+        (url(2), "edited".to_string(), serde_json::json!(["text"])),
+        (url(4), "removed".to_string(), Value::Null),
+        (url(5), "removed".to_string(), Value::Null),
+    ];
+    let mut got = summary.clone();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got, expected, "{events:#?}");
+    let statuses: Vec<u64> = events
+        .iter()
+        .map(|e| e["status"].as_u64().unwrap())
+        .collect();
+    assert!(
+        statuses.contains(&404) && statuses.contains(&301),
+        "{statuses:?}"
+    );
+
+    // Both versions in the index: the first line stays, the edit points back at it.
+    let lines = index_lines(&w);
+    validate_index_lines(&w.dir.path().join("archive/index/h.jsonl"));
+    for n in [1, 2] {
+        let versions = lines_of(&lines, &w, n);
+        assert_eq!(versions.len(), 2, "article {n}: {versions:?}");
+        let (v1, v2) = (versions[0], versions[1]);
+        assert_eq!(
+            (v1["version"].as_u64(), v2["version"].as_u64()),
+            (Some(1), Some(2))
+        );
+        let previous = &v2["previous"];
+        for key in ["filename", "offset", "length", "ts"] {
+            assert_eq!(previous[key], v1[key], "article {n}: previous.{key}");
+        }
+        let event = events.iter().find(|e| e["url"] == url(n).as_str()).unwrap();
+        assert_eq!(event["previous"]["offset"], v1["offset"]);
+        assert_eq!(event["current"]["offset"], v2["offset"]);
+    }
+    assert!(
+        lines_of(&lines, &w, 1)[1]["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("thành công")
+    );
+    for n in [3, 4, 5, 6] {
+        assert_eq!(
+            lines_of(&lines, &w, n).len(),
+            1,
+            "article {n} got a second line"
+        );
+    }
+    check_warcs(&w);
+    check_text(&w);
+    let out = baoluu(&w.config, &["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    check_replay(&w, &lines);
+}
+
+/// The furniture-only page's new bytes are archived (a second response), the untouched one is
+/// a revisit record, and every event has its `metadata` record.
+fn check_warcs(w: &World) {
+    let archive = w.dir.path().join("archive");
+    let records: Vec<reader::Record> = warc_files(&archive)
+        .iter()
+        .flat_map(|f| reader::records(f).unwrap().map(|r| r.unwrap()))
+        .collect();
+    let responses = |n: u32| {
+        let url = w.fixture.url(&path(n));
+        records
+            .iter()
+            .filter(|r| r.record_type() == Some("response"))
+            .filter(|r| r.header("WARC-Target-URI") == Some(url.as_str()))
+            .count()
+    };
+    assert_eq!(
+        responses(3),
+        2,
+        "the furniture change is archived for replay"
+    );
+    assert_eq!(responses(6), 1, "an unchanged article is a revisit record");
+    let events = records
+        .iter()
+        .filter(|r| r.record_type() == Some("metadata"))
+        .filter(|r| {
+            r.header("WARC-Target-URI")
+                .is_some_and(|t| t.starts_with("urn:baoluu:change:http://"))
+        })
+        .count();
+    assert_eq!(events, 4);
+}
+
+/// The text form: newest first, with a word diff that keeps Vietnamese words whole.
+fn check_text(w: &World) {
+    let out = baoluu(&w.config, &["changes", "--portal", "h"]);
+    let text = stdout(&out);
+    assert!(text.contains("năm 2022 {+thành công+}"), "{text}");
+    assert!(text.contains("[-tiếp tục-] {+quyết tâm+}"), "{text}");
+    assert_eq!(text.matches(" removed ").count(), 2, "{text}");
+    let other = baoluu(&w.config, &["changes", "--portal", "other", "--json"]);
+    assert_eq!(stdout(&other), "");
+}
+
+/// pywb lists both captures of an edited article and replays each version.
+fn check_replay(w: &World, lines: &[Value]) {
+    let root = tempfile::tempdir().unwrap();
+    let warcs = warc_files(&w.dir.path().join("archive"));
+    if pywb::collection(root.path(), &warcs).is_none() {
+        return;
+    }
+    let wayback = Wayback::start(root.path()).unwrap();
+    let url = w.fixture.url(&path(1));
+    let cdx = wayback.get(&format!("/{}/cdx?url={url}&output=json", pywb::COLL));
+    let listed = String::from_utf8_lossy(&cdx.decoded_body()).to_string();
+    let captures = listed
+        .lines()
+        .filter(|l| l.contains("\"status\": \"200\"") || l.contains("\"status\":\"200\""))
+        .count();
+    assert_eq!(captures, 2, "{listed}");
+    for line in lines_of(lines, w, 1) {
+        let at: String = line["ts"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect();
+        let page = wayback.get(&format!("/{}/{at}id_/{url}", pywb::COLL));
+        let body = String::from_utf8_lossy(&page.decoded_body()).to_string();
+        let title = line["title"].as_str().unwrap();
+        assert!(
+            body.contains(&format!("<h1>{title}</h1>")),
+            "{at}: {}",
+            page.describe()
+        );
+    }
+}
