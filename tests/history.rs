@@ -110,6 +110,28 @@ fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
         stderr(&out)
     );
     check_replay(&w, &lines);
+    check_verify_catches_a_bad_previous(&w);
+}
+
+/// `verify` follows `previous`: pointed at the WARC file's warcinfo record, it complains.
+fn check_verify_catches_a_bad_previous(w: &World) {
+    let index = w.dir.path().join("archive/index/h.jsonl");
+    let text = std::fs::read_to_string(&index).unwrap();
+    let broken: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let mut line: Value = serde_json::from_str(l).unwrap();
+            if line.get("previous").is_some() {
+                line["previous"]["offset"] = 0.into();
+            }
+            line.to_string()
+        })
+        .collect();
+    std::fs::write(&index, broken.join("\n") + "\n").unwrap();
+    let out = baoluu(&w.config, &["verify"]);
+    assert_ne!(out.status.code(), Some(0));
+    let report = stdout(&out) + &stderr(&out);
+    assert!(report.contains("previous"), "{report}");
 }
 
 /// The furniture-only page's new bytes are archived (a second response), the untouched one is

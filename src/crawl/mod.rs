@@ -136,6 +136,17 @@ impl fmt::Display for Summary {
         for (reason, count) in &self.failed {
             write!(f, "\n  {reason}: {count}")?;
         }
+        for (portal, stats) in &self.portals {
+            let changes: Vec<String> = stats
+                .changes()
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(change, n)| format!("{n} {change}"))
+                .collect();
+            if !changes.is_empty() {
+                write!(f, "\n  {portal}: {} (baoluu changes)", changes.join(", "))?;
+            }
+        }
         Ok(())
     }
 }
