@@ -331,6 +331,14 @@ fn live_metrics(metrics: Arc<Metrics>, portal: String) -> crawl::Observer {
                 metrics.record_backoff(host);
             }
         }
+        for (name, stats) in &now.portals {
+            let before = seen.portals.get(name).cloned().unwrap_or_default();
+            for ((change, n), (_, was)) in stats.changes().iter().zip(before.changes()) {
+                if *n > was {
+                    metrics.record_changes(name, change, n - was);
+                }
+            }
+        }
         let mut bytes = now.bytes.saturating_sub(seen.bytes);
         let mut record = |outcome: &str| metrics.record_fetch(outcome, std::mem::take(&mut bytes));
         for _ in seen.archived..now.archived {
@@ -346,6 +354,7 @@ fn live_metrics(metrics: Arc<Metrics>, portal: String) -> crawl::Observer {
             bytes: now.bytes,
             failed: now.failed.clone(),
             backoffs: now.backoffs.clone(),
+            portals: now.portals.clone(),
             ..Summary::default()
         };
     })

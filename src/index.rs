@@ -1,4 +1,7 @@
-//! Index: one JSON line per archived article, pointing at its WARC record.
+//! Index: one JSON line per archived article version, pointing at its WARC record.
+//!
+//! An edited article gets a new line with `version` 2, 3, … and `previous` (issue 15); the
+//! first line stays, and the newest line of a URL is its current state.
 //!
 //! Last stage of the pipeline (design.md §1, §2 "JSON index line"). A line is appended to
 //! `archive_dir/index/{portal}.jsonl` only after the WARC bytes it points at are durable, and is
@@ -36,6 +39,17 @@ pub struct Line {
     pub filename: String,
     pub offset: u64,
     pub length: u64,
+    /// 1 for the first capture, one more for each edit (issue 15); lines written before
+    /// versions existed read as 1.
+    #[serde(default = "first_version")]
+    pub version: u32,
+    /// The prior version's line: its `filename`, `offset`, `length` and `ts` (issue 15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<crate::history::Pointer>,
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 impl Line {
@@ -54,6 +68,18 @@ impl Line {
             filename: capture.filename.clone(),
             offset: capture.offset,
             length: capture.length,
+            version: 1,
+            previous: None,
+        }
+    }
+
+    /// This version's pointer, as the next version's `previous`.
+    pub fn pointer(&self) -> crate::history::Pointer {
+        crate::history::Pointer {
+            filename: self.filename.clone(),
+            offset: self.offset,
+            length: self.length,
+            ts: Some(self.ts.clone()),
         }
     }
 }

@@ -19,7 +19,8 @@
 //! - [`archive`]: Exchange → WARC records ([`archive::Capture`]), rotation, recovery, the lock.
 //! - [`discover`]: HTML → outlinks (articles, "Xem thêm", pagination).
 //! - [`extract`]: payload → [`extract::Article`] (charset, NFC, metadata, body, byline, dates).
-//! - [`index`]: one JSON line per archived article, pointing at its WARC record.
+//! - [`index`]: one JSON line per archived article version, pointing at its WARC record.
+//! - [`history`]: edits, takedowns and moves of archived articles, and the revisit ladder.
 //! - [`store`]: the SQLite crawl state.
 //! - [`frontier`]: what to fetch next, per host.
 //! - [`save`]: `baoluu save URL...`, the archivist's "save this page now".
@@ -42,6 +43,7 @@ pub mod extract;
 pub mod feeds;
 pub mod fetch;
 pub mod frontier;
+pub mod history;
 pub mod index;
 pub mod metrics;
 pub mod notify;

@@ -104,6 +104,18 @@ enum Command {
         /// The output file (must end in .wacz).
         out: PathBuf,
     },
+    /// List article edits, removals, restorations and moves, newest first (issue 15).
+    Changes {
+        /// Only this portal's changes.
+        #[arg(long)]
+        portal: Option<String>,
+        /// Only changes seen at or after this time (the forms of `wacz --since`).
+        #[arg(long, value_parser = baoluu::wacz::parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// One JSON object per line instead of text with word diffs.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the Article JSON extracted from one saved page (FILE, or - for standard input).
     Extract {
         /// Use this portal's selectors (needs the configuration). Default: the portal whose
@@ -295,6 +307,20 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             portal,
             since,
         )?),
+        Command::Changes {
+            portal,
+            since,
+            json,
+        } => {
+            let filter = baoluu::history::Filter { portal, since };
+            let dir = &config.crawler.archive_dir;
+            let text = match json {
+                true => baoluu::history::render_json(dir, &filter)?,
+                false => baoluu::history::render_text(dir, &filter)?,
+            };
+            print_stdout(&text);
+            Ok(0)
+        }
         Command::Extract { .. } | Command::Probe { .. } => Ok(0),
     }
 }

@@ -40,6 +40,8 @@ struct Labelled {
     backoffs: BTreeMap<String, u64>,
     queue: BTreeMap<String, u64>,
     last_run: BTreeMap<String, i64>,
+    /// (portal, change) → article changes found by revisits (issue 15).
+    changes: BTreeMap<(String, String), u64>,
 }
 
 impl Metrics {
@@ -69,6 +71,16 @@ impl Metrics {
             .backoffs
             .entry(host.to_string())
             .or_default() += 1;
+    }
+
+    /// `n` more article changes of kind `change` (edited, removed, restored, moved) on
+    /// `portal` (issue 15).
+    pub fn record_changes(&self, portal: &str, change: &str, n: u64) {
+        *self
+            .labelled()
+            .changes
+            .entry((portal.to_string(), change.to_string()))
+            .or_default() += n;
     }
 
     /// URLs queued for `portal` right now.
@@ -130,6 +142,20 @@ impl Metrics {
             "host",
             &l.backoffs,
         );
+        header(
+            &mut out,
+            "baoluu_article_changes_total",
+            "counter",
+            "Article changes found by revisits, by portal and change.",
+        );
+        for ((portal, change), n) in &l.changes {
+            let _ = writeln!(
+                out,
+                "baoluu_article_changes_total{{portal=\"{}\",change=\"{}\"}} {n}",
+                escape(portal),
+                escape(change)
+            );
+        }
         family(
             &mut out,
             "baoluu_queue_urls",
@@ -288,6 +314,7 @@ mod tests {
         m.record_fetch("archived", 50);
         m.record_fetch("not_found", 10);
         m.record_backoff("p.vn");
+        m.record_changes("p", "edited", 2);
         m.set_queue("p", 7);
         m.set_last_run("p", 1_790_000_000);
         let text = m.render();
@@ -299,6 +326,7 @@ mod tests {
             "baoluu_bytes_fetched_total 160",
             "baoluu_pages_failed_total{reason=\"not_found\"} 1",
             "baoluu_host_backoffs_total{host=\"p.vn\"} 1",
+            "baoluu_article_changes_total{portal=\"p\",change=\"edited\"} 2",
             "# TYPE baoluu_queue_urls gauge",
             "baoluu_queue_urls{portal=\"p\"} 7",
             "baoluu_last_run_timestamp_seconds{portal=\"p\"} 1790000000",

@@ -342,6 +342,8 @@ mod tests {
             explore_pages: 30,
             schedule: "every 2h".into(),
             revisit_after: None,
+            revisit: Vec::new(),
+            revisit_budget: 200,
             feeds: vec![],
             merged_into: None,
             family: None,

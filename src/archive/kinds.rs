@@ -116,6 +116,7 @@ pub(crate) fn revisit(
 /// A `metadata` record (WARC 1.1 §6.8) about a capture, e.g. extracted article JSON.
 /// Prefix of a metadata record's WARC-Target-URI; the described page's URL follows.
 pub const METADATA_URN: &str = "urn:baoluu:article:";
+use crate::history::CHANGE_URN;
 
 pub(crate) fn metadata(
     id: &str,
@@ -128,11 +129,18 @@ pub(crate) fn metadata(
     // URI, and pywb would otherwise serve this JSON in place of the page it describes
     // (browsertrix does the same with `urn:pageinfo:`). The page's URL is in
     // WARC-Refers-To-Target-URI.
-    let target = format!("{METADATA_URN}{}", about.url);
+    // A change event (issue 15) comes with its own URN already: `urn:baoluu:change:URL`.
+    let (target, page) = match about.url.as_str().strip_prefix(CHANGE_URN) {
+        Some(page) => (about.url.to_string(), page.to_string()),
+        None => (
+            format!("{METADATA_URN}{}", about.url),
+            about.url.to_string(),
+        ),
+    };
     Fields::new("metadata", id, about.date)
         .add("WARC-Target-URI", &target)
         .add("WARC-Refers-To", &about.record_id)
-        .add("WARC-Refers-To-Target-URI", about.url.as_str())
+        .add("WARC-Refers-To-Target-URI", &page)
         .add("WARC-Warcinfo-ID", warcinfo)
         .finish(None, content_type, block)
 }

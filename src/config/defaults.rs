@@ -53,5 +53,10 @@ pub const DEFAULT_BACKFILL_PAGES: u32 = 10;
 /// `portal.explore_pages`: pages per run fetched to check, by their content, links and
 /// sitemap/feed entries that look like articles but match no pattern (issue 14; 0: none).
 pub const DEFAULT_EXPLORE_PAGES: u32 = 30;
+/// `portal.revisit`: the revisit ladder, ages since first capture in seconds: 1 day, 7 days,
+/// 30 days (issue 15).
+pub const DEFAULT_REVISIT: [u64; 3] = [86_400, 7 * 86_400, 30 * 86_400];
+/// `portal.revisit_budget`: revisits queued per portal per run at most (issue 15).
+pub const DEFAULT_REVISIT_BUDGET: u32 = 200;
 /// `portal.schedule`: used by `baoluu daemon`.
 pub const DEFAULT_SCHEDULE: &str = "every 2h";

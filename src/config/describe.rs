@@ -133,9 +133,19 @@ fn describe_portal(out: &mut String, p: &Portal) {
             p.max_listing_pages, p.stale_listing_pages
         ),
     );
-    if let Some(after) = p.revisit_after {
-        item(out, "revisit_after", format_duration(after));
+    match p.revisit_after {
+        Some(after) => item(out, "revisit_after", format_duration(after)),
+        None if p.revisit.is_empty() => item(out, "revisit", "off".to_string()),
+        None => {
+            let rungs: Vec<String> = p.revisit.iter().map(|d| format_duration(*d)).collect();
+            item(out, "revisit", rungs.join(", "));
+        }
     }
+    item(
+        out,
+        "revisit_budget",
+        format!("{} per run", p.revisit_budget),
+    );
     if !p.feeds.is_empty() {
         item(out, "feeds", join(p.feeds.iter().map(|u| u.as_str())));
     }

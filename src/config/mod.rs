@@ -104,6 +104,11 @@ pub struct Portal {
     pub explore_pages: u32,
     pub schedule: String,
     pub revisit_after: Option<Duration>,
+    /// Ages since an article's first capture at which it is fetched again (issue 15); empty
+    /// turns the ladder off. `revisit_after`, when set, is used instead.
+    pub revisit: Vec<Duration>,
+    /// Revisits queued per run at most (issue 15).
+    pub revisit_budget: u32,
     pub feeds: Vec<Url>,
     pub merged_into: Option<String>,
     /// The CMS family preset named by `family` (see [`family::preset`]); its selectors and,

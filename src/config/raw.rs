@@ -81,6 +81,9 @@ pub struct RawPortal {
     pub explore_pages: Option<u32>,
     pub schedule: Option<Text>,
     pub revisit_after: Option<Spanned<RawDuration>>,
+    /// The revisit ladder: ages since first capture (issue 15).
+    pub revisit: Option<Vec<Spanned<RawDuration>>>,
+    pub revisit_budget: Option<u32>,
     #[serde(default)]
     pub feeds: Vec<Text>,
     pub merged_into: Option<Text>,

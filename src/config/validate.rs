@@ -231,6 +231,8 @@ pub fn portal(doc: &Document, index: usize, spanned: &Spanned<RawPortal>) -> Res
         explore_pages: raw.explore_pages.unwrap_or(DEFAULT_EXPLORE_PAGES),
         schedule: schedule(&t, raw.schedule.as_ref())?,
         revisit_after: t.duration(raw.revisit_after.as_ref(), "revisit_after")?,
+        revisit: ladder(&t, raw.revisit.as_deref())?,
+        revisit_budget: raw.revisit_budget.unwrap_or(DEFAULT_REVISIT_BUDGET),
         feeds: urls(&t, "feeds", &raw.feeds)?,
         merged_into: raw.merged_into.as_ref().map(|m| m.get_ref().clone()),
         family: preset.map(|(f, _)| f.name.to_string()),
@@ -244,6 +246,27 @@ pub fn portal(doc: &Document, index: usize, spanned: &Spanned<RawPortal>) -> Res
             None => own,
         },
     })
+}
+
+/// `revisit`: the default ladder when absent, each rung a duration, in increasing order
+/// (issue 15).
+fn ladder(t: &Table, raw: Option<&[Spanned<RawDuration>]>) -> Result<Vec<Duration>, Error> {
+    let Some(raw) = raw else {
+        return Ok(DEFAULT_REVISIT
+            .iter()
+            .map(|d| Duration::from_secs(*d))
+            .collect());
+    };
+    let mut rungs: Vec<Duration> = Vec::with_capacity(raw.len());
+    for rung in raw {
+        let step = t.duration(Some(rung), "revisit")?.unwrap_or_default();
+        if rungs.last().is_some_and(|last| *last >= step) {
+            let message = "the revisit ladder must grow: list each age after the one before";
+            return Err(t.error(rung, "revisit", message.to_string()));
+        }
+        rungs.push(step);
+    }
+    Ok(rungs)
 }
 
 /// Generated patterns and the `family` value that asked for them (to locate a problem).

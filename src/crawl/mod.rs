@@ -17,6 +17,8 @@ mod feed;
 mod links;
 mod log;
 mod page;
+mod recover;
+mod revise;
 mod run;
 mod session;
 mod task;
@@ -136,6 +138,17 @@ impl fmt::Display for Summary {
         for (reason, count) in &self.failed {
             write!(f, "\n  {reason}: {count}")?;
         }
+        for (portal, stats) in &self.portals {
+            let changes: Vec<String> = stats
+                .changes()
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(change, n)| format!("{n} {change}"))
+                .collect();
+            if !changes.is_empty() {
+                write!(f, "\n  {portal}: {} (baoluu changes)", changes.join(", "))?;
+            }
+        }
         Ok(())
     }
 }
@@ -184,6 +197,40 @@ pub struct PortalStats {
     pub listed: u64,
     #[serde(default)]
     pub listed_archived: u64,
+    /// Article changes found by revisits (issue 15).
+    #[serde(default)]
+    pub edited: u64,
+    #[serde(default)]
+    pub removed: u64,
+    #[serde(default)]
+    pub restored: u64,
+    #[serde(default)]
+    pub moved: u64,
+}
+
+impl PortalStats {
+    /// Counts the change events of one fetch.
+    pub fn count_changes(&mut self, changes: &[crate::history::Change]) {
+        use crate::history::Change;
+        for change in changes {
+            match change {
+                Change::Edited => self.edited += 1,
+                Change::Removed | Change::Suspect => self.removed += 1,
+                Change::Restored => self.restored += 1,
+                Change::Moved => self.moved += 1,
+            }
+        }
+    }
+
+    /// The change counts by label, for reports and metrics.
+    pub fn changes(&self) -> [(&'static str, u64); 4] {
+        [
+            ("edited", self.edited),
+            ("removed", self.removed),
+            ("restored", self.restored),
+            ("moved", self.moved),
+        ]
+    }
 }
 
 /// Called with the running totals after every finished URL (a progress bar, metrics).

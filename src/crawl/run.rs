@@ -73,6 +73,7 @@ impl Run {
                 }
             }
         }
+        queue_revisits(store, run.id, portals)?;
         let mut runs = HashMap::new();
         for p in portals {
             let backfill = match options.backfill {
@@ -106,6 +107,7 @@ impl Run {
                 run_id: run.id,
                 feed_cap: crawler.max_feed_body,
                 index_dir: session.index_dir.clone(),
+                changes_dir: crate::history::changes_dir(&crawler.archive_dir),
             }),
             slots: session.slots.clone(),
             observer,
@@ -310,6 +312,18 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// Queues each portal's due revisits (issue 15) before the frontier is built, so it knows their
+/// hosts; a resumed run tops up to the budget only.
+fn queue_revisits(store: &Store, run: i64, portals: &[Portal]) -> Result<(), Error> {
+    for p in portals {
+        let queued = store.queue_revisits(run, &p.name, unix_now(), p.revisit_budget)?;
+        if queued > 0 {
+            tracing::info!(portal = %p.name, queued, "revisits_queued");
+        }
+    }
+    Ok(())
 }
 
 /// How long the loop sleeps when nothing is eligible: until the earliest host is due, or (every

@@ -44,12 +44,16 @@ impl Session {
         let warc_dir = super::recover(dir)?;
         let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
         let index_dir = dir.join("index");
-        settle_indexed(&store, &index_dir, &warc_dir)?;
-        // The folder the recorder appends index lines in.
-        std::fs::create_dir_all(&index_dir).map_err(|source| index::Error::Io {
-            path: index_dir.clone(),
-            source,
-        })?;
+        let changes_dir = crate::history::changes_dir(dir);
+        // The folders the recorder appends index lines and change events in.
+        for folder in [&index_dir, &changes_dir] {
+            std::fs::create_dir_all(folder).map_err(|source| index::Error::Io {
+                path: folder.clone(),
+                source,
+            })?;
+        }
+        let lines = settle_indexed(&store, &index_dir, &warc_dir)?;
+        super::recover::settle_changes(&store, &changes_dir, &lines)?;
         let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
         let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
         let slots = Arc::new(Semaphore::new(config.crawler.max_in_flight.max(1)));
@@ -134,8 +138,9 @@ fn settle_indexed(
     store: &Store,
     index_dir: &std::path::Path,
     warc_dir: &std::path::Path,
-) -> Result<(), Error> {
-    for line in index::reconcile(index_dir, warc_dir)? {
+) -> Result<Vec<index::Line>, Error> {
+    let lines = index::reconcile(index_dir, warc_dir)?;
+    for line in &lines {
         let pointer = WarcPointer {
             file: line.filename.clone(),
             offset: line.offset,
@@ -151,5 +156,5 @@ fn settle_indexed(
             tracing::info!(url = %line.url, "index_reconciled");
         }
     }
-    Ok(())
+    Ok(lines)
 }

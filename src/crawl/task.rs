@@ -10,12 +10,12 @@ use url::Url;
 use std::sync::Arc;
 
 use super::page;
+use super::revise;
 use super::visit::{Hop, Prior, Refusal, Visit, Visitor};
 use crate::archive::{self, Capture, Original};
 use crate::config::Portal;
 use crate::extract::FLAG_GENERIC;
 use crate::fetch::Validators;
-use crate::index;
 use crate::scope::Scope;
 use crate::store::{Candidate, Kind, Outcome, Store, WarcPointer};
 
@@ -46,6 +46,8 @@ pub(super) enum Finished {
         moved_to: Option<String>,
         /// For a sitemap or feed: "sitemap" or "feed", the source that listed `found`.
         listed_by: Option<&'static str>,
+        /// An article's history after this fetch, for the store, and the changes recorded.
+        history: Option<Box<Landing>>,
     },
     /// Try again later (transient failure, host backing off, robots.txt unreachable).
     Retry {
@@ -61,6 +63,13 @@ pub(super) enum Finished {
         bytes: u64,
         transient: bool,
     },
+}
+
+/// What a fetch of an article did to its history (issue 15): the store's new state, written
+/// before the URL is marked done, and the events recorded (for the run's counts).
+pub(super) struct Landing {
+    pub revision: crate::store::Revision,
+    pub changes: Vec<crate::history::Change>,
 }
 
 /// What the run reports of an indexed article (its line went to the index with its metadata
@@ -110,6 +119,8 @@ pub(super) struct Tools {
     pub feed_cap: u64,
     /// `archive_dir/index`: where the JSON index lines go.
     pub index_dir: std::path::PathBuf,
+    /// `archive_dir/changes`: where the change events go (issue 15).
+    pub changes_dir: std::path::PathBuf,
 }
 
 pub(super) async fn run(
@@ -148,12 +159,18 @@ pub(super) async fn run(
         }
     };
     let prior = prior(store, id, candidate, portal);
+    // Only an article the store holds has a history to compare with (issue 15).
+    let known = match candidate.kind {
+        Kind::Article => store.known(id).ok().flatten(),
+        _ => None,
+    };
     // Sitemaps and feeds have their own body cap (issue 9: a sitemap may be 50 MB).
     let cap = (candidate.kind == Kind::Feed).then_some(feed_cap);
     let visit = visitor
         .visit_capped(&url, &portal.portal.name, prior.as_ref(), &follow, cap)
         .await?;
     let lines = super::log::entries(&visit, candidate);
+    let answer = revise::Answer::of(&visit, &url);
     let (mut finished, readable) = judge(visit, retries);
     super::log::finish(crawl_log, lines, &finished);
     let readable = match (readable, candidate.kind) {
@@ -169,45 +186,84 @@ pub(super) async fn run(
         (Some(hop), _) if hop.capture.mime.contains("html") => Some(hop),
         _ => None,
     };
-    if let (Finished::Done { found, indexed, .. }, Some(hop)) = (&mut finished, readable) {
+    let mut article = None;
+    if let (Finished::Done { found, .. }, Some(hop)) = (&mut finished, &readable) {
         let mut read = page::read(hop.clone(), portal.clone(), candidate.kind).await;
         read.found.append(&mut read.requisites);
         *found = read.found;
-        if let Some(article) = read.article {
-            let generic = article.flags.iter().any(|f| f == FLAG_GENERIC);
-            let missed = article
-                .flags
-                .iter()
-                .any(|f| f == super::explore::FLAG_PATTERN_MISS);
-            let line = index::Line::new(&portal.portal.name, &hop.capture, article);
-            let json = serde_json::to_vec(&line).unwrap_or_default();
-            let prefix = &portal.portal.name;
-            // The index line is the metadata record's block, appended by the writer once the
-            // record is durable and durable itself when this returns (house rule 6).
-            let line_file = index::file_path(&tools.index_dir, prefix);
-            visitor
-                .recorder()
-                .metadata(
-                    prefix,
-                    &hop.capture,
-                    "application/json",
-                    json,
-                    Some(line_file),
-                )
-                .await?;
-            *indexed = Some(Indexed {
-                generic,
-                missed: missed.then(|| hop.capture.url.clone()),
-            });
-        }
+        article = read.article;
+    }
+    // An article by its pattern, or a probable page whose content showed one (issue 14).
+    let indexable =
+        candidate.kind == Kind::Article || (candidate.kind == Kind::Probable && article.is_some());
+    if let Finished::Done {
+        indexed, history, ..
+    } = &mut finished
+        && indexable
+    {
+        let hop = readable.as_ref().map(|h| &h.capture);
+        let missed = article
+            .as_ref()
+            .is_some_and(|a| {
+                a.flags
+                    .iter()
+                    .any(|f| f == super::explore::FLAG_PATTERN_MISS)
+            })
+            .then(|| hop.map(|c| c.url.clone()))
+            .flatten();
+        let landed = record(tools, portal, candidate, known, &answer, (hop, article)).await?;
+        *indexed = landed.1.map(|i| Indexed { missed, ..i });
+        *history = landed.0;
     }
     Ok(finished)
 }
 
-/// The prior capture of an article due for a revisit (only portals with `revisit_after` queue
-/// known articles again, so any article with a prior capture here is a revisit).
-fn prior(store: &Store, id: i64, candidate: &Candidate, portal: &PortalRun) -> Option<Prior> {
-    if candidate.kind != Kind::Article || portal.portal.revisit_after.is_none() {
+/// Judges an article fetch against its history and records the new version's index line and
+/// the change events (issue 15); returns the store's new state and the index report.
+async fn record(
+    tools: &Tools,
+    portal: &Arc<PortalRun>,
+    candidate: &Candidate,
+    known: Option<crate::store::Known>,
+    answer: &revise::Answer,
+    (hop, article): (Option<&Capture>, Option<crate::extract::Article>),
+) -> Result<(Option<Box<Landing>>, Option<Indexed>), archive::Error> {
+    let verdict = revise::decide(
+        portal,
+        known.as_ref(),
+        answer,
+        article.as_ref(),
+        chrono::Utc::now(),
+    );
+    let (Some(revision), Some(proof)) = (verdict.revision.clone(), answer.proof.as_ref()) else {
+        return Ok((None, None));
+    };
+    let generic = article
+        .as_ref()
+        .is_some_and(|a| a.flags.iter().any(|f| f == FLAG_GENERIC));
+    let indexed = verdict.line.is_some().then_some(Indexed {
+        generic,
+        missed: None,
+    });
+    let dirs = revise::Dirs {
+        index: &tools.index_dir,
+        changes: &tools.changes_dir,
+    };
+    let record = revise::Record {
+        url: &candidate.url,
+        previous: known.and_then(|k| k.pointer),
+        proof,
+        indexed: hop.zip(article),
+    };
+    let recorder = tools.visitor.recorder();
+    let changes = revise::write(recorder, &dirs, &portal.portal.name, &verdict, record).await?;
+    Ok((Some(Box::new(Landing { revision, changes })), indexed))
+}
+
+/// The prior capture of an article due for a revisit (issue 15: every archived article is
+/// revisited on its portal's ladder, so any article with a prior capture here is a revisit).
+fn prior(store: &Store, id: i64, candidate: &Candidate, _portal: &PortalRun) -> Option<Prior> {
+    if candidate.kind != Kind::Article {
         return None;
     }
     let prior = store.prior(id).ok()??;
@@ -274,6 +330,7 @@ fn judge_refused(hops: &[Hop], refusal: &Refusal, retries: &Retries) -> Finished
         indexed: None,
         moved_to,
         listed_by: None,
+        history: None,
     }
 }
 
@@ -341,6 +398,7 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
                 indexed: None,
                 moved_to: None,
                 listed_by: None,
+                history: None,
             },
             None,
         );
@@ -370,6 +428,7 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
         indexed: None,
         moved_to: None,
         listed_by: None,
+        history: None,
     };
     (finished, readable.then_some(last))
 }

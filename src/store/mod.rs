@@ -29,6 +29,7 @@ use rusqlite::Connection;
 
 mod chains;
 mod chances;
+mod history;
 mod learned;
 mod outcome;
 mod queue;
@@ -41,6 +42,7 @@ mod visits;
 
 pub use chains::Chain;
 pub use chances::Deferred;
+pub use history::{Known, REVISIT, Revision};
 pub use learned::Coverage;
 pub use schedules::LastRun;
 pub use types::{

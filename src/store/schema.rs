@@ -123,7 +123,32 @@ CREATE TABLE listed (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// Article history (issue 15): the revisit ladder, each article's current version and the
+/// fingerprint of its extracted fields, and whether it is gone. Placed after the other
+/// migrations (its number is its position in [`MIGRATIONS`]).
+const HISTORY: &str = "
+ALTER TABLE urls ADD COLUMN first_captured_at TEXT;   -- RFC 3339 UTC: the ladder counts from it
+ALTER TABLE urls ADD COLUMN next_revisit REAL;        -- unix seconds; NULL: never again
+ALTER TABLE urls ADD COLUMN revisit_run INTEGER;      -- the run that last queued it as a revisit
+ALTER TABLE urls ADD COLUMN version INTEGER NOT NULL DEFAULT 0;  -- its newest index line's
+ALTER TABLE urls ADD COLUMN fingerprint TEXT;         -- JSON: field -> sha1 of the normalised value
+ALTER TABLE urls ADD COLUMN version_file TEXT;        -- the newest version's response record:
+ALTER TABLE urls ADD COLUMN version_offset INTEGER;   --   file, offset, length and
+ALTER TABLE urls ADD COLUMN version_length INTEGER;
+ALTER TABLE urls ADD COLUMN version_ts TEXT;          --   its index line's ts
+ALTER TABLE urls ADD COLUMN gone TEXT;                -- removed | moved | suspect; NULL: present
+-- Articles archived before: version 1 (their index line), due on the default ladder's first
+-- rung (a day after their capture). Their fingerprint is taken at the first revisit.
+UPDATE urls SET first_captured_at = captured_at, version = 1, version_file = warc_file,
+    version_offset = warc_offset, version_length = warc_length,
+    version_ts = strftime('%Y-%m-%dT%H:%M:%SZ', captured_at),
+    next_revisit = (julianday(captured_at) - 2440587.5) * 86400.0 + 86400.0
+  WHERE kind = 'article' AND state = 'done' AND captured_at IS NOT NULL AND warc_file IS NOT NULL;
+CREATE INDEX urls_revisit ON urls (portal, next_revisit) WHERE kind = 'article' AND state = 'done';
+CREATE INDEX urls_revisit_run ON urls (revisit_run) WHERE revisit_run IS NOT NULL;
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, HISTORY];
 
 /// The schema version this build writes.
 pub(super) fn current_version() -> i64 {

@@ -27,11 +27,14 @@ const VISITED: &str = "
       AND ((run_id = ?1 AND state IN ('done', 'failed', 'deferred', 'inflight'))
            OR (state = 'done' AND kind IN ('article', 'other', 'probable')))";
 
-/// Marks a URL done with the capture an index line proves durable, unless it already is.
+/// Marks a URL done with the capture an index line proves durable, unless it already is. A
+/// line the store already holds as the URL's version proves nothing about a revisit queued
+/// since (issue 15: settling it would skip the revisit).
 const SETTLE: &str = "
     UPDATE urls SET state = 'done', status = ?2, outcome = ?3, warc_file = ?4, warc_offset = ?5,
         warc_length = ?6, payload_digest = ?7
-    WHERE url = ?1 AND state IN ('queued', 'inflight')";
+    WHERE url = ?1 AND state IN ('queued', 'inflight')
+      AND NOT (version_file IS ?4 AND version_offset IS ?5)";
 
 /// Queues a finished article again for run ?3 when its last fetch is older than ?2 (RFC 3339
 /// UTC text compares in time order): a portal's `revisit_after` (issue 5).

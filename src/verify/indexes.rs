@@ -120,7 +120,34 @@ fn json_line(warc_dir: &Path, text: &str) -> Result<(), String> {
     same("url", &line.url, record.header("WARC-Target-URI"))?;
     same("digest", &line.digest, record.header("WARC-Payload-Digest"))?;
     same("status", &line.status.to_string(), status.as_deref())?;
-    same("length", &line.length.to_string(), Some(&length))
+    same("length", &line.length.to_string(), Some(&length))?;
+    previous(warc_dir, &line)
+}
+
+/// An edited article's `previous` (issue 15): the prior version's response record, of the same
+/// URL and of that length.
+fn previous(warc_dir: &Path, line: &Line) -> Result<(), String> {
+    let Some(previous) = &line.previous else {
+        return match line.version {
+            1 => Ok(()),
+            v => Err(format!("version {v} without a previous version")),
+        };
+    };
+    let record = open_record(warc_dir, &previous.filename, previous.offset)
+        .map_err(|e| format!("previous: {e}"))?;
+    if record.record_type() != Some("response") {
+        return Err(format!(
+            "previous points at a {} record, not a response",
+            record.record_type().unwrap_or("untyped")
+        ));
+    }
+    same("previous url", &line.url, record.header("WARC-Target-URI"))?;
+    let length = record.length.to_string();
+    same(
+        "previous length",
+        &previous.length.to_string(),
+        Some(&length),
+    )
 }
 
 /// A CDXJ line: exactly the line [`crate::cdxj`] would write for the record it points at.

@@ -276,6 +276,8 @@ fn portal(seed: &Url) -> Portal {
         explore_pages: 30,
         schedule: "every 2h".to_string(),
         revisit_after: None,
+        revisit: Vec::new(),
+        revisit_budget: 200,
         feeds: Vec::new(),
         merged_into: None,
         family: None,

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod fixture;
+pub mod history;
 pub mod hostile;
 pub mod portal;
 pub mod portal_extra;

@@ -62,6 +62,7 @@ impl Run {
                 indexed,
                 moved_to,
                 listed_by,
+                history,
             } => {
                 let stats = summary.portals.entry(candidate.portal.clone()).or_default();
                 if let Some(host) = moved_to {
@@ -96,6 +97,13 @@ impl Run {
                     if let Some(url) = &indexed.missed {
                         self.missed(&candidate, url, summary)?;
                     }
+                }
+                if let Some(landing) = history {
+                    // Before "done" (issue 15): a kill in between refetches the URL against
+                    // its new state, so no event is recorded twice.
+                    self.store.record_history(id, &landing.revision)?;
+                    let stats = summary.portals.entry(candidate.portal.clone()).or_default();
+                    stats.count_changes(&landing.changes);
                 }
                 count(summary, &outcome.label);
                 log_outcome(&candidate, &outcome.label, outcome.status);

@@ -1,0 +1,329 @@
+//! Judging a fetch of an archived article against its history (issue 15): the crawl side of
+//! [`crate::history`]. [`decide`] is pure: from what the store knows of the article, the answer
+//! (status, redirect target, the capture that proves it) and the extracted article, it says
+//! which index line to write (a new version), which events to record and what the store keeps.
+//! [`write`] then appends the index line and the events through the WARC recorder, in that
+//! order, each after its `metadata` record is durable (house rule 6; a kill between the two is
+//! repaired on the next start from the index line, see `session.rs`). Never touches the
+//! frontier or marks a URL done.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use url::Url;
+
+use super::task::PortalRun;
+use super::visit::{Hop, Refusal, Visit};
+use crate::archive::{self, Capture};
+use crate::extract::Article;
+use crate::history::{self, Change, Event, Fingerprint, Pointer, ladder::Plan};
+use crate::index;
+use crate::scope::{Decision, Kind};
+use crate::store::{Known, Revision};
+
+/// What a visit answered, as far as history cares.
+#[derive(Debug, Clone)]
+pub(super) struct Answer {
+    /// The capture that shows the article's state: the last response, or the redirect.
+    pub proof: Option<Capture>,
+    /// Where the URL now leads, when it redirects elsewhere.
+    pub target: Option<Url>,
+    /// The payload equals the last capture's (a `revisit` record).
+    pub unchanged: bool,
+}
+
+impl Answer {
+    pub(super) fn of(visit: &Visit, url: &Url) -> Answer {
+        let (hops, refused_to) = match visit {
+            Visit::Archived { hops } => (hops, None),
+            Visit::Refused { hops, refusal } => (hops, refusal_target(refusal)),
+            Visit::Failed { hops, .. } => (hops, None),
+        };
+        let last = hops.last().map(|h: &Hop| h.capture.clone());
+        let moved_on = last
+            .as_ref()
+            .filter(|c| c.url != *url)
+            .map(|c| c.url.clone());
+        let target = refused_to.or(moved_on);
+        // A redirect proves a removal or a move by itself; otherwise the last answer does.
+        let proof = match &target {
+            Some(_) => hops.first().map(|h| h.capture.clone()),
+            None => last.clone(),
+        };
+        let unchanged = last.as_ref().is_some_and(|c| c.revisit.is_some());
+        Answer {
+            proof,
+            target,
+            unchanged,
+        }
+    }
+}
+
+fn refusal_target(refusal: &Refusal) -> Option<Url> {
+    match refusal {
+        Refusal::AlreadyArchived { target } | Refusal::RedirectOutOfScope { target } => {
+            Url::parse(target).ok()
+        }
+        _ => None,
+    }
+}
+
+/// What a fetch does to an article's history.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Verdict {
+    /// Index the article as this version, with this `previous` (None: no new line).
+    pub line: Option<(u32, Option<Pointer>)>,
+    /// Events to record: change, fields, target.
+    pub events: Vec<(Change, Vec<String>, Option<String>)>,
+    /// The store's new state (None: not an article the history follows).
+    pub revision: Option<Revision>,
+}
+
+/// Judges one fetch of an article URL.
+pub(super) fn decide(
+    portal: &PortalRun,
+    known: Option<&Known>,
+    answer: &Answer,
+    article: Option<&Article>,
+    now: DateTime<Utc>,
+) -> Verdict {
+    let Some(proof) = &answer.proof else {
+        return Verdict::default();
+    };
+    let plan = Plan::of(&portal.portal);
+    let unix = |t: DateTime<Utc>| t.timestamp_micros() as f64 / 1e6;
+    match known.filter(|k| k.version >= 1) {
+        None => first_capture(proof, answer, article, &plan, unix(now)),
+        Some(k) => {
+            let first = k
+                .first_captured_at
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map_or(now, |t| t.to_utc());
+            let mut verdict = revisit(portal, k, proof, answer, article);
+            if let Some(revision) = &mut verdict.revision {
+                revision.next_revisit = plan.next(unix(first), unix(now));
+            }
+            verdict
+        }
+    }
+}
+
+fn first_capture(
+    proof: &Capture,
+    answer: &Answer,
+    article: Option<&Article>,
+    plan: &Plan,
+    now: f64,
+) -> Verdict {
+    let Some(article) = article else {
+        return Verdict::default();
+    };
+    if answer.target.is_some() {
+        // Reached through a redirect: the target is indexed, but its history is not this
+        // URL's (the redirecting URL is not followed).
+        return Verdict {
+            line: Some((1, None)),
+            events: Vec::new(),
+            revision: Some(Revision::default()),
+        };
+    }
+    let revision = Revision {
+        version: Some(1),
+        fingerprint: Some(Fingerprint::of(article).to_json()),
+        pointer: Some(pointer(proof)),
+        gone: None,
+        first_captured_at: Some(proof.date.to_rfc3339_opts(SecondsFormat::Micros, true)),
+        next_revisit: plan.next(now, now),
+    };
+    Verdict {
+        line: Some((1, None)),
+        events: Vec::new(),
+        revision: Some(revision),
+    }
+}
+
+fn revisit(
+    portal: &PortalRun,
+    k: &Known,
+    proof: &Capture,
+    answer: &Answer,
+    article: Option<&Article>,
+) -> Verdict {
+    let mut v = Verdict {
+        revision: Some(Revision {
+            gone: k.gone.clone(),
+            ..Revision::default()
+        }),
+        ..Verdict::default()
+    };
+    if answer.unchanged {
+        return v;
+    }
+    let was = k.gone.as_deref();
+    let removed = matches!(proof.status, 404 | 410)
+        || article.is_some_and(history::is_soft_404)
+        || answer
+            .target
+            .as_ref()
+            .is_some_and(|t| leads_to_listing(portal, t));
+    if removed {
+        return gone(v, was, Change::Removed, None);
+    }
+    if let Some(target) = &answer.target {
+        if portal.scope.classify(target) != Decision::In(Kind::Article) {
+            return v;
+        }
+        let fields = article.map(|a| changed(k, a)).unwrap_or_default();
+        let mut v = gone(v, was, Change::Moved, Some(target.to_string()));
+        if let Some((_, fs, _)) = v.events.first_mut() {
+            *fs = fields;
+        }
+        return v;
+    }
+    let Some(article) = article else {
+        return v;
+    };
+    if was.is_some() {
+        v.events.push((Change::Restored, Vec::new(), None));
+    }
+    let fingerprint = Fingerprint::of(article);
+    let revision = Revision {
+        fingerprint: Some(fingerprint.to_json()),
+        gone: None,
+        ..Revision::default()
+    };
+    let fields = changed(k, article);
+    if k.fingerprint.is_some() && !fields.is_empty() {
+        let version = k.version + 1;
+        v.line = Some((version, k.pointer.clone()));
+        v.events.push((Change::Edited, fields, None));
+        v.revision = Some(Revision {
+            version: Some(version),
+            pointer: Some(pointer(proof)),
+            ..revision
+        });
+    } else {
+        v.revision = Some(revision);
+    }
+    v
+}
+
+/// A removal or move, recorded once: a URL already in that state gets no second event.
+fn gone(mut v: Verdict, was: Option<&str>, change: Change, target: Option<String>) -> Verdict {
+    if was != Some(change.as_str()) {
+        v.events.push((change, Vec::new(), target));
+    }
+    if let Some(revision) = &mut v.revision {
+        revision.gone = Some(change.as_str().to_string());
+    }
+    v
+}
+
+/// The fields of `article` that differ from the last version's fingerprint (all of them when
+/// the store has none: an article archived before issue 15 is compared from its next revisit).
+fn changed(k: &Known, article: &Article) -> Vec<String> {
+    match k.fingerprint.as_deref().and_then(Fingerprint::from_json) {
+        Some(old) => old.changed(&Fingerprint::of(article)),
+        None => Vec::new(),
+    }
+}
+
+/// A redirect to the home page or a section: the article is gone (issue 15, item 4).
+fn leads_to_listing(portal: &PortalRun, target: &Url) -> bool {
+    let home = target.path() == "/" && target.query().is_none();
+    let listing = matches!(
+        portal.scope.classify(target),
+        Decision::In(Kind::Seed | Kind::Listing)
+    );
+    portal.scope.on_hosts(target) && (home || listing)
+}
+
+fn pointer(capture: &Capture) -> Pointer {
+    Pointer {
+        filename: capture.filename.clone(),
+        offset: capture.offset,
+        length: capture.length,
+        ts: Some(ts(capture)),
+    }
+}
+
+/// The index line's `ts` of a capture.
+fn ts(capture: &Capture) -> String {
+    capture.date.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Where the crawl writes: the index and changes folders.
+pub(super) struct Dirs<'a> {
+    pub index: &'a std::path::Path,
+    pub changes: &'a std::path::Path,
+}
+
+/// What [`write`] records: the article URL, its last version and the capture that proves the
+/// change; `indexed` is the article's own capture and extraction, for a new index line.
+pub(super) struct Record<'a> {
+    pub url: &'a str,
+    pub previous: Option<Pointer>,
+    pub proof: &'a Capture,
+    pub indexed: Option<(&'a Capture, Article)>,
+}
+
+/// Appends the verdict's index line, then its events, each through the recorder after its
+/// `metadata` record is durable. Returns the changes recorded.
+pub(super) async fn write(
+    recorder: &archive::Recorder,
+    dirs: &Dirs<'_>,
+    portal: &str,
+    verdict: &Verdict,
+    record: Record<'_>,
+) -> Result<Vec<Change>, archive::Error> {
+    if let (Some((version, previous)), Some((capture, article))) = (&verdict.line, record.indexed) {
+        let mut line = index::Line::new(portal, capture, article);
+        line.version = *version;
+        line.previous = previous.clone();
+        let json = serde_json::to_vec(&line).unwrap_or_default();
+        let file = index::file_path(dirs.index, portal);
+        recorder
+            .metadata(portal, capture, "application/json", json, Some(file))
+            .await?;
+    }
+    let mut changes = Vec::new();
+    for (change, fields, target) in &verdict.events {
+        let event = Event {
+            url: record.url.to_string(),
+            portal: portal.to_string(),
+            change: *change,
+            ts: ts(record.proof),
+            fields: fields.clone(),
+            status: record.proof.status,
+            target: target.clone(),
+            previous: record.previous.clone().unwrap_or_default(),
+            current: Pointer {
+                ts: None,
+                ..pointer(record.proof)
+            },
+        };
+        event_record(recorder, dirs, &event, record.proof).await?;
+        tracing::info!(url = %event.url, change = change.as_str(), fields = ?event.fields, "article_changed");
+        changes.push(*change);
+    }
+    Ok(changes)
+}
+
+/// One event: a `metadata` record (`WARC-Target-URI: urn:baoluu:change:URL`) whose block is
+/// the event line, appended to the portal's changes file once the record is durable.
+pub(super) async fn event_record(
+    recorder: &archive::Recorder,
+    dirs: &Dirs<'_>,
+    event: &Event,
+    proof: &Capture,
+) -> Result<(), archive::Error> {
+    let mut about = proof.clone();
+    if let Ok(urn) = Url::parse(&format!("{}{}", history::CHANGE_URN, event.url)) {
+        about.url = urn;
+    }
+    let json = serde_json::to_vec(event).unwrap_or_default();
+    let file = history::file_path(dirs.changes, &event.portal);
+    recorder
+        .metadata(&event.portal, &about, "application/json", json, Some(file))
+        .await
+        .map(drop)
+}

@@ -1,0 +1,156 @@
+//! The per-URL fingerprint of an article's extracted fields: one sha1 per field of the
+//! normalised value (NFC, whitespace collapsed), so the crawl compares a revisit with the last
+//! version from the store alone, never re-reading a WARC (issue 15, item 2). Fields are named as
+//! in the index line. Page furniture (counters, boxes, ads, related links) is not among the
+//! fields, so it never makes an edit.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::extract::Article;
+
+/// Field name → hex sha1 of its normalised value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint(pub BTreeMap<String, String>);
+
+/// The fields an edit is judged on, in index-line order.
+pub const FIELDS: [&str; 6] = ["title", "lead", "text", "authors", "published", "images"];
+
+impl Fingerprint {
+    pub fn of(article: &Article) -> Fingerprint {
+        let mut map = BTreeMap::new();
+        for field in FIELDS {
+            map.insert(field.to_string(), sha1_hex(&normalised(article, field)));
+        }
+        Fingerprint(map)
+    }
+
+    /// The fields whose values differ, in [`FIELDS`] order.
+    pub fn changed(&self, newer: &Fingerprint) -> Vec<String> {
+        FIELDS
+            .iter()
+            .filter(|f| self.0.get(**f) != newer.0.get(**f))
+            .map(|f| f.to_string())
+            .collect()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_default()
+    }
+
+    pub fn from_json(text: &str) -> Option<Fingerprint> {
+        serde_json::from_str(text).ok().map(Fingerprint)
+    }
+}
+
+/// The normalised text of one field (what is hashed, and what `baoluu changes` diffs).
+pub fn normalised(article: &Article, field: &str) -> String {
+    let raw = match field {
+        "title" => article.title.clone(),
+        "lead" => article.lead.clone().unwrap_or_default(),
+        "text" => article.text.clone(),
+        "authors" => article.authors.join("\n"),
+        "published" => article.published.clone().unwrap_or_default(),
+        "images" => article
+            .images
+            .iter()
+            .map(|i| format!("{} {}", i.url, i.caption.as_deref().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    };
+    collapse(&raw.nfc().collect::<String>())
+}
+
+/// Runs of whitespace become one space, paragraphs one newline: reflowed HTML is not an edit.
+fn collapse(text: &str) -> String {
+    text.split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn sha1_hex(text: &str) -> String {
+    Sha1::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What portals answer with status 200 where an article was (issue 15: soft 404s), lower case.
+const GONE_PHRASES: [&str; 8] = [
+    "bài viết không tồn tại",
+    "không tồn tại hoặc đã bị xóa",
+    "trang không tồn tại",
+    "không tìm thấy trang",
+    "không tìm thấy bài viết",
+    "nội dung không tồn tại",
+    "bài viết đã bị gỡ",
+    "page not found",
+];
+
+/// A "bài viết không tồn tại" page: a short page whose title or text says the article is gone.
+/// Judged on content, since such pages answer 200.
+pub fn is_soft_404(article: &Article) -> bool {
+    // A real article quoting the phrase is long; these pages are a line or two.
+    const SHORT: usize = 600;
+    if article.text.chars().count() > SHORT {
+        return false;
+    }
+    let seen = format!("{}\n{}", article.title, article.text)
+        .nfc()
+        .collect::<String>()
+        .to_lowercase();
+    GONE_PHRASES.iter().any(|p| seen.contains(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Image;
+
+    fn article(title: &str, text: &str) -> Article {
+        Article {
+            title: title.into(),
+            text: text.into(),
+            images: vec![Image {
+                url: "http://a.vn/1.jpg".into(),
+                caption: None,
+            }],
+            ..Article::default()
+        }
+    }
+
+    #[test]
+    fn reflowed_or_decomposed_text_is_not_an_edit() {
+        let before = Fingerprint::of(&article("Lũ về", "Đoạn một.\n\nĐoạn hai."));
+        // NFD input and extra spaces: same normalised fields.
+        let nfd: String = "Lũ về".nfd().collect();
+        let after = Fingerprint::of(&article(&nfd, "Đoạn  một.\n\n\n\nĐoạn hai. "));
+        assert!(before.changed(&after).is_empty());
+    }
+
+    #[test]
+    fn changed_fields_are_named_as_in_the_index_line() {
+        let before = Fingerprint::of(&article("Lũ về", "Đoạn một."));
+        let after = Fingerprint::of(&article("Lũ đã về", "Đoạn một, sửa."));
+        assert_eq!(before.changed(&after), ["title", "text"]);
+        let json = after.to_json();
+        assert_eq!(Fingerprint::from_json(&json), Some(after));
+    }
+
+    #[test]
+    fn a_short_gone_page_is_a_soft_404_and_an_article_quoting_it_is_not() {
+        assert!(is_soft_404(&article("Bài viết không tồn tại", "")));
+        assert!(is_soft_404(&article(
+            "Báo Hậu Giang",
+            "Xin lỗi, BÀI VIẾT KHÔNG TỒN TẠI hoặc đã bị xóa."
+        )));
+        let long = format!("Bài viết không tồn tại. {}", "Nội dung dài. ".repeat(100));
+        assert!(!is_soft_404(&article("Tin tức", &long)));
+    }
+}
