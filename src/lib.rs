@@ -30,6 +30,7 @@
 //! - [`cdxj`]: CDXJ indexes of closed WARC files, for pywb and ReplayWeb.page.
 //! - [`verify`]: the fixity check of an archive directory.
 //! - [`wacz`]: WACZ 1.1.1 packages of closed WARC files, for ReplayWeb.page.
+//! - [`web`]: the read-only status page on `metrics_listen`; [`demo`]: `baoluu demo`.
 
 pub mod archive;
 pub mod canonical;
@@ -55,3 +56,4 @@ pub mod scope;
 pub mod store;
 pub mod verify;
 pub mod wacz;
+pub mod web;

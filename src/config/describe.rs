@@ -94,6 +94,12 @@ fn describe_crawler(out: &mut String, c: &Crawler) {
         c.metrics_listen
             .map_or("off".to_string(), |a| a.to_string()),
     );
+    let replay = c.replay_url.as_ref();
+    line(
+        out,
+        "replay links",
+        replay.map_or("off".to_string(), |u| u.to_string()),
+    );
 }
 
 fn describe_portal(out: &mut String, p: &Portal) {

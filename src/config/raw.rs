@@ -58,6 +58,9 @@ pub struct RawCrawler {
     pub grace_period: Option<Spanned<RawDuration>>,
     pub min_free_space: Option<Spanned<RawSize>>,
     pub metrics_listen: Option<Text>,
+    /// The status page's replay links and labels (issue 19).
+    pub replay_url: Option<Text>,
+    pub ui_language: Option<Text>,
 }
 
 /// One `[[portal]]` (design.md §2, second table).

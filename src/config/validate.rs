@@ -23,13 +23,18 @@ use super::units::{parse_duration, parse_size};
 use super::{Crawler, Error, Portal, Selectors, family};
 
 /// Where values of one table are reported: the file and the table's dotted key.
-struct Table<'a> {
+pub(super) struct Table<'a> {
     doc: &'a Document,
     key: String,
 }
 
 impl Table<'_> {
-    fn error<T>(&self, value: &Spanned<T>, field: &str, message: impl Into<String>) -> Error {
+    pub(super) fn error<T>(
+        &self,
+        value: &Spanned<T>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Error {
         self.doc.at(value, format!("{}.{field}", self.key), message)
     }
 
@@ -114,6 +119,8 @@ pub fn crawler(doc: &Document, raw: &RawCrawler) -> Result<Crawler, Error> {
             .as_ref()
             .map(|m| socket_address(&t, m))
             .transpose()?,
+        replay_url: super::web::replay_url(&t, raw.replay_url.as_ref())?,
+        ui_language: super::web::ui_language(&t, raw.ui_language.as_ref())?,
         contact: None,
     })
 }

@@ -172,7 +172,7 @@ pub(super) async fn run(
             // The index line is the metadata record's block, appended by the writer once the
             // record is durable and durable itself when this returns (house rule 6).
             let line_file = index::file_path(&tools.index_dir, prefix);
-            visitor
+            let pointer = visitor
                 .recorder()
                 .metadata(
                     prefix,
@@ -182,6 +182,7 @@ pub(super) async fn run(
                     Some(line_file),
                 )
                 .await?;
+            store.record_article(&line, pointer); // the status page's row (issue 19)
             *indexed = Some(Indexed { generic });
         }
     }

@@ -11,7 +11,7 @@
 //! within one portal set they sort by start time. They are written atomically (temporary file,
 //! fsync, rename, fsync of the folder) so a crash never leaves half a report behind.
 
-mod health;
+pub mod health;
 pub mod log;
 mod politeness;
 mod status;

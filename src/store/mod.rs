@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+mod articles;
 mod chains;
 mod chances;
 mod outcome;
@@ -38,6 +39,7 @@ mod schema;
 mod types;
 mod visits;
 
+pub use articles::{ArticleRow, fold};
 pub use chains::Chain;
 pub use chances::Deferred;
 pub use schedules::LastRun;

@@ -100,7 +100,7 @@ CREATE TABLE chains (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, super::articles::ARTICLES];
 
 /// The schema version this build writes.
 pub(super) fn current_version() -> i64 {
