@@ -38,6 +38,7 @@ pub mod cdxj;
 pub mod config;
 pub mod crawl;
 pub mod daemon;
+pub mod demo;
 pub mod discover;
 pub mod extract;
 pub mod feeds;

@@ -117,13 +117,15 @@ pub(super) fn article(site: &Site, url: &str) -> Result<Option<Reply>, Error> {
     };
     let record = crate::archive::reader::read_at(&path, row.meta_offset)
         .map_err(|e| failed(e.to_string()))?;
-    if record.record_type() != Some("metadata") || record.header("WARC-Target-URI") != Some(url) {
+    let line: serde_json::Value = match record.record_type() {
+        Some("metadata") => serde_json::from_slice(&record.block).unwrap_or_default(),
+        _ => serde_json::Value::Null,
+    };
+    if line["url"] != url {
         return Err(failed(
-            "the record there is not this article's metadata".into(),
+            "the record there is not this article's index line".into(),
         ));
     }
-    let line: serde_json::Value =
-        serde_json::from_slice(&record.block).map_err(|e| failed(e.to_string()))?;
     let body = serde_json::to_vec_pretty(&line).map_err(|e| failed(e.to_string()))?;
     Ok(Some(Reply::new("200 OK", "application/json", body)))
 }
