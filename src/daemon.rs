@@ -70,9 +70,11 @@ pub async fn run(
                 crawl::Error::Archive(crate::archive::Error::Io { path, source })
             })?;
         tracing::info!(%addr, "metrics_serving");
-        tokio::spawn(metrics::serve_on(
+        let pages = crate::web::Site::new(config.clone()).handler(); // status page, issue 19
+        tokio::spawn(metrics::serve_with(
             listener,
             metrics.clone(),
+            Some(pages),
             stop.child_token(),
         ));
     }

@@ -31,6 +31,7 @@
 //! - [`cdxj`]: CDXJ indexes of closed WARC files, for pywb and ReplayWeb.page.
 //! - [`verify`]: the fixity check of an archive directory.
 //! - [`wacz`]: WACZ 1.1.1 packages of closed WARC files, for ReplayWeb.page.
+//! - [`web`]: the read-only status page on `metrics_listen`; [`demo`]: `baoluu demo`.
 
 pub mod archive;
 pub mod canonical;
@@ -38,6 +39,7 @@ pub mod cdxj;
 pub mod config;
 pub mod crawl;
 pub mod daemon;
+pub mod demo;
 pub mod discover;
 pub mod extract;
 pub mod feeds;
@@ -57,3 +59,4 @@ pub mod scope;
 pub mod store;
 pub mod verify;
 pub mod wacz;
+pub mod web;

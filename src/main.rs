@@ -149,6 +149,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Crawl a built-in sample portal on a loopback port into a fresh archive and serve its
+    /// status page: baoluu at work without the network (ignores --config).
+    Demo {
+        /// The archive folder (default: a new temporary folder).
+        #[arg(long)]
+        archive: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -252,6 +259,9 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             *json,
         );
     }
+    if let Command::Demo { archive } = &cli.command {
+        return runtime()?.block_on(demo(archive.clone()));
+    }
     if let Command::Verify {
         wacz: Some(file), ..
     } = &cli.command
@@ -321,7 +331,7 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             print_stdout(&text);
             Ok(0)
         }
-        Command::Extract { .. } | Command::Probe { .. } => Ok(0),
+        Command::Extract { .. } | Command::Probe { .. } | Command::Demo { .. } => Ok(0),
     }
 }
 
@@ -523,6 +533,16 @@ async fn crawl(
     } else {
         0
     })
+}
+
+/// `baoluu demo`: Ctrl-C ends it cleanly (exit 0), the archive stays.
+async fn demo(archive: Option<PathBuf>) -> anyhow::Result<u8> {
+    let stop = watch_signals();
+    let say = |line: &str| print_stdout(&format!("{line}\n"));
+    baoluu::demo::run(archive, stop, &say)
+        .await
+        .context("the demo stopped")?;
+    Ok(0)
 }
 
 async fn daemon(path: PathBuf, config: Config) -> anyhow::Result<u8> {

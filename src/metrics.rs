@@ -3,26 +3,23 @@
 //!
 //! Names follow the Prometheus naming guide (`baoluu_<name>_<unit>_total` for counters, base
 //! units such as seconds and bytes); the exposition is text format 0.0.4. This module never
-//! decides anything about crawling, and serves nothing but `/metrics`: every other request
-//! gets a 404, and every connection is closed after one response.
+//! decides anything about crawling. Alone it serves nothing but `/metrics` (every other request
+//! gets a 404); with the daemon's status page (issue 19, `crate::web`) that page answers the
+//! other paths. Every connection is closed after one response (`crate::web::http`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+use crate::web::http::{Handler, Reply};
 
 /// The outcome label of a page written to a WARC file (`crawl::Summary` counts it the same way).
 const ARCHIVED: &str = "archived";
-/// A scraper that sends no request line within this long is dropped.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// Enough for any real `GET /metrics` request head; longer heads are cut off.
-const MAX_REQUEST: usize = 8 * 1024;
 
 /// Shared counters and gauges. Cheap to update; share behind an `Arc`.
 #[derive(Debug, Default)]
@@ -231,76 +228,42 @@ pub async fn serve_on(
     metrics: std::sync::Arc<Metrics>,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    loop {
-        let (stream, _) = tokio::select! {
-            () = stop.cancelled() => return Ok(()),
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(err) => { tracing::warn!(%err, "metrics accept failed"); continue; }
-            },
-        };
-        let metrics = std::sync::Arc::clone(&metrics);
-        tokio::spawn(async move {
-            if let Err(err) = respond(stream, &metrics).await {
-                tracing::debug!(%err, "metrics connection dropped");
-            }
-        });
-    }
+    serve_with(listener, metrics, None, stop).await
 }
 
-/// Reads the request head, answers, closes.
-async fn respond(mut stream: TcpStream, metrics: &Metrics) -> std::io::Result<()> {
-    let head = tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream))
-        .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no request line"))??;
-    let response = match request_target(&head) {
-        Some(("GET", "/metrics")) => response(
-            "200 OK",
-            "text/plain; version=0.0.4; charset=utf-8",
-            &metrics.render(),
-        ),
-        Some(("GET", _)) => response(
-            "404 Not Found",
-            "text/plain; charset=utf-8",
-            "not found: try /metrics\n",
-        ),
-        _ => response(
-            "405 Method Not Allowed",
-            "text/plain; charset=utf-8",
-            "only GET /metrics\n",
-        ),
-    };
-    stream.write_all(response.as_bytes()).await?;
-    stream.shutdown().await
+/// [`serve_on`] with `pages` (the status page, issue 19) answering every request but
+/// `GET /metrics`, which stays exactly as it is.
+pub async fn serve_with(
+    listener: TcpListener,
+    metrics: std::sync::Arc<Metrics>,
+    pages: Option<Handler>,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    crate::web::http::serve(listener, route(metrics, pages), stop).await
 }
 
-/// Bytes up to the blank line ending the head (RFC 9112 §2.1), capped at [`MAX_REQUEST`].
-async fn read_head(stream: &mut TcpStream) -> std::io::Result<String> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    while buf.len() < MAX_REQUEST && !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            break;
+/// `GET /metrics` first; then `pages`, or a 404 (GET) / 405 (other methods) without them.
+fn route(metrics: std::sync::Arc<Metrics>, pages: Option<Handler>) -> Handler {
+    std::sync::Arc::new(move |method, target| {
+        match (method, crate::web::http::path(target), &pages) {
+            ("GET", "/metrics", _) => Reply::new(
+                "200 OK",
+                "text/plain; version=0.0.4; charset=utf-8",
+                metrics.render(),
+            ),
+            (_, _, Some(pages)) => pages(method, target),
+            ("GET", _, None) => Reply::new(
+                "404 Not Found",
+                "text/plain; charset=utf-8",
+                "not found: try /metrics\n",
+            ),
+            _ => Reply::new(
+                "405 Method Not Allowed",
+                "text/plain; charset=utf-8",
+                "only GET /metrics\n",
+            ),
         }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    Ok(String::from_utf8_lossy(&buf).into_owned())
-}
-
-/// `(method, path)` from the request line; a query string is ignored.
-fn request_target(head: &str) -> Option<(&str, &str)> {
-    let mut parts = head.lines().next()?.split(' ');
-    let method = parts.next()?;
-    let target = parts.next()?;
-    Some((method, target.split('?').next().unwrap_or(target)))
-}
-
-fn response(status: &str, content_type: &str, body: &str) -> String {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
+    })
 }
 
 #[cfg(test)]
@@ -352,11 +315,18 @@ mod tests {
     }
 
     #[test]
-    fn request_line_parsing() {
+    fn metrics_route_is_unchanged_and_other_paths_go_to_the_pages() {
+        let bare = route(std::sync::Arc::new(Metrics::new()), None);
+        let reply = bare("GET", "/metrics?x=1");
         assert_eq!(
-            request_target("GET /metrics?x=1 HTTP/1.1\r\n\r\n"),
-            Some(("GET", "/metrics"))
+            reply.content_type,
+            "text/plain; version=0.0.4; charset=utf-8"
         );
-        assert_eq!(request_target(""), None);
+        assert_eq!(bare("GET", "/").status, "404 Not Found");
+        assert_eq!(bare("POST", "/metrics").status, "405 Method Not Allowed");
+        let pages: Handler = std::sync::Arc::new(|_, _| Reply::html("page".into()));
+        let with = route(std::sync::Arc::new(Metrics::new()), Some(pages));
+        assert_eq!(with("GET", "/").body, b"page");
+        assert!(with("GET", "/metrics").body.starts_with(b"# HELP"));
     }
 }

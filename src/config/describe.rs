@@ -101,6 +101,12 @@ fn describe_crawler(out: &mut String, c: &Crawler) {
             format!("{} requests per {}", r.requests, format_duration(r.per))
         }),
     );
+    let replay = c.replay_url.as_ref();
+    line(
+        out,
+        "replay links",
+        replay.map_or("off".to_string(), |u| u.to_string()),
+    );
 }
 
 fn describe_portal(out: &mut String, p: &Portal) {

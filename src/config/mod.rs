@@ -22,11 +22,13 @@ mod raw;
 mod syntax;
 pub mod units;
 mod validate;
+mod web;
 
 #[cfg(test)]
 mod tests;
 
 pub use defaults::*;
+pub use web::UiLanguage;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -75,6 +77,10 @@ pub struct Crawler {
     /// The operator's ceiling on requests across all portals (`"5/s"`: a shared office link),
     /// on top of the per-host politeness; `None` (the default) sets none.
     pub max_rate: Option<units::Rate>,
+    /// Where the status page links an article's replay (`{ts}/{url}` appended); issue 19.
+    pub replay_url: Option<Url>,
+    /// The status page's labels: Vietnamese unless `ui_language = "en"`.
+    pub ui_language: UiLanguage,
     /// The operator's contact from `BAOLUU_CONTACT`, already applied to `user_agent` and
     /// `from` (issue 13 item 13; `contact.rs` says how); `None` when unset.
     pub contact: Option<String>,

@@ -60,6 +60,9 @@ pub struct RawCrawler {
     pub metrics_listen: Option<Text>,
     /// `"5/s"`, `"120/min"`: a ceiling on requests across every portal (issue 16).
     pub max_rate: Option<Text>,
+    /// The status page's replay links and labels (issue 19).
+    pub replay_url: Option<Text>,
+    pub ui_language: Option<Text>,
 }
 
 /// One `[[portal]]` (design.md §2, second table).

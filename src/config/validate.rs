@@ -23,13 +23,18 @@ use super::units::{parse_duration, parse_rate, parse_size};
 use super::{Crawler, Error, Portal, Selectors, family};
 
 /// Where values of one table are reported: the file and the table's dotted key.
-struct Table<'a> {
+pub(super) struct Table<'a> {
     doc: &'a Document,
     key: String,
 }
 
 impl Table<'_> {
-    fn error<T>(&self, value: &Spanned<T>, field: &str, message: impl Into<String>) -> Error {
+    pub(super) fn error<T>(
+        &self,
+        value: &Spanned<T>,
+        field: &str,
+        message: impl Into<String>,
+    ) -> Error {
         self.doc.at(value, format!("{}.{field}", self.key), message)
     }
 
@@ -119,6 +124,8 @@ pub fn crawler(doc: &Document, raw: &RawCrawler) -> Result<Crawler, Error> {
             .as_ref()
             .map(|r| parse_rate(r.get_ref()).map_err(|m| t.error(r, "max_rate", m)))
             .transpose()?,
+        replay_url: super::web::replay_url(&t, raw.replay_url.as_ref())?,
+        ui_language: super::web::ui_language(&t, raw.ui_language.as_ref())?,
         contact: None,
     })
 }

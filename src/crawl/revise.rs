@@ -255,6 +255,8 @@ fn ts(capture: &Capture) -> String {
 pub(super) struct Dirs<'a> {
     pub index: &'a std::path::Path,
     pub changes: &'a std::path::Path,
+    /// Where the status page's article rows go (issue 19); `None` where there is no store.
+    pub store: Option<&'a crate::store::Store>,
 }
 
 /// What [`write`] records: the article URL, its last version and the capture that proves the
@@ -281,9 +283,13 @@ pub(super) async fn write(
         line.previous = previous.clone();
         let json = serde_json::to_vec(&line).unwrap_or_default();
         let file = index::file_path(dirs.index, portal);
-        recorder
+        let pointer = recorder
             .metadata(portal, capture, "application/json", json, Some(file))
             .await?;
+        // The status page's row (issue 19), after the index line is durable.
+        if let Some(store) = dirs.store {
+            store.record_article(&line, pointer);
+        }
     }
     let mut changes = Vec::new();
     for (change, fields, target) in &verdict.events {

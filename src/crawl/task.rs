@@ -248,6 +248,7 @@ async fn record(
     let dirs = revise::Dirs {
         index: &tools.index_dir,
         changes: &tools.changes_dir,
+        store: Some(&tools.store),
     };
     let record = revise::Record {
         url: &candidate.url,

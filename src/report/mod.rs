@@ -12,7 +12,7 @@
 //! fsync, rename, fsync of the folder) so a crash never leaves half a report behind.
 
 mod discovery;
-mod health;
+pub mod health;
 pub mod log;
 mod politeness;
 mod status;

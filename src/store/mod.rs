@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+mod articles;
 mod chains;
 mod chances;
 mod history;
@@ -40,6 +41,7 @@ mod schema;
 mod types;
 mod visits;
 
+pub use articles::{ArticleRow, fold};
 pub use chains::Chain;
 pub use chances::Deferred;
 pub use history::{Known, REVISIT, Revision};
