@@ -14,7 +14,7 @@ use regex::Regex;
 use url::Url;
 
 /// Query parameters that only track where a click came from; they never select content, and
-/// leaving them in would make one article look like many (portals.md, "Duplicate URL spaces").
+/// leaving them in would make one article look like many (docs/profiles.md, "Duplicate URL spaces").
 const TRACKING_PARAMS: [&str; 2] = ["fbclid", "gclid"];
 
 /// Prefix of the Google Analytics campaign parameters (`utm_source`, `utm_medium`, …).
@@ -109,7 +109,7 @@ pub fn host_key(url: &Url) -> String {
 }
 
 /// The SURT sort key of `url` as pywb and cdxj-indexer compute it (the `surt` package's default
-/// IA canonicalizer; archiving.md, "Replay and indexes"), so our CDXJ lines sort and look up like
+/// IA canonicalizer; docs/archive.md, "Replay and indexes"), so our CDXJ lines sort and look up like
 /// theirs: `http://www.Example.com:8080/a/b?z=1&a=2` → `com,example:8080)/a/b?a=2&z=1`.
 ///
 /// Steps: scheme, user info and fragment dropped; host lowercased, a leading `www` / `wwwN.`

@@ -1,12 +1,12 @@
 //! CDXJ: the replay index of one WARC file, as pywb and ReplayWeb.page read it.
 //!
-//! Part of the index stage (design.md §1, §2 "Archive layout"): once a WARC file is closed,
+//! Part of the index stage (docs/architecture.md, §2 "Archive layout"): once a WARC file is closed,
 //! [`write_for`] writes `index/cdxj/{warc file name}.cdxj` next to the JSON index, and `verify`
 //! reads it back through [`Entry::parse`]. A line is `SURT-key timestamp14 {json}` with the JSON
 //! fields `url, mime, status, digest, length, offset, filename`, all strings, in that order and
 //! spelt as `cdxj-indexer` writes them (Python `json.dumps`: `", "` and `": "` separators, non-ASCII
 //! as `\uXXXX`), so a line of ours and one of theirs for the same record are the same bytes
-//! (archiving.md "Replay and indexes"). Like `cdxj-indexer`, we index `response`, `revisit`,
+//! (docs/replay.md). Like `cdxj-indexer`, we index `response`, `revisit`,
 //! `resource` and `metadata` records, except `resource` / `metadata` records holding
 //! `application/warc-fields`; `request` and `warcinfo` records are not indexed. Lines are sorted
 //! bytewise, as pywb's binary search needs. The key is [`crate::canonical::surt`].

@@ -1,6 +1,6 @@
 //! Daemon: every portal on its own schedule, for years, unattended (issue 5).
 //!
-//! Sits above [`crate::crawl`] (design.md §1, `schedule` → `crawl`): one [`Session`] for the
+//! Sits above [`crate::crawl`] (docs/architecture.md, `schedule` → `crawl`): one [`Session`] for the
 //! life of the process (one archive lock, one WARC writer, one set of per-host gates), and one
 //! run per due portal, each its own task, so a slow portal never delays another. When a portal
 //! is due comes from its [`Schedule`] and the end of its last completed run, kept in the store:

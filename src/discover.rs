@@ -1,10 +1,10 @@
 //! Discover: an HTML page → the links a crawl may follow from it.
 //!
 //! Runs after `archive` on every fetched HTML page; its [`Page`] goes through `scope` and on to
-//! the `frontier` (design.md §1). Links are resolved against the document's base URL (the first
+//! the `frontier` (docs/architecture.md). Links are resolved against the document's base URL (the first
 //! `<base href>`, HTML §4.2.3), normalised with [`crate::canonical`], deduplicated, and tagged
 //! [`Relation::More`] when they continue a listing: the five forms of "Xem thêm" described in
-//! portals.md, `rel=next`, pagination blocks and pagination URL syntaxes. Hidden blocks
+//! docs/profiles.md, `rel=next`, pagination blocks and pagination URL syntaxes. Hidden blocks
 //! (`div.an`, `display:none`) are read like any other markup: their links are real. Menu
 //! expanders (`li.moremenu`) are skipped. `rel=nofollow` is followed, as Heritrix and
 //! Browsertrix do: it asks search engines not to endorse a link, it does not forbid fetching
@@ -268,7 +268,7 @@ fn short_text(element: ElementRef) -> Option<String> {
     Some(text)
 }
 
-/// Matches a label after NFC normalisation (live pages carry NFD text, portals.md), lowercasing
+/// Matches a label after NFC normalisation (live pages carry NFD text, docs/profiles.md), lowercasing
 /// and whitespace collapsing.
 fn is_more_label(raw: &str) -> bool {
     let text: String = raw.nfc().collect::<String>().to_lowercase();

@@ -1,8 +1,8 @@
 //! Frontier: what to fetch next, host by host.
 //!
-//! Sits at the head of the crawl (design.md §1): the crawl asks [`Frontier::next`] for a
+//! Sits at the head of the crawl (docs/architecture.md): the crawl asks [`Frontier::next`] for a
 //! [`Candidate`], and discovery's in-scope links come back through [`Frontier::push`]. The
-//! queue itself lives in the [`Store`] (house rule 4: a million URLs cost disk, not memory);
+//! queue itself lives in the [`Store`] (docs/architecture.md rule 4: a million URLs cost disk, not memory);
 //! the frontier keeps only the hosts that have queued work, each with the time it may next be
 //! asked, ordered by that time so the next eligible host is found in O(log hosts). Listing
 //! pages come before articles through the store's priority column (issue 3).

@@ -3,9 +3,9 @@
 //! An edited article gets a new line with `version` 2, 3, … and `previous` (issue 15); the
 //! first line stays, and the newest line of a URL is its current state.
 //!
-//! Last stage of the pipeline (design.md §1, §2 "JSON index line"). A line is appended to
+//! Last stage of the pipeline (docs/architecture.md, §2 "JSON index line"). A line is appended to
 //! `archive_dir/index/{portal}.jsonl` only after the WARC bytes it points at are durable, and is
-//! itself fsynced before the store marks the URL done (house rule 6), so a kill at any moment
+//! itself fsynced before the store marks the URL done (docs/architecture.md rule 6), so a kill at any moment
 //! leaves no line pointing at nothing. The crawl hands each line to the WARC recorder as the
 //! block of the article's `metadata` record, and the recorder appends it once that record is
 //! durable (one fsync per batch); this module defines the line and repairs the files' tails. On start, [`reconcile`] cuts a torn last line and hands

@@ -1,7 +1,7 @@
 //! baoluu — a polite crawler and archival daemon for Vietnamese provincial news portals.
 //!
 //! # Layout
-//! The modules are listed in pipeline order (design.md §1). Data flows one way as plain types,
+//! The modules are listed in pipeline order (docs/architecture.md). Data flows one way as plain types,
 //! each defined in the module that produces it:
 //!
 //! ```text

@@ -1,5 +1,5 @@
 //! The `baoluu` command line: parse arguments, set up tracing, turn signals into cancellation and
-//! errors into exit codes (design.md §2). anyhow lives only here; no crawl logic does.
+//! errors into exit codes (docs/configuration.md). anyhow lives only here; no crawl logic does.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::ProgressBar;
 use tokio_util::sync::CancellationToken;
 
-/// Exit codes (design.md §2, sysexits.h where one fits).
+/// Exit codes (docs/configuration.md, sysexits.h where one fits).
 mod exit {
     pub const FATAL: u8 = 1;
     /// EX_TEMPFAIL: stopped early but resumable.
@@ -574,7 +574,7 @@ fn disk_full(err: &baoluu::crawl::Error) -> u8 {
     exit::STOPPED
 }
 
-/// SIGINT/SIGTERM cancel the token (stop the head, drain the tail: house rule 5); a second
+/// SIGINT/SIGTERM cancel the token (stop the head, drain the tail: docs/architecture.md rule 5); a second
 /// signal exits at once.
 fn watch_signals() -> CancellationToken {
     let cancel = CancellationToken::new();

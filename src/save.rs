@@ -7,7 +7,7 @@
 //! (the user named the URL; there is no portal scope here): public addresses, and private ones
 //! only at an exact `host:port` the configuration marks private (docs/guard.md), so a URL or
 //! redirect to another port of a configured loopback address fails with `address-refused`. It prints one line per URL and never
-//! fails the command for one URL's trouble (design.md §2: per-URL failures are reported).
+//! fails the command for one URL's trouble (docs/configuration.md: per-URL failures are reported).
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::archive::{self, Lock, Recorder};
 use crate::config::Config;
 use crate::crawl::{Hop, Visit, Visitor};
 
-/// The WARC file prefix of `save` (design.md §2 "Archive layout").
+/// The WARC file prefix of `save` (docs/archive.md).
 pub const PREFIX: &str = "save";
 
 /// What `save` did, one printable line per URL.

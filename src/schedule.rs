@@ -1,6 +1,6 @@
 //! When is a portal's next run due: `every <period>` or a cron expression (issue 5).
 //!
-//! The `schedule` stage sits between `config` and `crawl` (design.md §1): the daemon parses each
+//! The `schedule` stage sits between `config` and `crawl` (docs/architecture.md): the daemon parses each
 //! portal's `schedule` string once with [`Schedule::parse`], and after every run (and on start,
 //! from the times it persisted in the store) asks [`Schedule::next_after`] when to start the
 //! next one. This module is pure arithmetic on instants: it never reads the clock, the store or
@@ -75,7 +75,7 @@ pub enum Error {
     NeverMatches { text: String },
 }
 
-/// A portal's schedule, as parsed from its `schedule` key (design.md §2).
+/// A portal's schedule, as parsed from its `schedule` key (docs/configuration.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schedule {
     /// `every <period>`: the next run starts this long after the last one ended.

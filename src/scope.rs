@@ -3,7 +3,7 @@
 //! Sits between `discover`/`canonical` and the `frontier` (and checks redirect targets for
 //! `fetch`): every candidate URL is classified here before it is queued. A URL is in scope when it
 //! is a seed, or when it is on one of the portal's hosts, passes the crawler-trap guards and
-//! matches one of the portal's `article_urls` or `listing_urls` patterns (design.md §2, "Scope").
+//! matches one of the portal's `article_urls` or `listing_urls` patterns (docs/configuration.md, "Scope").
 //! Patterns are matched against the canonical URL, so tracking parameters never defeat a
 //! `$`-anchored pattern. This module does no I/O; it never fetches, queues or remembers URLs.
 
@@ -206,7 +206,7 @@ impl Scope {
             && url.as_str().len() <= MAX_URL_BYTES
     }
 
-    /// Whether `url` is on one of the portal's hosts (redirect targets must be, design.md §2).
+    /// Whether `url` is on one of the portal's hosts (redirect targets must be, docs/configuration.md).
     pub fn on_hosts(&self, url: &Url) -> bool {
         self.hosts.contains(&host_key(url))
     }
@@ -270,7 +270,7 @@ static DATE_DMY: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Whether the path or query of `url` holds a valid-looking date whose year lies outside
 /// `[min_year, max_year]`: the signature of a calendar picker ("Xem theo ngày") that would
-/// otherwise lead the crawler back to year 1 or forward forever (portals.md). Dates inside the
+/// otherwise lead the crawler back to year 1 or forward forever (docs/profiles.md). Dates inside the
 /// range are ordinary "news of that day" listings.
 fn has_calendar_date(url: &Url, min_year: i32, max_year: i32) -> bool {
     let mut text = url.path().to_string();

@@ -1,5 +1,5 @@
 //! The shipped portal profiles (issue 9, "Coverage: every provincial portal"): they all load,
-//! cover portals.md's 34 current papers and the legacy hosts of absorbed ones, apply their CMS
+//! cover docs/profiles.md's 34 current papers and the legacy hosts of absorbed ones, apply their CMS
 //! family presets, and their patterns tell articles from listings. The one profile with a saved
 //! real page (baolaocai) extracts it; that test is skipped when `../shared/pages` is absent.
 
@@ -55,7 +55,7 @@ enum Kind {
     Neither,
 }
 
-/// design.md §2's scope on URL shapes: exclusions first; a URL both kinds match fails the test.
+/// docs/configuration.md's scope on URL shapes: exclusions first; a URL both kinds match fails the test.
 fn classify(portal: &Portal, url: &str) -> Kind {
     if portal.exclude_urls.iter().any(|r| r.is_match(url)) {
         return Kind::Neither;
@@ -174,14 +174,17 @@ fn profiles_state_their_provenance() {
         let portal = config.portal(&name).unwrap();
         if portal.family.is_none() && name != "haugiang" {
             assert!(
-                text.contains("portals.md names no family for this site; generic extractor"),
+                text.contains("docs/profiles.md names no family for this site; generic extractor"),
                 "{name}"
             );
             assert!(portal.selectors.is_none(), "{name} invents no selectors");
         }
-        if text.contains("not in portals.md") {
+        if text.contains("not in docs/profiles.md") {
             let lower = text.to_lowercase();
-            assert!(lower.contains("inferred, not in portals.md"), "{name}");
+            assert!(
+                lower.contains("inferred, not in docs/profiles.md"),
+                "{name}"
+            );
         }
     }
 }

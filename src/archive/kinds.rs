@@ -18,7 +18,7 @@ const RESPONSE_TYPE: &str = "application/http;msgtype=response";
 const REQUEST_TYPE: &str = "application/http;msgtype=request";
 
 /// Told to every reader of our files: the HTTP messages are rebuilt, not captured raw
-/// (archiving.md "HTTP as recorded"; reqwest exposes parsed headers only).
+/// (docs/archive.md; reqwest exposes parsed headers only).
 const DESCRIPTION: &str = "HTTP status lines and headers are re-serialised from the parsed \
     response (header names lowercased by the HTTP client and written here with conventional \
     capitalisation; repeated headers regrouped by name, every value kept on its own line; status \

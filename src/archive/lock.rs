@@ -1,7 +1,7 @@
 //! The `archive_dir` lock: one writing process per archive.
 //!
 //! Taken at start-up, before recovery touches any `.open` file, and held until the process ends
-//! (design.md §2 "Archive layout"). Two writers appending to the same WARCs, or one recovering a
+//! (docs/archive.md). Two writers appending to the same WARCs, or one recovering a
 //! file the other is writing, would destroy records, so a second process fails with a clear error
 //! naming the holder's pid. The lock is an advisory `flock`-style lock on `archive_dir/.lock`
 //! (released by the OS when the process dies, so a crash never leaves a stale lock); the pid in

@@ -1,6 +1,6 @@
 //! Archive: exchanges → WARC 1.1 records, one gzip member per record.
 //!
-//! Sits after fetch (design.md §1). A [`Writer`] owns one `.warc.gz.open` file at a time,
+//! Sits after fetch (docs/architecture.md). A [`Writer`] owns one `.warc.gz.open` file at a time,
 //! created on the first write: warcinfo first, then for each exchange a `response` (or
 //! `revisit`) record immediately followed by its `request` record, linked both ways by
 //! `WARC-Concurrent-To` and sharing one WARC-Date; `metadata` records refer to a capture. Each

@@ -31,7 +31,7 @@ pub(crate) fn record_id() -> String {
     format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
 }
 
-/// A WARC-Date cut to whole microseconds: pywb's indexer rejects nanoseconds (dependencies.md),
+/// A WARC-Date cut to whole microseconds: pywb's indexer rejects nanoseconds (docs/dependencies.md),
 /// and the [`crate::archive::Capture`] must carry exactly the date that was written.
 pub(crate) fn warc_time(date: DateTime<Utc>) -> DateTime<Utc> {
     date.trunc_subsecs(6)
@@ -113,7 +113,7 @@ impl Fields {
 }
 
 /// One serialised record compressed as one complete gzip member. `finish()` errors are returned,
-/// not swallowed: a member without its trailer is unreadable (dependencies.md, the `warc` crate).
+/// not swallowed: a member without its trailer is unreadable (docs/dependencies.md, the `warc` crate).
 pub(crate) fn gzip_member(record: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = GzEncoder::new(
         Vec::with_capacity(record.len() / 2 + 64),

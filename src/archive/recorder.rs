@@ -2,7 +2,7 @@
 //!
 //! Writing is synchronous (std::fs, fsync), so it runs on its own thread; fetch tasks hand it
 //! exchanges through a **bounded** channel (a slow disk slows the crawl instead of growing
-//! memory: style.md, "what not to copy") and wait for the [`Capture`] that says the bytes are
+//! memory: docs/architecture.md) and wait for the [`Capture`] that says the bytes are
 //! durable. One `Writer` per prefix (a portal name, or "save"), created on first use. Every
 //! file a writer closes (rotation or shutdown) gets its CDXJ index right away, on this thread.
 //!

@@ -1,6 +1,6 @@
 //! Crash recovery: finish the `.warc.gz.open` files a killed process left behind.
 //!
-//! Runs at start-up, before any writer opens a file (design.md §3 rule 6). A writer appends whole
+//! Runs at start-up, before any writer opens a file (docs/architecture.md rule 6). A writer appends whole
 //! gzip members and fsyncs before reporting a capture, so after a crash everything up to the last
 //! complete member is good and anything after it is a torn write nobody was told about. For each
 //! `.open` file we keep the longest run of complete, parseable members, cut the rest, fsync and

@@ -1,11 +1,11 @@
 //! The WARC writer: files, offsets, fsync, rotation and the `.open` → final-name rename.
 //!
-//! Sits after fetch (design.md §1). A [`Writer`] owns at most one `….warc.gz.open` file, created
+//! Sits after fetch (docs/architecture.md). A [`Writer`] owns at most one `….warc.gz.open` file, created
 //! lazily on the first write and opened by a warcinfo record. Each record is compressed into its
 //! own gzip member in memory and appended whole, so an offset is always a member's first byte;
 //! writes are made durable by [`Writer::sync`] (or [`Writer::close`]), which the caller calls
 //! before it tells anyone a record exists, because the index and the store are written only
-//! after the WARC bytes are durable (design.md §3 rule 6): one fsync covers every record
+//! after the WARC bytes are durable (docs/architecture.md rule 6): one fsync covers every record
 //! written since the last (group commit, issue 8). Files rotate before a capture once they
 //! reach `max_size`; a record is never split across files. This module never decides what to
 //! fetch and never reads a file back.
@@ -381,7 +381,7 @@ fn revisit_digest(ex: &Exchange, profile: RevisitProfile, original: &Original) -
     }
 }
 
-/// `{prefix}-{YYYYMMDDhhmmss}-{serial:05}-{host}.warc.gz` (IIPC naming, design.md §2).
+/// `{prefix}-{YYYYMMDDhhmmss}-{serial:05}-{host}.warc.gz` (IIPC naming, docs/configuration.md).
 fn file_name(prefix: &str, created: DateTime<Utc>, serial: u32, host: &str) -> String {
     format!(
         "{prefix}-{}-{serial:05}-{host}.warc.gz",

@@ -1,7 +1,7 @@
-//! The documented defaults of every optional configuration key (design.md §2, the two tables).
+//! The documented defaults of every optional configuration key (docs/configuration.md, the two tables).
 //!
 //! The validation phase of the `config` stage applies them; `check-config` shows the result.
-//! Changing one of these changes what an unedited configuration does: update design.md with it.
+//! Changing one of these changes what an unedited configuration does: update docs/architecture.md with it.
 
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ pub const DEFAULT_DELAY_FACTOR: f64 = 2.0;
 pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
 /// `crawler.crawl_delay_cap`: largest robots.txt Crawl-delay honoured.
 pub const DEFAULT_CRAWL_DELAY_CAP: Duration = Duration::from_secs(300);
-/// `crawler.max_in_flight`: fetches in flight across all hosts (house rule 4).
+/// `crawler.max_in_flight`: fetches in flight across all hosts (docs/architecture.md rule 4).
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 /// `crawler.connect_timeout`.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,7 +38,7 @@ pub const DEFAULT_RETRIES: u32 = 2;
 pub const DEFAULT_SECOND_CHANCES: u32 = 3;
 /// `crawler.warc_max_size`: WARC rotation size, 1 GB (SI, as the WARC guidelines state it).
 pub const DEFAULT_WARC_MAX_SIZE: u64 = 1_000_000_000;
-/// `crawler.grace_period`: drain time after SIGTERM (house rule 5).
+/// `crawler.grace_period`: drain time after SIGTERM (docs/architecture.md rule 5).
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
 /// `crawler.min_free_space`: the disk guard, 2 GiB.
 pub const DEFAULT_MIN_FREE_SPACE: u64 = 2 * GIB;

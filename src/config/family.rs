@@ -1,14 +1,14 @@
 //! CMS family presets: the selectors and URL shapes shared by the portals one CMS serves.
 //!
-//! About six systems run the 63 (now 34) provincial papers (portals.md, "CMS families"). A
+//! About six systems run the 63 (now 34) provincial papers (docs/profiles.md, "CMS families"). A
 //! `[[portal]]` that names one with `family = "content-fck"` gets that family's `Selectors`, and,
 //! when it omits `article_urls`, `listing_urls` or `exclude_urls`, patterns generated from the
 //! family's path templates for the portal's own `hosts`. Part of the `config` stage: `validate`
 //! applies a preset while loading; `check-config` and a later `probe` command list the presets.
-//! Every value here is a starting point inferred from portals.md, not a verified fact about any
+//! Every value here is a starting point inferred from docs/profiles.md, not a verified fact about any
 //! site (only baolaocai.vn, family `cms`, has a saved real page). Never reads files or the network.
 //!
-//! | name | portals.md | article URL | listing URL |
+//! | name | docs/profiles.md | article URL | listing URL |
 //! |---|---|---|---|
 //! | `content-fck` | A "content-fck" | `/{slug}-a{id}.html` | `/{cat}/`, `/{cat}/{sub}/`, `?p=N` |
 //! | `cms` | B "cms-" | `/{slug}-post{id}.html` | `/{cat}/`, `/{cat}/{sub}/` |
@@ -19,16 +19,16 @@
 
 use super::Selectors;
 
-/// One CMS family: what portals.md says about its markup and URL shapes.
+/// One CMS family: what docs/profiles.md says about its markup and URL shapes.
 #[derive(Debug)]
 pub struct Family {
     /// The preset's name, as `family = "…"` writes it.
     pub name: &'static str,
-    /// Its row in portals.md's "CMS families" table (A–F).
+    /// Its row in docs/profiles.md's "CMS families" table (A–F).
     pub letter: char,
     /// One line for people (`check-config`, `probe`).
     pub about: &'static str,
-    /// Sites portals.md lists for this family.
+    /// Sites docs/profiles.md lists for this family.
     pub sites: &'static [&'static str],
     pub selectors: Preset,
     /// Path templates (regex text after the host, anchored at both ends when generated).
@@ -59,14 +59,14 @@ pub struct Patterns {
 }
 
 /// Search results and print copies look like categories or articles on every family
-/// (portals.md, "Duplicate URL spaces"): never articles, never listings.
+/// (docs/profiles.md, "Duplicate URL spaces"): never articles, never listings.
 const SEARCH_AND_PRINT: &str = r"/(tim-kiem|print)(/|\?|$)";
 
 /// Home, `/{cat}` and `/{cat}/{sub}` with or without a trailing slash, `?p=N` or `?page=N`
-/// (portals.md's pagination syntaxes). Has no `.`, so no `….html` article matches it.
+/// (docs/profiles.md's pagination syntaxes). Has no `.`, so no `….html` article matches it.
 const DIRECTORY_LISTING: &str = r"/([a-z0-9-]+/?){0,2}(\?(p|page)=\d+)?";
 
-/// `/{cat}/trangN.html` and `/{cat}/trang-N.html` (portals.md, "Xem thêm" forms 1 and 2): two
+/// `/{cat}/trangN.html` and `/{cat}/trang-N.html` (docs/profiles.md, "Xem thêm" forms 1 and 2): two
 /// segments, so the one-segment `/{slug}-{id}.html` articles never match it.
 const PAGED_HTML_LISTING: &str = r"/[a-z0-9-]+/trang-?\d+\.html?";
 
@@ -160,7 +160,7 @@ const FAMILIES: [Family; 6] = [
         ],
         selectors: Preset {
             title: None,
-            // portals.md names `div.desc` without its role; a "desc" beside the body is the sapo.
+            // docs/profiles.md names `div.desc` without its role; a "desc" beside the body is the sapo.
             lead: Some("div.desc"),
             body: Some("div.content-detail"),
             published: None,
@@ -215,7 +215,7 @@ const FAMILIES: [Family; 6] = [
     },
 ];
 
-/// The preset names, in portals.md's order (A–F).
+/// The preset names, in docs/profiles.md's order (A–F).
 const NAMES: [&str; 6] = [
     "content-fck",
     "cms",
@@ -225,12 +225,12 @@ const NAMES: [&str; 6] = [
     "htm",
 ];
 
-/// Every preset, in portals.md's order (A–F).
+/// Every preset, in docs/profiles.md's order (A–F).
 pub fn all() -> &'static [Family] {
     &FAMILIES
 }
 
-/// The preset names, in portals.md's order (A–F).
+/// The preset names, in docs/profiles.md's order (A–F).
 pub fn names() -> &'static [&'static str] {
     &NAMES
 }

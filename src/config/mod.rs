@@ -1,6 +1,6 @@
 //! Configuration: `crawl-config/*.toml` → a validated [`Config`].
 //!
-//! First stage of the pipeline (design.md §2, house rule 3). Loading happens in two phases: a raw
+//! First stage of the pipeline (docs/configuration.md, docs/architecture.md rule 3). Loading happens in two phases: a raw
 //! serde mirror of the TOML (unknown keys are errors, durations and sizes are strings), then a
 //! validated `Config` holding real objects (compiled regexes, parsed URLs, `Duration`s). Every
 //! error names the file, the line and the key, so `main` can print it and exit 78.
@@ -47,7 +47,7 @@ pub struct Config {
     pub portals: Vec<Portal>,
 }
 
-/// The `[crawler]` table with defaults applied (design.md §2 lists them).
+/// The `[crawler]` table with defaults applied (docs/configuration.md lists them).
 #[derive(Debug, Clone)]
 pub struct Crawler {
     pub user_agent: String,

@@ -1,4 +1,4 @@
-//! The raw serde mirror of the configuration TOML (house rule 3, phase one).
+//! The raw serde mirror of the configuration TOML (docs/architecture.md rule 3, phase one).
 //!
 //! Every table denies unknown keys, so a misspelt key is an error instead of a silent default.
 //! Values that need checking later keep their position (`Spanned`), so the validation phase can
@@ -31,7 +31,7 @@ pub struct PortalFile {
     pub portal: Vec<Spanned<RawPortal>>,
 }
 
-/// `[crawler]`, every key as written (design.md §2, first table).
+/// `[crawler]`, every key as written (docs/configuration.md, first table).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCrawler {
@@ -65,7 +65,7 @@ pub struct RawCrawler {
     pub ui_language: Option<Text>,
 }
 
-/// One `[[portal]]` (design.md §2, second table).
+/// One `[[portal]]` (docs/configuration.md, second table).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPortal {

@@ -1,4 +1,4 @@
-//! Phase two of loading (house rule 3): raw TOML values → the validated [`Crawler`] and [`Portal`].
+//! Phase two of loading (docs/architecture.md rule 3): raw TOML values → the validated [`Crawler`] and [`Portal`].
 //!
 //! Applies the documented defaults (`defaults.rs`), parses durations and sizes, compiles regexes
 //! and CSS selectors, parses URLs and host entries, applies a portal's CMS family preset
@@ -346,7 +346,7 @@ fn host_list(t: &Table, field: &str, entries: &[Text]) -> Result<Vec<String>, Er
     Ok(hosts)
 }
 
-/// Seeds are http(s) URLs on one of the portal's hosts (design.md §2: redirect targets and
+/// Seeds are http(s) URLs on one of the portal's hosts (docs/configuration.md: redirect targets and
 /// discovered links must stay on them too, so a seed elsewhere would be out of scope at once).
 fn seeds(t: &Table, seeds: &Spanned<Vec<Text>>, hosts: &[String]) -> Result<Vec<Url>, Error> {
     if seeds.get_ref().is_empty() {

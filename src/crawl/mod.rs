@@ -1,10 +1,10 @@
 //! Crawl: one run over one or more portals.
 //!
-//! Wires the stages of design.md §1 and owns concurrency, cancellation and termination: the
+//! Wires the stages of docs/architecture.md and owns concurrency, cancellation and termination: the
 //! run is over when the frontier is empty and nothing is in flight. A single loop owns the
 //! [`Frontier`] and hands candidates to fetch tasks (at most `max_in_flight`, one per host at a
 //! time through the politeness gate); tasks visit, archive and discover, and the loop applies
-//! their results in the commit order of house rule 6 — WARC bytes durable (the task waited for
+//! their results in the commit order of docs/architecture.md rule 6 — WARC bytes durable (the task waited for
 //! its capture) → an article's index line durable (the recorder appends it after the article's
 //! metadata record) → discovered links queued → the URL marked done in the store. On cancellation
 //! it stops taking from the frontier, lets in-flight fetches finish within `grace_period`,
@@ -41,7 +41,7 @@ use crate::config::{Config, Portal};
 use crate::fetch::{self, Fetcher, Settings};
 use crate::politeness::{Hosts, Policy};
 
-/// Why a run could not go on (per-URL trouble never ends up here: house rule 1).
+/// Why a run could not go on (per-URL trouble never ends up here: docs/architecture.md rule 1).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]

@@ -1,4 +1,4 @@
-//! After a kill (issue 15, house rule 6): the article versions and change events at the end of
+//! After a kill (issue 15, docs/architecture.md rule 6): the article versions and change events at the end of
 //! the index and changes files that the store never heard of. A revisit appends its new index
 //! line, then its events, then records the new state in the store; a kill anywhere in between
 //! must lose no event and duplicate none. So on start:

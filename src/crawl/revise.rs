@@ -3,7 +3,7 @@
 //! (status, redirect target, the capture that proves it) and the extracted article, it says
 //! which index line to write (a new version), which events to record and what the store keeps.
 //! [`write`] then appends the index line and the events through the WARC recorder, in that
-//! order, each after its `metadata` record is durable (house rule 6; a kill between the two is
+//! order, each after its `metadata` record is durable (docs/architecture.md rule 6; a kill between the two is
 //! repaired on the next start from the index line, see `session.rs`). Never touches the
 //! frontier or marks a URL done.
 

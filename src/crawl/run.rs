@@ -287,7 +287,7 @@ impl Run {
         Ok(())
     }
 
-    /// Lets in-flight tasks finish within the grace period (house rule 5); the rest stay
+    /// Lets in-flight tasks finish within the grace period (docs/architecture.md rule 5); the rest stay
     /// `inflight` in the store and are requeued by the next run.
     async fn drain(&self, tasks: &mut JoinSet<Landed>, p: &mut Progress) -> Result<(), Error> {
         if tasks.is_empty() {

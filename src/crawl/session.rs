@@ -1,7 +1,7 @@
 //! A crawl session: what one process holds for as long as it writes to an archive.
 //!
 //! Opening a session locks `archive_dir`, repairs what a crash left (torn `.open` WARC files,
-//! an index line the store never heard of: house rule 6), opens the store, and starts the WARC
+//! an index line the store never heard of: docs/architecture.md rule 6), opens the store, and starts the WARC
 //! recorder and the polite fetcher. Runs — one `crawl`, or each portal's scheduled run under the
 //! daemon — borrow it, so several runs share one lock, one writer thread, one set of per-host
 //! gates and one cap on fetches in flight. Closing it closes the WARC files.
@@ -132,7 +132,7 @@ impl Session {
     }
 }
 
-/// House rule 6: a kill between an index line and the store's "done" leaves that URL unmarked;
+/// docs/architecture.md rule 6: a kill between an index line and the store's "done" leaves that URL unmarked;
 /// the line is the proof its capture is durable, so it is marked done instead of refetched.
 fn settle_indexed(
     store: &Store,

@@ -3,7 +3,7 @@
 //! Both `baoluu save` and the crawl go through a [`Visitor`]: it fetches and archives a host's
 //! robots.txt before any other URL of its authority (RFC 9309 §2.3; cached in memory, and in
 //! the store when one is attached), waits for the host's politeness gate, records every
-//! exchange (each redirect hop is its own exchange: archiving.md, pywb#18/#73) and reports what
+//! exchange (each redirect hop is its own exchange: docs/archive.md, pywb#18/#73) and reports what
 //! happened as a [`Visit`]. It never decides scope by itself: the caller passes the rule for
 //! redirect targets, and decides what a status means for the frontier.
 
@@ -290,7 +290,7 @@ impl Visitor {
     }
 
     /// Waits for the host's gate, fetches, and releases the gate with what the response says
-    /// about the host (429/503 snooze the whole host: archiving.md "Politeness").
+    /// about the host (429/503 snooze the whole host: docs/politeness.md).
     async fn fetch_politely(
         &self,
         url: &Url,

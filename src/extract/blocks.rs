@@ -268,7 +268,7 @@ fn alignment(el: &Element) -> Option<&'static str> {
     })
 }
 
-/// A container whose visible text is mostly link text: a related-articles box (portals.md,
+/// A container whose visible text is mostly link text: a related-articles box (docs/profiles.md,
 /// "Xem thêm" form 5). Returns its link count. Image-only links (a photo opening full size) do
 /// not count: they have no text.
 fn related_box(el: ElementRef) -> Option<usize> {

@@ -17,7 +17,7 @@ use super::byline;
 use super::text::char_len;
 
 /// Block texts (lower case, without a trailing colon or count) after which nothing is article
-/// text: comments, related lists, most-read, weather, share and tag bars (portals.md
+/// text: comments, related lists, most-read, weather, share and tag bars (docs/profiles.md
 /// "Boilerplate markers").
 const STOP_MARKERS: &[&str] = &[
     "viết bình luận mới",
@@ -221,7 +221,7 @@ fn text_chars(blocks: &[Block]) -> usize {
         .sum()
 }
 
-/// A related box near the end closes the article (portals.md "Xem thêm", form 5): drop what
+/// A related box near the end closes the article (docs/profiles.md, form 5): drop what
 /// follows it when that is under a third of the text before it, keeping trailing credit lines.
 fn cut_at_related(mut blocks: Vec<Block>) -> Vec<Block> {
     if let Some(at) = strong_boundary(&blocks) {

@@ -3,7 +3,7 @@
 //! Part of the extract stage, run on the last blocks of a body and on author elements outside
 //! it. Vietnamese bodies are full of sentences that start "Theo …" ("Theo Bộ Y tế, …"), so only
 //! the last one to three *short* blocks (≤ 130 characters) are ever read as credits
-//! (portals.md "Bylines, datelines, captions"), and a source credit is never an author. Pure
+//! (docs/profiles.md), and a source credit is never an author. Pure
 //! string work over NFC text.
 
 use std::sync::LazyLock;

@@ -1,6 +1,6 @@
 //! Dates as Vietnamese portals write them, visible or structured.
 //!
-//! Part of the extract stage: the metadata cascade (portals.md "Metadata and dates") hands every
+//! Part of the extract stage: the metadata cascade (docs/profiles.md) hands every
 //! candidate string here and gets back an instant. Visible dates are always day first and carry
 //! a weekday we ignore ("Thứ Năm", "Thứ 4", "Chủ Nhật", any case); structured values come from
 //! JSON-LD, `<meta>` and `time[datetime]`, sometimes with `+0700` (no colon), sometimes without a

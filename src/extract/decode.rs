@@ -1,12 +1,12 @@
 //! Payload bytes → NFC text: content decoding with a size cap, then the charset as browsers pick it.
 //!
 //! First step of the extract stage. The fetch stage stores bodies exactly as sent (no automatic
-//! decompression, archiving.md), so `gzip`/`deflate` are undone here, with a cap on the decoded
+//! decompression, docs/archive.md), so `gzip`/`deflate` are undone here, with a cap on the decoded
 //! size so a gzip bomb stops at the cap and is marked truncated. The charset follows the WHATWG
 //! order (Encoding Standard §"decode", HTML §13.2.3.2 "determining the character encoding"):
 //! BOM → HTTP `Content-Type` charset → `<meta>` prescan of the first 1024 bytes → sniffing with
 //! chardetng and the `vn` TLD hint. Pages lie, so a declared UTF-8 that is not valid UTF-8 is
-//! sniffed instead and marked suspect (portals.md "Encoding and URLs"). windows-1258 yields
+//! sniffed instead and marked suspect (docs/profiles.md). windows-1258 yields
 //! combining tone marks; the text is normalised to NFC at the end. The raw bytes are never
 //! changed: this only produces text for extraction.
 

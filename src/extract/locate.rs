@@ -1,7 +1,7 @@
 //! Which element holds the article body.
 //!
 //! Part of the extract stage, before the block walk ([`super::blocks`]). The containers of the
-//! known CMS families come first (portals.md "CMS families": `.content-fck`, `div.article__body`,
+//! known CMS families come first (docs/profiles.md: `.content-fck`, `div.article__body`,
 //! `#dcontent`, …, and schema.org's `[itemprop=articleBody]`); a known container inside a
 //! comment thread is no container. A page none of them fits is scored the way Readability does
 //! it ([`super::score`]); the best of the top candidates, discounted by link density, wins, and

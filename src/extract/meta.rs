@@ -2,7 +2,7 @@
 //!
 //! Part of the extract stage. Everything here is selected anywhere in the document, never only
 //! in `<head>`: a stray `</html>` before `<head>` (seen on baotayninh) makes an HTML5 parser put
-//! every `<meta>` and JSON-LD block into `<body>` (portals.md "Metadata and dates"). JSON-LD is
+//! every `<meta>` and JSON-LD block into `<body>` (docs/profiles.md). JSON-LD is
 //! read leniently (arrays, `@graph`, several blocks, article types of every flavour). Pure: no I/O.
 
 use std::sync::LazyLock;

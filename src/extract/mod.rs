@@ -1,12 +1,12 @@
 //! Extract: an archived payload → an [`Article`] for the JSON index.
 //!
-//! Runs after the archive stage has stored the exchange (design.md §1: Capture + Exchange →
+//! Runs after the archive stage has stored the exchange (docs/architecture.md: Capture + Exchange →
 //! extract → index). [`decode`] undoes content coding and picks the charset; [`extract`] parses
 //! the HTML once and fills the index fields that come from the page: title, lead, body text,
 //! authors and cited source, dates, section, tags, images with captions, canonical URL,
 //! `noarchive`, and flags. Two layers: a portal's configured CSS selectors when they match,
 //! otherwise (or when they stop matching) the generic extractor tuned to the Vietnamese CMS
-//! families of portals.md. Every string is NFC before any pattern sees it. This stage never
+//! families of docs/profiles.md. Every string is NFC before any pattern sees it. This stage never
 //! touches the network or files, and never fails on odd HTML: a page always yields an Article,
 //! possibly with empty fields and flags.
 //!
@@ -49,7 +49,7 @@ pub const FLAG_ENCODING_SUSPECT: &str = "encoding-suspect";
 /// Flag: decoding stopped at the size cap or at a broken compressed stream.
 pub const FLAG_TRUNCATED: &str = "truncated";
 
-/// The index fields that come from the page (design.md §2 "JSON index line").
+/// The index fields that come from the page (schema/index-line.schema.json).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Article {
     /// `<link rel=canonical>`, absolute.
@@ -404,7 +404,7 @@ static BLOCK_TITLES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)just a moment|attention required|access denied|403 forbidden|captcha|từ chối truy cập").unwrap()
 });
 /// Words that mean a block page only when the page has (almost) no article text: a body may
-/// well mention a captcha or a refused access (portals.md "Encoding and URLs").
+/// well mention a captcha or a refused access (docs/profiles.md).
 static WEAK_MARKERS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)thông báo từ chối truy cập|truy cập bị từ chối|captcha|access denied").unwrap()
 });

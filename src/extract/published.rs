@@ -1,6 +1,6 @@
 //! When the article was published and modified: the date cascade.
 //!
-//! Part of the extract stage (portals.md "Metadata and dates"): JSON-LD `datePublished` →
+//! Part of the extract stage (docs/profiles.md): JSON-LD `datePublished` →
 //! `article:published_time` → `time[datetime]` → `itemprop=datePublished` → the visible date
 //! line. The first structured value that parses wins, except that a bare date ("2026-01-08")
 //! loses to a visible date-time of the same day. Parsing itself lives in [`super::dates`].

@@ -2,7 +2,7 @@
 //!
 //! Every string the stage matches or returns passes through here first. Real pages hold NFD text
 //! (Unikey's combining mode, macOS), even inside the weekday of a date line, so patterns only
-//! ever meet NFC (portals.md "Encoding and URLs"). The visibility rules — `display:none`,
+//! ever meet NFC (docs/profiles.md). The visibility rules — `display:none`,
 //! `.d-none`, the hidden `.an` blocks behind "Xem thêm" buttons, `[hidden]`, `data-nosnippet`,
 //! ad slots such as `div.AMN_res_*` and `ins.ads-zone-group` — live here so the title, the body
 //! and the byline agree on them. Pure functions over the parsed tree: no I/O.

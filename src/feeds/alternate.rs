@@ -3,7 +3,7 @@
 //! Part of the feeds stage, run by the crawl on pages it already parsed (a seed, a listing). A
 //! feed is a `<link rel="alternate" type="application/rss+xml|application/atom+xml" href>`
 //! (RSS Autodiscovery; RFC 4287 §7.1 for the media type). It is looked for anywhere in the
-//! document, not only in `<head>`: broken pages push head elements into `<body>` (portals.md).
+//! document, not only in `<head>`: broken pages push head elements into `<body>` (docs/profiles.md).
 //! JSON Feed (`application/feed+json`) is skipped, since [`super::parse`] reads XML and text
 //! only; so is `application/rdf+xml`, which names RDF documents of every kind, not only RSS 1.0
 //! feeds. Never fetches, never decides scope.

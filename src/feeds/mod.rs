@@ -3,10 +3,10 @@
 //! Discovery sources beside links (issue 9): sitemap indexes, sitemaps (sitemaps.org 0.9 with the
 //! Google News extension), RSS 2.0, RSS 1.0 (RDF), Atom, and plain-text sitemaps. The crawl
 //! fetches a source, archives the raw response, then hands the body here, exactly as received;
-//! the [`Entry`] URLs go on to `canonical` + `scope` and the `frontier` (design.md §1), and a
+//! the [`Entry`] URLs go on to `canonical` + `scope` and the `frontier` (docs/architecture.md), and a
 //! [`Kind::SitemapIndex`]'s entries are more sources to fetch. The body may be gzip twice over
 //! (`Content-Encoding: gzip` on a `.xml.gz` file): both layers are undone here, since the archive
-//! keeps bodies verbatim (archiving.md). Parsing streams: the decompressed text is read through a
+//! keeps bodies verbatim (docs/archive.md). Parsing streams: the decompressed text is read through a
 //! fixed-size buffer and never held whole, so memory stays bounded whatever the body expands to;
 //! [`Limits`] caps the decompressed bytes and the entries, and a cut document still yields the
 //! entries read before the cut. This module never touches the network, never resolves or
@@ -154,7 +154,7 @@ pub fn parse(body: &[u8], limits: &Limits) -> Result<Parsed, Error> {
 }
 
 /// Sitemaps to try on a host whose robots.txt names none: `/sitemap.xml` only, the one location
-/// sitemaps.org and every CMS portals.md lists agree on (issue 9). `/sitemap_index.xml` and the
+/// sitemaps.org and every CMS docs/profiles.md lists agree on (issue 9). `/sitemap_index.xml` and the
 /// like are left out: each guess is a request to a small portal, and a sitemap index is normally
 /// announced in robots.txt anyway. Empty for URLs that cannot have a path (`mailto:`).
 pub fn well_known(host_root: &Url) -> Vec<Url> {

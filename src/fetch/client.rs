@@ -1,8 +1,8 @@
 //! The [`Fetcher`]: one GET, its headers chosen and recorded here, its response turned into an
 //! [`Exchange`].
 //!
-//! The reqwest client is configured for archiving (archiving.md "HTTP as recorded";
-//! dependencies.md): HTTP/1.1 only (h2 frames cannot be stored as a status line and headers),
+//! The reqwest client is configured for archiving (docs/archive.md;
+//! docs/dependencies.md): HTTP/1.1 only (h2 frames cannot be stored as a status line and headers),
 //! no redirect following (every hop is its own exchange), no retries (the crawl decides),
 //! no automatic decompression (gzip bodies are stored verbatim), no proxy (the address guard
 //! must see the real peer), and a resolver that applies the address guard. There are two such
@@ -27,7 +27,7 @@ use super::{Error, Exchange, Settings, Validators, body};
 
 /// What we accept: a browser's preference order, so servers send the page they send people.
 const ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-/// gzip only: replayers decode gzip, not br or zstd (archiving.md, pywb#947, wabac.js#191).
+/// gzip only: replayers decode gzip, not br or zstd (docs/archive.md, pywb#947, wabac.js#191).
 const ACCEPT_ENCODING: &str = "gzip";
 /// Vietnamese first: portals serve the Vietnamese edition by default, but some negotiate.
 const ACCEPT_LANGUAGE: &str = "vi,en;q=0.5";
@@ -183,7 +183,7 @@ impl Fetcher {
     }
 
     /// The headers we send, in wire order, with the names as written on the wire
-    /// (hyper title-cases them: `http1_title_case_headers`). Never `Range` (archiving.md).
+    /// (hyper title-cases them: `http1_title_case_headers`). Never `Range` (docs/archive.md).
     fn request_headers(
         &self,
         url: &Url,
@@ -216,7 +216,7 @@ impl Fetcher {
 }
 
 /// reqwest with `rustls-no-provider` uses the process-wide default provider; install ring's once
-/// (dependencies.md: aws-lc-rs costs a minute of build time). An already installed provider,
+/// (docs/dependencies.md: aws-lc-rs costs a minute of build time). An already installed provider,
 /// ours or the embedding program's, is kept.
 fn install_crypto_provider() {
     let _already_installed = rustls::crypto::ring::default_provider().install_default();

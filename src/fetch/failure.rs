@@ -3,7 +3,7 @@
 //! reqwest reports a failed request as one error with a chain of causes (hyper, hyper-util, the
 //! resolver, io, rustls). Callers branch on the kind — retry a timeout, give up on a refused
 //! address, blame DNS — so the chain is searched for the cause that decides it, and the message
-//! names the peer and the stage instead of echoing the innermost text alone (design.md §3.2).
+//! names the peer and the stage instead of echoing the innermost text alone (docs/architecture.md.2).
 //! This module never retries and never logs.
 
 use std::error::Error as StdError;

@@ -1,9 +1,9 @@
 //! Fetch: one HTTP exchange, recorded faithfully.
 //!
-//! Sits between the politeness gate and the archive (design.md §1). A [`Fetcher`] sends one GET
+//! Sits between the politeness gate and the archive (docs/architecture.md). A [`Fetcher`] sends one GET
 //! with an honest User-Agent (and `From:` when configured), `Accept-Encoding: gzip` only and the
 //! client's automatic decompression off, so the archive stores the bytes the server sent
-//! (archiving.md, warctools#14). Redirects are never followed here: each hop is its own
+//! (docs/archive.md, warctools#14). Redirects are never followed here: each hop is its own
 //! [`Exchange`] and the caller decides whether to follow ([`Exchange::redirect_target`]).
 //! Bodies are streamed up to a cap; a cut body is marked ([`Truncation`]). Resolved addresses
 //! pass an address guard (no private, loopback or link-local address unless the configuration
@@ -51,7 +51,7 @@ impl Truncation {
 ///
 /// reqwest exposes parsed headers, not raw bytes: names arrive lowercased and repeated headers
 /// grouped, so the archive re-serialises the status line and headers from these fields
-/// (archiving.md "HTTP as recorded"). Every value is kept, repeats included, in arrival order
+/// (docs/archive.md). Every value is kept, repeats included, in arrival order
 /// per name.
 #[derive(Debug, Clone)]
 pub struct Exchange {

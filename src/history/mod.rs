@@ -1,6 +1,6 @@
 //! History: every edit and every takedown of an archived article (issue 15).
 //!
-//! Sits beside the index at the end of the pipeline (design.md §1): when the crawl revisits an
+//! Sits beside the index at the end of the pipeline (docs/architecture.md): when the crawl revisits an
 //! article the store already holds, it hands this module the extracted [`Article`] (or the
 //! status and redirect target of the answer) and the per-URL state the store kept, and gets
 //! back what changed — an edit (with the fields), a removal, a restoration or a move. An edit

@@ -206,7 +206,7 @@ impl Hosts {
     }
 
     /// Records an address `host` resolved to. A host already seen at `ip` shares its gate from
-    /// now on: one request in flight per IP (archiving.md).
+    /// now on: one request in flight per IP (docs/archive.md).
     pub fn learn_ip(&self, host: &str, ip: IpAddr) {
         let woken = {
             let mut table = self.shared.lock();

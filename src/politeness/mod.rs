@@ -1,7 +1,7 @@
-//! politeness: the per-host gate between `robots` and `fetch` (design.md §1).
+//! politeness: the per-host gate between `robots` and `fetch` (docs/architecture.md).
 //!
 //! A host gets one request in flight at a time, and the next request starts no sooner than
-//! [`Policy::delay`] after the previous response *ended* (archiving.md, "Politeness"; Heritrix's
+//! [`Policy::delay`] after the previous response *ended* (docs/archive.md, "Politeness"; Heritrix's
 //! per-host queues that snooze between fetches). Hosts that turn out to share an IP address
 //! share one gate from then on: provincial portals often sit on one shared server. A 429 or 503
 //! snoozes the whole gate, for `Retry-After` ([`retry_after`]) or an exponential backoff.
@@ -51,7 +51,7 @@ pub struct Policy {
 }
 
 impl Default for Policy {
-    /// design.md's `[crawler]` defaults: 2 s, factor 2, 30 s, 300 s.
+    /// docs/configuration.md's `[crawler]` defaults: 2 s, factor 2, 30 s, 300 s.
     fn default() -> Policy {
         Policy {
             min_delay: Duration::from_secs(2),
@@ -64,7 +64,7 @@ impl Default for Policy {
 
 impl Policy {
     /// `max(min_delay, min(crawl_delay, crawl_delay_cap), min(delay_factor × last_fetch,
-    /// max_delay))` (archiving.md, "Politeness").
+    /// max_delay))` (docs/archive.md, "Politeness").
     pub fn delay(&self, crawl_delay: Option<Duration>, last_fetch: Duration) -> Duration {
         let robots = crawl_delay.unwrap_or_default().min(self.crawl_delay_cap);
         let adaptive = scale(last_fetch, self.delay_factor).min(self.max_delay);

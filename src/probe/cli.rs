@@ -92,7 +92,7 @@ fn read(path: &Path) -> Result<Vec<u8>, Error> {
     Ok(body)
 }
 
-/// The URL the page says it has (portals.md: prefer `<link rel=canonical>`, then `og:url`), or
+/// The URL the page says it has (docs/profiles.md: prefer `<link rel=canonical>`, then `og:url`), or
 /// [`UNKNOWN_URL`]; the note says which.
 fn page_url(html: &str) -> (Url, Option<String>) {
     let doc = Html::parse_document(html);

@@ -1,7 +1,7 @@
 //! `probe --fetch URL`: one page fetched politely, robots.txt first.
 //!
 //! Part of `probe`. The user names exactly one URL, so there is no frontier, no store and no
-//! archive here, but the manners are the crawl's (design.md, archiving.md "robots.txt"):
+//! archive here, but the manners are the crawl's (docs/architecture.md, docs/robots.md):
 //! robots.txt of the URL's origin is fetched first through the same [`Fetcher`] and judged by
 //! [`Robots`] for baoluu's product token (RFC 9309); a disallowed URL, or a robots.txt that could
 //! not be fetched (§2.3.1.4), is refused before any page request. A Crawl-delay (capped) or

@@ -67,7 +67,7 @@ pub struct SelectorMatch {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FamilyMatch {
     pub name: String,
-    /// Its row in portals.md (A–F).
+    /// Its row in docs/profiles.md (A–F).
     pub letter: char,
     pub about: String,
     /// Matched weight over defined weight, 0 to 1.
@@ -79,7 +79,7 @@ pub struct FamilyMatch {
 }
 
 /// Every preset against `doc`, best first: body matched, then score, then URL shape, then the
-/// weight matched; ties keep portals.md's order.
+/// weight matched; ties keep docs/profiles.md's order.
 pub fn rank(doc: &Html, url: &Url) -> Vec<FamilyMatch> {
     let mut ranked: Vec<(f64, FamilyMatch)> = family::all()
         .iter()

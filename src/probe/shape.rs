@@ -1,7 +1,7 @@
 //! URL shapes: one article URL → the pattern its siblings probably share.
 //!
 //! Part of `probe`, for the snippet of a page no family preset fits: the portal then needs its
-//! own `article_urls`/`listing_urls`. Each path segment is generalised the way portals.md's URL
+//! own `article_urls`/`listing_urls`. Each path segment is generalised the way docs/profiles.md's URL
 //! table writes shapes: an id-bearing slug `tran-trong-142279.html` → `[a-z0-9-]+-\d+\.html`,
 //! keeping a short letter marker before the id (`-a{id}`, `-post{id}`, `-ar{id}`), a hex suffix
 //! `tin-3f2a9c1` → `[a-z0-9-]+-[0-9a-f]{7}` (a suffix that reads both ways is an id in a page
@@ -27,7 +27,7 @@ static EXTENSION: LazyLock<Regex> =
 /// Listings as most families write them: home, `/{cat}`, `/{cat}/{sub}` with or without a
 /// trailing slash, `?p=N` or `?page=N` (the family presets' `DIRECTORY_LISTING`).
 pub const LISTING_PATH: &str = r"/([a-z0-9-]+/?){0,2}(\?(p|page)=\d+)?";
-/// Search results, tag pages and print copies (portals.md, "Duplicate URL spaces").
+/// Search results, tag pages and print copies (docs/profiles.md, "Duplicate URL spaces").
 pub const EXCLUDE_PATH: &str = r"/(tim-kiem|tu-khoa|print)(/|\?|$)";
 /// What to write when the URL shows no article shape: `/{slug}-{id}.html` or `.htm`.
 pub const FALLBACK_ARTICLE_PATH: &str = r"/[a-z0-9-]+-\d+\.html?";

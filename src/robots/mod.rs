@@ -1,14 +1,14 @@
 //! robots: what robots.txt says about a URL, per RFC 9309.
 //!
-//! Sits between `scope` and `politeness` (design.md §1). The caller fetches `/robots.txt`
+//! Sits between `scope` and `politeness` (docs/architecture.md). The caller fetches `/robots.txt`
 //! ([`robots_url`]) through the fetch stage, which also archives it, following up to
 //! [`MAX_REDIRECTS`] hops; this module turns the outcome ([`Fetched`]) into a [`Robots`] by the
-//! status rules of RFC 9309 §2.3.1 (archiving.md, "robots.txt"): a 2xx is parsed, a 4xx other
+//! status rules of RFC 9309 §2.3.1 (docs/archive.md, "robots.txt"): a 2xx is parsed, a 4xx other
 //! than 429 means *unavailable* (everything allowed), a 5xx, a 429, a network error or a
 //! timeout means *unreachable* (everything disallowed; retry later). Unlike most archival
 //! crawlers we do not allow on failure (stormcrawler#1042). The caller caches one entry per
 //! [`authority`] for at most [`CACHE_TTL`] through [`Robots::to_cache`]; it also decides how long
-//! an unreachable file may keep a host closed (archiving.md allows "unavailable" after ~30 days).
+//! an unreachable file may keep a host closed (docs/archive.md allows "unavailable" after ~30 days).
 //! This module never fetches, never caches by itself and never rate-limits.
 //!
 //! The parser crate stays behind the private `rules` module; nothing public names it. The file

@@ -66,7 +66,7 @@ const QUEUE: &str = "
         ORDER BY next_revisit
         LIMIT max(0, ?4 - (SELECT COUNT(*) FROM urls WHERE revisit_run = ?1 AND portal = ?2)))";
 
-/// After a kill: an index line newer than the store's version (house rule 6).
+/// After a kill: an index line newer than the store's version (docs/architecture.md rule 6).
 const SETTLE_VERSION: &str = "
     UPDATE urls SET version = ?2, fingerprint = ?3, version_file = ?4, version_offset = ?5,
         version_length = ?6, version_ts = ?7, gone = NULL,

@@ -1,12 +1,12 @@
 //! Store: the embedded crawl-state database (SQLite, `archive_dir/state.sqlite`).
 //!
-//! Sits under the frontier and the crawl (design.md §1): it remembers every URL the crawl has
+//! Sits under the frontier and the crawl (docs/architecture.md): it remembers every URL the crawl has
 //! seen, its state (`queued` → `inflight` → `done`|`failed`), how it ended (the Outcome with its
 //! WARC pointer, payload digest and validators), the runs, and the robots.txt cache. It is what
 //! makes a run resumable after SIGINT, SIGTERM or `kill -9` (issue 3): the crawl marks a URL done
-//! only after its WARC bytes are durable (house rule 6), so a URL is either done with a valid
+//! only after its WARC bytes are durable (docs/architecture.md rule 6), so a URL is either done with a valid
 //! pointer or fetched again. Every question the crawl asks per page is one indexed statement
-//! (O(log n)); the frontier lives here rather than in memory (house rule 4).
+//! (O(log n)); the frontier lives here rather than in memory (docs/architecture.md rule 4).
 //! This module never knows HTTP: it stores labels, numbers and strings that others produce.
 //!
 //! The API by step of a run: [`Store::begin_run`] (new, or resume: in-flight URLs go back to
@@ -183,7 +183,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     }
     // synchronous=NORMAL in WAL mode: a commit is durable against a process crash or SIGKILL
     // (it is in the WAL file, which the OS keeps); only a power loss or kernel crash can lose
-    // the last few commits. That is safe here because of the commit order (house rule 6): a
+    // the last few commits. That is safe here because of the commit order (docs/architecture.md rule 6): a
     // lost "done" mark only means the URL is fetched again, never a pointer to missing bytes.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", true)?;

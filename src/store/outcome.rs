@@ -3,7 +3,7 @@
 //!
 //! A URL is finished with one UPDATE (one transaction), and only once it is in flight. The
 //! crawl calls [`Store::mark_done`] after the WARC bytes are fsynced and the index line
-//! written (house rule 6), so a `done` row always points at durable bytes.
+//! written (docs/architecture.md rule 6), so a `done` row always points at durable bytes.
 
 use chrono::SecondsFormat;
 use rusqlite::{OptionalExtension, Row, params};

@@ -67,7 +67,7 @@ impl Store {
         Ok(queued)
     }
 
-    /// After a kill between an index line and the store's "done" (house rule 6): marks `url`
+    /// After a kill between an index line and the store's "done" (docs/architecture.md rule 6): marks `url`
     /// done with `outcome`'s pointer. True when a row changed.
     pub fn settle(&self, url: &str, outcome: &Outcome) -> Result<bool, Error> {
         let warc = outcome.warc.as_ref();

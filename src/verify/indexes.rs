@@ -2,10 +2,10 @@
 //! record it describes.
 //!
 //! A pointer is `filename` (relative to `archive_dir/warc`), `offset` and `length` of a gzip
-//! member (design.md §2 "JSON index line"); the record found there is compared field by field, and
+//! member (schema/index-line.schema.json); the record found there is compared field by field, and
 //! the first field that differs is named. A line may point into a `.open` file that a running
 //! writer has not closed yet: the index is written once the WARC bytes are durable, before the
-//! rename (design.md §3 rule 6).
+//! rename (docs/architecture.md rule 6).
 
 use std::path::{Component, Path, PathBuf};
 

@@ -1,6 +1,6 @@
 //! `baoluu verify`: read a whole archive back and list everything that is wrong with it.
 //!
-//! Stands beside the pipeline, not in it (design.md §2 "Archive layout"): it reads what the
+//! Stands beside the pipeline, not in it (docs/archive.md): it reads what the
 //! archive and index stages wrote. Every record of every `warc/*.warc.gz` must parse, member by
 //! member (WARC 1.1 Annex D.2), with block and payload digests that match its bytes; every JSON
 //! index line (`index/*.jsonl`) must open a `response` record of the same URL, status and payload
@@ -76,7 +76,7 @@ pub fn verify(archive_dir: &Path) -> Result<Report, Error> {
 }
 
 /// Prints the report of `verify(archive_dir)` on stdout and returns the exit code: 0 when the
-/// archive is sound, 1 when it has problems (design.md §2 exit codes). `main` calls this.
+/// archive is sound, 1 when it has problems (docs/configuration.md exit codes). `main` calls this.
 pub fn run_cli(archive_dir: &Path) -> Result<u8, Error> {
     let report = verify(archive_dir)?;
     print!("{report}");

@@ -2,7 +2,7 @@
 //!
 //! Each per-file index is already sorted bytewise (crate::cdxj), so a k-way merge streams them
 //! into one sorted index without holding the lines in memory; pywb and ReplayWeb.page
-//! binary-search it (archiving.md "Replay and indexes"). The `filename` of every line is the
+//! binary-search it (docs/replay.md). The `filename` of every line is the
 //! WARC's bare name, which is also its name under `archive/`, where WACZ readers look it up.
 //! More files than [`FAN_IN`] are merged in tiers through temporary files beside the output, so
 //! the number of open files stays bounded. The merged lines go through a

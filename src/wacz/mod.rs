@@ -1,6 +1,6 @@
 //! `baoluu wacz`: package closed WARC files as one WACZ 1.1.1 file for ReplayWeb.page.
 //!
-//! Stands after the index stage (design.md §1 "index … WACZ packaging", archiving.md "Replay and
+//! Stands after the index stage (docs/architecture.md, docs/archive.md "Replay and
 //! indexes"): it reads what the archive and index stages wrote under `archive_dir` and writes one
 //! ZIP file holding `archive/*.warc.gz` (stored, never deflated: replayers read records by range,
 //! WACZ 1.1.1 "Zip Compression"), `indexes/index.cdx.gz` (the selected files' CDXJ lines, merged
@@ -243,7 +243,7 @@ fn report(summary: &Summary) -> String {
 }
 
 /// Parses `--since`: an RFC 3339 time (`2026-11-01T08:00:00Z`), a date or a zone-less time read
-/// in Vietnam time, +07:00 (as design.md reads zone-less page times: `2026-11-01` is midnight
+/// in Vietnam time, +07:00 (as docs/architecture.md reads zone-less page times: `2026-11-01` is midnight
 /// in Hà Nội), or a duration back from now (`36h`, `7d`).
 pub fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
     parse_since_at(text, Utc::now())

@@ -1,7 +1,7 @@
 //! Which closed WARC files a package holds, and the CDXJ lines that describe them.
 //!
 //! A file is a closed `warc/*.warc.gz` (never a `.open` one, which a crawl may still be
-//! writing). `--portal` keeps files whose IIPC name (design.md §2 "Archive layout") carries that
+//! writing). `--portal` keeps files whose IIPC name (docs/archive.md) carries that
 //! portal; `--since` keeps files whose newest indexed capture is at or after the time. Both are
 //! decided from the file's CDXJ index (`index/cdxj/{name}.cdxj`), which is read once here; a
 //! file without one (its indexing was interrupted) is indexed again in memory with
@@ -146,7 +146,7 @@ fn closed_warcs(warc_dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
     Ok(files)
 }
 
-/// The portal a WARC file name carries, if it follows the IIPC naming of design.md §2.
+/// The portal a WARC file name carries, if it follows the IIPC naming of docs/configuration.md.
 pub(super) fn portal_of(name: &str) -> Option<&str> {
     IIPC_NAME
         .captures(name)

@@ -1,8 +1,8 @@
-//! What the shipped profiles must contain, from portals.md: the current domains, the legacy
-//! hosts and the paper that absorbed each, the family of each site portals.md classifies, and
+//! What the shipped profiles must contain, from docs/profiles.md: the current domains, the legacy
+//! hosts and the paper that absorbed each, the family of each site docs/profiles.md classifies, and
 //! one real-shaped article and listing URL per family.
 
-/// portals.md, "Portals worth shipping a profile for": the current domains (the legacy
+/// docs/profiles.md, "Portals worth shipping a profile for": the current domains (the legacy
 /// baohaugiang.com.vn left out).
 pub const CURRENT_DOMAINS: [&str; 34] = [
     "baocantho.com.vn",
@@ -41,7 +41,7 @@ pub const CURRENT_DOMAINS: [&str; 34] = [
     "hanoimoi.vn",
 ];
 
-/// portals.md, "The map changed on 2025-07-01": a legacy host and the current paper that
+/// docs/profiles.md, "The map changed on 2025-07-01": a legacy host and the current paper that
 /// absorbed it.
 pub const LEGACY: [(&str, &str); 10] = [
     ("baohaugiang.com.vn", "cantho"),
@@ -69,7 +69,7 @@ pub const ARCHIVE_HOSTS: [(&str, &str); 3] = [
 /// issue 14).
 pub const NOT_ARCHIVED: [&str; 1] = ["en.baobacninhtv.vn"];
 
-/// portals.md's family table: a site and the preset its profile must name.
+/// docs/profiles.md's family table: a site and the preset its profile must name.
 pub const FAMILIES: [(&str, &str); 23] = [
     ("baocantho.com.vn", "content-fck"),
     ("baoangiang.com.vn", "content-fck"),

@@ -64,7 +64,7 @@ pub fn word() -> impl Strategy<Value = String> {
     prop::sample::select(WORDS).prop_map(str::to_string)
 }
 
-/// `text` in NFC or NFD, at random: real pages carry both (portals.md "Encoding and URLs").
+/// `text` in NFC or NFD, at random: real pages carry both (docs/profiles.md).
 pub fn maybe_nfd(text: String) -> impl Strategy<Value = String> {
     let nfd: String = text.nfd().collect();
     prop_oneof![Just(text), Just(nfd)]

@@ -1,6 +1,6 @@
 //! A small raw HTTP/1.1 server for integration tests: the fixture portal and hostile servers.
 //!
-//! [`Fixture::start`] binds `ip:0` (any 127.0.0.0/8 address stands in for a host, design.md §4),
+//! [`Fixture::start`] binds `ip:0` (any 127.0.0.0/8 address stands in for a host, docs/architecture.md "Tests"),
 //! serves on a background thread with its own current-thread tokio runtime — so plain `#[test]`
 //! functions that run the baoluu binary can use it as well as `#[tokio::test]` ones — and stops
 //! when dropped. Every request is logged on arrival, before the reply ([`Fixture::log`]), so

@@ -1,4 +1,4 @@
-//! A fixture news portal modelled on the seed site (baohaugiang.com.vn, `../shared/seed/`):
+//! A fixture news portal modelled on the seed site (baohaugiang.com.vn, as a reader sees its article pages):
 //! a home page, sections with `?p=N` pagination and "Xem thêm" links, articles whose related
 //! "Xem thêm" block links other articles, and the awkward parts a crawler must survive — a
 //! robots.txt with a wildcard Disallow and a Crawl-delay, a 301 from an old article URL, a 429

@@ -18,7 +18,7 @@ fn shipped() -> Config {
         .unwrap_or_else(|e| panic!("shipped configuration is invalid: {e}"))
 }
 
-/// Classifies a URL the way design.md §2 describes scope (exclusions first); a URL matching both
+/// Classifies a URL the way docs/configuration.md describes scope (exclusions first); a URL matching both
 /// kinds fails the test, since the two pattern lists must exclude each other.
 fn classify(portal: &Portal, url: &str) -> Kind {
     if portal.exclude_urls.iter().any(|r| r.is_match(url)) {
@@ -205,7 +205,7 @@ fn laocai_patterns_on_the_real_page() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/pages/baolaocai-article.html");
     let Ok(html) = std::fs::read_to_string(&page) else {
         eprintln!(
-            "skipped: {} is absent (see design.md §4, real pages)",
+            "skipped: {} is absent (real pages live outside the repository; set BAOLUU_PAGES_DIR)",
             page.display()
         );
         return;

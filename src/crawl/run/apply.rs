@@ -1,4 +1,4 @@
-//! Applying what tasks return, in commit order (house rule 6): a task comes back once its WARC
+//! Applying what tasks return, in commit order (docs/architecture.md rule 6): a task comes back once its WARC
 //! records and its index line are durable (the recorder writes the line after the article's
 //! metadata record, one fsync per batch); here its links are queued, then its URL is marked
 //! done. Also the bookkeeping the run reports: counters, per-portal health stats, backoffs.
@@ -40,7 +40,7 @@ impl Run {
         Ok(())
     }
 
-    /// Applies one task's result: links first, then the URL's own state (house rule 6).
+    /// Applies one task's result: links first, then the URL's own state (docs/architecture.md rule 6).
     fn apply(&self, landed: Landed, progress: &mut Progress) -> Result<(), Error> {
         let Landed {
             id,
