@@ -180,7 +180,33 @@ fn every_page_renders_the_crawled_archive() {
         home.contains("Articles archived") && home.contains("3 new articles"),
         "{home}"
     );
-    assert!(get(&english, "/changes").contains("Not available yet"));
+    assert!(get(&english, "/changes").contains("No changes yet"));
+    // Once the history has events, `/changes` lists them, newest first, escaped (issue 15).
+    let changes = w.archive().join("changes");
+    std::fs::create_dir_all(&changes).unwrap();
+    let pointer = r#"{"filename":"a.warc.gz","offset":0,"length":1}"#;
+    let event = |url: &str, change: &str, ts: &str| {
+        format!(
+            r#"{{"url":"{url}","portal":"songxanh","change":"{change}","ts":"{ts}","fields":["title"],"status":200,"previous":{pointer},"current":{pointer}}}"#
+        )
+    };
+    let lines = [
+        event("http://x.vn/old", "removed", "2026-11-01T01:00:00Z"),
+        event("http://x.vn/<b>new</b>", "edited", "2026-11-02T01:00:00Z"),
+    ];
+    std::fs::write(changes.join("songxanh.jsonl"), lines.join("\n") + "\n").unwrap();
+    let listed = get(&english, "/changes");
+    let (edited, removed) = (
+        listed.find("edited").unwrap(),
+        listed.find("removed").unwrap(),
+    );
+    assert!(edited < removed, "newest first: {listed}");
+    assert!(listed.contains("2026-11-02 08:00 +07:00"), "{listed}");
+    assert!(
+        listed.contains("http://x.vn/&lt;b&gt;new&lt;/b&gt;"),
+        "escaped: {listed}"
+    );
+    assert!(!listed.contains("<b>new</b>"), "{listed}");
     assert!(
         !get(&english, "/portal/songxanh").contains("/news/"),
         "no replay link when unset"

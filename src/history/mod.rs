@@ -22,7 +22,7 @@ mod show;
 pub use diff::words;
 pub use events::{Change, Event, Pointer, changes_dir, file_path, read_all, tail};
 pub use fingerprint::{Fingerprint, is_soft_404};
-pub use show::{Filter, render_json, render_text};
+pub use show::{Filter, render_json, render_text, select};
 
 /// The URN prefix of an event's WARC `metadata` record (`WARC-Target-URI`).
 pub const CHANGE_URN: &str = "urn:baoluu:change:";

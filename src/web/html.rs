@@ -95,7 +95,7 @@ const VI: Labels = Labels {
     results: "kết quả",
     nothing: "Không có bài nào.",
     not_found: "Không tìm thấy",
-    not_available: "Chưa có: tính năng lịch sử bài viết (bài bị sửa, bài bị gỡ) đang được xây dựng. Khi hoàn thành, trang này sẽ liệt kê các thay đổi đó.",
+    not_available: "Chưa có thay đổi nào: chưa bài nào bị sửa, bị gỡ hay chuyển địa chỉ.",
     read_only: "Trang chỉ đọc: nó không thay đổi kho lưu trữ.",
     failed: "Không đọc được dữ liệu",
 };
@@ -132,7 +132,7 @@ const EN: Labels = Labels {
     results: "results",
     nothing: "No article.",
     not_found: "Not found",
-    not_available: "Not available yet: the article-history feature (edited and removed articles) is being built. When it lands, this page lists those changes.",
+    not_available: "No changes yet: no article was edited, removed or moved.",
     read_only: "Read-only page: it never changes the archive.",
     failed: "Could not read the data",
 };

@@ -130,9 +130,38 @@ pub(super) fn article(site: &Site, url: &str) -> Result<Option<Reply>, Error> {
     Ok(Some(Reply::new("200 OK", "application/json", body)))
 }
 
-/// `/changes`: until the article-history feature lands, a page that says so.
+/// Most events `/changes` lists (newest first).
+const MAX_CHANGES: usize = 200;
+
+/// `/changes`: edits, takedowns, restorations and moves (issue 15), newest first, from the
+/// portals' `changes/*.jsonl` (events are few: one per changed article, never one per fetch).
 pub(super) fn changes(site: &Site) -> Reply {
     let l = site.labels();
-    let body = format!("<p id=\"not-available\">{}</p>", l.not_available);
+    let filter = crate::history::Filter::default();
+    let events = crate::history::select(site.archive_dir(), &filter).unwrap_or_default();
+    if events.is_empty() {
+        let body = format!("<p id=\"not-available\">{}</p>", l.not_available);
+        return Reply::html(page(l, l.changes, &body));
+    }
+    let mut body = String::from("<table id=\"changes\"><tbody>");
+    for event in events.iter().take(MAX_CHANGES) {
+        let when = chrono::DateTime::parse_from_rfc3339(&event.ts)
+            .map(|t| {
+                t.with_timezone(&crate::schedule::VIETNAM)
+                    .format("%Y-%m-%d %H:%M %:z")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| event.ts.clone());
+        body.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">{}</a></td><td>{}</td></tr>",
+            esc(&when),
+            esc(&event.portal),
+            esc(event.change.as_str()),
+            esc(&event.url),
+            esc(&event.url),
+            esc(&event.fields.join(", ")),
+        ));
+    }
+    body.push_str("</tbody></table>");
     Reply::html(page(l, l.changes, &body))
 }

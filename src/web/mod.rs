@@ -5,7 +5,7 @@
 //! archived, a 30-day chart); `/portal/{name}?page=N` its newest articles with links to their
 //! replay (`[crawler] replay_url`) and to their index line as JSON (`/article?url=URL`);
 //! `/search?q=` articles by title or URL, diacritics-insensitive; `/changes` edits and
-//! takedowns (not available until the article-history feature lands).
+//! takedowns, newest first, from the portals' `changes/*.jsonl` (at most 200 rows).
 //!
 //! Every request opens the state database read-only (`Store::open_read_only`) and asks it
 //! bounded questions (`LIMIT`ed, indexed), plus the newest run report; it never scans the index
