@@ -98,6 +98,10 @@ async function run(page, timings) {
     // `ts` opens one capture (a revisit's time); without it the viewer picks the newest.
     const params = { view: "replay", url: article.url };
     if (article.ts) params.ts = article.ts;
+    // A full load for each article: going from one replay URL to the next changes only the
+    // hash, a same-document navigation the app missed once under load (the frame kept the
+    // previous article).
+    await page.goto("about:blank");
     await page.goto(view(params), { waitUntil: "domcontentloaded" });
     const frame = await waitForReplay(page, article.texts, `article ${article.url}`);
     if (n === 0) timings.first_article_ms = Date.now() - t0;
