@@ -227,16 +227,22 @@ mod tests {
         assert_eq!(&buf[..n], b"STOPPING=1");
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn the_watchdog_pings_at_half_the_interval() {
+    /// A notifier with a watchdog of `interval`, and the socket that receives its datagrams.
+    fn watched(interval: Duration) -> (tempfile::TempDir, UnixDatagram, Notifier) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("notify");
         let server = UnixDatagram::bind(&path).unwrap();
         server.set_nonblocking(true).unwrap();
         let notifier = Notifier {
             socket: Some(path.to_string_lossy().into_owned()),
-            watchdog: Some(Duration::from_secs(10)),
+            watchdog: Some(interval),
         };
+        (dir, server, notifier)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_watchdog_pings_at_half_the_interval() {
+        let (_dir, server, notifier) = watched(Duration::from_secs(10));
         let stop = CancellationToken::new();
         notifier.spawn_watchdog(vec![Arc::new(Heartbeat::new("loop"))], stop.clone());
         tokio::time::sleep(Duration::from_millis(10_500)).await;
@@ -280,14 +286,7 @@ mod tests {
 
     #[test]
     fn a_tick_pings_only_when_nothing_is_stuck() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notify");
-        let server = UnixDatagram::bind(&path).unwrap();
-        server.set_nonblocking(true).unwrap();
-        let notifier = Notifier {
-            socket: Some(path.to_string_lossy().into_owned()),
-            watchdog: Some(Duration::from_secs(10)),
-        };
+        let (_dir, server, notifier) = watched(Duration::from_secs(10));
         let writer = Arc::new(Heartbeat::new("writer"));
         writer.busy_at(Instant::now());
         let later = Instant::now() + Duration::from_secs(6);

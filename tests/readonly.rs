@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use support::cli::{UA, baoluu, stderr, stdout, write_config};
-use support::{Fixture, Reply};
+use support::fixture::tiny_portal;
 
 /// The user that reads: `nobody` when the tests run as root (root ignores file modes).
 const NOBODY: &str = "65534";
@@ -49,22 +49,7 @@ fn make_read_only(dir: &Path) {
 
 #[test]
 fn status_and_verify_work_for_a_reader_who_cannot_write() {
-    let fixture = Fixture::pages(
-        "127.0.0.2",
-        vec![
-            ("/robots.txt", Reply::new(404)),
-            (
-                "/",
-                Reply::html("<html><body><a href=\"/tin-1\">Tin</a></body></html>"),
-            ),
-            (
-                "/tin-1",
-                Reply::html(
-                    "<html><head><title>Tin một</title></head><body><h1>Tin một</h1><p>Nội dung bài viết đủ dài để trích xuất được.</p></body></html>",
-                ),
-            ),
-        ],
-    );
+    let fixture = tiny_portal("127.0.0.2");
     let dir = tempfile::tempdir().unwrap();
     let host = fixture.addr().to_string();
     let config = write_config(

@@ -11,28 +11,9 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use support::Fixture;
 use support::cli::{self, UA, write_config};
-use support::{Fixture, Reply};
-
-fn tiny_portal(ip: &str) -> Fixture {
-    Fixture::pages(
-        ip,
-        vec![
-            ("/robots.txt", Reply::new(404)),
-            (
-                "/",
-                Reply::html("<html><body><a href=\"/tin-1\">Tin</a></body></html>"),
-            ),
-            (
-                "/tin-1",
-                Reply::html(
-                    "<html><head><title>Tin một</title></head><body><h1>Tin một</h1>\
-                     <p>Nội dung bài viết đủ dài để trích xuất được.</p></body></html>",
-                ),
-            ),
-        ],
-    )
-}
+use support::fixture::tiny_portal;
 
 fn portal_table(name: &str, fixture: &Fixture) -> String {
     let host = fixture.addr().to_string();

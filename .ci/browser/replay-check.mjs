@@ -8,26 +8,13 @@
 // Every wait is on expected content with a deadline, never a fixed sleep. On failure a
 // screenshot goes to plan.screenshot and the script exits 1 naming the check; on success it
 // prints one JSON line of timings (ms) and exits 0.
-import { readFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import puppeteer from "puppeteer-core";
+import { launch, loadPlan } from "./chromium.mjs";
 
-const plan = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const plan = loadPlan();
 const deadline = plan.timeout_ms ?? 60000;
 
-// Chromium as root in a container: no sandbox, no network beyond 127.0.0.1, fresh profile.
-const ARGS = [
-  "--no-sandbox",
-  "--headless",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-  `--user-data-dir=${plan.profile}`,
-];
 
 // Text of a document including every open shadow root (the app is built of web components).
 function deepText() {
@@ -129,12 +116,7 @@ async function run(page, timings) {
   }
 }
 
-const browser = await puppeteer.launch({
-  executablePath: plan.chromium,
-  headless: true,
-  args: ARGS,
-  timeout: deadline,
-});
+const browser = await launch(plan, deadline);
 const page = await browser.newPage();
 await page.setViewport({ width: 1280, height: 900 });
 const timings = {};

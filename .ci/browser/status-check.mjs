@@ -7,25 +7,11 @@
 // title that ran as script would open one); a screenshot of "/" goes to plan.screenshot; the
 // hostile title shows as text; the replay link opens the archived article in pywb. Waits are on
 // expected content with a deadline, never a fixed sleep. Exits 1 naming the failed check.
-import { readFileSync } from "node:fs";
-import puppeteer from "puppeteer-core";
+import { launch, loadPlan } from "./chromium.mjs";
 
-const plan = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const plan = loadPlan();
 const deadline = plan.timeout_ms ?? 60000;
 
-// Chromium as root in a container: no sandbox, no network beyond 127.0.0.1, fresh profile.
-const ARGS = [
-  "--no-sandbox",
-  "--headless",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-  `--user-data-dir=${plan.profile}`,
-];
 
 // A page of ours: every console error, page error and dialog is a failure.
 async function open(browser, path, problems) {
@@ -53,7 +39,7 @@ async function waitForReplay(page, text) {
   throw new Error(`replay never showed ${JSON.stringify(text)}; last seen ${JSON.stringify(seen)}`);
 }
 
-const browser = await puppeteer.launch({ executablePath: plan.chromium, args: ARGS, headless: true });
+const browser = await launch(plan);
 const problems = [];
 let code = 0;
 try {

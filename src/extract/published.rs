@@ -150,7 +150,7 @@ fn nearest_title_first<'a>(
     let mut found: Vec<ElementRef<'a>> = found.collect();
     if let Some(title) = title {
         let up: Vec<_> = title.ancestors().map(|a| a.id()).collect();
-        found.sort_by_key(|el| (distance(*el, title, &up), el.id() < title.id()));
+        found.sort_by_cached_key(|el| (distance(*el, title, &up), el.id() < title.id()));
     }
     found.into_iter()
 }

@@ -421,3 +421,24 @@ async fn write_paced(
     }
     Ok(())
 }
+
+/// The smallest portal: no robots.txt, a home page linking one article `/tin-1`.
+pub fn tiny_portal(ip: &str) -> Fixture {
+    Fixture::pages(
+        ip,
+        vec![
+            ("/robots.txt", Reply::new(404)),
+            (
+                "/",
+                Reply::html("<html><body><a href=\"/tin-1\">Tin</a></body></html>"),
+            ),
+            (
+                "/tin-1",
+                Reply::html(
+                    "<html><head><title>Tin một</title></head><body><h1>Tin một</h1>\
+                     <p>Nội dung bài viết đủ dài để trích xuất được.</p></body></html>",
+                ),
+            ),
+        ],
+    )
+}
