@@ -101,6 +101,7 @@ fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
     }
     check_warcs(&w);
     check_text(&w);
+    check_status(&w);
     let out = baoluu(&w.config, &["verify"]);
     assert_eq!(
         out.status.code(),
@@ -111,6 +112,21 @@ fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
     );
     check_replay(&w, &lines);
     check_verify_catches_a_bad_previous(&w);
+}
+
+/// `status` counts the last run's changes (issue 15, item 7), in text and JSON.
+fn check_status(w: &World) {
+    let text = stdout(&baoluu(&w.config, &["status"]));
+    assert!(
+        text.contains("  changes: 2 edited, 2 removed (baoluu changes)"),
+        "{text}"
+    );
+    let out = baoluu(&w.config, &["status", "--json"]);
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        doc["portals"][0]["changes"],
+        serde_json::json!({"edited": 2, "removed": 2, "restored": 0, "moved": 0, "suspect": 0})
+    );
 }
 
 /// `verify` follows `previous`: pointed at the WARC file's warcinfo record, it complains.
@@ -210,4 +226,80 @@ fn check_replay(w: &World, lines: &[Value]) {
             page.describe()
         );
     }
+}
+
+/// Changes by kind, counted.
+fn kinds(events: &[Value]) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for e in events {
+        *counts
+            .entry(e["change"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Runs 1 and 2 of the outage portal: every one of its 12 articles answers 404 in run 2, so
+/// the removals are `suspect` (issue 15 item 4), none `removed`, and `status` flags the portal.
+fn outage_run(ip: &str) -> support::history::Outage {
+    use support::history::{OUTAGE_ARTICLES, outage, problems};
+    let o = outage(ip);
+    crawl(&o.world);
+    assert_eq!(index_lines(&o.world).len(), OUTAGE_ARTICLES as usize);
+    o.down.store(true, Ordering::SeqCst);
+    crawl(&o.world);
+    let events = changes(&o.world);
+    assert_eq!(
+        kinds(&events),
+        [("suspect".to_string(), 12)].into(),
+        "{events:#?}"
+    );
+    let problems = problems(&o.world);
+    let flagged: Vec<&Value> = problems
+        .iter()
+        .filter(|p| p["code"] == "suspect-removals")
+        .collect();
+    assert_eq!(flagged.len(), 1, "{problems:?}");
+    assert_eq!(flagged[0]["count"], 12);
+    let text = stdout(&baoluu(&o.world.config, &["status"]));
+    assert!(text.contains("[suspect-removals]"), "{text}");
+    assert!(
+        text.contains("  changes: 12 suspect (baoluu changes)"),
+        "{text}"
+    );
+    o
+}
+
+#[test]
+fn a_portal_whose_articles_all_vanish_at_once_is_suspect_and_cleared_when_it_comes_back() {
+    let o = outage_run("127.0.0.43");
+    o.down.store(false, Ordering::SeqCst);
+    let before = o.world.fixture.log().len();
+    crawl(&o.world);
+    // Each suspect article was asked again.
+    let asked = o.world.fixture.log().split_off(before);
+    for n in 1..=12 {
+        assert!(asked.iter().any(|r| r.target == path(n)), "article {n}");
+    }
+    let events = changes(&o.world);
+    assert_eq!(kinds(&events), [("suspect".to_string(), 12)].into());
+    let problems = support::history::problems(&o.world);
+    assert!(
+        problems.iter().all(|p| p["code"] != "suspect-removals"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn suspect_removals_still_gone_on_the_next_run_are_confirmed() {
+    let o = outage_run("127.0.0.44");
+    crawl(&o.world);
+    let events = changes(&o.world);
+    assert_eq!(
+        kinds(&events),
+        [("removed".to_string(), 12), ("suspect".to_string(), 12)].into(),
+        "{events:#?}"
+    );
+    let problems = support::history::problems(&o.world);
+    assert!(problems.iter().all(|p| p["code"] != "suspect-removals"));
 }

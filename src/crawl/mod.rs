@@ -206,6 +206,9 @@ pub struct PortalStats {
     pub restored: u64,
     #[serde(default)]
     pub moved: u64,
+    /// Removals judged suspect: most of the run's revisits came back removed (issue 15).
+    #[serde(default)]
+    pub suspect: u64,
 }
 
 impl PortalStats {
@@ -215,7 +218,8 @@ impl PortalStats {
         for change in changes {
             match change {
                 Change::Edited => self.edited += 1,
-                Change::Removed | Change::Suspect => self.removed += 1,
+                Change::Removed => self.removed += 1,
+                Change::Suspect => self.suspect += 1,
                 Change::Restored => self.restored += 1,
                 Change::Moved => self.moved += 1,
             }
@@ -223,12 +227,13 @@ impl PortalStats {
     }
 
     /// The change counts by label, for reports and metrics.
-    pub fn changes(&self) -> [(&'static str, u64); 4] {
+    pub fn changes(&self) -> [(&'static str, u64); 5] {
         [
             ("edited", self.edited),
             ("removed", self.removed),
             ("restored", self.restored),
             ("moved", self.moved),
+            ("suspect", self.suspect),
         ]
     }
 }

@@ -8,7 +8,8 @@
 //! - the store takes the line's version and fingerprint, so the refetch that follows sees no
 //!   edit (no duplicate);
 //! - a removal, move or restoration in the changes tail sets the URL's gone state, so the
-//!   refetch sees nothing new.
+//!   refetch sees nothing new; a removal held for the run's judgement (suspect runs) whose
+//!   event is in the tail is let go, so the run's end does not write it again.
 //!
 //! An event regenerated here is appended to the changes file directly (fsynced), without its
 //! WARC `metadata` record: the recorder is not running yet.
@@ -58,7 +59,10 @@ pub(super) fn settle_changes(store: &Store, dir: &Path, lines: &[Line]) -> Resul
             Change::Restored => None,
             Change::Edited => continue,
         };
-        if store.settle_gone(&event.url, gone)? {
+        // A held removal whose event was written, then killed before the store let it go.
+        let released = matches!(event.change, Change::Removed | Change::Suspect)
+            && store.settle_held(&event.url, &event.current, event.change.as_str())?;
+        if released || store.settle_gone(&event.url, gone)? {
             tracing::info!(url = %event.url, change = event.change.as_str(), "change_reconciled");
         }
     }

@@ -10,14 +10,16 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use url::Url;
 
-use super::task::PortalRun;
+use std::collections::BTreeMap;
+
+use super::task::{PortalRun, Tools};
 use super::visit::{Hop, Refusal, Visit};
 use crate::archive::{self, Capture};
 use crate::extract::Article;
-use crate::history::{self, Change, Event, Fingerprint, Pointer, ladder::Plan};
+use crate::history::{self, Change, Event, Fingerprint, Held, Pointer, ladder::Plan};
 use crate::index;
 use crate::scope::{Decision, Kind};
-use crate::store::{Known, Revision};
+use crate::store::{HeldRow, Known, Revision};
 
 /// What a visit answered, as far as history cares.
 #[derive(Debug, Clone)]
@@ -133,6 +135,7 @@ fn first_capture(
         gone: None,
         first_captured_at: Some(proof.date.to_rfc3339_opts(SecondsFormat::Micros, true)),
         next_revisit: plan.next(now, now),
+        held: None,
     };
     Verdict {
         line: Some((1, None)),
@@ -166,6 +169,13 @@ fn revisit(
             .as_ref()
             .is_some_and(|t| leads_to_listing(portal, t));
     if removed {
+        if was.is_none() {
+            // Judged with the run's other removals at its end (issue 15: suspect runs).
+            if let Some(revision) = &mut v.revision {
+                revision.held = Some(held(portal, k, proof));
+            }
+            return v;
+        }
         return gone(v, was, Change::Removed, None);
     }
     if let Some(target) = &answer.target {
@@ -182,7 +192,8 @@ fn revisit(
     let Some(article) = article else {
         return v;
     };
-    if was.is_some() {
+    // Back after a suspect removal: the suspicion is dropped, nothing was taken down.
+    if was.is_some_and(|w| w != Change::Suspect.as_str()) {
         v.events.push((Change::Restored, Vec::new(), None));
     }
     let fingerprint = Fingerprint::of(article);
@@ -205,6 +216,30 @@ fn revisit(
         v.revision = Some(revision);
     }
     v
+}
+
+/// A removal the run's end will judge: its event, and what its `metadata` record refers to.
+fn held(portal: &PortalRun, k: &Known, proof: &Capture) -> String {
+    let event = Event {
+        url: proof.url.to_string(),
+        portal: portal.portal.name.clone(),
+        change: Change::Removed,
+        ts: ts(proof),
+        fields: Vec::new(),
+        status: proof.status,
+        target: None,
+        previous: k.pointer.clone().unwrap_or_default(),
+        current: Pointer {
+            ts: None,
+            ..pointer(proof)
+        },
+    };
+    history::Held {
+        event,
+        record_id: proof.record_id.clone(),
+        date: proof.date.to_rfc3339_opts(SecondsFormat::Micros, true),
+    }
+    .to_json()
 }
 
 /// A removal or move, recorded once: a URL already in that state gets no second event.
@@ -332,4 +367,74 @@ pub(super) async fn event_record(
         .metadata(&event.portal, &about, "application/json", json, Some(file))
         .await
         .map(drop)
+}
+
+/// Writes `portal`'s held removals (issue 15, item 4): each run's as `suspect` when most of
+/// that run's revisits came back removed ([`history::is_suspect`]), as `removed` otherwise.
+/// The removals of `current`, the run in progress, wait for its end unless it `ended`; an
+/// earlier run's (one that never finished) are judged at once. Each event is written (its
+/// `metadata` record, then its line) before the store lets it go, so a kill in between finds
+/// the event in the changes file's tail (`recover.rs`), never writes it twice.
+pub(super) async fn release_held(
+    tools: &Tools,
+    portal: &str,
+    (current, ended): (i64, bool),
+) -> Result<Vec<Change>, super::Error> {
+    let store = &tools.store;
+    let mut runs: BTreeMap<Option<i64>, Vec<HeldRow>> = BTreeMap::new();
+    for row in store.held(portal)? {
+        if ended || row.run != Some(current) {
+            runs.entry(row.run).or_default().push(row);
+        }
+    }
+    let dirs = Dirs {
+        index: &tools.index_dir,
+        changes: &tools.changes_dir,
+        store: None,
+    };
+    let mut changes = Vec::new();
+    for (run, rows) in runs {
+        let (removed, revisits) = (rows.len() as u64, store.revisits_landed(run, portal)?);
+        let change = match history::is_suspect(removed, revisits) {
+            true => Change::Suspect,
+            false => Change::Removed,
+        };
+        if change == Change::Suspect {
+            tracing::warn!(portal, removed, revisits, "suspect_removals");
+        }
+        for row in rows {
+            // A held value that does not read back (never written so) is let go without event.
+            if let Some((event, proof)) = Held::from_json(&row.held).and_then(|h| judged(h, change))
+            {
+                event_record(tools.visitor.recorder(), &dirs, &event, &proof).await?;
+                tracing::info!(url = %event.url, change = change.as_str(), "article_changed");
+                changes.push(change);
+            }
+            store.release_held(row.id, change.as_str())?;
+        }
+    }
+    Ok(changes)
+}
+
+/// A held removal's event as `change`, and the capture its `metadata` record refers to.
+fn judged(held: Held, change: Change) -> Option<(Event, Capture)> {
+    let event = Event {
+        change,
+        ..held.event
+    };
+    let date = DateTime::parse_from_rfc3339(&held.date).ok()?.to_utc();
+    let proof = Capture {
+        url: Url::parse(&event.url).ok()?,
+        date,
+        record_id: held.record_id,
+        filename: event.current.filename.clone(),
+        offset: event.current.offset,
+        length: event.current.length,
+        status: event.status,
+        mime: String::new(),
+        payload_digest: String::new(),
+        truncated: None,
+        revisit: None,
+    };
+    Some((event, proof))
 }

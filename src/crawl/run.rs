@@ -125,7 +125,7 @@ impl Run {
     /// Crawls until the frontier is empty and nothing is in flight, or until `cancel`.
     pub(super) async fn execute(self, cancel: CancellationToken) -> Result<Summary, Error> {
         let started = Instant::now();
-        let summary = Summary {
+        let mut summary = Summary {
             run: self.run_id,
             resumed: self.resumed,
             ..Summary::default()
@@ -138,6 +138,7 @@ impl Run {
         );
         let mut frontier = Frontier::new(self.store.clone(), self.run_id)?;
         self.seed(&mut frontier)?;
+        self.release_held(&mut summary, false).await?;
         let mut p = Progress {
             frontier,
             summary,
@@ -192,11 +193,26 @@ impl Run {
         let mut summary = p.summary;
         self.coverage(&mut summary)?;
         if !interrupted {
+            self.release_held(&mut summary, true).await?;
             self.store.finish_run(self.run_id, RunStatus::Completed)?;
         }
         summary.interrupted = interrupted;
         summary.elapsed = started.elapsed();
         Ok(summary)
+    }
+
+    /// Writes the removals held for judging (issue 15: suspect runs): an unfinished earlier
+    /// run's at the start, this run's once it `ended`.
+    async fn release_held(&self, summary: &mut Summary, ended: bool) -> Result<(), Error> {
+        for name in self.portals.keys() {
+            let at = (self.run_id, ended);
+            let changes = super::revise::release_held(&self.tools, name, at).await?;
+            if !changes.is_empty() {
+                let stats = summary.portals.entry(name.clone()).or_default();
+                stats.count_changes(&changes);
+            }
+        }
+        Ok(())
     }
 
     /// The frontier's next candidate whose host has no task out and whose politeness gate is

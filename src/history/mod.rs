@@ -7,8 +7,9 @@
 //! is judged on the extracted fields after normalisation ([`Fingerprint`]), never on the HTML,
 //! so a view counter or a "most read" box that changed is not an edit. Events go to
 //! `archive_dir/changes/{portal}.jsonl` through the WARC recorder (after their `metadata`
-//! record is durable, like index lines) and are read back by `baoluu changes`. The revisit
-//! ladder ([`ladder`]) says when an article is due again. This module never fetches, never
+//! record is durable, like index lines) and are read back by `baoluu changes`; removals are held
+//! until the run's end and judged together ([`is_suspect`]: an outage is not a takedown). The
+//! revisit ladder ([`ladder`]) says when an article is due again. This module never fetches, never
 //! writes the store and never reads WARCs.
 //!
 //! [`Article`]: crate::extract::Article
@@ -18,11 +19,13 @@ mod events;
 mod fingerprint;
 pub mod ladder;
 mod show;
+mod suspect;
 
 pub use diff::words;
 pub use events::{Change, Event, Pointer, changes_dir, file_path, read_all, tail};
 pub use fingerprint::{Fingerprint, is_soft_404};
 pub use show::{Filter, render_json, render_text, select};
+pub use suspect::{Held, MIN_SUSPECT, is_suspect};
 
 /// The URN prefix of an event's WARC `metadata` record (`WARC-Target-URI`).
 pub const CHANGE_URN: &str = "urn:baoluu:change:";

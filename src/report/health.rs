@@ -4,7 +4,7 @@
 //! selectors (its own or its family's), pages redirecting to a host outside the portal; from
 //! the store's robots.txt cache: a robots.txt that could not be fetched or that shuts baoluu
 //! out of a seed; from issue 14 on, the profile's missed articles and listings that link none
-//! (judged in `discovery`). Each signal is a [`Problem`] with a stable code (docs/status.md).
+//! (judged in `discovery`); from issue 15, suspect removals (`changes`). Each signal is a [`Problem`] with a stable code (docs/status.md).
 //! Read-only; it judges, it never changes a profile.
 
 use serde::Serialize;
@@ -30,6 +30,7 @@ pub mod code {
     pub const ROBOTS_DISALLOWS_SEED: &str = "robots-disallows-seed";
     pub const ARTICLE_PATTERN_MISS: &str = "article-pattern-miss";
     pub const LISTINGS_WITHOUT_ARTICLES: &str = "listings-without-articles";
+    pub const SUSPECT_REMOVALS: &str = "suspect-removals";
 }
 
 /// One thing wrong with a portal's profile or its site, as `status` reports it.
@@ -107,6 +108,7 @@ pub fn problems(
     }
     if let Some(store) = store {
         robots_signals(store, portal, &product_token(user_agent), &mut problems)?;
+        super::changes::suspect(store, &portal.name, &mut problems)?;
     }
     Ok(problems)
 }

@@ -11,6 +11,7 @@
 //! within one portal set they sort by start time. They are written atomically (temporary file,
 //! fsync, rename, fsync of the folder) so a crash never leaves half a report behind.
 
+mod changes;
 mod discovery;
 pub mod health;
 pub mod log;

@@ -51,6 +51,10 @@ pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result
                 stats.listed, stats.listed_archived
             );
         }
+        let stats = last.as_ref().and_then(|r| r.per_portal.get(&portal.name));
+        if let Some(changes) = stats.and_then(super::changes::line) {
+            let _ = writeln!(out, "  changes: {changes}");
+        }
         for shape in learned(store.as_ref(), portal)? {
             let _ = writeln!(out, "  learned pattern: ^{shape}$");
         }
@@ -62,7 +66,7 @@ pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result
 }
 
 /// `status --json`: `{"portals": [{"name", "last_run", "next_run", "health": {"ok",
-/// "problems"}, "coverage", "learned_patterns"}]}`, times RFC 3339 in +07:00 (null when the
+/// "problems"}, "coverage", "changes", "learned_patterns"}]}`, times RFC 3339 in +07:00 (null when the
 /// portal never ran, or when no schedule applies).
 pub fn status_json(
     archive_dir: &Path,
@@ -85,6 +89,7 @@ pub fn status_json(
                 "listed": s.listed,
                 "archived": s.listed_archived,
             })),
+            "changes": stats.map(super::changes::json),
             "learned_patterns": learned(store.as_ref(), portal)?
                 .iter()
                 .map(|shape| format!("^{shape}$"))

@@ -3,7 +3,8 @@
 //! record) and whether it is gone. The crawl reads [`Store::known`] before judging a revisit
 //! and writes [`Store::record_history`] *before* [`Store::mark_done`], so a kill between the
 //! two leaves the URL in flight (fetched again) with its new state, never done with its old
-//! one (no event is emitted twice).
+//! one (no event is emitted twice). A removal waits in the `held` column until its run's end,
+//! when the run is judged for suspect removals ([`crate::history::is_suspect`]).
 
 use rusqlite::{OptionalExtension, params};
 
@@ -40,7 +41,26 @@ pub struct Revision {
     pub first_captured_at: Option<String>,
     /// Unix seconds; None: never revisited again.
     pub next_revisit: Option<f64>,
+    /// JSON of a [`crate::history::Held`] removal, judged at the run's end (None: nothing held;
+    /// a fetch that finds the article again drops what an earlier one held).
+    pub held: Option<String>,
 }
+
+/// A removal held in the store (see [`Store::held`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldRow {
+    pub id: i64,
+    /// The run that queued the revisit which saw the removal.
+    pub run: Option<i64>,
+    /// JSON of a [`crate::history::Held`].
+    pub held: String,
+}
+
+/// Adds the held removals (issue 15, item 4: suspect runs).
+pub(super) const SUSPECT: &str = "
+ALTER TABLE urls ADD COLUMN held TEXT;  -- JSON: a removal event waiting for its run's end
+CREATE INDEX urls_held ON urls (portal) WHERE held IS NOT NULL;
+";
 
 const KNOWN: &str = "
     SELECT version, fingerprint, version_file, version_offset, version_length, version_ts, gone,
@@ -51,7 +71,15 @@ const RECORD: &str = "
     UPDATE urls SET version = COALESCE(?2, version), fingerprint = COALESCE(?3, fingerprint),
         version_file = COALESCE(?4, version_file), version_offset = COALESCE(?5, version_offset),
         version_length = COALESCE(?6, version_length), version_ts = COALESCE(?7, version_ts),
-        gone = ?8, first_captured_at = COALESCE(first_captured_at, ?9), next_revisit = ?10
+        gone = ?8, first_captured_at = COALESCE(first_captured_at, ?9), next_revisit = ?10,
+        held = ?11
+    WHERE id = ?1";
+
+/// A held removal judged: its event was written (?2: `suspect` or `removed`). A suspect article
+/// is due at once, so the next run confirms or drops it first.
+const RELEASE: &str = "
+    UPDATE urls SET gone = ?2, held = NULL,
+        next_revisit = CASE WHEN ?2 = 'suspect' THEN 0.0 ELSE next_revisit END
     WHERE id = ?1";
 
 /// Queues `portal`'s articles due by ?3 for run ?1, soonest due first, up to what is left of
@@ -103,6 +131,7 @@ impl Store {
                     r.gone,
                     r.first_captured_at,
                     r.next_revisit,
+                    r.held,
                 ])
             })
             .doing("record the history of a url")
@@ -166,6 +195,90 @@ impl Store {
             .and_then(|mut stmt| stmt.execute(params![url, gone]))
             .doing("settle a change event")
             .map(|n| n > 0)
+    }
+
+    /// `portal`'s held removals, in the order they were seen.
+    pub fn held(&self, portal: &str) -> Result<Vec<HeldRow>, Error> {
+        const HELD: &str = "SELECT id, revisit_run, held FROM urls WHERE portal = ?1 AND held IS NOT NULL ORDER BY fetched_at, id";
+        self.conn()
+            .prepare_cached(HELD)
+            .and_then(|mut stmt| {
+                stmt.query_map([portal], |row| {
+                    Ok(HeldRow {
+                        id: row.get(0)?,
+                        run: row.get(1)?,
+                        held: row.get(2)?,
+                    })
+                })?
+                .collect()
+            })
+            .doing("read held removals")
+    }
+
+    /// How many of `portal`'s articles queued as revisits in `run` were fetched.
+    pub fn revisits_landed(&self, run: Option<i64>, portal: &str) -> Result<u64, Error> {
+        const LANDED: &str =
+            "SELECT COUNT(*) FROM urls WHERE revisit_run IS ?1 AND portal = ?2 AND state = 'done'";
+        self.conn()
+            .prepare_cached(LANDED)
+            .and_then(|mut stmt| stmt.query_row(params![run, portal], |row| row.get(0)))
+            .doing("count a run's revisits")
+            .map(|n: i64| n.max(0) as u64)
+    }
+
+    /// A held removal's event was written as `change` (`suspect` or `removed`).
+    pub fn release_held(&self, id: i64, change: &str) -> Result<(), Error> {
+        self.conn()
+            .prepare_cached(RELEASE)
+            .and_then(|mut stmt| stmt.execute(params![id, change]))
+            .doing("release a held removal")
+            .map(drop)
+    }
+
+    /// After a kill between a held removal's event line and [`Store::release_held`]: releases
+    /// the row of `url` whose held event shows `current`. True when a row changed.
+    pub fn settle_held(&self, url: &str, current: &Pointer, change: &str) -> Result<bool, Error> {
+        const ROW: &str = "SELECT id, held FROM urls WHERE url = ?1 AND held IS NOT NULL";
+        let row: Option<(i64, String)> = self
+            .conn()
+            .prepare_cached(ROW)
+            .and_then(|mut stmt| {
+                stmt.query_row([url], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
+            .doing("read a held removal")?;
+        let Some((id, held)) = row else {
+            return Ok(false);
+        };
+        let shows = crate::history::Held::from_json(&held).is_some_and(|h| {
+            (&h.event.current.filename, h.event.current.offset)
+                == (&current.filename, current.offset)
+        });
+        if shows {
+            self.release_held(id, change)?;
+        }
+        Ok(shows)
+    }
+
+    /// How many of `portal`'s articles are suspect removals, and a few of their URLs (for
+    /// `status`).
+    pub fn suspects(&self, portal: &str, examples: u32) -> Result<(u64, Vec<String>), Error> {
+        const COUNT: &str = "SELECT COUNT(*) FROM urls WHERE portal = ?1 AND gone = 'suspect'";
+        const SOME: &str =
+            "SELECT url FROM urls WHERE portal = ?1 AND gone = 'suspect' ORDER BY url LIMIT ?2";
+        let conn = self.conn();
+        let count: i64 = conn
+            .prepare_cached(COUNT)
+            .and_then(|mut stmt| stmt.query_row([portal], |row| row.get(0)))
+            .doing("count suspect removals")?;
+        let urls = conn
+            .prepare_cached(SOME)
+            .and_then(|mut stmt| {
+                stmt.query_map(params![portal, examples], |row| row.get(0))?
+                    .collect()
+            })
+            .doing("list suspect removals")?;
+        Ok((count.max(0) as u64, urls))
     }
 
     /// The store's version of `url` and its fingerprint (crash recovery of lost events).

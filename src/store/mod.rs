@@ -44,7 +44,7 @@ mod visits;
 pub use articles::{ArticleRow, fold};
 pub use chains::Chain;
 pub use chances::Deferred;
-pub use history::{Known, REVISIT, Revision};
+pub use history::{HeldRow, Known, REVISIT, Revision};
 pub use learned::Coverage;
 pub use schedules::LastRun;
 pub use types::{

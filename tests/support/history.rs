@@ -140,3 +140,73 @@ pub fn changes(w: &World) -> Vec<Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// Articles of the outage portal ([`outage`]).
+pub const OUTAGE_ARTICLES: u32 = 12;
+
+/// A portal of [`OUTAGE_ARTICLES`] articles whose articles all answer 404 while `down` is set
+/// (an outage or a redesign, issue 15 item 4: `suspect`); its home page links them all.
+pub struct Outage {
+    pub world: World,
+    pub down: Arc<AtomicBool>,
+}
+
+pub fn outage(ip: &str) -> Outage {
+    outage_with(ip, "")
+}
+
+/// [`outage`] with `extra` keys in its `[[portal]]` table.
+pub fn outage_with(ip: &str, extra: &str) -> Outage {
+    let down = Arc::new(AtomicBool::new(false));
+    let flag = down.clone();
+    let fixture = Fixture::start(ip, move |req| {
+        let n: Option<u32> = req
+            .target
+            .strip_prefix("/thoi-su/bai-")
+            .and_then(|r| r.strip_suffix(".html"))
+            .and_then(|r| r.parse().ok());
+        match (req.target.as_str(), n) {
+            ("/", _) => {
+                let links: String = (1..=OUTAGE_ARTICLES)
+                    .map(|n| format!(r#"<li><a href="{}">Tin {n}</a></li>"#, path(n)))
+                    .collect();
+                Reply::html(format!(
+                    r#"<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Báo Hậu Giang</title></head><body><ul>{links}</ul></body></html>"#
+                ))
+            }
+            (_, Some(_)) if flag.load(Ordering::SeqCst) => Reply::not_found(),
+            (_, Some(n)) if n <= OUTAGE_ARTICLES => Reply::html(article(
+                &format!("Tin số {n}: Hậu Giang tổng kết năm 2022"),
+                SECOND,
+                7,
+                "1",
+            )),
+            _ => Reply::not_found(),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let table = portal::table("h", &fixture, &format!("revisit_after = \"0s\"\n{extra}"));
+    let body = format!(
+        "[crawler]\nuser_agent = \"{UA}\"\narchive_dir = \"archive\"\nmin_free_space = \"1MB\"\n\
+         min_delay = \"5ms\"\ndelay_factor = 0.0\nretries = 0\n{table}"
+    );
+    let config = write_config(dir.path(), &body);
+    let world = World {
+        fixture,
+        edited: Arc::new(AtomicBool::new(false)),
+        dir,
+        config,
+    };
+    Outage { world, down }
+}
+
+/// `baoluu status --json`'s problems for portal `h`.
+pub fn problems(w: &World) -> Vec<Value> {
+    let out = baoluu(&w.config, &["status", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    doc["portals"][0]["health"]["problems"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
