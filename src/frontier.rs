@@ -148,18 +148,6 @@ impl Frontier {
         Ok(inserted.len())
     }
 
-    /// Queues again the known articles among `candidates` last fetched before `before` (RFC 3339
-    /// UTC), for a conditional revisit (a portal's `revisit_after`, issue 5).
-    pub fn revisit(&mut self, candidates: &[Candidate], before: &str) -> Result<usize, Error> {
-        let urls: Vec<&str> = candidates.iter().map(|c| c.url.as_str()).collect();
-        let queued = self.store.requeue_for_revisit(self.run, &urls, before)?;
-        self.queued += queued.len() as u64;
-        for candidate in candidates.iter().filter(|c| queued.contains(&c.url)) {
-            self.schedule_earlier(&candidate.host, 0.0);
-        }
-        Ok(queued.len())
-    }
-
     /// The next URL to fetch: the first queued URL of the earliest eligible host whose gate
     /// says [`Gate::Free`], marked in flight. A host whose gate opens later moves to that time
     /// (so the answer can be "wait until then" rather than "wait for a fetch"); hosts whose

@@ -303,3 +303,41 @@ fn suspect_removals_still_gone_on_the_next_run_are_confirmed() {
     let problems = support::history::problems(&o.world);
     assert!(problems.iter().all(|p| p["code"] != "suspect-removals"));
 }
+
+/// Revisits stay within `revisit_budget` even when the home page links every known article
+/// again, and come after the new articles (issue 15, item 1): counted at the server.
+#[test]
+fn rediscovered_articles_are_revisited_within_the_budget_after_new_ones() {
+    let o = support::history::outage_with("127.0.0.45", "revisit_budget = 3");
+    crawl(&o.world);
+    let before = o.world.fixture.log().len();
+    crawl(&o.world);
+    let asked: Vec<String> = o
+        .world
+        .fixture
+        .log()
+        .split_off(before)
+        .into_iter()
+        .map(|r| r.target)
+        .filter(|t| t.starts_with("/thoi-su/"))
+        .collect();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+
+    // The history portal's second run links one new article and no known one.
+    let w = world("127.0.0.45", "revisit_budget = 2");
+    crawl(&w);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    w.edited.store(true, Ordering::SeqCst);
+    let before = w.fixture.log().len();
+    crawl(&w);
+    let asked: Vec<String> = w
+        .fixture
+        .log()
+        .split_off(before)
+        .into_iter()
+        .map(|r| r.target)
+        .filter(|t| t.starts_with("/thoi-su/"))
+        .collect();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert_eq!(asked[0], path(9), "the new article first: {asked:?}");
+}

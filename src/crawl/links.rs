@@ -54,9 +54,9 @@ pub(super) fn queue(
         .into_iter()
         .map(|f| child(parent, f.url, f.kind, page, stale))
         .collect();
-    if let Some(before) = revisit_before(portal) {
-        frontier.revisit(&articles, &before)?;
-    }
+    // Known articles found again are not requeued here: revisits come from the store, due on
+    // the portal's ladder or `revisit_after`, below new articles and within `revisit_budget`
+    // (issue 15, item 1; `Store::queue_revisits`).
     let enqueued = frontier.push_all(&articles)?;
     for (candidate, e) in articles.iter().zip(&enqueued) {
         // Known already (or archived in an earlier run): not fetched now, so not paid for.
@@ -219,13 +219,6 @@ pub(super) fn record_reach(
         return Ok(());
     };
     store.chain_reached(&page.portal, &chain, n, &page.url)
-}
-
-/// Known articles last fetched before this time are due for a revisit, if the portal asks.
-fn revisit_before(portal: &PortalRun) -> Option<String> {
-    let after = chrono::Duration::from_std(portal.portal.revisit_after?).ok()?;
-    let before = chrono::Utc::now().checked_sub_signed(after)?;
-    Some(before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
 }
 
 /// The chain position and stale count a page passes to the listings it links: one page

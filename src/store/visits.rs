@@ -36,37 +36,7 @@ const SETTLE: &str = "
     WHERE url = ?1 AND state IN ('queued', 'inflight')
       AND NOT (version_file IS ?4 AND version_offset IS ?5)";
 
-/// Queues a finished article again for run ?3 when its last fetch is older than ?2 (RFC 3339
-/// UTC text compares in time order): a portal's `revisit_after` (issue 5).
-const REVISIT: &str = "
-    UPDATE urls SET state = 'queued', run_id = ?3, attempts = 0, not_before = 0.0, reason = NULL
-    WHERE url = ?1 AND kind = 'article' AND state = 'done' AND run_id != ?3 AND fetched_at < ?2";
-
 impl Store {
-    /// Queues the known articles among `urls` whose last fetch was before `before` for a
-    /// revisit in `run`, in one transaction; returns the URLs queued.
-    pub fn requeue_for_revisit(
-        &self,
-        run: i64,
-        urls: &[&str],
-        before: &str,
-    ) -> Result<Vec<String>, Error> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().doing("begin a revisit")?;
-        let mut queued = Vec::new();
-        for url in urls {
-            let changed = tx
-                .prepare_cached(REVISIT)
-                .and_then(|mut stmt| stmt.execute(params![url, before, run]))
-                .doing("queue an article for a revisit")?;
-            if changed > 0 {
-                queued.push(url.to_string());
-            }
-        }
-        tx.commit().doing("commit a revisit")?;
-        Ok(queued)
-    }
-
     /// After a kill between an index line and the store's "done" (docs/architecture.md rule 6): marks `url`
     /// done with `outcome`'s pointer. True when a row changed.
     pub fn settle(&self, url: &str, outcome: &Outcome) -> Result<bool, Error> {
