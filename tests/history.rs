@@ -341,3 +341,50 @@ fn rediscovered_articles_are_revisited_within_the_budget_after_new_ones() {
     assert_eq!(asked.len(), 3, "{asked:?}");
     assert_eq!(asked[0], path(9), "the new article first: {asked:?}");
 }
+
+/// A slug change (issue 15, item 4): article 12 redirects to another article URL whose title
+/// was edited. The move is recorded once with the changed fields; the target is archived and
+/// indexed (version 1 of its own URL, no `previous`: the event links the two URLs), `verify`
+/// is clean, and the target is revisited like any archived article.
+#[test]
+fn a_moved_article_is_indexed_at_its_new_url_and_compared_like_an_edit() {
+    use support::history::{MOVED_TO, outage};
+    let o = outage("127.0.0.46");
+    let w = &o.world;
+    crawl(w);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    o.moved.store(true, Ordering::SeqCst);
+    crawl(w);
+    let events = changes(w);
+    assert_eq!(events.len(), 1, "{events:#?}");
+    let (old, new) = (w.fixture.url(&path(12)), w.fixture.url(MOVED_TO));
+    assert_eq!(events[0]["change"], "moved");
+    assert_eq!(events[0]["url"], old.as_str());
+    assert_eq!(events[0]["target"], new.as_str());
+    assert_eq!(events[0]["fields"], serde_json::json!(["title"]));
+    let lines = index_lines(w);
+    let target: Vec<&Value> = lines.iter().filter(|l| l["url"] == new.as_str()).collect();
+    assert_eq!(target.len(), 1, "the target is indexed: {lines:#?}");
+    assert_eq!(target[0]["version"], 1);
+    assert!(target[0].get("previous").is_none());
+    assert!(target[0]["title"].as_str().unwrap().ends_with("(cập nhật)"));
+    let out = baoluu(&w.config, &["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+
+    // Run 3: the target is on the ladder (asked again), the move is not recorded twice.
+    let before = w.fixture.log().len();
+    crawl(w);
+    let asked = w.fixture.log().split_off(before);
+    assert!(
+        asked.iter().any(|r| r.target == MOVED_TO),
+        "target not revisited"
+    );
+    assert_eq!(changes(w).len(), 1);
+    assert_eq!(index_lines(w).len(), lines.len());
+}

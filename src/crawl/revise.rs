@@ -30,6 +30,8 @@ pub(super) struct Answer {
     pub target: Option<Url>,
     /// The payload equals the last capture's (a `revisit` record).
     pub unchanged: bool,
+    /// The response archived at `target` now, when the redirect was followed (a move's new URL).
+    pub reached: Option<Capture>,
 }
 
 impl Answer {
@@ -44,6 +46,7 @@ impl Answer {
             .as_ref()
             .filter(|c| c.url != *url)
             .map(|c| c.url.clone());
+        let reached = moved_on.as_ref().and(last.clone());
         let target = refused_to.or(moved_on);
         // A redirect proves a removal or a move by itself; otherwise the last answer does.
         let proof = match &target {
@@ -55,6 +58,7 @@ impl Answer {
             proof,
             target,
             unchanged,
+            reached,
         }
     }
 }
@@ -77,6 +81,8 @@ pub(super) struct Verdict {
     pub events: Vec<(Change, Vec<String>, Option<String>)>,
     /// The store's new state (None: not an article the history follows).
     pub revision: Option<Revision>,
+    /// A move's new URL, indexed now as its version 1: its URL and store state.
+    pub target: Option<(String, Revision)>,
 }
 
 /// Judges one fetch of an article URL.
@@ -101,8 +107,10 @@ pub(super) fn decide(
                 .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                 .map_or(now, |t| t.to_utc());
             let mut verdict = revisit(portal, k, proof, answer, article);
-            if let Some(revision) = &mut verdict.revision {
-                revision.next_revisit = plan.next(unix(first), unix(now));
+            let next = plan.next(unix(first), unix(now));
+            let target = verdict.target.as_mut().map(|(_, r)| r);
+            for revision in verdict.revision.iter_mut().chain(target) {
+                revision.next_revisit = next;
             }
             verdict
         }
@@ -126,6 +134,7 @@ fn first_capture(
             line: Some((1, None)),
             events: Vec::new(),
             revision: Some(Revision::default()),
+            target: None,
         };
     }
     let revision = Revision {
@@ -141,6 +150,7 @@ fn first_capture(
         line: Some((1, None)),
         events: Vec::new(),
         revision: Some(revision),
+        target: None,
     }
 }
 
@@ -187,7 +197,11 @@ fn revisit(
         if let Some((_, fs, _)) = v.events.first_mut() {
             *fs = fields;
         }
-        return v;
+        if v.events.is_empty() {
+            // Moved before: the new URL has its own history since.
+            return v;
+        }
+        return moved_to(v, k, target, answer.reached.as_ref().zip(article));
     }
     let Some(article) = article else {
         return v;
@@ -215,6 +229,30 @@ fn revisit(
     } else {
         v.revision = Some(revision);
     }
+    v
+}
+
+/// A move whose new URL was fetched now (`reached`, with its article): that URL is indexed as
+/// its own version 1 (no `previous`, which always names the same URL; the `moved` event links
+/// the two) and joins the ladder where the old URL was, counted from the first capture.
+fn moved_to(
+    mut v: Verdict,
+    k: &Known,
+    target: &Url,
+    reached: Option<(&Capture, &Article)>,
+) -> Verdict {
+    let Some((capture, article)) = reached else {
+        return v;
+    };
+    v.line = Some((1, None));
+    let revision = Revision {
+        version: Some(1),
+        fingerprint: Some(Fingerprint::of(article).to_json()),
+        pointer: Some(pointer(capture)),
+        first_captured_at: k.first_captured_at.clone(),
+        ..Revision::default()
+    };
+    v.target = Some((target.to_string(), revision));
     v
 }
 

@@ -70,6 +70,8 @@ pub(super) enum Finished {
 pub(super) struct Landing {
     pub revision: crate::store::Revision,
     pub changes: Vec<crate::history::Change>,
+    /// A move's new URL and its state, recorded after the redirect marked it visited.
+    pub moved: Option<(String, crate::store::Revision)>,
 }
 
 /// What the run reports of an indexed article (its line went to the index with its metadata
@@ -258,7 +260,13 @@ async fn record(
     };
     let recorder = tools.visitor.recorder();
     let changes = revise::write(recorder, &dirs, &portal.portal.name, &verdict, record).await?;
-    Ok((Some(Box::new(Landing { revision, changes })), indexed))
+    let moved = verdict.target.clone();
+    let landing = Landing {
+        revision,
+        changes,
+        moved,
+    };
+    Ok((Some(Box::new(landing)), indexed))
 }
 
 /// The prior capture of an article due for a revisit (issue 15: every archived article is

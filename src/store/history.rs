@@ -138,6 +138,22 @@ impl Store {
             .map(drop)
     }
 
+    /// [`Store::record_history`] of the URL `url` (a move's new URL, issue 15); nothing when
+    /// the store does not hold it.
+    pub fn record_history_of(&self, url: &str, r: &Revision) -> Result<(), Error> {
+        match self.id_of(url)? {
+            Some(id) => self.record_history(id, r),
+            None => Ok(()),
+        }
+    }
+
+    fn id_of(&self, url: &str) -> Result<Option<i64>, Error> {
+        self.conn()
+            .prepare_cached("SELECT id FROM urls WHERE url = ?1")
+            .and_then(|mut stmt| stmt.query_row([url], |row| row.get(0)).optional())
+            .doing("look up a url")
+    }
+
     /// Queues `portal`'s revisits due at `now` (unix seconds) for `run`, within `budget` per
     /// run; returns how many were queued. Call before the run's frontier is built.
     pub fn queue_revisits(
@@ -283,12 +299,7 @@ impl Store {
 
     /// The store's version of `url` and its fingerprint (crash recovery of lost events).
     pub fn known_by_url(&self, url: &str) -> Result<Option<Known>, Error> {
-        let id: Option<i64> = self
-            .conn()
-            .prepare_cached("SELECT id FROM urls WHERE url = ?1")
-            .and_then(|mut stmt| stmt.query_row([url], |row| row.get(0)).optional())
-            .doing("look up a url")?;
-        match id {
+        match self.id_of(url)? {
             Some(id) => self.known(id),
             None => Ok(None),
         }

@@ -149,7 +149,12 @@ pub const OUTAGE_ARTICLES: u32 = 12;
 pub struct Outage {
     pub world: World,
     pub down: Arc<AtomicBool>,
+    /// Article 12 redirects (301) to [`MOVED_TO`], whose title was edited.
+    pub moved: Arc<AtomicBool>,
 }
+
+/// Where article 12 of the outage portal moves (a slug change).
+pub const MOVED_TO: &str = "/thoi-su/bai-moi-120.html";
 
 pub fn outage(ip: &str) -> Outage {
     outage_with(ip, "")
@@ -158,8 +163,19 @@ pub fn outage(ip: &str) -> Outage {
 /// [`outage`] with `extra` keys in its `[[portal]]` table.
 pub fn outage_with(ip: &str, extra: &str) -> Outage {
     let down = Arc::new(AtomicBool::new(false));
-    let flag = down.clone();
+    let moved = Arc::new(AtomicBool::new(false));
+    let (flag, slug) = (down.clone(), moved.clone());
     let fixture = Fixture::start(ip, move |req| {
+        if slug.load(Ordering::SeqCst) {
+            match req.target.as_str() {
+                "/thoi-su/bai-12.html" => return Reply::new(301).header("location", MOVED_TO),
+                MOVED_TO => {
+                    let title = "Tin số 12: Hậu Giang tổng kết năm 2022 (cập nhật)";
+                    return Reply::html(article(title, SECOND, 7, "1"));
+                }
+                _ => {}
+            }
+        }
         let n: Option<u32> = req
             .target
             .strip_prefix("/thoi-su/bai-")
@@ -197,7 +213,7 @@ pub fn outage_with(ip: &str, extra: &str) -> Outage {
         dir,
         config,
     };
-    Outage { world, down }
+    Outage { world, down, moved }
 }
 
 /// `baoluu status --json`'s problems for portal `h`.

@@ -102,6 +102,9 @@ impl Run {
                     // Before "done" (issue 15): a kill in between refetches the URL against
                     // its new state, so no event is recorded twice.
                     self.store.record_history(id, &landing.revision)?;
+                    if let Some((url, revision)) = &landing.moved {
+                        self.store.record_history_of(url, revision)?;
+                    }
                     let stats = summary.portals.entry(candidate.portal.clone()).or_default();
                     stats.count_changes(&landing.changes);
                 }
