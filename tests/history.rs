@@ -388,3 +388,39 @@ fn a_moved_article_is_indexed_at_its_new_url_and_compared_like_an_edit() {
     assert_eq!(changes(w).len(), 1);
     assert_eq!(index_lines(w).len(), lines.len());
 }
+
+/// An article archived before the history migration has no fingerprint in the store (issue 15,
+/// item 2): its first revisit takes it from the archived response record, so an edit since is
+/// an edit (with the right fields) and a furniture change is none.
+#[test]
+fn an_article_archived_before_history_is_compared_with_its_warc_record() {
+    let w = world("127.0.0.47", "");
+    crawl(&w);
+    let state = w.dir.path().join("archive/state.sqlite");
+    let db = rusqlite::Connection::open(&state).unwrap();
+    let nulled = db
+        .execute("UPDATE urls SET fingerprint = NULL WHERE version = 1", [])
+        .unwrap();
+    assert_eq!(nulled, 6);
+    drop(db);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    w.edited.store(true, Ordering::SeqCst);
+    crawl(&w);
+    let mut edits: Vec<(String, Value)> = changes(&w)
+        .iter()
+        .filter(|e| e["change"] == "edited")
+        .map(|e| (e["url"].as_str().unwrap().to_string(), e["fields"].clone()))
+        .collect();
+    edits.sort_by(|a, b| a.0.cmp(&b.0));
+    let url = |n| w.fixture.url(&path(n));
+    assert_eq!(
+        edits,
+        vec![
+            (url(1), serde_json::json!(["title", "text"])),
+            (url(2), serde_json::json!(["text"])),
+        ]
+    );
+    for n in [1, 2] {
+        assert_eq!(lines_of(&index_lines(&w), &w, n).len(), 2, "article {n}");
+    }
+}

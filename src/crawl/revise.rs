@@ -5,21 +5,26 @@
 //! [`write`] then appends the index line and the events through the WARC recorder, in that
 //! order, each after its `metadata` record is durable (docs/architecture.md rule 6; a kill between the two is
 //! repaired on the next start from the index line, see `session.rs`). Never touches the
-//! frontier or marks a URL done.
+//! frontier or marks a URL done. `held` writes the removals a run held for its end (suspect
+//! runs); `archived` reads the fingerprint of an article archived before the history migration.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use url::Url;
 
-use std::collections::BTreeMap;
-
-use super::task::{PortalRun, Tools};
+use super::task::PortalRun;
 use super::visit::{Hop, Refusal, Visit};
 use crate::archive::{self, Capture};
 use crate::extract::Article;
-use crate::history::{self, Change, Event, Fingerprint, Held, Pointer, ladder::Plan};
+use crate::history::{self, Change, Event, Fingerprint, Pointer, ladder::Plan};
 use crate::index;
 use crate::scope::{Decision, Kind};
-use crate::store::{HeldRow, Known, Revision};
+use crate::store::{Known, Revision};
+
+mod archived;
+mod held;
+
+pub(super) use archived::with_fingerprint;
+pub(super) use held::release_held;
 
 /// What a visit answered, as far as history cares.
 #[derive(Debug, Clone)]
@@ -405,74 +410,4 @@ pub(super) async fn event_record(
         .metadata(&event.portal, &about, "application/json", json, Some(file))
         .await
         .map(drop)
-}
-
-/// Writes `portal`'s held removals (issue 15, item 4): each run's as `suspect` when most of
-/// that run's revisits came back removed ([`history::is_suspect`]), as `removed` otherwise.
-/// The removals of `current`, the run in progress, wait for its end unless it `ended`; an
-/// earlier run's (one that never finished) are judged at once. Each event is written (its
-/// `metadata` record, then its line) before the store lets it go, so a kill in between finds
-/// the event in the changes file's tail (`recover.rs`), never writes it twice.
-pub(super) async fn release_held(
-    tools: &Tools,
-    portal: &str,
-    (current, ended): (i64, bool),
-) -> Result<Vec<Change>, super::Error> {
-    let store = &tools.store;
-    let mut runs: BTreeMap<Option<i64>, Vec<HeldRow>> = BTreeMap::new();
-    for row in store.held(portal)? {
-        if ended || row.run != Some(current) {
-            runs.entry(row.run).or_default().push(row);
-        }
-    }
-    let dirs = Dirs {
-        index: &tools.index_dir,
-        changes: &tools.changes_dir,
-        store: None,
-    };
-    let mut changes = Vec::new();
-    for (run, rows) in runs {
-        let (removed, revisits) = (rows.len() as u64, store.revisits_landed(run, portal)?);
-        let change = match history::is_suspect(removed, revisits) {
-            true => Change::Suspect,
-            false => Change::Removed,
-        };
-        if change == Change::Suspect {
-            tracing::warn!(portal, removed, revisits, "suspect_removals");
-        }
-        for row in rows {
-            // A held value that does not read back (never written so) is let go without event.
-            if let Some((event, proof)) = Held::from_json(&row.held).and_then(|h| judged(h, change))
-            {
-                event_record(tools.visitor.recorder(), &dirs, &event, &proof).await?;
-                tracing::info!(url = %event.url, change = change.as_str(), "article_changed");
-                changes.push(change);
-            }
-            store.release_held(row.id, change.as_str())?;
-        }
-    }
-    Ok(changes)
-}
-
-/// A held removal's event as `change`, and the capture its `metadata` record refers to.
-fn judged(held: Held, change: Change) -> Option<(Event, Capture)> {
-    let event = Event {
-        change,
-        ..held.event
-    };
-    let date = DateTime::parse_from_rfc3339(&held.date).ok()?.to_utc();
-    let proof = Capture {
-        url: Url::parse(&event.url).ok()?,
-        date,
-        record_id: held.record_id,
-        filename: event.current.filename.clone(),
-        offset: event.current.offset,
-        length: event.current.length,
-        status: event.status,
-        mime: String::new(),
-        payload_digest: String::new(),
-        truncated: None,
-        revisit: None,
-    };
-    Some((event, proof))
 }

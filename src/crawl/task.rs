@@ -163,7 +163,11 @@ pub(super) async fn run(
     let prior = prior(store, id, candidate, portal);
     // Only an article the store holds has a history to compare with (issue 15).
     let known = match candidate.kind {
-        Kind::Article => store.known(id).ok().flatten(),
+        Kind::Article => store
+            .known(id)
+            .ok()
+            .flatten()
+            .map(|k| revise::with_fingerprint(k, portal, &tools.changes_dir)),
         _ => None,
     };
     // Sitemaps and feeds have their own body cap (issue 9: a sitemap may be 50 MB).
