@@ -342,13 +342,14 @@ fn live_metrics(metrics: Arc<Metrics>, portal: String) -> crawl::Observer {
             }
         }
         let mut bytes = now.bytes.saturating_sub(seen.bytes);
-        let mut record = |outcome: &str| metrics.record_fetch(outcome, std::mem::take(&mut bytes));
+        let mut record =
+            |failure: Option<&str>| metrics.record_fetch(failure, std::mem::take(&mut bytes));
         for _ in seen.archived..now.archived {
-            record("archived");
+            record(None);
         }
         for (reason, count) in &now.failed {
             for _ in seen.failed.get(reason).copied().unwrap_or(0)..*count {
-                record(reason);
+                record(Some(reason));
             }
         }
         *seen = Summary {

@@ -21,6 +21,7 @@
 //! - [`extract`]: payload → [`extract::Article`] (charset, NFC, metadata, body, byline, dates).
 //! - [`index`]: one JSON line per archived article version, pointing at its WARC record.
 //! - [`history`]: edits, takedowns and moves of archived articles, and the revisit ladder.
+//! - [`outcome`]: the closed set of outcome labels a finished URL carries.
 //! - [`store`]: the SQLite crawl state.
 //! - [`frontier`]: what to fetch next, per host.
 //! - [`save`]: `baoluu save URL...`, the archivist's "save this page now".
@@ -49,6 +50,7 @@ pub mod history;
 pub mod index;
 pub mod metrics;
 pub mod notify;
+pub mod outcome;
 pub mod politeness;
 pub mod probe;
 pub mod report;

@@ -90,7 +90,9 @@ fn hop_entry(hop: &Hop, candidate: &Candidate, path: &str, i: usize) -> LogEntry
 /// Writes `lines`, the last one with the outcome the visit came to.
 pub(super) fn finish(log: &CrawlLog, mut lines: Vec<LogEntry>, finished: &Finished) {
     let outcome = match finished {
-        Finished::Done { outcome, .. } | Finished::Failed { outcome, .. } => outcome.label.clone(),
+        Finished::Done { outcome, .. } | Finished::Failed { outcome, .. } => {
+            outcome.label.to_string()
+        }
         Finished::Retry { reason, .. } => format!("retry:{reason}"),
     };
     if let Some(last) = lines.last_mut() {

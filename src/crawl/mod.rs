@@ -103,7 +103,8 @@ pub struct Summary {
     /// Articles that got an index line.
     pub indexed: u64,
     pub bytes: u64,
-    /// Final outcomes that were not an archived page, by reason.
+    /// Final outcomes that were not an archived page, by reason ([`crate::outcome::Label::as_str`],
+    /// the spelling of `runs/*.json` and the metrics labels).
     pub failed: std::collections::BTreeMap<String, u64>,
     /// 429/503 answers that made a host back off, by host.
     pub backoffs: std::collections::BTreeMap<String, u64>,
