@@ -32,10 +32,12 @@
 //! - [`cdxj`]: CDXJ indexes of closed WARC files, for pywb and ReplayWeb.page.
 //! - [`verify`]: the fixity check of an archive directory.
 //! - [`wacz`]: WACZ 1.1.1 packages of closed WARC files, for ReplayWeb.page.
+//! - [`causes`]: an error and its causes on one line, for logs.
 //! - [`web`]: the read-only status page on `metrics_listen`; [`demo`]: `baoluu demo`.
 
 pub mod archive;
 pub mod canonical;
+pub mod causes;
 pub mod cdxj;
 pub mod config;
 pub mod crawl;

@@ -100,7 +100,7 @@ pub(super) fn finish(log: &CrawlLog, mut lines: Vec<LogEntry>, finished: &Finish
     }
     for line in &lines {
         if let Err(err) = log.line(line) {
-            tracing::warn!(error = %err, "crawl_log_failed");
+            tracing::warn!(error = %crate::causes::Causes(&err), "crawl_log_failed");
             return;
         }
     }

@@ -52,8 +52,18 @@ pub enum Error {
     Index(#[from] crate::index::Error),
     #[error(transparent)]
     Report(#[from] crate::report::Error),
-    #[error("could not set up the HTTP client: {0}")]
+    #[error("could not set up the HTTP client")]
     Client(#[from] fetch::Error),
+    /// The metrics and status page port could not be opened (issue 16 item 4: not an
+    /// archive failure).
+    #[error(
+        "could not listen on metrics_listen {addr}; is another process using that port? pick another or leave it unset"
+    )]
+    MetricsListen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     /// A bug of ours, not of the input: a fetch task panicked, or the slot pool closed.
     #[error("internal error: {0}; please report it")]
     Internal(String),

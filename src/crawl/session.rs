@@ -49,6 +49,7 @@ impl Session {
         // The folders the recorder appends index lines and change events in.
         for folder in [&index_dir, &changes_dir] {
             std::fs::create_dir_all(folder).map_err(|source| index::Error::Io {
+                doing: "create the folder of",
                 path: folder.clone(),
                 source,
             })?;
