@@ -83,7 +83,8 @@ impl Error {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
         while let Some(err) = cause {
             if let Some(io) = err.downcast_ref::<std::io::Error>()
-                && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
+                && (io.kind() == std::io::ErrorKind::StorageFull
+                    || io.raw_os_error() == Some(libc::ENOSPC))
             {
                 return true;
             }

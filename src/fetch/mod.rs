@@ -15,6 +15,7 @@ mod body;
 mod client;
 mod failure;
 mod guard;
+pub mod gunzip;
 
 pub use client::Fetcher;
 pub(crate) use guard::is_restricted;
