@@ -31,7 +31,7 @@ const REVISIT_MIME: &str = "warc/revisit";
 pub enum Error {
     #[error(transparent)]
     Archive(#[from] archive::Error),
-    #[error("could not write the CDXJ index {path}: {source}; check the disk and permissions")]
+    #[error("could not write the CDXJ index {path}; check the disk and permissions")]
     Io {
         path: PathBuf,
         #[source]

@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::causes::Causes;
 use crate::config::{Config, Portal};
 use crate::crawl::{self, Session, Summary};
 use crate::metrics::{self, Metrics};
@@ -65,10 +66,7 @@ pub async fn run(
     if let Some(addr) = config.crawler.metrics_listen {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|source| {
-                let path = format!("metrics_listen {addr}").into();
-                crawl::Error::Archive(crate::archive::Error::Io { path, source })
-            })?;
+            .map_err(|source| crawl::Error::MetricsListen { addr, source })?;
         tracing::info!(%addr, "metrics_serving");
         let pages = crate::web::Site::new(config.clone()).handler(); // status page, issue 19
         tokio::spawn(metrics::serve_with(
@@ -237,7 +235,7 @@ impl Daemon {
                 self.metrics.set_last_run(&name, at.timestamp());
                 let report = RunReport::from_summary(vec![name.clone()], started, at, &summary);
                 if let Err(err) = report::write(&self.config.crawler.archive_dir, &report) {
-                    tracing::warn!(portal = %name, error = %err, "run_report_failed");
+                    tracing::warn!(portal = %name, error = %Causes(&err), "run_report_failed");
                 }
                 // The disk guard stopped it: restarting at once would only stop again.
                 match summary.stopped_by {
@@ -246,7 +244,7 @@ impl Daemon {
                 }
             }
             Err(err) => {
-                tracing::error!(portal = %name, error = %err, "portal_run_failed");
+                tracing::error!(portal = %name, error = %Causes(&err), "portal_run_failed");
                 self.session.store().run_ended(&name, at, "failed")?;
                 Err(err)
             }
@@ -306,7 +304,7 @@ impl Daemon {
             match tokio::time::timeout(wait, runs.join_next()).await {
                 Ok(Some(joined)) => {
                     if let Err(err) = self.finished(joined) {
-                        tracing::error!(error = %err, "portal_run_failed_while_draining");
+                        tracing::error!(error = %Causes(&err), "portal_run_failed_while_draining");
                     }
                 }
                 Ok(None) => break,
@@ -342,13 +340,14 @@ fn live_metrics(metrics: Arc<Metrics>, portal: String) -> crawl::Observer {
             }
         }
         let mut bytes = now.bytes.saturating_sub(seen.bytes);
-        let mut record = |outcome: &str| metrics.record_fetch(outcome, std::mem::take(&mut bytes));
+        let mut record =
+            |failure: Option<&str>| metrics.record_fetch(failure, std::mem::take(&mut bytes));
         for _ in seen.archived..now.archived {
-            record("archived");
+            record(None);
         }
         for (reason, count) in &now.failed {
             for _ in seen.failed.get(reason).copied().unwrap_or(0)..*count {
-                record(reason);
+                record(Some(reason));
             }
         }
         *seen = Summary {

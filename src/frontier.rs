@@ -16,6 +16,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use crate::outcome::Label;
 use crate::store::{Error, Store};
 
 pub use crate::store::{Candidate, Enqueued, Kind};
@@ -190,7 +191,7 @@ impl Frontier {
         id: i64,
         host: &str,
         not_before: f64,
-        reason: &str,
+        reason: Label,
     ) -> Result<u32, Error> {
         let attempts = self.store.retry_later(id, not_before, reason)?;
         self.queued += 1;
@@ -306,7 +307,7 @@ mod tests {
             let (id, c) = ready(frontier.next(10.0, |h| free_unless(h == busy)).unwrap());
             frontier
                 .store
-                .mark_done(id, &Outcome::labelled("archived"))
+                .mark_done(id, &Outcome::labelled(Label::Archived))
                 .unwrap();
             hosts.push(c.host.clone());
             busy = c.host;
@@ -370,7 +371,9 @@ mod tests {
             "only one, in flight"
         );
         assert_eq!(
-            frontier.retry_later(id, "a.vn", 200.0, "timeout").unwrap(),
+            frontier
+                .retry_later(id, "a.vn", 200.0, Label::Timeout)
+                .unwrap(),
             1
         );
         assert_eq!(frontier.next(150.0, free).unwrap(), Next::Wait(Some(200.0)));
@@ -386,7 +389,9 @@ mod tests {
             .push(&candidate("https://a.vn/", Kind::Seed))
             .unwrap();
         let (id, _) = ready(frontier.next(0.0, free).unwrap());
-        frontier.retry_later(id, "a.vn", 500.0, "timeout").unwrap();
+        frontier
+            .retry_later(id, "a.vn", 500.0, Label::Timeout)
+            .unwrap();
         frontier
             .push(&candidate("https://a.vn/tin-a1.html", Kind::Article))
             .unwrap();
@@ -408,7 +413,7 @@ mod tests {
         let (done, _) = ready(frontier.next(0.0, free).unwrap());
         frontier
             .store
-            .mark_done(done, &Outcome::labelled("archived"))
+            .mark_done(done, &Outcome::labelled(Label::Archived))
             .unwrap();
         ready(frontier.next(0.0, |h| free_unless(h != "b.vn")).unwrap()); // in flight at the kill
         let run = frontier.run();
@@ -421,7 +426,7 @@ mod tests {
         while let Next::Ready(id, c) = frontier.next(0.0, free).unwrap() {
             frontier
                 .store
-                .mark_done(id, &Outcome::labelled("archived"))
+                .mark_done(id, &Outcome::labelled(Label::Archived))
                 .unwrap();
             urls.push(c.url);
         }

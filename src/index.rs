@@ -87,8 +87,11 @@ impl Line {
 /// Index I/O failures: fatal for a run, like archive failures.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("index I/O failed on {path}: {source}")]
+    /// The cause is in `source` only, so `{err:#}` names it once (issue 16 item 4).
+    #[error("could not {doing} the index file {path}")]
     Io {
+        /// What was being done, e.g. "read", "trim", "sync".
+        doing: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -132,20 +135,23 @@ pub fn reconcile(index_dir: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> 
 }
 
 fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
+    let io = |doing| {
+        move |source| Error::Io {
+            doing,
+            path: path.to_path_buf(),
+            source,
+        }
     };
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
         .open(path)
-        .map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
+        .map_err(io("open"))?;
+    let len = file.metadata().map_err(io("measure"))?.len();
     let start = len.saturating_sub(TAIL_WINDOW);
-    file.seek(SeekFrom::Start(start)).map_err(io)?;
+    file.seek(SeekFrom::Start(start)).map_err(io("seek in"))?;
     let mut tail = Vec::new();
-    file.read_to_end(&mut tail).map_err(io)?;
+    file.read_to_end(&mut tail).map_err(io("read"))?;
     // A torn last line (no newline yet) was never acknowledged: cut it off.
     let complete = tail.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     let mut keep = start + complete as u64;
@@ -165,8 +171,8 @@ fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
     }
     if keep < len {
         tracing::warn!(file = %path.display(), bytes = len - keep, "index_tail_trimmed");
-        file.set_len(keep).map_err(io)?;
-        file.sync_all().map_err(io)?;
+        file.set_len(keep).map_err(io("trim"))?;
+        file.sync_all().map_err(io("sync"))?;
     }
     let good = lines.into_iter().map(|(_, line)| line);
     Ok(good.filter(|line| points_inside(line, warc_dir)).collect())

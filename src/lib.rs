@@ -21,6 +21,7 @@
 //! - [`extract`]: payload → [`extract::Article`] (charset, NFC, metadata, body, byline, dates).
 //! - [`index`]: one JSON line per archived article version, pointing at its WARC record.
 //! - [`history`]: edits, takedowns and moves of archived articles, and the revisit ladder.
+//! - [`outcome`]: the closed set of outcome labels a finished URL carries.
 //! - [`store`]: the SQLite crawl state.
 //! - [`frontier`]: what to fetch next, per host.
 //! - [`save`]: `baoluu save URL...`, the archivist's "save this page now".
@@ -31,10 +32,12 @@
 //! - [`cdxj`]: CDXJ indexes of closed WARC files, for pywb and ReplayWeb.page.
 //! - [`verify`]: the fixity check of an archive directory.
 //! - [`wacz`]: WACZ 1.1.1 packages of closed WARC files, for ReplayWeb.page.
+//! - [`causes`]: an error and its causes on one line, for logs.
 //! - [`web`]: the read-only status page on `metrics_listen`; [`demo`]: `baoluu demo`.
 
 pub mod archive;
 pub mod canonical;
+pub mod causes;
 pub mod cdxj;
 pub mod config;
 pub mod crawl;
@@ -49,6 +52,7 @@ pub mod history;
 pub mod index;
 pub mod metrics;
 pub mod notify;
+pub mod outcome;
 pub mod politeness;
 pub mod probe;
 pub mod report;

@@ -18,9 +18,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::web::http::{Handler, Reply};
 
-/// The outcome label of a page written to a WARC file (`crawl::Summary` counts it the same way).
-const ARCHIVED: &str = "archived";
-
 /// Shared counters and gauges. Cheap to update; share behind an `Arc`.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -46,19 +43,20 @@ impl Metrics {
         Metrics::default()
     }
 
-    /// One finished URL: `archived`, or any other outcome label counted as a failure reason.
-    pub fn record_fetch(&self, outcome: &str, bytes: u64) {
+    /// One finished URL: archived (`failure` None), or not, with its outcome label as the
+    /// failure reason.
+    pub fn record_fetch(&self, failure: Option<&str>, bytes: u64) {
         self.fetched.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes, Ordering::Relaxed);
-        if outcome == ARCHIVED {
+        let Some(reason) = failure else {
             self.archived.fetch_add(1, Ordering::Relaxed);
-        } else {
-            *self
-                .labelled()
-                .failed
-                .entry(outcome.to_string())
-                .or_default() += 1;
-        }
+            return;
+        };
+        *self
+            .labelled()
+            .failed
+            .entry(reason.to_string())
+            .or_default() += 1;
     }
 
     /// The politeness gate backed off from `host` (a 429/503 or errors).
@@ -269,13 +267,14 @@ fn route(metrics: std::sync::Arc<Metrics>, pages: Option<Handler>) -> Handler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Label;
 
     #[test]
     fn render_has_help_type_and_values() {
         let m = Metrics::new();
-        m.record_fetch("archived", 100);
-        m.record_fetch("archived", 50);
-        m.record_fetch("not_found", 10);
+        m.record_fetch(None, 100);
+        m.record_fetch(None, 50);
+        m.record_fetch(Some(Label::RobotsDisallowed.as_str()), 10);
         m.record_backoff("p.vn");
         m.record_changes("p", "edited", 2);
         m.set_queue("p", 7);
@@ -287,7 +286,7 @@ mod tests {
             "baoluu_pages_fetched_total 3",
             "baoluu_pages_archived_total 2",
             "baoluu_bytes_fetched_total 160",
-            "baoluu_pages_failed_total{reason=\"not_found\"} 1",
+            "baoluu_pages_failed_total{reason=\"robots-disallowed\"} 1",
             "baoluu_host_backoffs_total{host=\"p.vn\"} 1",
             "baoluu_article_changes_total{portal=\"p\",change=\"edited\"} 2",
             "# TYPE baoluu_queue_urls gauge",

@@ -557,14 +557,3 @@ mod tests {
         assert!(!s.on_hosts(&Url::parse("https://baocantho.com.vn.evil.example/").unwrap()));
     }
 }
-#[cfg(test)]
-mod dbg {
-    #[test]
-    fn dbg() {
-        let t = "/tu-den/2025-01-01-1850-01-01/";
-        for c in super::DATE_YMD.captures_iter(t) {
-            eprintln!("{:?}", c);
-        }
-        eprintln!("{:?}", super::calendar_years(t).collect::<Vec<_>>());
-    }
-}

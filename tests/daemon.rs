@@ -10,7 +10,7 @@ use std::process::{Child, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use support::cli::{self, UA, stderr, warc_files, write_config};
+use support::cli::{self, crawler_table, stderr, warc_files, write_config};
 use support::portal::{self, Spec};
 use support::{Fixture, Logged};
 
@@ -36,17 +36,7 @@ fn world(schedule: &str) -> World {
 
 fn config_text(fixture: &Fixture, schedule: &str) -> String {
     let table = portal::table("b", fixture, &format!("schedule = \"{schedule}\""));
-    format!(
-        r#"[crawler]
-user_agent = "{UA}"
-archive_dir = "archive"
-min_free_space = "1MB"
-min_delay = "20ms"
-delay_factor = 0.0
-grace_period = "5s"
-
-{table}"#
-    )
+    format!("{}{table}", crawler_table("grace_period = \"5s\""))
 }
 
 impl World {

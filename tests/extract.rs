@@ -1,7 +1,8 @@
 //! The extract stage end to end: the seed article as a fixture page, and real pages from
 //! `../shared/pages/` (skipped with a message when that folder is absent; never copied here).
 
-use std::io::Write;
+mod support;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -9,8 +10,7 @@ use baoluu::config::Selectors;
 use baoluu::extract::dates::{parse_visible, to_rfc3339};
 use baoluu::extract::{Article, extract, extract_payload};
 use encoding_rs::WINDOWS_1258;
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use support::fixture::gzip;
 use unicode_normalization::UnicodeNormalization;
 use url::Url;
 
@@ -182,12 +182,6 @@ fn to_windows_1258(text: &str) -> Vec<u8> {
     let (bytes, _, unmappable) = WINDOWS_1258.encode(&spelled);
     assert!(!unmappable);
     bytes.into_owned()
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
 }
 
 #[test]

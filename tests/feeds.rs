@@ -6,21 +6,14 @@
 
 mod support;
 
-use std::io::Write as _;
-
 use baoluu::archive::reader;
 use support::cli::{UA, baoluu, stderr, warc_files, write_config};
+use support::fixture::gzip;
 use support::portal::{self, Spec};
 use support::{Fixture, Logged, Reply};
 
 /// `max_feed_body` of the test config; the big sitemap is several times larger.
 const FEED_CAP: usize = 256 * 1024;
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
 
 fn urlset(origin: &str, paths: &[String]) -> String {
     let urls: String = paths

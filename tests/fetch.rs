@@ -378,7 +378,7 @@ async fn other_schemes_are_refused() {
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Scheme(s) if s == "ftp"), "{err:?}");
-    assert_eq!(err.reason(), "scheme-refused");
+    assert_eq!(err.reason(), baoluu::outcome::Label::SchemeRefused);
 }
 
 #[tokio::test]

@@ -142,7 +142,7 @@ async fn a_public_name_resolving_to_a_private_address_is_refused_unless_opted_in
         matches!(&err, Error::AddressRefused { host, ip } if host == "news.test" && ip.to_string() == "127.0.0.5"),
         "{err:?}"
     );
-    assert_eq!(err.reason(), "address-refused");
+    assert_eq!(err.reason(), baoluu::outcome::Label::AddressRefused);
     assert!(fixture.log().is_empty(), "sent: {:?}", fixture.log());
 
     let config = named(dir.path(), &host, "allow_private_addresses = true");
@@ -153,5 +153,9 @@ async fn a_public_name_resolving_to_a_private_address_is_refused_unless_opted_in
     // The opt-in is port-exact as well.
     let other = url::Url::parse("http://news.test:1/").unwrap();
     let err = fetcher.fetch(&other, None).await.unwrap_err();
-    assert_eq!(err.reason(), "address-refused", "{err:?}");
+    assert_eq!(
+        err.reason(),
+        baoluu::outcome::Label::AddressRefused,
+        "{err:?}"
+    );
 }

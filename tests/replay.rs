@@ -21,24 +21,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use baoluu::cdxj::{self, Entry};
-use support::Fixture;
-use support::cli::{baoluu, oracle, stderr, warc_files, write_config};
+use support::cli::{oracle, stderr, warc_files};
 use support::portal::{self, Spec};
 use support::portal_extra;
 use support::pywb::{self, Wayback};
+use support::world::{Plan, REVISITING, World};
 
-struct World {
-    portal: Fixture,
-    extra: Fixture,
-    spec: Spec,
-    dir: tempfile::TempDir,
-}
-
+/// What these tests read of the crawled world beyond its URLs.
 impl World {
-    fn archive(&self) -> PathBuf {
-        self.dir.path().join("archive")
-    }
-
     fn warcs(&self) -> Vec<PathBuf> {
         let files = warc_files(&self.archive());
         assert!(!files.is_empty(), "the crawl wrote no WARC file");
@@ -94,41 +84,17 @@ fn article_id(path: &str) -> u32 {
         .unwrap_or_else(|| panic!("no article id in {path}"))
 }
 
-fn config_text(portal: &Fixture, extra: &Fixture) -> String {
-    portal_extra::two_portal_config(
-        portal,
-        "max_listing_pages = 5\nstale_listing_pages = 1\nrevisit_after = \"1s\"",
-        extra,
-        "vn",
-    )
-}
-
-/// Serves both portals and crawls them once through the binary.
+/// Serves both portals and crawls them twice: the second run revisits every article (a 304
+/// for the one with an ETag, identical payloads for the rest), so the newest capture of each
+/// article is a revisit record that replay must resolve to the original payload.
 fn crawled() -> World {
-    let spec = Spec::new(100, None);
-    let portal = portal::serve("127.0.0.4", spec.clone());
-    let extra = portal_extra::serve("127.0.0.5");
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &config_text(&portal, &extra));
-    // Two runs: the second revisits every article (a 304 for the one with an ETag, identical
-    // payloads for the rest), so the newest capture of each article is a revisit record that
-    // replay must resolve to the original payload.
-    for _ in 0..2 {
-        let out = baoluu(&config, &["crawl"]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "crawl failed:\n{}",
-            stderr(&out)
-        );
-        std::thread::sleep(std::time::Duration::from_millis(1100));
-    }
-    World {
-        portal,
-        extra,
-        spec,
-        dir,
-    }
+    World::crawled(Plan {
+        hosts: ("127.0.0.4", "127.0.0.5"),
+        spec: Spec::new(100, None),
+        portal_keys: REVISITING,
+        extra_name: "vn",
+        runs: 2,
+    })
 }
 
 fn file_name(path: &Path) -> String {

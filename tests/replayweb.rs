@@ -25,9 +25,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value, json};
-use support::cli::{baoluu, stderr, stdout, write_config};
+use support::cli::{baoluu, stderr, stdout};
 use support::portal::{self, Spec};
 use support::portal_extra;
+use support::world::{Plan, REVISITING, World};
 
 /// What the browser check needs on this machine.
 struct Browser {
@@ -103,31 +104,27 @@ fn run_check(browser: &Browser, wacz: &Path, name: &str, mut plan: Value) -> Val
 /// Crawls both fixture portals twice, packages them with `baoluu wacz`, stops the portals.
 /// Returns the WACZ, its temp dir, and the two portals' base URLs.
 fn packaged(spec: &Spec) -> (tempfile::TempDir, PathBuf, String, String) {
-    let portal = portal::serve("127.0.0.21", spec.clone());
-    let extra = portal_extra::serve("127.0.0.22");
-    let dir = tempfile::tempdir().unwrap();
-    let hg = "max_listing_pages = 5\nstale_listing_pages = 1\nrevisit_after = \"1s\"";
-    let text = portal_extra::two_portal_config(&portal, hg, &extra, "vn");
-    let config = write_config(dir.path(), &text);
-    for _ in 0..2 {
-        let out = baoluu(&config, &["crawl"]);
-        assert_eq!(out.status.code(), Some(0), "crawl:\n{}", stderr(&out));
-        // Revisits need `revisit_after` (1 s) to pass between the runs.
-        std::thread::sleep(std::time::Duration::from_millis(1100));
-    }
-    let wacz = dir.path().join("portals.wacz");
-    let out = baoluu(&config, &["wacz", wacz.to_str().unwrap()]);
+    let world = World::crawled(Plan {
+        hosts: ("127.0.0.21", "127.0.0.22"),
+        spec: spec.clone(),
+        portal_keys: REVISITING,
+        extra_name: "vn",
+        runs: 2,
+    });
+    let config = &world.config;
+    let wacz = world.dir.path().join("portals.wacz");
+    let out = baoluu(config, &["wacz", wacz.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "wacz:\n{}", stderr(&out));
     // The resolved revisit lines still open a record of their URL (verify --wacz, issue 20).
-    let out = baoluu(&config, &["verify", "--wacz", wacz.to_str().unwrap()]);
+    let out = baoluu(config, &["verify", "--wacz", wacz.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
         Some(0),
         "verify --wacz:\n{}",
         stdout(&out)
     );
-    let (base, extra_base) = (portal.url(""), extra.url(""));
-    drop((portal, extra));
+    let (base, extra_base) = (world.portal.url(""), world.extra.url(""));
+    let World { dir, .. } = world;
     (dir, wacz, base, extra_base)
 }
 

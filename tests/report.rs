@@ -24,8 +24,8 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> String {
 #[tokio::test]
 async fn metrics_endpoint_serves_the_counters_and_404s_the_rest() {
     let m = Arc::new(Metrics::new());
-    m.record_fetch("archived", 2048);
-    m.record_fetch("timeout", 0);
+    m.record_fetch(None, 2048);
+    m.record_fetch(Some(baoluu::outcome::Label::Timeout.as_str()), 0);
     m.set_last_run("p", 1_790_000_000);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

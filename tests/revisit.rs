@@ -7,22 +7,12 @@ mod support;
 use std::collections::HashMap;
 
 use baoluu::archive::reader::{self, Record};
-use support::cli::{UA, baoluu, stderr, warc_files, warcio_check, write_config};
+use support::cli::{baoluu, crawler_table, stderr, warc_files, warcio_check, write_config};
 use support::portal::{self, Spec};
 
 fn config(fixture: &support::Fixture) -> String {
     let table = portal::table("b", fixture, "revisit_after = \"1s\"");
-    format!(
-        r#"[crawler]
-user_agent = "{UA}"
-archive_dir = "archive"
-min_free_space = "1MB"
-min_delay = "20ms"
-delay_factor = 0.0
-retries = 0
-
-{table}"#
-    )
+    format!("{}{table}", crawler_table("retries = 0"))
 }
 
 #[test]

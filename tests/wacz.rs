@@ -16,75 +16,25 @@ mod support;
 
 use std::collections::HashSet;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use baoluu::archive::reader;
 use baoluu::cdxj::Entry;
 use baoluu::wacz::{self, Selection};
-use support::Fixture;
-use support::cli::{baoluu, oracle, stderr, stdout, warc_files, write_config};
-use support::portal::{self, Spec};
-use support::portal_extra;
+use support::cli::{oracle, stderr, stdout, warc_files};
+use support::portal::Spec;
+use support::world::{ONCE, Plan, World};
 
-struct World {
-    portal: Fixture,
-    extra: Fixture,
-    spec: Spec,
-    dir: tempfile::TempDir,
-}
-
-impl World {
-    fn archive(&self) -> PathBuf {
-        self.dir.path().join("archive")
-    }
-
-    /// Every archived article URL, both portals.
-    fn article_urls(&self) -> Vec<String> {
-        let mut urls: Vec<String> = portal::reachable_articles(&self.spec)
-            .iter()
-            .map(|path| self.portal.url(path))
-            .collect();
-        urls.extend(
-            portal_extra::ARTICLES
-                .iter()
-                .map(|path| self.extra.url(&portal_extra::encoded(path))),
-        );
-        urls
-    }
-}
-
-fn config_text(portal: &Fixture, extra: &Fixture) -> String {
-    portal_extra::two_portal_config(
-        portal,
-        "max_listing_pages = 5\nstale_listing_pages = 1",
-        extra,
-        "vn-tin",
-    )
-}
-
-/// Serves both portals and crawls them once through the binary.
+/// Serves both portals and crawls them once.
 fn crawled() -> World {
-    let spec = Spec::new(300, None);
-    let portal = portal::serve("127.0.0.6", spec.clone());
-    let extra = portal_extra::serve("127.0.0.7");
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_config(dir.path(), &config_text(&portal, &extra));
-    let out = baoluu(&config, &["crawl"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "crawl failed:\n{}",
-        stderr(&out)
-    );
-    let world = World {
-        portal,
-        extra,
-        spec,
-        dir,
-    };
-    assert!(!warc_files(&world.archive()).is_empty(), "no WARC written");
-    world
+    World::crawled(Plan {
+        hosts: ("127.0.0.6", "127.0.0.7"),
+        spec: Spec::new(300, None),
+        portal_keys: ONCE,
+        extra_name: "vn-tin",
+        runs: 1,
+    })
 }
 
 /// `wacz validate -f FILE` must exit 0 and say so.

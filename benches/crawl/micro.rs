@@ -86,7 +86,7 @@ pub fn frontier_child(
         };
         take += t.elapsed().as_secs_f64();
         let t = Instant::now();
-        store.mark_done(id, &Outcome::labelled("archived"))?;
+        store.mark_done(id, &Outcome::labelled(baoluu::outcome::Label::Archived))?;
         done += t.elapsed().as_secs_f64();
     }
     f.take_us = take * 1e6 / 10_000.0;

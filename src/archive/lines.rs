@@ -66,7 +66,7 @@ impl Lines {
                     None => touched.push((file.clone(), vec![i])),
                 },
                 Err(err) => {
-                    failures.insert(i, SyncFailure::of(file, &err));
+                    failures.insert(i, SyncFailure::of("append an index line to", file, &err));
                 }
             }
         }
@@ -75,7 +75,7 @@ impl Lines {
             if let Some(Err(err)) = synced {
                 tracing::error!(file = %file.display(), error = %err, "index_sync_failed");
                 for i in jobs {
-                    failures.insert(i, SyncFailure::of(&file, &err));
+                    failures.insert(i, SyncFailure::of("sync", &file, &err));
                 }
             }
         }

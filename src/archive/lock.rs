@@ -25,15 +25,8 @@ impl Lock {
     /// Creates `archive_dir` if needed and locks `archive_dir/.lock`, or fails with
     /// [`Error::Locked`] naming the pid of the process that holds it.
     pub fn acquire(archive_dir: &Path) -> Result<Lock, Error> {
-        fs::create_dir_all(archive_dir).map_err(|source| Error::Io {
-            path: archive_dir.to_path_buf(),
-            source,
-        })?;
+        fs::create_dir_all(archive_dir).map_err(Error::io("create the folder", archive_dir))?;
         let path = archive_dir.join(".lock");
-        let io_err = |source| Error::Io {
-            path: path.clone(),
-            source,
-        };
         // No truncation on open: the holder's pid must stay readable for the error message.
         let mut file = OpenOptions::new()
             .read(true)
@@ -41,7 +34,7 @@ impl Lock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .map_err(io_err)?;
+            .map_err(Error::io("open the lock file", &path))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -50,9 +43,11 @@ impl Lock {
                     path,
                 });
             }
-            Err(TryLockError::Error(source)) => return Err(io_err(source)),
+            Err(TryLockError::Error(source)) => {
+                return Err(Error::io("lock", &path)(source));
+            }
         }
-        write_pid(&mut file).map_err(io_err)?;
+        write_pid(&mut file).map_err(Error::io("write the pid to", &path))?;
         Ok(Lock { _file: file, path })
     }
 

@@ -83,12 +83,19 @@ pub struct Info {
 /// Archive I/O failures: fatal for a run (exit 1), never for a single URL.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("archive I/O failed on {path}: {source}")]
+    /// The cause is in `source` only, so `{err:#}` names it once (issue 16 item 4).
+    #[error("could not {doing} {path}")]
     Io {
+        /// What was being done, e.g. "write to", "sync", "create the folder".
+        doing: &'static str,
         path: std::path::PathBuf,
         #[source]
         source: std::io::Error,
     },
+    /// The writer thread is gone (it panicked or the run is shutting down), so nothing more
+    /// can be archived.
+    #[error("the WARC writer thread stopped; nothing more can be archived in this run")]
+    WriterStopped,
     #[error(
         "{path} is locked by another baoluu process (pid {pid}); stop it or use another archive_dir"
     )]
@@ -102,6 +109,18 @@ pub enum Error {
         offset: u64,
         detail: String,
     },
+}
+
+impl Error {
+    /// `source` as an [`Error::Io`] while doing `doing` on `path`.
+    pub fn io(doing: &'static str, path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.to_path_buf();
+        move |source| Error::Io {
+            doing,
+            path,
+            source,
+        }
+    }
 }
 
 /// The earlier capture a revisit record points at (WARC 1.1 §6.7; pywb#802 needs all four).

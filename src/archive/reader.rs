@@ -172,12 +172,9 @@ struct Members<R = File> {
 
 impl Members {
     fn open(path: &Path, offset: u64) -> Result<Members, Error> {
-        let io_err = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let mut file = File::open(path).map_err(io_err)?;
-        file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
+        let mut file = File::open(path).map_err(Error::io("open", path))?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(Error::io("seek in", path))?;
         Ok(Members::over(path, file, offset))
     }
 }
@@ -197,10 +194,7 @@ impl<R: Read> Members<R> {
     }
 
     fn at_end(&mut self) -> Result<bool, Error> {
-        let buf = self.input.fill_buf().map_err(|source| Error::Io {
-            path: self.path.clone(),
-            source,
-        })?;
+        let buf = (self.input.fill_buf()).map_err(Error::io("read", &self.path))?;
         Ok(buf.is_empty())
     }
 
@@ -218,10 +212,7 @@ impl<R: Read> Members<R> {
             // calling it corruption would let recovery cut fsynced records (issue 13, item 10).
             // Decoding errors and a member cut short carry no OS error code.
             if e.raw_os_error().is_some() {
-                return Err(Error::Io {
-                    path: self.path.clone(),
-                    source: e,
-                });
+                return Err(Error::io("read", &self.path)(e));
             }
             return Err(corrupt(format!("unreadable gzip member: {e}")));
         }

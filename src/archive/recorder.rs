@@ -86,7 +86,7 @@ impl Recorder {
         let thread = std::thread::Builder::new()
             .name("warc-writer".into())
             .spawn(move || serve(rx, &dir, &index_dir, &info, max_size, &pulse))
-            .map_err(|source| Error::Io { path, source })?;
+            .map_err(Error::io("start the writer thread for", &path))?;
         Ok(Recorder {
             jobs,
             thread,
@@ -179,10 +179,7 @@ impl Recorder {
 }
 
 fn stopped() -> Error {
-    Error::Io {
-        path: PathBuf::from("<warc-writer>"),
-        source: std::io::Error::other("the WARC writer thread stopped"),
-    }
+    Error::WriterStopped
 }
 
 /// The writer thread's heartbeat, and the test hook that stalls it (`crate::notify`).
@@ -274,6 +271,7 @@ impl Done {
     /// or the fsync failure of its writer.
     fn answer(self, sync_failed: Option<&SyncFailure>) {
         let failure = |f: &SyncFailure| Error::Io {
+            doing: f.doing,
             path: f.path.clone(),
             // The OS error code survives (ENOSPC must still read as a full disk, issue 7).
             source: match f.code {
@@ -319,14 +317,16 @@ fn perform(writer: &mut Writer, work: Work) -> Done {
 
 /// An fsync that failed, told to every task of the batch that wrote to that writer.
 pub(super) struct SyncFailure {
+    doing: &'static str,
     path: PathBuf,
     code: Option<i32>,
     message: String,
 }
 
 impl SyncFailure {
-    pub(super) fn of(path: &Path, err: &std::io::Error) -> SyncFailure {
+    pub(super) fn of(doing: &'static str, path: &Path, err: &std::io::Error) -> SyncFailure {
         SyncFailure {
+            doing,
             path: path.to_path_buf(),
             code: err.raw_os_error(),
             message: err.to_string(),
@@ -349,13 +349,19 @@ fn sync_touched(
         if let Some(Err(err)) = writers.get_mut(prefix).map(Writer::sync) {
             tracing::error!(prefix = %prefix, error = %err, "warc_sync_failed");
             let failure = match err {
-                Error::Io { path, source } => SyncFailure {
+                Error::Io {
+                    doing,
+                    path,
+                    source,
+                } => SyncFailure {
+                    doing,
                     path,
                     code: source.raw_os_error(),
                     message: source.to_string(),
                 },
                 other => SyncFailure {
-                    path: PathBuf::from("<warc-writer>"),
+                    doing: "sync the WARC files starting",
+                    path: PathBuf::from(prefix),
                     code: None,
                     message: other.to_string(),
                 },

@@ -38,18 +38,14 @@ pub fn recover(warc_dir: &Path) -> Result<Vec<Recovered>, Error> {
 }
 
 fn open_files(warc_dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let io_err = |source| Error::Io {
-        path: warc_dir.to_path_buf(),
-        source,
-    };
     let entries = match fs::read_dir(warc_dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_err(e)),
+        Err(e) => return Err(Error::io("list", warc_dir)(e)),
     };
     let mut paths = Vec::new();
     for entry in entries {
-        let path = entry.map_err(io_err)?.path();
+        let path = entry.map_err(Error::io("list", warc_dir))?.path();
         let is_open = path.to_str().is_some_and(|p| p.ends_with(".warc.gz.open"));
         if is_open && path.is_file() {
             paths.push(path);
@@ -84,25 +80,20 @@ pub(super) fn prefix_of(
 }
 
 fn recover_file(warc_dir: &Path, path: &Path) -> Result<Recovered, Error> {
-    let io_err = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let size = fs::metadata(path).map_err(io_err)?.len();
+    let size = fs::metadata(path)
+        .map_err(Error::io("measure", path))?
+        .len();
     let (end, records_kept) = good_prefix(path)?;
     let final_path = final_path(path);
     if records_kept == 0 {
-        fs::remove_file(path).map_err(io_err)?;
+        fs::remove_file(path).map_err(Error::io("remove", path))?;
     } else {
         trim(path, end)?;
         rename_new(path, &final_path)?;
     }
     File::open(warc_dir)
         .and_then(|d| d.sync_all())
-        .map_err(|source| Error::Io {
-            path: warc_dir.to_path_buf(),
-            source,
-        })?;
+        .map_err(Error::io("sync the folder", warc_dir))?;
     let bytes_trimmed = size - end;
     info!(file = %final_path.display(), records_kept, bytes_trimmed, "warc_recovered");
     Ok(Recovered {
@@ -115,10 +106,7 @@ fn recover_file(warc_dir: &Path, path: &Path) -> Result<Recovered, Error> {
 fn trim(path: &Path, end: u64) -> Result<(), Error> {
     let file = OpenOptions::new().write(true).open(path);
     file.and_then(|f| f.set_len(end).and_then(|()| f.sync_all()))
-        .map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+        .map_err(Error::io("trim", path))
 }
 
 /// Renames without ever replacing a finished file of the same name.
@@ -134,10 +122,7 @@ fn rename_new(from: &Path, to: &Path) -> Result<(), Error> {
             detail,
         });
     }
-    fs::rename(from, to).map_err(|source| Error::Io {
-        path: from.to_path_buf(),
-        source,
-    })
+    fs::rename(from, to).map_err(Error::io("rename", from))
 }
 
 fn final_path(open: &Path) -> PathBuf {

@@ -111,7 +111,7 @@ impl Writer {
             warn!(file = %path.display(), "warc_abandoned");
             self.current = None;
         }
-        Err(Error::Io { path, source })
+        Err(Error::io("sync", &path)(source))
     }
 
     /// Archives one exchange as a `response` record followed by its `request` record (durable
@@ -177,9 +177,11 @@ impl Writer {
         let Some(mut open) = self.current.take() else {
             return Ok(None);
         };
-        open.file.sync_all().map_err(io_error(&open.path))?;
+        open.file
+            .sync_all()
+            .map_err(Error::io("sync", &open.path))?;
         let final_path = self.dir.join(&open.name);
-        fs::rename(&open.path, &final_path).map_err(io_error(&open.path))?;
+        fs::rename(&open.path, &final_path).map_err(Error::io("rename", &open.path))?;
         sync_dir(&self.dir)?;
         info!(file = %open.name, bytes = open.size, "warc_closed");
         self.closed.push(final_path.clone());
@@ -212,7 +214,7 @@ impl Writer {
     }
 
     fn open_next(&mut self) -> Result<OpenFile, Error> {
-        fs::create_dir_all(&self.dir).map_err(io_error(&self.dir))?;
+        fs::create_dir_all(&self.dir).map_err(Error::io("create the folder", &self.dir))?;
         let now = Utc::now();
         let (file, name) = self.create_unique(now)?;
         // The new directory entry must survive a crash too: recovery can only trim what it finds.
@@ -227,7 +229,8 @@ impl Writer {
             unsynced_from: None,
         };
         let record = kinds::warcinfo(&open.warcinfo_id, warc_time(now), &open.name, &self.info);
-        let member = gzip_member(&record).map_err(io_error(&open.path))?;
+        let member =
+            gzip_member(&record).map_err(Error::io("compress a record for", &open.path))?;
         open.append(&[&member])?;
         info!(file = %open.name, "warc_opened");
         Ok(open)
@@ -246,22 +249,19 @@ impl Writer {
             match OpenOptions::new().append(true).create_new(true).open(&path) {
                 Ok(file) => return Ok((file, name)),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Error::Io { path, source: e }),
+                Err(e) => return Err(Error::io("create", &path)(e)),
             }
         }
         let source = io::Error::new(
             io::ErrorKind::AlreadyExists,
             "no free WARC serial: clear out the directory",
         );
-        Err(Error::Io {
-            path: self.dir.clone(),
-            source,
-        })
+        Err(Error::io("find a free WARC serial in", &self.dir)(source))
     }
 
     fn compress(&mut self, record: &[u8]) -> Result<Vec<u8>, Error> {
         let path = self.current()?.path.clone();
-        gzip_member(record).map_err(io_error(&path))
+        gzip_member(record).map_err(Error::io("compress a record for", &path))
     }
 
     /// Appends a response-or-revisit and its request, adjacent; returns the first member's
@@ -299,10 +299,7 @@ impl Writer {
                 Some(code) => io::Error::from_raw_os_error(code),
                 None => io::Error::other("the WARC file was abandoned before its fsync"),
             };
-            self.lost = Some(Error::Io {
-                path: open.path,
-                source,
-            });
+            self.lost = Some(Error::io("sync", &open.path)(source));
         }
     }
 
@@ -355,10 +352,7 @@ impl OpenFile {
         if let Err(source) = written {
             // A failed rollback leaves the length unequal to `size`: the caller abandons the file.
             let _ = self.file.set_len(offset);
-            return Err(Error::Io {
-                path: self.path.clone(),
-                source,
-            });
+            return Err(Error::io("write to", &self.path)(source));
         }
         self.size += members.iter().map(|m| m.len() as u64).sum::<u64>();
         self.unsynced_from.get_or_insert(offset);
@@ -411,14 +405,7 @@ fn sanitise(text: &str, allow_underscore: bool) -> String {
 fn sync_dir(dir: &Path) -> Result<(), Error> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(io_error(dir))
-}
-
-fn io_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
+        .map_err(Error::io("sync the folder", dir))
 }
 
 #[cfg(test)]

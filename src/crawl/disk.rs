@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 /// How often free space is measured: statvfs is cheap, but not per URL.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
-/// Watches the free space of one filesystem.
+/// Watches the free space of one filesystem: the one holding `archive_dir`, which must keep
+/// `min_free_space` bytes free.
+#[derive(Debug, Clone)]
 pub(super) struct Guard {
     path: PathBuf,
     min_free: u64,
@@ -32,6 +34,19 @@ impl Guard {
         self.last_check = Some(Instant::now());
         let free = free_space(&self.path)?;
         (free < self.min_free).then_some(free)
+    }
+
+    /// Why the run stopped, for its summary, when [`Guard::low`] found `free` bytes.
+    pub(super) fn stop_reason(&self, free: u64) -> String {
+        format!(
+            "only {free} bytes free under {}, below min_free_space ({} bytes); free space and run again",
+            self.path.display(),
+            self.min_free
+        )
+    }
+
+    pub(super) fn min_free(&self) -> u64 {
+        self.min_free
     }
 }
 

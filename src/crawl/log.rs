@@ -90,7 +90,9 @@ fn hop_entry(hop: &Hop, candidate: &Candidate, path: &str, i: usize) -> LogEntry
 /// Writes `lines`, the last one with the outcome the visit came to.
 pub(super) fn finish(log: &CrawlLog, mut lines: Vec<LogEntry>, finished: &Finished) {
     let outcome = match finished {
-        Finished::Done { outcome, .. } | Finished::Failed { outcome, .. } => outcome.label.clone(),
+        Finished::Done { outcome, .. } | Finished::Failed { outcome, .. } => {
+            outcome.label.to_string()
+        }
         Finished::Retry { reason, .. } => format!("retry:{reason}"),
     };
     if let Some(last) = lines.last_mut() {
@@ -98,7 +100,7 @@ pub(super) fn finish(log: &CrawlLog, mut lines: Vec<LogEntry>, finished: &Finish
     }
     for line in &lines {
         if let Err(err) = log.line(line) {
-            tracing::warn!(error = %err, "crawl_log_failed");
+            tracing::warn!(error = %crate::causes::Causes(&err), "crawl_log_failed");
             return;
         }
     }

@@ -52,8 +52,18 @@ pub enum Error {
     Index(#[from] crate::index::Error),
     #[error(transparent)]
     Report(#[from] crate::report::Error),
-    #[error("could not set up the HTTP client: {0}")]
+    #[error("could not set up the HTTP client")]
     Client(#[from] fetch::Error),
+    /// The metrics and status page port could not be opened (issue 16 item 4: not an
+    /// archive failure).
+    #[error(
+        "could not listen on metrics_listen {addr}; is another process using that port? pick another or leave it unset"
+    )]
+    MetricsListen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     /// A bug of ours, not of the input: a fetch task panicked, or the slot pool closed.
     #[error("internal error: {0}; please report it")]
     Internal(String),
@@ -73,7 +83,8 @@ impl Error {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
         while let Some(err) = cause {
             if let Some(io) = err.downcast_ref::<std::io::Error>()
-                && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
+                && (io.kind() == std::io::ErrorKind::StorageFull
+                    || io.raw_os_error() == Some(libc::ENOSPC))
             {
                 return true;
             }
@@ -103,7 +114,8 @@ pub struct Summary {
     /// Articles that got an index line.
     pub indexed: u64,
     pub bytes: u64,
-    /// Final outcomes that were not an archived page, by reason.
+    /// Final outcomes that were not an archived page, by reason ([`crate::outcome::Label::as_str`],
+    /// the spelling of `runs/*.json` and the metrics labels).
     pub failed: std::collections::BTreeMap<String, u64>,
     /// 429/503 answers that made a host back off, by host.
     pub backoffs: std::collections::BTreeMap<String, u64>,

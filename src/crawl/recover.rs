@@ -24,7 +24,7 @@ use crate::store::Store;
 
 /// Settles the store from the tails of the index (`lines`) and of the changes files.
 pub(super) fn settle_changes(store: &Store, dir: &Path, lines: &[Line]) -> Result<(), Error> {
-    let tail = history::tail(dir).map_err(|source| io(dir, source))?;
+    let tail = history::tail(dir).map_err(|source| io("read the changes tails in", dir, source))?;
     for line in lines.iter().filter(|l| l.version > 1) {
         let Some(known) = store.known_by_url(&line.url)? else {
             continue;
@@ -96,14 +96,15 @@ fn append(dir: &Path, event: &Event) -> Result<(), Error> {
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(|source| io(&path, source))?;
+        .map_err(|source| io("open", &path, source))?;
     file.write_all(&bytes)
         .and_then(|()| file.sync_data())
-        .map_err(|source| io(&path, source))
+        .map_err(|source| io("append a change event to", &path, source))
 }
 
-fn io(path: &Path, source: std::io::Error) -> Error {
+fn io(doing: &'static str, path: &Path, source: std::io::Error) -> Error {
     Error::Index(index::Error::Io {
+        doing,
         path: path.to_path_buf(),
         source,
     })

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -22,8 +22,9 @@ mod apply;
 use crate::archive;
 use crate::config::Portal;
 use crate::frontier::{Frontier, Gate, Next};
+use crate::outcome::Label;
 use crate::scope::Scope;
-use crate::store::{Candidate, Kind, Outcome, RunStatus, Store};
+use crate::store::{Candidate, Kind, Outcome, RunStatus, Store, unix_now};
 
 /// One run over a set of portals, on a [`Session`]'s shared parts.
 pub(super) struct Run {
@@ -39,8 +40,8 @@ pub(super) struct Run {
     retries: u32,
     second_chances: u32,
     grace: Duration,
-    /// `archive_dir` and `min_free_space`, for the disk guard.
-    disk: (std::path::PathBuf, u64),
+    /// Watches `archive_dir` for `min_free_space`.
+    disk: Guard,
     base_delay: Duration,
 }
 
@@ -117,7 +118,7 @@ impl Run {
             retries: crawler.retries,
             second_chances: crawler.second_chances,
             grace: crawler.grace_period,
-            disk: (crawler.archive_dir.clone(), crawler.min_free_space),
+            disk: Guard::new(&crawler.archive_dir, crawler.min_free_space),
             base_delay: crawler.min_delay,
         })
     }
@@ -146,19 +147,15 @@ impl Run {
         };
         let slots = self.slots.clone();
         let mut tasks: JoinSet<Landed> = JoinSet::new();
-        let mut guard = Guard::new(&self.disk.0, self.disk.1);
+        let mut guard = self.disk.clone();
         let interrupted = loop {
             if cancel.is_cancelled() {
                 break true;
             }
             if let Some(free) = guard.low() {
-                let reason = format!(
-                    "only {free} bytes free under {}, below min_free_space ({} bytes); free space and run again",
-                    self.disk.0.display(),
-                    self.disk.1
-                );
-                tracing::error!(free, min_free_space = self.disk.1, "disk_guard_stopped");
-                p.summary.stopped_by = Some(reason);
+                let min_free_space = guard.min_free();
+                tracing::error!(free, min_free_space, "disk_guard_stopped");
+                p.summary.stopped_by = Some(guard.stop_reason(free));
                 break true;
             }
             if let Some(joined) = tasks.try_join_next() {
@@ -280,7 +277,7 @@ impl Run {
             // Only a store shared with another portal set could hold such a URL.
             let outcome = Outcome {
                 reason: Some("its portal is not part of this run".into()),
-                ..Outcome::labelled("portal-not-in-run")
+                ..Outcome::labelled(Label::PortalNotInRun)
             };
             self.store.mark_failed(id, &outcome)?;
             return Ok(());
@@ -349,16 +346,6 @@ fn wait_time(until: Option<f64>) -> Duration {
     until
         .map(|t| Duration::from_secs_f64((t - unix_now()).clamp(0.001, ceiling.as_secs_f64())))
         .unwrap_or(ceiling)
-}
-
-fn unix_now() -> f64 {
-    unix(SystemTime::now())
-}
-
-fn unix(t: SystemTime) -> f64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 fn flatten(joined: Result<Landed, tokio::task::JoinError>) -> Result<Landed, Error> {

@@ -16,6 +16,7 @@ use super::{Error, Observer, Options, Summary, Visitor};
 use crate::archive::{Lock, Recorder};
 use crate::config::{Config, Portal};
 use crate::index;
+use crate::outcome::Label;
 use crate::report::CrawlLog;
 use crate::store::{Outcome, Store, WarcPointer};
 
@@ -48,6 +49,7 @@ impl Session {
         // The folders the recorder appends index lines and change events in.
         for folder in [&index_dir, &changes_dir] {
             std::fs::create_dir_all(folder).map_err(|source| index::Error::Io {
+                doing: "create the folder of",
                 path: folder.clone(),
                 source,
             })?;
@@ -150,7 +152,7 @@ fn settle_indexed(
             status: Some(line.status),
             warc: Some(pointer),
             payload_digest: Some(line.digest.clone()),
-            ..Outcome::labelled("archived")
+            ..Outcome::labelled(Label::Archived)
         };
         if store.settle(&line.url, &outcome)? {
             tracing::info!(url = %line.url, "index_reconciled");

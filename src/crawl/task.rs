@@ -16,6 +16,7 @@ use crate::archive::{self, Capture, Original};
 use crate::config::Portal;
 use crate::extract::FLAG_GENERIC;
 use crate::fetch::Validators;
+use crate::outcome::Label;
 use crate::scope::Scope;
 use crate::store::{Candidate, Kind, Outcome, Store, WarcPointer};
 
@@ -52,7 +53,7 @@ pub(super) enum Finished {
     /// Try again later (transient failure, host backing off, robots.txt unreachable).
     Retry {
         not_before: SystemTime,
-        reason: String,
+        reason: Label,
         bytes: u64,
     },
     /// Given up for this run: a failure that retrying will not fix, or retries exhausted.
@@ -142,7 +143,7 @@ pub(super) async fn run(
     let (run_id, feed_cap) = (*run_id, *feed_cap);
     let Ok(url) = Url::parse(&candidate.url) else {
         return Ok(Finished::Failed {
-            outcome: refused("bad-url", "the stored URL does not parse"),
+            outcome: refused(Label::BadUrl, "the stored URL does not parse"),
             bytes: 0,
             transient: false,
         });
@@ -318,7 +319,7 @@ fn judge_refused(hops: &[Hop], refusal: &Refusal, retries: &Retries) -> Finished
             let not_before = SystemTime::now() + super::ROBOTS_RETRY.min(backoff(retries));
             return Finished::Retry {
                 not_before,
-                reason: refusal.reason().into(),
+                reason: refusal.reason(),
                 bytes,
             };
         }
@@ -353,7 +354,7 @@ fn judge_failed(hops: &[Hop], error: &crate::fetch::Error, retries: &Retries) ->
         let not_before = SystemTime::now() + backoff(retries);
         return Finished::Retry {
             not_before,
-            reason: error.reason().into(),
+            reason: error.reason(),
             bytes,
         };
     }
@@ -367,7 +368,7 @@ fn judge_failed(hops: &[Hop], error: &crate::fetch::Error, retries: &Retries) ->
 fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) {
     let bytes = body_bytes(&hops);
     let Some(last) = hops.last().cloned() else {
-        let outcome = refused("no-response", "nothing was fetched");
+        let outcome = refused(Label::NoResponse, "nothing was fetched");
         let failed = Finished::Failed {
             outcome,
             bytes,
@@ -376,14 +377,15 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
         return (failed, None);
     };
     let status = last.capture.status;
-    let transient = matches!(status, 429 | 500 | 502 | 503 | 504);
-    if transient && retries.attempts < retries.max {
+    let transient = Label::transient_status(status);
+    if let Some(reason) = transient
+        && retries.attempts < retries.max
+    {
         let wait = last
             .exchange
             .header("retry-after")
             .and_then(|v| crate::politeness::retry_after(&v, SystemTime::now()))
             .unwrap_or_else(|| backoff(retries));
-        let reason = format!("http-{status}");
         return (
             Finished::Retry {
                 not_before: SystemTime::now() + wait,
@@ -399,7 +401,7 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
         let outcome = Outcome {
             status: Some(status),
             fetched_at: Some(last.capture.date),
-            ..Outcome::labelled("revisited")
+            ..Outcome::labelled(Label::Revisited)
         };
         let redirects = redirect_targets(&hops);
         return (
@@ -417,13 +419,13 @@ fn judge_response(hops: Vec<Hop>, retries: &Retries) -> (Finished, Option<Hop>) 
         );
     }
     let mut outcome = archived(&last.capture);
-    if transient {
+    if let Some(label) = transient {
         // Still failing after its retries: the response is in the WARC, but the URL failed.
-        outcome.label = format!("http-{status}");
+        outcome.label = label;
         let failed = Finished::Failed {
             outcome,
             bytes,
-            transient,
+            transient: true,
         };
         return (failed, None);
     }
@@ -454,7 +456,7 @@ fn redirect_targets(hops: &[Hop]) -> Vec<Capture> {
 pub(super) fn archived(capture: &Capture) -> Outcome {
     Outcome {
         status: Some(capture.status),
-        label: "archived".into(),
+        label: Label::Archived,
         reason: capture
             .truncated
             .map(|t| format!("body truncated: {}", t.as_warc())),
@@ -472,7 +474,7 @@ pub(super) fn archived(capture: &Capture) -> Outcome {
 }
 
 /// The store's record of a URL that was not archived, with why.
-fn refused(label: &str, reason: &str) -> Outcome {
+fn refused(label: Label, reason: &str) -> Outcome {
     Outcome {
         reason: Some(reason.to_string()),
         ..Outcome::labelled(label)

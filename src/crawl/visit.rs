@@ -16,6 +16,7 @@ use url::Url;
 use crate::archive::{self, Capture, Original, Recorder, RevisitProfile};
 use crate::canonical;
 use crate::fetch::{self, Exchange, Fetcher, Validators};
+use crate::outcome::Label;
 use crate::politeness::{self, Hosts};
 use crate::robots::{self, Robots};
 use crate::store::Store;
@@ -80,13 +81,13 @@ pub enum Refusal {
 
 impl Refusal {
     /// A short label for the store and logs.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Label {
         match self {
-            Refusal::RobotsDisallowed { .. } => "robots-disallowed",
-            Refusal::RobotsUnreachable { .. } => "robots-unreachable",
-            Refusal::RedirectOutOfScope { .. } => "redirect-out-of-scope",
-            Refusal::AlreadyArchived { .. } => "redirect-to-known",
-            Refusal::TooManyRedirects { .. } => "too-many-redirects",
+            Refusal::RobotsDisallowed { .. } => Label::RobotsDisallowed,
+            Refusal::RobotsUnreachable { .. } => Label::RobotsUnreachable,
+            Refusal::RedirectOutOfScope { .. } => Label::RedirectOutOfScope,
+            Refusal::AlreadyArchived { .. } => Label::RedirectToKnown,
+            Refusal::TooManyRedirects { .. } => Label::TooManyRedirects,
         }
     }
 }
@@ -447,7 +448,9 @@ impl Visitor {
 
     fn robots_from_store(&self, authority: &str) -> Option<Entry> {
         let store = self.store.as_ref()?;
-        let (fetched_at, _state, body) = store.robots_get(authority).ok()??;
+        let crate::store::CachedRobots {
+            fetched_at, body, ..
+        } = store.robots_get(authority).ok()??;
         let robots = Robots::from_cache(&body, &self.product_token).ok()?;
         let fetched = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(fetched_at.max(0.0));
         Some(Entry {
@@ -484,7 +487,7 @@ fn log_fetch(url: &Url, result: &Result<Exchange, fetch::Error>) {
             "page_fetched"
         ),
         Err(err) => {
-            tracing::warn!(url = %url, outcome = err.reason(), error = %err, "fetch_failed")
+            tracing::warn!(url = %url, outcome = err.reason().as_str(), error = %err, "fetch_failed")
         }
     }
 }

@@ -30,9 +30,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("the demo configuration is invalid (a bug in baoluu): {0}")]
+    #[error("the demo configuration is invalid (a bug in baoluu)")]
     Config(#[from] crate::config::Error),
-    #[error("the demo crawl failed: {0}")]
+    #[error("the demo crawl failed")]
     Crawl(#[from] crate::crawl::Error),
     #[error(transparent)]
     Report(#[from] crate::report::Error),

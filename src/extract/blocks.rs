@@ -11,7 +11,9 @@ use scraper::node::Element;
 use scraper::{ElementRef, Node};
 use url::Url;
 
-use super::text::{MAX_DEPTH, clean, is_ad, is_hidden, is_widget, visible_text};
+use super::text::{
+    BLOCK_TAGS, BLOCK_TAGS_WALKER, MAX_DEPTH, clean, is_ad, is_hidden, is_widget, visible_text,
+};
 
 /// One item of an article body, in reading order.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,40 +87,11 @@ struct Walker<'a, 'd> {
     run: Run,
 }
 
-const BLOCK_TAGS: &[&str] = &[
-    "p",
-    "div",
-    "section",
-    "article",
-    "main",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "dl",
-    "dt",
-    "dd",
-    "table",
-    "tbody",
-    "thead",
-    "tfoot",
-    "tr",
-    "td",
-    "th",
-    "pre",
-    "center",
-    "figure",
-    "address",
-    "hr",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "caption",
-    "details",
-    "summary",
-];
+/// Where text breaks into blocks (the shared list and this step's extras, see
+/// [`super::text::BLOCK_TAGS`]).
+fn is_block(name: &str) -> bool {
+    BLOCK_TAGS.contains(&name) || BLOCK_TAGS_WALKER.contains(&name)
+}
 
 /// Elements that never carry body text even when visible (the title, page furniture).
 const FURNITURE_TAGS: &[&str] = &["h1", "nav", "aside", "header", "footer"];
@@ -183,7 +156,7 @@ impl Walker<'_, '_> {
             return;
         }
         let setting = setting_of(value, outer);
-        if BLOCK_TAGS.contains(&name) {
+        if is_block(name) {
             self.flush(outer);
             self.children(el, setting, depth);
             self.flush(setting);

@@ -11,12 +11,13 @@
 //! changed: this only produces text for extraction.
 
 use std::borrow::Cow;
-use std::io::Read;
 use std::sync::LazyLock;
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
+
+use crate::fetch::gunzip::{Capped, read_capped};
 use regex::bytes::Regex;
 
 use super::Error;
@@ -38,8 +39,6 @@ pub struct Decoded {
 
 /// How many bytes the `<meta>` prescan looks at (HTML §13.2.3.2 step 5: 1024).
 const PRESCAN_BYTES: usize = 1024;
-/// Read size while inflating.
-const CHUNK: usize = 64 * 1024;
 
 static META_CHARSET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)<meta\s[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)"#).unwrap()
@@ -98,10 +97,10 @@ fn decompress<'a>(
 
 fn inflate(data: &[u8], coding: &str, max: usize) -> Result<(Vec<u8>, bool), Error> {
     match coding {
-        "gzip" | "x-gzip" => read_capped(MultiGzDecoder::new(data), coding, max),
+        "gzip" | "x-gzip" => capped(MultiGzDecoder::new(data), coding, max),
         // "deflate" is zlib-wrapped per RFC 9110 §8.4.1.2, but some servers send raw deflate.
-        "deflate" if has_zlib_header(data) => read_capped(ZlibDecoder::new(data), coding, max),
-        "deflate" => read_capped(DeflateDecoder::new(data), coding, max),
+        "deflate" if has_zlib_header(data) => capped(ZlibDecoder::new(data), coding, max),
+        "deflate" => capped(DeflateDecoder::new(data), coding, max),
         other => Err(Error::UnsupportedEncoding(other.to_string())),
     }
 }
@@ -111,26 +110,17 @@ fn has_zlib_header(data: &[u8]) -> bool {
 }
 
 /// Reads at most `max` bytes; a stream that breaks after some output counts as truncated.
-fn read_capped(mut reader: impl Read, coding: &str, max: usize) -> Result<(Vec<u8>, bool), Error> {
-    let mut out = Vec::new();
-    let mut chunk = vec![0u8; CHUNK];
-    loop {
-        match reader.read(&mut chunk) {
-            Ok(0) => return Ok((out, false)),
-            Ok(n) => out.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) if !out.is_empty() => return Ok((out, true)),
-            Err(source) => {
-                return Err(Error::Corrupt {
-                    coding: coding.to_string(),
-                    source,
-                });
-            }
-        }
-        if out.len() > max {
-            out.truncate(max);
-            return Ok((out, true));
-        }
+fn capped(reader: impl std::io::Read, coding: &str, max: usize) -> Result<(Vec<u8>, bool), Error> {
+    match read_capped(reader, max) {
+        Capped {
+            bytes,
+            error: Some(source),
+            ..
+        } if bytes.is_empty() => Err(Error::Corrupt {
+            coding: coding.to_string(),
+            source,
+        }),
+        Capped { bytes, cut, error } => Ok((bytes, cut || error.is_some())),
     }
 }
 
@@ -194,7 +184,7 @@ mod tests {
     use super::*;
     use encoding_rs::WINDOWS_1258;
     use flate2::Compression;
-    use flate2::write::{GzEncoder, ZlibEncoder};
+    use flate2::write::ZlibEncoder;
     use std::io::Write;
     use unicode_normalization::UnicodeNormalization;
 
@@ -223,11 +213,7 @@ mod tests {
         bytes.into_owned()
     }
 
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut enc = GzEncoder::new(Vec::new(), Compression::default());
-        enc.write_all(data).unwrap();
-        enc.finish().unwrap()
-    }
+    use crate::fetch::gunzip::gzip;
 
     #[test]
     fn gzip_and_deflate_are_undone() {

@@ -15,7 +15,7 @@ use regex::Regex;
 use scraper::node::Element;
 use scraper::{ElementRef, Node};
 
-use super::text::is_hidden;
+use super::text::{BLOCK_TAGS, BLOCK_TAGS_SCORER, is_hidden};
 
 /// Shortest paragraph that counts (Readability's 25 characters).
 const MIN_PARAGRAPH_CHARS: usize = 25;
@@ -24,41 +24,11 @@ const MAX_DEPTH: usize = 256;
 
 /// Elements whose text runs are paragraphs of their own.
 const PARAGRAPH_TAGS: &[&str] = &["p", "pre", "td", "blockquote", "li", "dd"];
-/// Elements that break inline text into separate paragraphs.
-const BLOCK_TAGS: &[&str] = &[
-    "p",
-    "div",
-    "section",
-    "article",
-    "main",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "dl",
-    "dt",
-    "dd",
-    "table",
-    "tbody",
-    "thead",
-    "tr",
-    "td",
-    "th",
-    "pre",
-    "figure",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "footer",
-    "nav",
-    "aside",
-    "form",
-    "hr",
-];
+/// Where text breaks into blocks (the shared list and this step's extras, see
+/// [`super::text::BLOCK_TAGS`]).
+fn is_block(name: &str) -> bool {
+    BLOCK_TAGS.contains(&name) || BLOCK_TAGS_SCORER.contains(&name)
+}
 
 /// Class/id words of blocks that are never the article (Readability's "unlikely candidates";
 /// `pager` only as a word, not in `PageBuilder-pageRow`).
@@ -173,7 +143,7 @@ impl<'a> Scorer<'a> {
                         continue;
                     };
                     let sub = self.element(child, depth + 1);
-                    if BLOCK_TAGS.contains(&e.name()) {
+                    if is_block(e.name()) {
                         inline.has_blocks = true;
                     } else {
                         inline.has_blocks |= sub.has_blocks;
@@ -200,7 +170,7 @@ impl<'a> Scorer<'a> {
     fn paragraph(&mut self, el: ElementRef<'a>, run: &Run, has_blocks: bool) {
         let name = el.value().name();
         let paragraph = PARAGRAPH_TAGS.contains(&name) || (name == "div" && !has_blocks);
-        let loose = !paragraph && BLOCK_TAGS.contains(&name) && has_blocks;
+        let loose = !paragraph && is_block(name) && has_blocks;
         let len = run.len();
         if (!paragraph && !loose) || len < MIN_PARAGRAPH_CHARS {
             return;

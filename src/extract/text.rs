@@ -223,6 +223,50 @@ pub fn visible_text(el: ElementRef, skip: &dyn Fn(&Element) -> bool) -> String {
 /// Deepest element nesting followed; deeper content is treated as absent (hostile pages).
 pub const MAX_DEPTH: usize = 256;
 
+/// Block-level elements: text on either side of one is two paragraphs. The block walker
+/// ([`super::blocks`]) and the scorer ([`super::score`]) break text at these and at a few
+/// more each; the extras differ because each list grew with the pages its step met, and are
+/// kept as they were because changing them changes extraction output (issue 16 item 5):
+/// - [`BLOCK_TAGS_WALKER`]: table footers, captions and the legacy `center`/`address`/
+///   `details` markup found inside article containers. The walker never needs `h1`, `nav`,
+///   `aside`, `header` or `footer`: it skips those whole as page furniture.
+/// - [`BLOCK_TAGS_SCORER`]: the page-level containers (`h1`, `header`, `footer`, `nav`,
+///   `aside`, `form`) the scorer meets because it walks the whole page.
+pub const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "tbody",
+    "thead",
+    "tr",
+    "td",
+    "th",
+    "pre",
+    "figure",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+];
+/// The block walker's extras (see [`BLOCK_TAGS`]).
+pub const BLOCK_TAGS_WALKER: &[&str] = &[
+    "tfoot", "center", "address", "caption", "details", "summary",
+];
+/// The scorer's extras (see [`BLOCK_TAGS`]).
+pub const BLOCK_TAGS_SCORER: &[&str] = &["h1", "header", "footer", "nav", "aside", "form"];
+
 fn collect_text(el: ElementRef, skip: &dyn Fn(&Element) -> bool, out: &mut String, depth: usize) {
     if depth > MAX_DEPTH {
         return;

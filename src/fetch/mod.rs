@@ -15,6 +15,7 @@ mod body;
 mod client;
 mod failure;
 mod guard;
+pub mod gunzip;
 
 pub use client::Fetcher;
 pub(crate) use guard::is_restricted;
@@ -24,6 +25,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use url::Url;
+
+use crate::outcome::Label;
 
 /// Why a body was cut short (the WARC `WARC-Truncated` values, WARC 1.1 §5.13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,15 +184,15 @@ impl Error {
     }
 
     /// A short machine-friendly outcome label for logs and the store.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Label {
         match self {
-            Error::Scheme(_) => "scheme-refused",
-            Error::AddressRefused { .. } => "address-refused",
-            Error::Dns { .. } => "dns-error",
-            Error::Connect(_) => "connect-error",
-            Error::Timeout => "timeout",
-            Error::Request(_) => "request-error",
-            Error::Unsendable(_) => "url-unsendable",
+            Error::Scheme(_) => Label::SchemeRefused,
+            Error::AddressRefused { .. } => Label::AddressRefused,
+            Error::Dns { .. } => Label::DnsError,
+            Error::Connect(_) => Label::ConnectError,
+            Error::Timeout => Label::Timeout,
+            Error::Request(_) => Label::RequestError,
+            Error::Unsendable(_) => Label::UrlUnsendable,
         }
     }
 }

@@ -51,13 +51,16 @@ pub struct Policy {
 }
 
 impl Default for Policy {
-    /// docs/configuration.md's `[crawler]` defaults: 2 s, factor 2, 30 s, 300 s.
+    /// The `[crawler]` defaults (docs/configuration.md), from the one place they are set.
     fn default() -> Policy {
+        use crate::config::{
+            DEFAULT_CRAWL_DELAY_CAP, DEFAULT_DELAY_FACTOR, DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY,
+        };
         Policy {
-            min_delay: Duration::from_secs(2),
-            delay_factor: 2.0,
-            max_delay: Duration::from_secs(30),
-            crawl_delay_cap: Duration::from_secs(300),
+            min_delay: DEFAULT_MIN_DELAY,
+            delay_factor: DEFAULT_DELAY_FACTOR,
+            max_delay: DEFAULT_MAX_DELAY,
+            crawl_delay_cap: DEFAULT_CRAWL_DELAY_CAP,
         }
     }
 }

@@ -73,13 +73,13 @@ pub struct Probe {
 pub enum Error {
     #[error("give either a saved page (FILE, or - for standard input) or --fetch URL, not both")]
     Usage,
-    #[error("could not read {}: {source}; check the path", path.display())]
+    #[error("could not read {}; check the path", path.display())]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("could not fetch {url}: {source}")]
+    #[error("could not fetch {url}")]
     Fetch {
         url: String,
         #[source]
@@ -118,9 +118,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("could not start the async runtime: {0}")]
+    #[error("could not start the async runtime")]
     Runtime(#[source] std::io::Error),
-    #[error("could not write the probe as JSON: {0}")]
+    #[error("could not write the probe as JSON")]
     Json(#[from] serde_json::Error),
 }
 

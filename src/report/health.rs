@@ -13,7 +13,7 @@ use url::Url;
 use super::{Error, RunReport};
 use crate::config::Portal;
 use crate::robots::{Robots, authority, product_token};
-use crate::store::Store;
+use crate::store::{CachedRobots, Store};
 
 /// Share of generic-extractor articles above which the selectors are said to have stopped
 /// matching: a few misses are odd pages (galleries, videos), most misses are a redesign.
@@ -176,7 +176,7 @@ fn robots_problem(
     key: &str,
     token: &str,
 ) -> Result<Option<Problem>, Error> {
-    let Some((_, _, body)) = store.robots_get(key)? else {
+    let Some(CachedRobots { body, .. }) = store.robots_get(key)? else {
         return Ok(None);
     };
     let Ok(robots) = Robots::from_cache(&body, token) else {

@@ -22,7 +22,7 @@
 //! - `via`: the URL this one was found on (`-` for seeds).
 //! - `duration`: fetch time in whole milliseconds, suffixed `ms`.
 //! - `digest`: the WARC payload digest (`sha1:BASE32`), `warc`: the WARC file name holding the
-//!   record, `outcome`: the final outcome label (`archived`, `not_found`, …).
+//!   record, `outcome`: the final outcome label (`archived`, `robots-disallowed`, …; see `crate::outcome::Label`).
 //!
 //! Concurrency: the file is opened with `O_APPEND` and each line goes out in one `write` of a
 //! whole buffer, so appends from concurrent tasks (or processes) land whole and never

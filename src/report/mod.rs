@@ -87,7 +87,7 @@ pub struct RunReport {
     /// New articles: those that got an index line.
     pub indexed: u64,
     pub bytes: u64,
-    /// Final outcome label (`archived`, `not_found`, `robots`, …) → number of URLs.
+    /// Final outcome label (`archived`, `robots-disallowed`, …: [`crate::outcome::Label::as_str`]) → number of URLs.
     pub by_outcome: BTreeMap<String, u64>,
     /// Per portal: new articles, how many needed the generic extractor, redirects to other
     /// hosts — what `baoluu status` judges a portal's health by (issue 9). Absent in reports
@@ -251,7 +251,7 @@ mod tests {
             archived: 8,
             indexed: 3,
             bytes: 12345,
-            by_outcome: BTreeMap::from([("archived".into(), 8), ("not_found".into(), 2)]),
+            by_outcome: BTreeMap::from([("archived".into(), 8), ("robots-disallowed".into(), 2)]),
             per_portal: BTreeMap::new(),
             backoffs: BTreeMap::new(),
         }
@@ -263,14 +263,14 @@ mod tests {
             run: 7,
             archived: 4,
             fetched: 6,
-            failed: BTreeMap::from([("robots".to_string(), 2)]),
+            failed: BTreeMap::from([("robots-disallowed".to_string(), 2)]),
             ..Summary::default()
         };
         let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
         let report = RunReport::from_summary(vec!["p".into()], t, t, &summary);
         assert_eq!(report.run, 7);
         assert_eq!(report.by_outcome["archived"], 4);
-        assert_eq!(report.by_outcome["robots"], 2);
+        assert_eq!(report.by_outcome["robots-disallowed"], 2);
         assert_eq!(report.file_name(), "p-20260102030405-run7.json");
     }
 

@@ -13,7 +13,7 @@ use super::{Error, RunReport};
 use crate::config::{Config, Portal};
 use crate::robots::{CACHE_TTL, Robots, authority, product_token};
 use crate::schedule::VIETNAM;
-use crate::store::Store;
+use crate::store::{CachedRobots, Store};
 
 /// One line per host of `portal`.
 pub fn lines(
@@ -99,7 +99,10 @@ fn cached_robots(store: &Store, host: &str, token: &str) -> Result<Option<Cached
             continue;
         };
         let key = authority(&url);
-        let Some((fetched_at, _, body)) = store.robots_get(&key)? else {
+        let Some(CachedRobots {
+            fetched_at, body, ..
+        }) = store.robots_get(&key)?
+        else {
             continue;
         };
         let Ok(robots) = Robots::from_cache(&body, token) else {

@@ -194,7 +194,7 @@ mod tests {
         assert_eq!(
             line,
             "run 4 finished, 2026-11-27 09:00:00 +07:00 → 2026-11-27 09:05:00 +07:00: \
-             10 fetched, 8 archived, 3 new articles, 12345 bytes; not_found 2"
+             10 fetched, 8 archived, 3 new articles, 12345 bytes; robots-disallowed 2"
         );
     }
 

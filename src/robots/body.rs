@@ -5,6 +5,8 @@ use std::io::Read;
 
 use flate2::read::{MultiGzDecoder, ZlibDecoder};
 
+use crate::fetch::gunzip::Capped;
+
 /// How much of a robots.txt we read. RFC 9309 §2.5 asks crawlers to parse at least 500 KiB; we
 /// take 512 KiB so the whole required span fits even after trimming a cut final line.
 pub const MAX_BODY: usize = 512 * 1024;
@@ -57,12 +59,13 @@ fn decode(content_encoding: Option<&str>, body: &[u8]) -> Result<Vec<u8>, Error>
 /// ("a parse error does not invalidate the file", RFC 9309 §2.3.1.1); one that yields nothing
 /// is reported, because allowing everything on an unreadable file would be the unsafe choice.
 fn inflate(decoder: impl Read) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
-    let mut limited = decoder.take(MAX_BODY as u64);
-    match limited.read_to_end(&mut out) {
-        Ok(_) => Ok(out),
-        Err(_) if !out.is_empty() => Ok(out),
-        Err(_) => Err(Error::Corrupt),
+    match crate::fetch::gunzip::read_capped(decoder, MAX_BODY) {
+        Capped {
+            error: Some(_),
+            bytes,
+            ..
+        } if bytes.is_empty() => Err(Error::Corrupt),
+        Capped { bytes, .. } => Ok(bytes),
     }
 }
 
@@ -81,15 +84,8 @@ fn trim_cut_line(bytes: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use flate2::Compression;
-    use flate2::write::GzEncoder;
-    use std::io::Write;
 
-    fn gzip(bytes: &[u8]) -> Vec<u8> {
-        let mut enc = GzEncoder::new(Vec::new(), Compression::default());
-        enc.write_all(bytes).unwrap();
-        enc.finish().unwrap()
-    }
+    use crate::fetch::gunzip::gzip;
 
     #[test]
     fn identity_passes_through() {

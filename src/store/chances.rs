@@ -4,10 +4,10 @@
 //! `second_chances` later runs; then it is `failed` with the outcome `given-up`. A flaky hour
 //! on a portal's server thus costs nothing but a delay, and a dead URL stops being tried.
 
-use chrono::SecondsFormat;
 use rusqlite::params;
 
 use super::{Doing, Error, Outcome, Store, single_row};
+use crate::outcome::Label;
 
 /// Records a transient failure of an in-flight URL. SET expressions read the row's old values,
 /// so `failed_runs + 1` is the count including this run. The pointer of the last good capture
@@ -15,7 +15,7 @@ use super::{Doing, Error, Outcome, Store, single_row};
 const DEFER: &str = "
     UPDATE urls SET failed_runs = failed_runs + 1,
         state = CASE WHEN failed_runs + 1 > ?6 THEN 'failed' ELSE 'deferred' END,
-        outcome = CASE WHEN failed_runs + 1 > ?6 THEN 'given-up' ELSE ?3 END,
+        outcome = CASE WHEN failed_runs + 1 > ?6 THEN ?7 ELSE ?3 END,
         status = ?2, reason = ?4, fetched_at = ?5
     WHERE id = ?1 AND state = 'inflight'
     RETURNING state, failed_runs";
@@ -43,16 +43,15 @@ impl Store {
         outcome: &Outcome,
         second_chances: u32,
     ) -> Result<Deferred, Error> {
-        let fetched_at = outcome
-            .fetched_at
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
+        let fetched_at = outcome.fetched_at.map(super::stamp);
         let fields = params![
             id,
             outcome.status,
             outcome.label,
             outcome.reason,
             fetched_at,
-            second_chances
+            second_chances,
+            Label::GivenUp
         ];
         let row: Option<(String, u32)> = self
             .conn()
@@ -85,7 +84,7 @@ mod tests {
         Outcome {
             status: Some(503),
             reason: Some("service unavailable".into()),
-            ..Outcome::labelled("http-503")
+            ..Outcome::labelled(Label::ServiceUnavailable)
         }
     }
 
@@ -123,7 +122,7 @@ mod tests {
         assert_eq!(store.requeue_deferred(run, "cantho").unwrap(), 0);
         assert_eq!(take(&store, run), None, "a given-up url is not tried again");
         let summary = store.summary(run - 1).unwrap();
-        assert_eq!(summary.by_outcome, vec![("given-up".to_string(), 1)]);
+        assert_eq!(summary.by_outcome, vec![(Label::GivenUp, 1)]);
     }
 
     #[test]

@@ -349,7 +349,9 @@ mod tests {
             ..Revision::default()
         };
         store.record_history(id, &revision).unwrap();
-        store.mark_done(id, &Outcome::labelled("archived")).unwrap();
+        store
+            .mark_done(id, &Outcome::labelled(crate::outcome::Label::Archived))
+            .unwrap();
         store.finish_run(run, RunStatus::Completed).unwrap();
         id
     }

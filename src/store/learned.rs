@@ -4,7 +4,7 @@
 //! the shapes learned under the old profile. It never decides what is an article: the crawl
 //! does, and records here.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use rusqlite::params;
 
 use super::{Doing, Error, Store};
@@ -56,7 +56,7 @@ impl Store {
         shape: &str,
         threshold: u32,
     ) -> Result<bool, Error> {
-        let now = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let now = super::stamp(Utc::now());
         self.conn()
             .prepare_cached(CONFIRM)
             .and_then(|mut stmt| {

@@ -46,6 +46,7 @@ pub use chains::Chain;
 pub use chances::Deferred;
 pub use history::{HeldRow, Known, REVISIT, Revision};
 pub use learned::Coverage;
+pub use robots::CachedRobots;
 pub use schedules::LastRun;
 pub use types::{
     Candidate, Enqueued, FRESH_ARTICLE, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer,
@@ -219,10 +220,29 @@ fn read_only_connection(path: &Path) -> rusqlite::Result<Connection> {
     }
 }
 
-/// Seconds since the Unix epoch, the unit of `not_before` and robots `fetched_at`.
+// The store keeps time in two forms, each for one job (issue 16 item 2), and each made by one
+// function here:
+// - unix seconds (`f64`, [`unix`]): scheduling times compared and ordered in SQL
+//   (`not_before`, robots `fetched_at`, `next_revisit`);
+// - RFC 3339 text with microseconds and `Z` ([`stamp`]): instants of captures and runs. It
+//   equals the WARC-Date it names (a revisit's WARC-Refers-To-Date must match the original),
+//   and its fixed width keeps time order in text compares.
+
+/// Now, in unix seconds.
 pub fn unix_now() -> f64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    since.map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    unix(std::time::SystemTime::now())
+}
+
+/// `t` in seconds since the Unix epoch (0 for a time before it).
+pub fn unix(t: std::time::SystemTime) -> f64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// `at` as the store writes an instant: RFC 3339, microseconds, `Z`.
+pub fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 #[cfg(test)]

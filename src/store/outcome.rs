@@ -5,10 +5,10 @@
 //! crawl calls [`Store::mark_done`] after the WARC bytes are fsynced and the index line
 //! written (docs/architecture.md rule 6), so a `done` row always points at durable bytes.
 
-use chrono::SecondsFormat;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Doing, Error, Outcome, Prior, Store, Summary, WarcPointer, single_row};
+use crate::outcome::Label;
 
 /// Records the outcome. Pointer, digest, record id and validators are kept when the new
 /// outcome has none (a 304, or a failed refetch of a listing), because they describe the
@@ -49,7 +49,7 @@ impl Store {
     /// Puts an in-flight URL back in the queue until `not_before` (unix seconds) after a
     /// transient failure; returns its attempts so far. The crawl compares that with
     /// `retries` before calling, using [`Store::attempts`].
-    pub fn retry_later(&self, id: i64, not_before: f64, reason: &str) -> Result<u32, Error> {
+    pub fn retry_later(&self, id: i64, not_before: f64, reason: Label) -> Result<u32, Error> {
         self.conn()
             .prepare_cached(RETRY)
             .and_then(|mut stmt| {
@@ -73,7 +73,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(SUMMARY).doing("summarise a run")?;
         let rows = stmt.query_map([run], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)));
-        let rows: Vec<(String, Option<String>, i64)> =
+        let rows: Vec<(String, Option<Label>, i64)> =
             rows.and_then(Iterator::collect).doing("summarise a run")?;
         Ok(summarise(rows))
     }
@@ -101,7 +101,7 @@ impl Store {
             .fetched_at
             // Microseconds, as in WARC-Date: a revisit's WARC-Refers-To-Date must equal the
             // original's WARC-Date, and fixed-width text keeps time order in string compares.
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
+            .map(super::stamp);
         let warc = o.warc.as_ref();
         let (offset, length) = (
             warc.map(|w| to_i64(w.offset)),
@@ -141,7 +141,7 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn summarise(rows: Vec<(String, Option<String>, i64)>) -> Summary {
+fn summarise(rows: Vec<(String, Option<Label>, i64)>) -> Summary {
     let mut summary = Summary::default();
     for (state, outcome, count) in rows {
         let count = count.max(0) as u64;
@@ -159,8 +159,8 @@ fn summarise(rows: Vec<(String, Option<String>, i64)>) -> Summary {
     summary
 }
 
-fn add_outcome(by_outcome: &mut Vec<(String, u64)>, label: String, count: u64) {
-    match by_outcome.binary_search_by(|(l, _)| l.as_str().cmp(&label)) {
+fn add_outcome(by_outcome: &mut Vec<(Label, u64)>, label: Label, count: u64) {
+    match by_outcome.binary_search_by(|(l, _)| l.as_str().cmp(label.as_str())) {
         Ok(i) => by_outcome[i].1 += count,
         Err(i) => by_outcome.insert(i, (label, count)),
     }
@@ -197,7 +197,7 @@ mod tests {
     fn archived() -> Outcome {
         Outcome {
             status: Some(200),
-            label: "archived".into(),
+            label: Label::Archived,
             reason: None,
             fetched_at: Some(Utc.with_ymd_and_hms(2025, 7, 1, 3, 4, 5).unwrap()),
             warc: Some(WarcPointer {
@@ -242,7 +242,7 @@ mod tests {
         let summary = store.summary(run).unwrap();
         assert_eq!(
             (summary.done, summary.by_outcome),
-            (1, vec![("archived".into(), 1)])
+            (1, vec![(Label::Archived, 1)])
         );
     }
 
@@ -256,14 +256,14 @@ mod tests {
         let second = store.begin_run(&["cantho".into()]).unwrap().id;
         let again = take_one(&store, second, "https://a.vn/thoi-su/", Kind::Listing);
         assert_eq!(again, id);
-        let mut gone = Outcome::labelled("http-error");
+        let mut gone = Outcome::labelled(Label::ServiceUnavailable);
         gone.status = Some(503);
         store.mark_failed(id, &gone).unwrap();
         assert_eq!(store.prior(id).unwrap().unwrap().warc, archived().warc);
         let summary = store.summary(second).unwrap();
         assert_eq!(
             (summary.failed, summary.by_outcome),
-            (1, vec![("http-error".into(), 1)])
+            (1, vec![(Label::ServiceUnavailable, 1)])
         );
     }
 
@@ -279,7 +279,7 @@ mod tests {
         let err = store.mark_done(id, &archived()).unwrap_err();
         assert!(matches!(err, Error::NotInFlight(i) if i == id));
         assert!(matches!(
-            store.retry_later(id, 0.0, "x"),
+            store.retry_later(id, 0.0, Label::Timeout),
             Err(Error::NotInFlight(_))
         ));
         assert!(matches!(
@@ -299,19 +299,23 @@ mod tests {
         }
         let take = || store.next_for_host(run, "a.vn", 1e12).unwrap().unwrap().0;
         let (a, b, c, d) = (take(), take(), take(), take());
-        store.mark_done(a, &Outcome::labelled("archived")).unwrap();
-        store.mark_done(b, &Outcome::labelled("archived")).unwrap();
         store
-            .mark_failed(c, &Outcome::labelled("not-found"))
+            .mark_done(a, &Outcome::labelled(Label::Archived))
             .unwrap();
-        store.retry_later(d, 10.0, "timeout").unwrap();
+        store
+            .mark_done(b, &Outcome::labelled(Label::Archived))
+            .unwrap();
+        store
+            .mark_failed(c, &Outcome::labelled(Label::RobotsDisallowed))
+            .unwrap();
+        store.retry_later(d, 10.0, Label::Timeout).unwrap();
         let summary = store.summary(run).unwrap();
         let expected = Summary {
             queued: 2,
             inflight: 0,
             done: 2,
             failed: 1,
-            by_outcome: vec![("archived".into(), 2), ("not-found".into(), 1)],
+            by_outcome: vec![(Label::Archived, 2), (Label::RobotsDisallowed, 1)],
         };
         assert_eq!(summary, expected);
         assert!(

@@ -260,7 +260,10 @@ mod tests {
             .unwrap();
         while let Some((id, _)) = store.next_for_host(first, "a.vn", 1e12).unwrap() {
             store
-                .mark_done(id, &crate::store::Outcome::labelled("archived"))
+                .mark_done(
+                    id,
+                    &crate::store::Outcome::labelled(crate::outcome::Label::Archived),
+                )
                 .unwrap();
         }
         store.finish_run(first, RunStatus::Completed).unwrap();
@@ -311,7 +314,12 @@ mod tests {
             .enqueue(run, &candidate("https://a.vn/tin-a1.html", Kind::Article))
             .unwrap();
         let (seed, _) = store.next_for_host(run, "a.vn", 100.0).unwrap().unwrap();
-        assert_eq!(store.retry_later(seed, 200.0, "timeout").unwrap(), 1);
+        assert_eq!(
+            store
+                .retry_later(seed, 200.0, crate::outcome::Label::Timeout)
+                .unwrap(),
+            1
+        );
         let (_, c) = store.next_for_host(run, "a.vn", 150.0).unwrap().unwrap();
         assert_eq!(
             c.url, "https://a.vn/tin-a1.html",
@@ -339,7 +347,9 @@ mod tests {
             .enqueue(run, &candidate("https://b.vn/tin-a1.html", Kind::Article))
             .unwrap();
         let (id, _) = store.next_for_host(run, "a.vn", 0.0).unwrap().unwrap();
-        store.retry_later(id, 50.0, "timeout").unwrap();
+        store
+            .retry_later(id, 50.0, crate::outcome::Label::Timeout)
+            .unwrap();
         let hosts = store.hosts_with_work(run).unwrap();
         assert_eq!(
             hosts,
@@ -360,7 +370,9 @@ mod tests {
         store.enqueue_many(run, &batch).unwrap();
         for _ in 0..1500 {
             let (id, _) = store.next_for_host(run, "a.vn", 0.0).unwrap().unwrap();
-            store.retry_later(id, 1e12, "timeout").unwrap();
+            store
+                .retry_later(id, 1e12, crate::outcome::Label::Timeout)
+                .unwrap();
         }
         let wal = std::fs::metadata(dir.path().join("state.sqlite-wal"))
             .unwrap()

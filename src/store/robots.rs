@@ -5,9 +5,16 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Doing, Error, Store};
 
-/// A cached robots.txt: when it was fetched (unix seconds), the robots module's state label,
-/// and the body bytes.
-pub type CachedRobots = (f64, String, Vec<u8>);
+/// A cached robots.txt, as the robots module left it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedRobots {
+    /// When it was fetched, in unix seconds.
+    pub fetched_at: f64,
+    /// The robots module's state label.
+    pub state: String,
+    /// The robots module's cache bytes.
+    pub body: Vec<u8>,
+}
 
 impl Store {
     /// The cached robots.txt for `authority` (e.g. `https://baocantho.com.vn:443`), if any.
@@ -16,7 +23,11 @@ impl Store {
             .prepare_cached("SELECT fetched_at, state, body FROM robots WHERE authority = ?1")
             .and_then(|mut stmt| {
                 stmt.query_row([authority], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    Ok(CachedRobots {
+                        fetched_at: row.get(0)?,
+                        state: row.get(1)?,
+                        body: row.get(2)?,
+                    })
                 })
                 .optional()
             })
@@ -45,7 +56,16 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::CachedRobots;
     use crate::store::testing::store;
+
+    fn cached(fetched_at: f64, state: &str, body: &[u8]) -> CachedRobots {
+        CachedRobots {
+            fetched_at,
+            state: state.to_string(),
+            body: body.to_vec(),
+        }
+    }
 
     #[test]
     fn robots_cache_roundtrips_and_replaces() {
@@ -57,15 +77,12 @@ mod tests {
             .robots_put(authority, 1_700_000_000.5, "parsed", &body)
             .unwrap();
         let got = store.robots_get(authority).unwrap().unwrap();
-        assert_eq!(got, (1_700_000_000.5, "parsed".to_string(), body));
+        assert_eq!(got, cached(1_700_000_000.5, "parsed", &body));
         store
             .robots_put(authority, 1_700_086_400.0, "unavailable", b"")
             .unwrap();
         let got = store.robots_get(authority).unwrap().unwrap();
-        assert_eq!(
-            got,
-            (1_700_086_400.0, "unavailable".to_string(), Vec::new())
-        );
+        assert_eq!(got, cached(1_700_086_400.0, "unavailable", b""));
         assert_eq!(
             store.robots_get("http://baocantho.com.vn:80").unwrap(),
             None

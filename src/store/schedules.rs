@@ -1,7 +1,7 @@
 //! When each portal last ran, for `baoluu daemon` (issue 5): the next run is computed from the
 //! last end, so a restart neither runs a portal early nor skips it.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Doing, Error, Store};
@@ -58,7 +58,7 @@ impl Store {
     pub fn run_started(&self, portal: &str, at: DateTime<Utc>) -> Result<(), Error> {
         self.conn()
             .prepare_cached(STARTED)
-            .and_then(|mut stmt| stmt.execute(params![portal, rfc3339(at)]))
+            .and_then(|mut stmt| stmt.execute(params![portal, super::stamp(at)]))
             .doing("record a run start")
             .map(drop)
     }
@@ -67,14 +67,10 @@ impl Store {
     pub fn run_ended(&self, portal: &str, at: DateTime<Utc>, status: &str) -> Result<(), Error> {
         self.conn()
             .prepare_cached(ENDED)
-            .and_then(|mut stmt| stmt.execute(params![portal, rfc3339(at), status]))
+            .and_then(|mut stmt| stmt.execute(params![portal, super::stamp(at), status]))
             .doing("record a run end")
             .map(drop)
     }
-}
-
-fn rfc3339(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 fn parse(text: &str) -> Option<DateTime<Utc>> {

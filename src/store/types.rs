@@ -1,6 +1,8 @@
 //! The plain types that go in and out of the store.
 
 use chrono::{DateTime, Utc};
+
+use crate::outcome::Label;
 use rusqlite::ToSql;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 
@@ -91,6 +93,19 @@ impl FromSql for Kind {
     }
 }
 
+impl ToSql for Label {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for Label {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        text.parse().map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
+
 /// A `kind` column value this build does not know (a newer baoluu or another program wrote it).
 #[derive(Debug, thiserror::Error)]
 #[error("unknown url kind `{0}`")]
@@ -137,12 +152,12 @@ pub struct WarcPointer {
 }
 
 /// How the fetch of one URL ended, as recorded in the store.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// HTTP status, when a response arrived.
     pub status: Option<u16>,
-    /// Short machine-friendly label (`archived`, `not-modified`, `robots-precluded`, ...).
-    pub label: String,
+    /// What became of the URL; stored as [`Label::as_str`].
+    pub label: Label,
     /// Human detail for reports (why it failed or was skipped).
     pub reason: Option<String>,
     pub fetched_at: Option<DateTime<Utc>>,
@@ -156,10 +171,17 @@ pub struct Outcome {
 
 impl Outcome {
     /// An outcome with only a label (failures, skips).
-    pub fn labelled(label: &str) -> Outcome {
+    pub fn labelled(label: Label) -> Outcome {
         Outcome {
-            label: label.to_string(),
-            ..Outcome::default()
+            status: None,
+            label,
+            reason: None,
+            fetched_at: None,
+            warc: None,
+            payload_digest: None,
+            record_id: None,
+            etag: None,
+            last_modified: None,
         }
     }
 }
@@ -215,8 +237,8 @@ pub struct Summary {
     pub inflight: u64,
     pub done: u64,
     pub failed: u64,
-    /// Sorted by label.
-    pub by_outcome: Vec<(String, u64)>,
+    /// Sorted by label spelling.
+    pub by_outcome: Vec<(Label, u64)>,
 }
 
 #[cfg(test)]

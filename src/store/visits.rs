@@ -1,7 +1,6 @@
 //! URLs the crawl reached other than by taking them from the queue: redirect targets, and the
 //! in-flight URL handed back when a run stops before fetching it.
 
-use chrono::SecondsFormat;
 use rusqlite::params;
 
 use super::{Candidate, Doing, Error, Outcome, Store};
@@ -83,9 +82,7 @@ impl Store {
         target: &Candidate,
         outcome: &Outcome,
     ) -> Result<(), Error> {
-        let fetched_at = outcome
-            .fetched_at
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Micros, true));
+        let fetched_at = outcome.fetched_at.map(super::stamp);
         let warc = outcome.warc.as_ref();
         self.conn()
             .prepare_cached(RECORD)
@@ -118,6 +115,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use crate::outcome::Label;
     use crate::store::testing::{candidate, store};
     use crate::store::{Enqueued, Kind, Outcome};
 
@@ -128,7 +126,7 @@ mod tests {
         let target = candidate("https://a.vn/moi-a2.html", Kind::Article);
         assert!(!store.visited(run, &target.url).unwrap());
         store
-            .record_visited(run, &target, &Outcome::labelled("archived"))
+            .record_visited(run, &target, &Outcome::labelled(Label::Archived))
             .unwrap();
         assert!(store.visited(run, &target.url).unwrap());
         assert_eq!(store.enqueue(run, &target).unwrap(), Enqueued::Known);
@@ -141,7 +139,7 @@ mod tests {
         let target = candidate("https://a.vn/moi-a2.html", Kind::Article);
         store.enqueue(run, &target).unwrap();
         store
-            .record_visited(run, &target, &Outcome::labelled("archived"))
+            .record_visited(run, &target, &Outcome::labelled(Label::Archived))
             .unwrap();
         assert!(
             store

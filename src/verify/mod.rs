@@ -39,13 +39,13 @@ pub enum Error {
         "{path} is not an archive directory (no warc/ or index/ folder); pass the archive_dir of your config"
     )]
     NotArchive { path: PathBuf },
-    #[error("could not read {path}: {source}; check the path and permissions")]
+    #[error("could not read {path}; check the path and permissions")]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("could not check the archive lock: {0}")]
+    #[error("could not check the archive lock")]
     Lock(#[source] archive::Error),
 }
 
@@ -181,7 +181,7 @@ fn check_warc(archive_dir: &Path, file: &Path, report: &mut Report) -> Result<()
 /// An archive error that is no finding about the archive (I/O): it stops the run.
 fn io_error(file: &Path, err: archive::Error) -> Error {
     match err {
-        archive::Error::Io { path, source } => Error::Io { path, source },
+        archive::Error::Io { path, source, .. } => Error::Io { path, source },
         other => Error::Io {
             path: file.to_path_buf(),
             source: std::io::Error::other(other.to_string()),

@@ -1,18 +1,16 @@
 //! `verify` over archives written by the real writer and index, then damaged on purpose.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use flate2::Compression;
-use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
 
 use super::*;
 use crate::archive::{Capture, Info, Writer};
 use crate::extract::Article;
 use crate::fetch::Exchange;
+use crate::fetch::gunzip::{gunzip_text, gzip};
 use crate::index::{self, Line};
 
 fn exchange(path: &str, body: &str) -> Exchange {
@@ -104,18 +102,6 @@ fn name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().into_owned()
 }
 
-fn gunzip(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
-    out
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
 #[test]
 fn a_sound_archive_has_no_problems() {
     let s = Sound::new();
@@ -148,7 +134,7 @@ fn a_rewritten_payload_digest_and_a_torn_member_are_found() {
         capture.offset as usize,
         (capture.offset + capture.length) as usize,
     );
-    let record = String::from_utf8(gunzip(&bytes[start..end])).unwrap();
+    let record = gunzip_text(&bytes[start..end]);
     let wrong = crate::cdxj::sha1_digest(b"something else");
     let forged = record.replace(&capture.payload_digest, &wrong);
     assert_ne!(forged, record);

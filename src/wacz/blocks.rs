@@ -192,13 +192,7 @@ mod tests {
             .collect()
     }
 
-    fn gunzip_all(bytes: &[u8]) -> String {
-        let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_string(&mut text)
-            .unwrap();
-        text
-    }
+    use crate::fetch::gunzip::gunzip_text as gunzip_all;
 
     #[test]
     fn blocks_are_gzip_members_the_idx_points_at() {

@@ -143,20 +143,13 @@ fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
 
     fn memory(name: &str, lines: &[&str]) -> Source {
         let lines = lines.iter().map(|l| l.to_string()).collect();
         Source::new(name.into(), PathBuf::from(name), Lines::Rebuilt(lines))
     }
 
-    fn gunzip(bytes: &[u8]) -> String {
-        let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_string(&mut text)
-            .unwrap();
-        text
-    }
+    use crate::fetch::gunzip::gunzip_text as gunzip;
 
     #[test]
     fn merges_sorted_sources_into_one_sorted_gzip() {

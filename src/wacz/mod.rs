@@ -73,19 +73,19 @@ pub enum Error {
     NotWacz { path: PathBuf },
     #[error("no closed WARC file under {dir} matches {selection}: nothing to package")]
     Empty { dir: PathBuf, selection: String },
-    #[error("could not read {path}: {source}; check the path and permissions")]
+    #[error("could not read {path}; check the path and permissions")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("could not write the WACZ {path}: {source}; check the disk and permissions")]
+    #[error("could not write the WACZ {path}; check the disk and permissions")]
     Write {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("could not write the ZIP structure of {path}: {source}")]
+    #[error("could not write the ZIP structure of {path}")]
     Zip {
         path: PathBuf,
         #[source]

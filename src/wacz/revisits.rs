@@ -110,7 +110,7 @@ pub(super) fn resolve(sources: &[Source], revisits: &[Revisit]) -> Result<Fixes,
 /// Reads the revisit record for its `WARC-Refers-To-*` fields.
 fn target_of(revisit: &Revisit) -> Result<Target, Error> {
     let record = reader::read_at(&revisit.path, revisit.entry.offset).map_err(|e| match e {
-        archive::Error::Io { path, source } => read_error(&path, source),
+        archive::Error::Io { path, source, .. } => read_error(&path, source),
         other => Error::BadIndex {
             path: revisit.path.clone(),
             line: 0,

@@ -86,3 +86,11 @@ pub fn any_text() -> impl Strategy<Value = String> {
         1 => "[\\x00-\\x1f %#?/:@\\[\\]]{0,20}",
     ]
 }
+
+/// A gzip stream of `bytes` (fast: the properties compress many cases).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).expect("gzip into memory");
+    encoder.finish().expect("gzip into memory")
+}

@@ -4,15 +4,11 @@
 //! `Disallow: /` disallows everything else; longest match wins; adding a Disallow never allows
 //! more and adding an Allow never allows less; the cache round-trips.
 
-use std::io::Write;
-
 use baoluu::robots::{Fetched, Robots, authority, product_token, robots_url};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use proptest::prelude::*;
 use url::Url;
 
-use crate::common::{any_text, cases, phrase};
+use crate::common::{any_text, cases, gzip, phrase};
 
 const TOKEN: &str = "baoluu";
 
@@ -137,12 +133,6 @@ fn robots_file() -> impl Strategy<Value = String> {
 /// The lines of one group: rules and other lines, no `User-agent:`.
 fn group_lines() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(prop_oneof![3 => rule(), 2 => non_rule_in_group()], 0..16)
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
 }
 
 proptest! {

@@ -2,21 +2,12 @@
 //! truncated or corrupted at random places. Invariants: no panic; the iterator ends; records
 //! before the damage read back intact; the damage is reported as an error, never as a record.
 
-use std::io::Write;
 use std::path::Path;
 
 use baoluu::archive::reader::{Record, read_at, records};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use proptest::prelude::*;
 
-use crate::common::cases;
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
+use crate::common::{cases, gzip};
 
 /// One complete response record (WARC 1.1 §6.3) holding an HTTP message with `body`.
 fn record_text(id: u32, body: &[u8]) -> Vec<u8> {

@@ -32,6 +32,21 @@ pub fn stderr(output: &Output) -> String {
 }
 
 /// Writes `body` as `baoluu.toml` in `dir` and returns its path.
+/// The `[crawler]` table every end-to-end test starts from (a test user agent, a fast polite
+/// gap for 127.0.0.x fixtures, no disk floor to speak of), plus `extra` key lines.
+pub fn crawler_table(extra: &str) -> String {
+    format!(
+        r#"[crawler]
+user_agent = "{UA}"
+archive_dir = "archive"
+min_free_space = "1MB"
+min_delay = "20ms"
+delay_factor = 0.0
+{extra}
+"#
+    )
+}
+
 pub fn write_config(dir: &Path, body: &str) -> PathBuf {
     let path = dir.join("baoluu.toml");
     std::fs::write(&path, body).expect("config written");

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use baoluu::archive::reader;
 use serde_json::Value;
 
-use super::cli::{self, UA, warc_files, warcio_check, write_config};
+use super::cli::{self, crawler_table, warc_files, warcio_check, write_config};
 use super::{Fixture, Logged, Reply};
 
 /// Every command gets this long (`BAOLUU_HOSTILE_LIMIT` seconds, for a slow machine or a
@@ -212,14 +212,9 @@ fn config_text(a: &Fixture, b: &Fixture, o: &Options) -> String {
         .unwrap_or_default();
     let mut hosts_a = vec![a.addr().to_string()];
     hosts_a.extend(o.extra_hosts.iter().cloned());
+    let crawler = crawler_table("max_in_flight = 4");
     format!(
-        r#"[crawler]
-user_agent = "{UA}"
-archive_dir = "archive"
-min_free_space = "1MB"
-min_delay = "20ms"
-delay_factor = 0.0
-max_in_flight = 4
+        r#"{crawler}
 retries = {retries}
 grace_period = "5s"
 connect_timeout = "2s"

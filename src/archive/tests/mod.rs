@@ -2,17 +2,15 @@
 //! recovered by [`recover`]. Set `BAOLUU_KEEP_WARC=DIR` to keep the mixed file that
 //! `records::every_kind_of_record_reads_back_and_verifies` writes (for `warcio check -v`).
 
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use super::reader::{self, Record};
 use super::*;
+use crate::fetch::gunzip::gzip;
 use crate::fetch::{Exchange, Truncation};
 
 mod faults;
@@ -61,12 +59,6 @@ fn html() -> Exchange {
         &[("content-type", b"text/html; charset=utf-8")],
         body,
     )
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
 }
 
 fn gzipped() -> Exchange {

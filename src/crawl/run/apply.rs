@@ -5,11 +5,12 @@
 
 use std::collections::HashSet;
 
-use super::{Landed, Run, flatten, links, unix};
+use super::{Landed, Run, flatten, links};
 use crate::crawl::task::{Finished, PortalRun};
 use crate::crawl::{Error, Summary};
 use crate::frontier::Frontier;
-use crate::store::{Candidate, Deferred, Kind, Outcome};
+use crate::outcome::Label;
+use crate::store::{Candidate, Deferred, Kind, Outcome, unix};
 
 /// Tasks applied in one go before the loop looks at the frontier again.
 const MAX_LANDED: usize = 64;
@@ -78,14 +79,14 @@ impl Run {
                         &candidate,
                         &redirects,
                     )?;
-                    let archived = outcome.label == "archived";
+                    let archived = outcome.label == Label::Archived;
                     self.account(portal, &candidate, (&found, listed_by, archived), summary)?;
                     links::queue(frontier, portal, &candidate, found)?;
                     if candidate.kind == Kind::Seed {
                         let sitemaps = self.robots_sitemaps(portal, &candidate);
                         frontier.push_all(&sitemaps)?;
                     }
-                    if outcome.label == "archived" {
+                    if archived {
                         links::record_reach(&self.store, portal, &candidate)?;
                     }
                 }
@@ -108,8 +109,8 @@ impl Run {
                     let stats = summary.portals.entry(candidate.portal.clone()).or_default();
                     stats.count_changes(&landing.changes);
                 }
-                count(summary, &outcome.label);
-                log_outcome(&candidate, &outcome.label, outcome.status);
+                count(summary, outcome.label);
+                log_outcome(&candidate, outcome.label, outcome.status);
                 self.store.mark_done(id, &outcome)?;
             }
             Finished::Retry {
@@ -118,9 +119,9 @@ impl Run {
                 bytes,
             } => {
                 summary.bytes += bytes;
-                count_backoff(summary, &candidate, &reason);
+                count_backoff(summary, &candidate, reason);
                 tracing::info!(url = %candidate.url, reason = %reason, "fetch_deferred");
-                frontier.retry_later(id, &candidate.host, unix(not_before), &reason)?;
+                frontier.retry_later(id, &candidate.host, unix(not_before), reason)?;
             }
             Finished::Failed {
                 outcome,
@@ -129,16 +130,16 @@ impl Run {
             } => {
                 summary.fetched += 1;
                 summary.bytes += bytes;
-                count_backoff(summary, &candidate, &outcome.label);
+                count_backoff(summary, &candidate, outcome.label);
                 let label = match transient {
                     true => self.defer(id, &candidate, &outcome)?,
                     false => {
                         self.store.mark_failed(id, &outcome)?;
-                        outcome.label.clone()
+                        outcome.label
                     }
                 };
-                count(summary, &label);
-                log_outcome(&candidate, &label, outcome.status);
+                count(summary, label);
+                log_outcome(&candidate, label, outcome.status);
             }
         }
         summary.queued = frontier.queued();
@@ -164,22 +165,22 @@ impl Run {
 
     /// A transient failure after its retries: a later run tries again, up to
     /// `second_chances` runs (issue 5). Returns the outcome label recorded.
-    fn defer(&self, id: i64, candidate: &Candidate, outcome: &Outcome) -> Result<String, Error> {
+    fn defer(&self, id: i64, candidate: &Candidate, outcome: &Outcome) -> Result<Label, Error> {
         match self.store.defer(id, outcome, self.second_chances)? {
             Deferred::Later { failed_runs } => {
                 tracing::info!(url = %candidate.url, failed_runs, reason = %outcome.label, "url_deferred_to_next_run");
-                Ok(outcome.label.clone())
+                Ok(outcome.label)
             }
             Deferred::GivenUp { failed_runs } => {
                 tracing::warn!(url = %candidate.url, failed_runs, reason = %outcome.label, "url_given_up");
-                Ok("given-up".to_string())
+                Ok(Label::GivenUp)
             }
         }
     }
 }
 
-fn count(summary: &mut Summary, outcome: &str) {
-    if outcome == "archived" {
+fn count(summary: &mut Summary, outcome: Label) {
+    if outcome == Label::Archived {
         summary.archived += 1;
     } else {
         *summary.failed.entry(outcome.to_string()).or_default() += 1;
@@ -188,12 +189,13 @@ fn count(summary: &mut Summary, outcome: &str) {
 
 /// A 429 or 503 snoozes the whole host (the politeness gate did it already): counted for
 /// the `baoluu_host_backoffs_total` metric.
-fn count_backoff(summary: &mut Summary, candidate: &Candidate, reason: &str) {
-    if reason == "http-429" || reason == "http-503" {
+fn count_backoff(summary: &mut Summary, candidate: &Candidate, reason: Label) {
+    if reason.backs_off_host() {
         *summary.backoffs.entry(candidate.host.clone()).or_default() += 1;
     }
 }
 
-fn log_outcome(candidate: &Candidate, outcome: &str, status: Option<u16>) {
+fn log_outcome(candidate: &Candidate, outcome: Label, status: Option<u16>) {
+    let outcome = outcome.as_str();
     tracing::info!(url = %candidate.url, kind = candidate.kind.as_str(), status, outcome, "url_finished");
 }

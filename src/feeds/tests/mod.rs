@@ -5,19 +5,10 @@ mod limits;
 mod sitemaps;
 mod syndication;
 
-use std::io::Write;
-
 use chrono::{DateTime, FixedOffset};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use super::*;
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
+use crate::fetch::gunzip::gzip;
 
 /// Parses with the default limits; the document must parse.
 fn parsed(body: impl AsRef<[u8]>) -> Parsed {
