@@ -35,7 +35,7 @@ mod writer;
 mod tests;
 
 pub use lock::Lock;
-pub use recorder::{Recorder, index_closed};
+pub use recorder::{OnClosed, Recorder};
 pub use recover::{Recovered, recover};
 pub use writer::Writer;
 

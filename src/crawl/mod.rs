@@ -266,7 +266,7 @@ pub fn recover(archive_dir: &Path) -> Result<std::path::PathBuf, archive::Error>
         .filter(|r| r.records_kept > 0)
         .map(|r| r.path)
         .collect();
-    archive::index_closed(&warc_dir, &archive_dir.join("index"), files);
+    crate::cdxj::index_closed(&warc_dir, &archive_dir.join("index"), files);
     Ok(warc_dir)
 }
 
@@ -280,11 +280,14 @@ pub fn start_recorder(config: &Config, warc_dir: &Path) -> Result<Recorder, arch
         is_part_of: String::new(),
     };
     let index_dir = config.crawler.archive_dir.join("index");
+    let dir = warc_dir.to_path_buf();
+    // Each closed file gets its CDXJ index right away, on the writer thread.
+    let on_closed = Box::new(move |files| crate::cdxj::index_closed(&dir, &index_dir, files));
     Recorder::start(
         warc_dir.to_path_buf(),
-        index_dir,
         info,
         config.crawler.warc_max_size,
+        on_closed,
     )
 }
 
