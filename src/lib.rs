@@ -15,6 +15,7 @@
 //! - [`scope`]: does a URL belong to a portal's crawl, and what kind of page is it.
 //! - [`robots`]: RFC 9309 interpretation and status rules.
 //! - [`politeness`]: the per-host gate (one request in flight, delays, backoff).
+//! - [`addresses`]: which IP addresses the address guard refuses (shared by config and fetch).
 //! - [`fetch`]: one HTTP exchange, recorded faithfully ([`fetch::Exchange`]).
 //! - [`archive`]: Exchange → WARC records ([`archive::Capture`]), rotation, recovery, the lock.
 //! - [`discover`]: HTML → outlinks (articles, "Xem thêm", pagination).
@@ -33,6 +34,7 @@
 //! - [`wacz`]: WACZ 1.1.1 packages of closed WARC files, for ReplayWeb.page.
 //! - [`web`]: the read-only status page on `metrics_listen`; [`demo`]: `baoluu demo`.
 
+pub mod addresses;
 pub mod archive;
 pub mod canonical;
 pub mod cdxj;

@@ -247,7 +247,7 @@ pub fn is_private_entry(entry: &str) -> bool {
     let literal = host.trim_start_matches('[').trim_end_matches(']');
     literal
         .parse::<std::net::IpAddr>()
-        .is_ok_and(crate::fetch::is_restricted)
+        .is_ok_and(crate::addresses::is_restricted)
 }
 
 /// `example.org:8080` → `example.org`; `[::1]:80` → `[::1]`.

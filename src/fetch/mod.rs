@@ -17,7 +17,6 @@ mod failure;
 mod guard;
 
 pub use client::Fetcher;
-pub(crate) use guard::is_restricted;
 
 use std::net::IpAddr;
 use std::time::Duration;
