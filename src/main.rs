@@ -450,7 +450,7 @@ fn extract(
     } else {
         body = std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
     }
-    let max = baoluu::crawl::MAX_DECODED;
+    let max = baoluu::extract::MAX_DECODED;
     let article = baoluu::extract::extract_payload(
         &body,
         content_type,

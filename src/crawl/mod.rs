@@ -32,7 +32,6 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub use explore::{FLAG_LEARNED, FLAG_PATTERN_MISS, profile_key, shape};
-pub use page::MAX_DECODED;
 pub use session::Session;
 pub use visit::{Hop, Prior, ROBOTS_RETRY, Refusal, Visit, Visitor};
 

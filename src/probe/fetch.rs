@@ -356,7 +356,7 @@ fn content_decoded(exchange: &Exchange) -> Result<(Vec<u8>, bool), Error> {
     match coding.as_str() {
         "" | "identity" => Ok((exchange.body.clone(), false)),
         "gzip" | "x-gzip" => {
-            let (body, cut, error) = gunzip(&exchange.body, crate::crawl::MAX_DECODED);
+            let (body, cut, error) = gunzip(&exchange.body, crate::extract::MAX_DECODED);
             match error {
                 Some(source) if body.is_empty() => Err(Error::Corrupt {
                     url: exchange.url.to_string(),
