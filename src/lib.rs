@@ -25,7 +25,7 @@
 //! - [`store`]: the SQLite crawl state.
 //! - [`frontier`]: what to fetch next, per host.
 //! - [`save`]: `baoluu save URL...`, the archivist's "save this page now".
-//! - [`crawl`]: one run over the configured portals.
+//! - [`crawl`]: one run over the configured portals; [`summary`]: what a run did (its counts).
 //! - [`schedule`]: when each portal's next run is due (intervals and cron, +07:00).
 //! - [`daemon`]: every portal on its schedule, on one shared session.
 //! - [`report`]: run reports, the crawl log and `baoluu status`; [`metrics`]: Prometheus.
@@ -59,6 +59,7 @@ pub mod save;
 pub mod schedule;
 pub mod scope;
 pub mod store;
+pub mod summary;
 pub mod verify;
 pub mod wacz;
 pub mod web;

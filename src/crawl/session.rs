@@ -102,7 +102,7 @@ impl Session {
 
     /// Applies a (reloaded) portal's politeness settings to its hosts.
     fn configure(&self, portal: &Portal) {
-        let policy = super::policy(&self.config, portal.min_delay);
+        let policy = crate::politeness::Policy::from_config(&self.config, portal.min_delay);
         for host in &portal.hosts {
             self.visitor.hosts().configure(host, policy);
         }

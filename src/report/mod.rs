@@ -1,7 +1,7 @@
 //! Run records: one JSON report per crawl run, the Heritrix-style crawl log, and the text
 //! `baoluu status` prints (issue 5, part 4).
 //!
-//! The crawl run loop hands its final [`crate::crawl::Summary`] to [`RunReport::from_summary`]
+//! The crawl run loop hands its final [`crate::summary::Summary`] to [`RunReport::from_summary`]
 //! and [`write`]s it under `archive_dir/runs/`; every finished fetch appends one line to
 //! [`CrawlLog`] (`archive_dir/logs/crawl.log`, format in [`log`] and `docs/crawl-log.md`).
 //! [`status()`] reads those reports back together with the store's schedule rows. This module
@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::crawl::Summary;
+use crate::summary::Summary;
 
 pub use health::{Problem, code};
 pub use log::{CrawlLog, LogEntry};
@@ -92,7 +92,7 @@ pub struct RunReport {
     /// hosts — what `baoluu status` judges a portal's health by (issue 9). Absent in reports
     /// written before it existed.
     #[serde(default)]
-    pub per_portal: BTreeMap<String, crate::crawl::PortalStats>,
+    pub per_portal: BTreeMap<String, crate::summary::PortalStats>,
     /// Host → how often it answered 429/503 and the whole host was paused (issue 13, item 12:
     /// `status` shows the politeness in force). Absent in older reports.
     #[serde(default)]
