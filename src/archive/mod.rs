@@ -34,6 +34,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use kinds::CHANGE_URN;
 pub use lock::Lock;
 pub use recorder::{OnClosed, Recorder};
 pub use recover::{Recovered, recover};
