@@ -45,7 +45,18 @@ pub struct Line {
     pub version: u32,
     /// The prior version's line: its `filename`, `offset`, `length` and `ts` (issue 15).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous: Option<crate::history::Pointer>,
+    pub previous: Option<Pointer>,
+}
+
+/// Where a capture lies (an index line's `previous`, a change event's versions): a WARC file (relative to `archive_dir/warc`), the record's gzip
+/// member, and (for a version) its index line's `ts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pointer {
+    pub filename: String,
+    pub offset: u64,
+    pub length: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts: Option<String>,
 }
 
 fn first_version() -> u32 {
@@ -74,8 +85,8 @@ impl Line {
     }
 
     /// This version's pointer, as the next version's `previous`.
-    pub fn pointer(&self) -> crate::history::Pointer {
-        crate::history::Pointer {
+    pub fn pointer(&self) -> Pointer {
+        Pointer {
             filename: self.filename.clone(),
             offset: self.offset,
             length: self.length,

@@ -19,8 +19,9 @@ mod fingerprint;
 pub mod ladder;
 mod show;
 
+pub use crate::index::Pointer;
 pub use diff::words;
-pub use events::{Change, Event, Pointer, changes_dir, file_path, read_all, tail};
+pub use events::{Change, Event, changes_dir, file_path, read_all, tail};
 pub use fingerprint::{Fingerprint, is_soft_404};
 pub use show::{Filter, render_json, render_text, select};
 
