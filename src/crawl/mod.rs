@@ -128,7 +128,7 @@ pub fn recover(archive_dir: &Path) -> Result<std::path::PathBuf, archive::Error>
         .filter(|r| r.records_kept > 0)
         .map(|r| r.path)
         .collect();
-    crate::cdxj::index_closed(&warc_dir, &archive_dir.join("index"), files);
+    crate::cdxj::index_closed(&warc_dir, &crate::index::dir(archive_dir), files);
     Ok(warc_dir)
 }
 
@@ -141,7 +141,7 @@ pub fn start_recorder(config: &Config, warc_dir: &Path) -> Result<Recorder, arch
         from: config.crawler.from.clone(),
         is_part_of: String::new(),
     };
-    let index_dir = config.crawler.archive_dir.join("index");
+    let index_dir = crate::index::dir(&config.crawler.archive_dir);
     let dir = warc_dir.to_path_buf();
     // Each closed file gets its CDXJ index right away, on the writer thread.
     let on_closed = Box::new(move |files| crate::cdxj::index_closed(&dir, &index_dir, files));
