@@ -19,6 +19,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use baoluu::cdxj::{self, Entry};
 use support::Fixture;
@@ -26,6 +27,7 @@ use support::cli::{baoluu, oracle, stderr, warc_files, write_config};
 use support::portal::{self, Spec};
 use support::portal_extra;
 use support::pywb::{self, Wayback};
+use support::wait::wait_past_last_fetch;
 
 struct World {
     portal: Fixture,
@@ -121,7 +123,8 @@ fn crawled() -> World {
             "crawl failed:\n{}",
             stderr(&out)
         );
-        std::thread::sleep(std::time::Duration::from_millis(1100));
+        // The next run revisits: `revisit_after` (1 s) has passed for every capture.
+        wait_past_last_fetch(&dir.path().join("archive"), Duration::from_millis(1100));
     }
     World {
         portal,

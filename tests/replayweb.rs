@@ -23,11 +23,13 @@ mod synthetic;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::cli::{baoluu, stderr, stdout, write_config};
 use support::portal::{self, Spec};
 use support::portal_extra;
+use support::wait::wait_past_last_fetch;
 
 /// What the browser check needs on this machine.
 struct Browser {
@@ -113,7 +115,7 @@ fn packaged(spec: &Spec) -> (tempfile::TempDir, PathBuf, String, String) {
         let out = baoluu(&config, &["crawl"]);
         assert_eq!(out.status.code(), Some(0), "crawl:\n{}", stderr(&out));
         // Revisits need `revisit_after` (1 s) to pass between the runs.
-        std::thread::sleep(std::time::Duration::from_millis(1100));
+        wait_past_last_fetch(&dir.path().join("archive"), Duration::from_millis(1100));
     }
     let wacz = dir.path().join("portals.wacz");
     let out = baoluu(&config, &["wacz", wacz.to_str().unwrap()]);
