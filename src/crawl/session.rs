@@ -43,7 +43,7 @@ impl Session {
         let lock = Lock::acquire(dir)?;
         let warc_dir = super::recover(dir)?;
         let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
-        let index_dir = crate::index::dir(&dir);
+        let index_dir = crate::index::dir(dir);
         let changes_dir = crate::history::changes_dir(dir);
         // The folders the recorder appends index lines and change events in.
         for folder in [&index_dir, &changes_dir] {
