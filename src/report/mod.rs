@@ -154,6 +154,20 @@ pub fn write(archive_dir: &Path, report: &RunReport) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
+/// The one place a run report is built and written, for `baoluu crawl` and for each of the
+/// daemon's portal runs (issue 16): `portals` ran from `started` to `ended` and did `summary`.
+pub fn record_run(
+    archive_dir: &Path,
+    portals: Vec<String>,
+    (started, ended): (DateTime<Utc>, DateTime<Utc>),
+    summary: &Summary,
+) -> Result<PathBuf, Error> {
+    write(
+        archive_dir,
+        &RunReport::from_summary(portals, started, ended, summary),
+    )
+}
+
 /// Temporary file, fsync, rename, fsync of the folder: the report is whole or absent.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let tmp = path.with_extension("json.tmp");
