@@ -303,6 +303,23 @@ pub fn write_for(warc_dir: &Path, index_dir: &Path, file: &Path) -> Result<PathB
     Ok(target)
 }
 
+/// CDXJ for closed files (the WARC recorder's `OnClosed` hook, and recovery). CDXJ is derived
+/// data ([`write_for`] can rebuild it any time), so a failure is logged, not fatal; `baoluu
+/// verify` reports the missing index.
+pub fn index_closed(warc_dir: &Path, index_dir: &Path, files: Vec<PathBuf>) {
+    for file in files {
+        // `write_for` takes the name inside `warc_dir`; the closed path already includes it
+        // (joined twice, a relative archive_dir pointed nowhere: issue 13, item 9).
+        let name = file
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| file.clone());
+        if let Err(err) = write_for(warc_dir, index_dir, &name) {
+            tracing::error!(file = %file.display(), error = %err, "cdxj_failed");
+        }
+    }
+}
+
 fn write_lines(path: &Path, lines: &[String]) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),

@@ -29,7 +29,7 @@ use crate::config::{Config, Portal};
 use crate::crawl::{self, Session, Summary};
 use crate::metrics::{self, Metrics};
 use crate::notify::{Heartbeat, Notifier};
-use crate::report::{self, RunReport};
+use crate::report;
 use crate::schedule::{Planner, Schedule};
 
 /// The longest the daemon sleeps before looking at the clock again (a changed clock, a
@@ -233,8 +233,9 @@ impl Daemon {
                 tracing::info!(portal = %name, status, summary = %summary, "portal_run_ended");
                 self.session.store().run_ended(&name, at, status)?;
                 self.metrics.set_last_run(&name, at.timestamp());
-                let report = RunReport::from_summary(vec![name.clone()], started, at, &summary);
-                if let Err(err) = report::write(&self.config.crawler.archive_dir, &report) {
+                let dir = &self.config.crawler.archive_dir;
+                let portals = vec![name.clone()];
+                if let Err(err) = report::record_run(dir, portals, (started, at), &summary) {
                     tracing::warn!(portal = %name, error = %Causes(&err), "run_report_failed");
                 }
                 // The disk guard stopped it: restarting at once would only stop again.

@@ -103,7 +103,7 @@ async fn requisites(page: Hop, embed_hosts: Vec<String>) -> Vec<Url> {
             exchange.header("content-type"),
             exchange.header("content-encoding"),
         );
-        let max = crate::crawl::MAX_DECODED;
+        let max = crate::extract::MAX_DECODED;
         let Ok(decoded) =
             crate::extract::decode(&exchange.body, kind.as_deref(), coding.as_deref(), max)
         else {

@@ -42,6 +42,15 @@ use croner::parser::{CronParser, Seconds, Year};
 pub mod plan;
 pub use plan::Planner;
 
+/// A portal's last run as the daemon recorded it in the store (the schedule's input).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LastRun {
+    pub start: Option<DateTime<Utc>>,
+    /// End of the last *completed* run: an interrupted run is resumed, not counted as done.
+    pub end: Option<DateTime<Utc>>,
+    pub status: Option<String>,
+}
+
 /// Vietnam's offset, UTC+07:00 (Indochina Time, no DST since 1975).
 pub const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
     Some(offset) => offset,

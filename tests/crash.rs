@@ -25,6 +25,7 @@ use baoluu::archive::reader;
 
 use support::cli;
 use support::portal::{self, TwoHosts};
+use support::wait::wait_past_last_fetch;
 
 const MAX_IN_FLIGHT: usize = 4;
 /// A round that needs more runs than this is not making progress.
@@ -291,7 +292,8 @@ fn sigkill_during_a_revisit_run_loses_no_event_and_duplicates_none() {
     for round in 0..4 {
         let w = history::world("127.0.0.42", "");
         history::crawl(&w);
-        std::thread::sleep(Duration::from_millis(1100));
+        // Distinct capture seconds for the edited versions.
+        wait_past_last_fetch(&w.dir.path().join("archive"), Duration::from_secs(1));
         w.edited.store(true, Ordering::SeqCst);
         for run in 0..MAX_RUNS_PER_ROUND {
             let log = w.dir.path().join(format!("run-{run}.log"));

@@ -416,18 +416,13 @@ fn sigterm_stops_the_crawl_resumably_and_the_next_run_finishes_it() {
         .spawn()
         .unwrap();
     // Let it archive a few pages, then ask it to stop.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while w
-        .a
-        .log()
-        .iter()
-        .filter(|r| r.path().starts_with("/thoi-su/"))
-        .count()
-        < 3
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::wait::wait_for("three article requests", Duration::from_secs(20), || {
+        let log = w.a.log();
+        log.iter()
+            .filter(|r| r.path().starts_with("/thoi-su/"))
+            .count()
+            >= 3
+    });
     let pid = child.id().to_string();
     assert!(
         std::process::Command::new("kill")

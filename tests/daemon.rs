@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use support::cli::{self, crawler_table, stderr, warc_files, write_config};
 use support::portal::{self, Spec};
+use support::wait::wait_for;
 use support::{Fixture, Logged};
 
 struct World {
@@ -112,15 +113,6 @@ impl Notified {
     fn stop(self) -> (Option<i32>, String) {
         let (code, _) = terminate(self.child, Duration::from_secs(20));
         (code, std::fs::read_to_string(&self.log).unwrap())
-    }
-}
-
-/// Waits (bounded) until `ready` holds.
-fn wait_for(what: &str, limit: Duration, ready: impl Fn() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -8,12 +8,14 @@
 mod support;
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use baoluu::archive::reader;
 use serde_json::Value;
 use support::cli::{baoluu, stderr, stdout, validate_index_lines, warc_files};
 use support::history::{World, changes, crawl, index_lines, lines_of, path, world};
 use support::pywb::{self, Wayback};
+use support::wait::wait_past_last_fetch;
 
 #[test]
 fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
@@ -27,7 +29,7 @@ fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
             .all(|l| l["version"] == 1 && l.get("previous").is_none())
     );
     // Distinct capture seconds, so replay can tell the versions apart.
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    wait_past_last_fetch(&w.dir.path().join("archive"), Duration::from_secs(1));
     w.edited.store(true, Ordering::SeqCst);
     crawl(&w);
 

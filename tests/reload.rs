@@ -33,11 +33,7 @@ fn config_text(archive_dir: &str, portals: &[String]) -> String {
 }
 
 fn wait_for(what: &str, ready: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::wait::wait_for(what, Duration::from_secs(30), ready);
 }
 
 fn signal(child: &Child, name: &str) {

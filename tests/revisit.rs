@@ -5,10 +5,12 @@
 mod support;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use baoluu::archive::reader::{self, Record};
 use support::cli::{baoluu, crawler_table, stderr, warc_files, warcio_check, write_config};
 use support::portal::{self, Spec};
+use support::wait::wait_past_last_fetch;
 
 fn config(fixture: &support::Fixture) -> String {
     let table = portal::table("b", fixture, "revisit_after = \"1s\"");
@@ -23,7 +25,8 @@ fn unchanged_articles_become_revisit_records_pointing_at_the_original() {
     let config = write_config(dir.path(), &config(&fixture));
     let out = baoluu(&config, &["crawl"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // `revisit_after` (1 s) has passed for every article of the first run.
+    wait_past_last_fetch(&dir.path().join("archive"), Duration::from_millis(1500));
     let marker = fixture.log().len();
     let out = baoluu(&config, &["crawl"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

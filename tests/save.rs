@@ -341,11 +341,11 @@ fn a_second_process_on_a_locked_archive_fails_at_once() {
         .spawn()
         .unwrap();
     // Wait until the first process holds the lock (it is fetching robots.txt or /slow).
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while fixture.log().iter().all(|r| r.path() != "/slow") && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    support::wait::wait_for(
+        "the first request of /slow",
+        Duration::from_secs(10),
+        || fixture.log().iter().any(|r| r.path() == "/slow"),
+    );
     let second = baoluu(&config, &["save", &fixture.url("/slow")]);
     first.wait().unwrap();
     assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));

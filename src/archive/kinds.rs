@@ -116,7 +116,9 @@ pub(crate) fn revisit(
 /// A `metadata` record (WARC 1.1 §6.8) about a capture, e.g. extracted article JSON.
 /// Prefix of a metadata record's WARC-Target-URI; the described page's URL follows.
 pub const METADATA_URN: &str = "urn:baoluu:article:";
-use crate::history::CHANGE_URN;
+/// The URN prefix of a change event's `metadata` record (`WARC-Target-URI`, issue 15); the
+/// history module writes such records, the archive only recognises them.
+pub const CHANGE_URN: &str = "urn:baoluu:change:";
 
 pub(crate) fn metadata(
     id: &str,

@@ -34,8 +34,9 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use kinds::CHANGE_URN;
 pub use lock::Lock;
-pub use recorder::{Recorder, index_closed};
+pub use recorder::{OnClosed, Recorder};
 pub use recover::{Recovered, recover};
 pub use writer::Writer;
 

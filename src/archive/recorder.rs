@@ -4,7 +4,9 @@
 //! exchanges through a **bounded** channel (a slow disk slows the crawl instead of growing
 //! memory: docs/architecture.md) and wait for the [`Capture`] that says the bytes are
 //! durable. One `Writer` per prefix (a portal name, or "save"), created on first use. Every
-//! file a writer closes (rotation or shutdown) gets its CDXJ index right away, on this thread.
+//! file a writer closes (rotation or shutdown) is handed right away, on this thread, to the
+//! [`OnClosed`] hook the caller gave (the crawl writes its CDXJ index there: the archive never
+//! depends on its readers, issue 16).
 //!
 //! Group commit: the thread takes every job already waiting (up to [`MAX_BATCH`]), writes them
 //! all, fsyncs each writer it touched once, and only then answers. A lone job costs one fsync
@@ -30,6 +32,9 @@ use crate::notify::{Busy, Heartbeat};
 const QUEUE_DEPTH: usize = 8;
 /// Most jobs written under one fsync.
 const MAX_BATCH: usize = 32;
+
+/// Called on the writer thread with the paths of the WARC files just closed (final names).
+pub type OnClosed = Box<dyn Fn(Vec<PathBuf>) + Send>;
 
 /// One write, for the writer of `prefix`.
 struct Job {
@@ -69,12 +74,12 @@ pub struct Recorder {
 
 impl Recorder {
     /// Starts the writer thread for WARC files in `dir`; `info.is_part_of` is replaced by each
-    /// writer's prefix. Closed files are CDXJ-indexed into `index_dir/cdxj/`.
+    /// writer's prefix. Each closed file is handed to `on_closed`.
     pub fn start(
         dir: PathBuf,
-        index_dir: PathBuf,
         info: Info,
         max_size: u64,
+        on_closed: OnClosed,
     ) -> Result<Recorder, Error> {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let path = dir.clone();
@@ -85,7 +90,7 @@ impl Recorder {
         };
         let thread = std::thread::Builder::new()
             .name("warc-writer".into())
-            .spawn(move || serve(rx, &dir, &index_dir, &info, max_size, &pulse))
+            .spawn(move || serve(rx, &dir, &info, max_size, &pulse, &on_closed))
             .map_err(Error::io("start the writer thread for", &path))?;
         Ok(Recorder {
             jobs,
@@ -204,10 +209,10 @@ impl Pulse {
 fn serve(
     mut jobs: mpsc::Receiver<Job>,
     dir: &Path,
-    index_dir: &Path,
     info: &Info,
     max_size: u64,
     pulse: &Pulse,
+    on_closed: &OnClosed,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut writers: HashMap<String, Writer> = HashMap::new();
     let mut lines = Lines::default();
@@ -238,7 +243,10 @@ fn serve(
             done.answer(failure);
         }
         for writer in writers.values_mut() {
-            index_closed(dir, index_dir, writer.take_closed());
+            let closed = writer.take_closed();
+            if !closed.is_empty() {
+                on_closed(closed);
+            }
         }
     }
     let _busy = pulse.busy();
@@ -246,7 +254,9 @@ fn serve(
     for writer in writers.values_mut() {
         writer.close()?;
         let files = writer.take_closed();
-        index_closed(dir, index_dir, files.clone());
+        if !files.is_empty() {
+            on_closed(files.clone());
+        }
         closed.extend(files);
     }
     Ok(closed)
@@ -370,20 +380,4 @@ fn sync_touched(
         }
     }
     failed
-}
-
-/// CDXJ for closed files. CDXJ is derived data (`cdxj::write_for` can rebuild it any time), so
-/// a failure is logged, not fatal; `baoluu verify` reports the missing index.
-pub fn index_closed(warc_dir: &Path, index_dir: &Path, files: Vec<PathBuf>) {
-    for file in files {
-        // `write_for` takes the name inside `warc_dir`; the closed path already includes it
-        // (joined twice, a relative archive_dir pointed nowhere: issue 13, item 9).
-        let name = file
-            .file_name()
-            .map(PathBuf::from)
-            .unwrap_or_else(|| file.clone());
-        if let Err(err) = crate::cdxj::write_for(warc_dir, index_dir, &name) {
-            tracing::error!(file = %file.display(), error = %err, "cdxj_failed");
-        }
-    }
 }

@@ -228,6 +228,23 @@ impl Config {
 }
 
 impl Portal {
+    /// The key learned shapes are stored under: a hash of the profile's patterns, so that an edit
+    /// of `article_urls` or `listing_urls` starts learning afresh.
+    pub fn profile_key(&self) -> String {
+        use sha1::Digest;
+        let mut hasher = sha1::Sha1::new();
+        for re in &self.article_urls {
+            hasher.update(re.as_str().as_bytes());
+            hasher.update(b"\n");
+        }
+        hasher.update(b"--\n");
+        for re in &self.listing_urls {
+            hasher.update(re.as_str().as_bytes());
+            hasher.update(b"\n");
+        }
+        data_encoding::HEXLOWER.encode(&hasher.finalize()[..8])
+    }
+
     /// Whether every host and embed host of this portal is private by configuration: such a
     /// portal is never fetched over the internet (issue 13 item 13: a placeholder contact is
     /// refused for every other portal).
@@ -247,7 +264,7 @@ pub fn is_private_entry(entry: &str) -> bool {
     let literal = host.trim_start_matches('[').trim_end_matches(']');
     literal
         .parse::<std::net::IpAddr>()
-        .is_ok_and(crate::fetch::is_restricted)
+        .is_ok_and(crate::addresses::is_restricted)
 }
 
 /// `example.org:8080` → `example.org`; `[::1]:80` → `[::1]`.

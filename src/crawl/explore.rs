@@ -15,10 +15,8 @@ use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
 
 use regex::Regex;
-use sha1::{Digest, Sha1};
 use url::Url;
 
-use crate::config::Portal;
 use crate::extract::Article;
 use crate::probe::article_path;
 
@@ -107,22 +105,6 @@ pub(super) fn original(url: &Url, on_hosts: impl Fn(&Url) -> bool) -> Url {
 pub fn shape(url: &Url) -> Option<String> {
     let origin = url.origin().ascii_serialization();
     Some(format!("{}{}", regex::escape(&origin), article_path(url)?))
-}
-
-/// The key learned shapes are stored under: a hash of the profile's patterns, so that an edit
-/// of `article_urls` or `listing_urls` starts learning afresh.
-pub fn profile_key(portal: &Portal) -> String {
-    let mut hasher = Sha1::new();
-    for re in &portal.article_urls {
-        hasher.update(re.as_str().as_bytes());
-        hasher.update(b"\n");
-    }
-    hasher.update(b"--\n");
-    for re in &portal.listing_urls {
-        hasher.update(re.as_str().as_bytes());
-        hasher.update(b"\n");
-    }
-    data_encoding::HEXLOWER.encode(&hasher.finalize()[..8])
 }
 
 /// Whether an extracted page is an article by its content: JSON-LD `NewsArticle`/`Article`,

@@ -12,11 +12,6 @@ use crate::extract::{self, Article};
 use crate::scope::{Decision, Kind, Reason};
 use crate::store;
 
-/// The most a compressed page may inflate to before decoding stops (gzip bombs: issue 7).
-/// News pages are a few hundred KB; 8 MiB keeps a bomb's cost (decoded bytes, text, two DOMs)
-/// near 60 MB instead of several hundred (measured by tests/hostile.rs).
-pub const MAX_DECODED: usize = 8 << 20;
-
 /// What a page yielded.
 #[derive(Default)]
 pub(super) struct Read {
@@ -43,7 +38,7 @@ fn read_now(hop: &Hop, portal: &PortalRun, kind: store::Kind) -> Read {
         &exchange.body,
         content_type.as_deref(),
         encoding.as_deref(),
-        MAX_DECODED,
+        extract::MAX_DECODED,
     ) {
         Ok(decoded) => decoded,
         Err(err) => {

@@ -85,7 +85,7 @@ impl Run {
                 .last_completed_start(&p.name)?
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
                 .map(|t| t.to_utc());
-            let profile = super::explore::profile_key(p);
+            let profile = p.profile_key();
             let learned = store.learned_shapes(&p.name, &profile)?;
             let portal_run = PortalRun {
                 explore: super::explore::Explore::new(profile, p.explore_pages, learned),

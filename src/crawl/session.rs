@@ -44,7 +44,7 @@ impl Session {
         let lock = Lock::acquire(dir)?;
         let warc_dir = super::recover(dir)?;
         let store = Arc::new(Store::open(&dir.join("state.sqlite"))?);
-        let index_dir = dir.join("index");
+        let index_dir = crate::index::dir(dir);
         let changes_dir = crate::history::changes_dir(dir);
         // The folders the recorder appends index lines and change events in.
         for folder in [&index_dir, &changes_dir] {
@@ -104,7 +104,7 @@ impl Session {
 
     /// Applies a (reloaded) portal's politeness settings to its hosts.
     fn configure(&self, portal: &Portal) {
-        let policy = super::policy(&self.config, portal.min_delay);
+        let policy = crate::politeness::Policy::from_config(&self.config, portal.min_delay);
         for host in &portal.hosts {
             self.visitor.hosts().configure(host, policy);
         }

@@ -180,26 +180,7 @@ pub(super) async fn run(
     let answer = revise::Answer::of(&visit, &url);
     let (mut finished, readable) = judge(visit, retries);
     super::log::finish(crawl_log, lines, &finished);
-    let readable = match (readable, candidate.kind) {
-        (Some(hop), Kind::Feed) => {
-            if let Finished::Done {
-                found, listed_by, ..
-            } = &mut finished
-            {
-                (*found, *listed_by) = super::feed::read(hop, portal.clone()).await;
-            }
-            None
-        }
-        (Some(hop), _) if hop.capture.mime.contains("html") => Some(hop),
-        _ => None,
-    };
-    let mut article = None;
-    if let (Finished::Done { found, .. }, Some(hop)) = (&mut finished, &readable) {
-        let mut read = page::read(hop.clone(), portal.clone(), candidate.kind).await;
-        read.found.append(&mut read.requisites);
-        *found = read.found;
-        article = read.article;
-    }
+    let (readable, article) = read_landed(&mut finished, readable, portal, candidate.kind).await;
     // An article by its pattern, or a probable page whose content showed one (issue 14).
     let indexable =
         candidate.kind == Kind::Article || (candidate.kind == Kind::Probable && article.is_some());
@@ -300,6 +281,38 @@ fn prior(store: &Store, id: i64, candidate: &Candidate, _portal: &PortalRun) -> 
 
 /// Turns a visit into what the frontier should do next, and the response worth reading (a
 /// 2xx answer), if any.
+/// Reads what a landed page holds into `finished`: a feed's or sitemap's entries, or an HTML
+/// page's links and requisites. Returns the HTML hop (what an index line points at) and the
+/// article extracted from it.
+async fn read_landed(
+    finished: &mut Finished,
+    readable: Option<Hop>,
+    portal: &Arc<PortalRun>,
+    kind: Kind,
+) -> (Option<Hop>, Option<crate::extract::Article>) {
+    let readable = match (readable, kind) {
+        (Some(hop), Kind::Feed) => {
+            if let Finished::Done {
+                found, listed_by, ..
+            } = finished
+            {
+                (*found, *listed_by) = super::feed::read(hop, portal.clone()).await;
+            }
+            None
+        }
+        (Some(hop), _) if hop.capture.mime.contains("html") => Some(hop),
+        _ => None,
+    };
+    let mut article = None;
+    if let (Finished::Done { found, .. }, Some(hop)) = (finished, &readable) {
+        let mut read = page::read(hop.clone(), portal.clone(), kind).await;
+        read.found.append(&mut read.requisites);
+        *found = read.found;
+        article = read.article;
+    }
+    (readable, article)
+}
+
 fn judge(visit: Visit, retries: &Retries) -> (Finished, Option<Hop>) {
     match visit {
         Visit::Archived { hops } => judge_response(hops, retries),

@@ -40,6 +40,11 @@ use crate::config::Selectors;
 
 pub use decode::{Decoded, decode};
 
+/// The most a compressed page may inflate to before decoding stops (gzip bombs: issue 7).
+/// News pages are a few hundred KB; 8 MiB keeps a bomb's cost (decoded bytes, text, two DOMs)
+/// near 60 MB instead of several hundred (measured by tests/hostile.rs).
+pub const MAX_DECODED: usize = 8 << 20;
+
 /// Flag: the body came from the generic extractor (no selectors configured, or they missed).
 pub const FLAG_GENERIC: &str = "generic-extractor";
 /// Flag: the page is an anti-bot or access-denied page, not an article.

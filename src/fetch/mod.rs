@@ -18,7 +18,6 @@ mod guard;
 pub mod gunzip;
 
 pub use client::Fetcher;
-pub(crate) use guard::is_restricted;
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::index::Pointer;
+
 /// What happened to an archived article (issue 15, item 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,17 +37,6 @@ impl Change {
             Change::Suspect => "suspect",
         }
     }
-}
-
-/// Where a capture lies: a WARC file (relative to `archive_dir/warc`), the record's gzip
-/// member, and (for a version) its index line's `ts`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Pointer {
-    pub filename: String,
-    pub offset: u64,
-    pub length: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ts: Option<String>,
 }
 
 /// One event line (`baoluu changes --json` prints the same objects).

@@ -21,11 +21,13 @@ pub mod ladder;
 mod show;
 mod suspect;
 
+pub use crate::index::Pointer;
 pub use diff::words;
-pub use events::{Change, Event, Pointer, changes_dir, file_path, read_all, tail};
+pub use events::{Change, Event, changes_dir, file_path, read_all, tail};
 pub use fingerprint::{Fingerprint, is_soft_404};
 pub use show::{Filter, render_json, render_text, select};
 pub use suspect::{Held, MIN_SUSPECT, is_suspect};
 
-/// The URN prefix of an event's WARC `metadata` record (`WARC-Target-URI`).
-pub const CHANGE_URN: &str = "urn:baoluu:change:";
+/// The URN prefix of an event's WARC `metadata` record (`WARC-Target-URI`), defined by the
+/// archive, which recognises it.
+pub use crate::archive::CHANGE_URN;

@@ -111,7 +111,7 @@ fn index_lines(archive_dir: &Path, events: &[Event]) -> HashMap<String, Line> {
     portals.dedup();
     let mut lines = HashMap::new();
     for portal in portals {
-        let path = crate::index::file_path(&archive_dir.join("index"), portal);
+        let path = crate::index::file_path(&crate::index::dir(archive_dir), portal);
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };

@@ -50,6 +50,20 @@ pub struct Policy {
     pub crawl_delay_cap: Duration,
 }
 
+impl Policy {
+    /// The policy for a host of a portal: `[crawler]`'s delays, with the portal's own
+    /// `min_delay` when it sets one.
+    pub fn from_config(config: &crate::config::Config, min_delay: Option<Duration>) -> Policy {
+        let crawler = &config.crawler;
+        Policy {
+            min_delay: min_delay.unwrap_or(crawler.min_delay),
+            delay_factor: crawler.delay_factor,
+            max_delay: crawler.max_delay,
+            crawl_delay_cap: crawler.crawl_delay_cap,
+        }
+    }
+}
+
 impl Default for Policy {
     /// The `[crawler]` defaults (docs/configuration.md), from the one place they are set.
     fn default() -> Policy {

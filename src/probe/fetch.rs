@@ -359,7 +359,7 @@ fn content_decoded(exchange: &Exchange) -> Result<(Vec<u8>, bool), Error> {
                 bytes: body,
                 cut,
                 error,
-            } = gunzip(&exchange.body, crate::crawl::MAX_DECODED);
+            } = gunzip(&exchange.body, crate::extract::MAX_DECODED);
             match error {
                 Some(source) if body.is_empty() => Err(Error::Corrupt {
                     url: exchange.url.to_string(),

@@ -43,7 +43,7 @@ pub use shape::{EXCLUDE_PATH, article_path};
 pub use snippet::portal_name;
 
 /// How much of a compressed saved page is decoded (the crawl's own cap).
-const MAX_DECODED: usize = crate::crawl::MAX_DECODED;
+const MAX_DECODED: usize = crate::extract::MAX_DECODED;
 
 /// Everything `baoluu probe` learned from one page.
 #[derive(Debug, Clone, Serialize)]

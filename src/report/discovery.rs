@@ -6,7 +6,7 @@
 use regex::Regex;
 
 use super::health::{Problem, code};
-use crate::crawl::PortalStats;
+use crate::summary::PortalStats;
 
 /// Adds the discovery problems `stats` show; `listings` are the portal's seed and listing
 /// URLs, which a suggested pattern must not match.

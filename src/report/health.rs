@@ -206,8 +206,8 @@ fn robots_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crawl::PortalStats;
     use crate::report::tests::sample;
+    use crate::summary::PortalStats;
     use std::collections::BTreeMap;
 
     fn portal(selectors: bool) -> Portal {

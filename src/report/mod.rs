@@ -1,7 +1,7 @@
 //! Run records: one JSON report per crawl run, the Heritrix-style crawl log, and the text
 //! `baoluu status` prints (issue 5, part 4).
 //!
-//! The crawl run loop hands its final [`crate::crawl::Summary`] to [`RunReport::from_summary`]
+//! The crawl run loop hands its final [`crate::summary::Summary`] to [`RunReport::from_summary`]
 //! and [`write`]s it under `archive_dir/runs/`; every finished fetch appends one line to
 //! [`CrawlLog`] (`archive_dir/logs/crawl.log`, format in [`log`] and `docs/crawl-log.md`).
 //! [`status()`] reads those reports back together with the store's schedule rows. This module
@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::crawl::Summary;
+use crate::summary::Summary;
 
 pub use health::{Problem, code};
 pub use log::{CrawlLog, LogEntry};
@@ -93,7 +93,7 @@ pub struct RunReport {
     /// hosts — what `baoluu status` judges a portal's health by (issue 9). Absent in reports
     /// written before it existed.
     #[serde(default)]
-    pub per_portal: BTreeMap<String, crate::crawl::PortalStats>,
+    pub per_portal: BTreeMap<String, crate::summary::PortalStats>,
     /// Host → how often it answered 429/503 and the whole host was paused (issue 13, item 12:
     /// `status` shows the politeness in force). Absent in older reports.
     #[serde(default)]
@@ -153,6 +153,20 @@ pub fn write(archive_dir: &Path, report: &RunReport) -> Result<PathBuf, Error> {
     })?;
     write_atomic(&path, &json)?;
     Ok(path)
+}
+
+/// The one place a run report is built and written, for `baoluu crawl` and for each of the
+/// daemon's portal runs (issue 16): `portals` ran from `started` to `ended` and did `summary`.
+pub fn record_run(
+    archive_dir: &Path,
+    portals: Vec<String>,
+    (started, ended): (DateTime<Utc>, DateTime<Utc>),
+    summary: &Summary,
+) -> Result<PathBuf, Error> {
+    write(
+        archive_dir,
+        &RunReport::from_summary(portals, started, ended, summary),
+    )
 }
 
 /// Temporary file, fsync, rename, fsync of the folder: the report is whole or absent.

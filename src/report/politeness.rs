@@ -23,7 +23,7 @@ pub fn lines(
     last: Option<&RunReport>,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, Error> {
-    let policy = crate::crawl::policy(config, portal.min_delay);
+    let policy = crate::politeness::Policy::from_config(config, portal.min_delay);
     let token = product_token(&config.crawler.user_agent);
     let mut out = Vec::new();
     for host in &portal.hosts {

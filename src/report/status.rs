@@ -106,7 +106,7 @@ pub fn status_json(
 /// The URL shapes runs learned for `portal` under its current patterns (issue 14).
 fn learned(store: Option<&Store>, portal: &Portal) -> Result<Vec<String>, Error> {
     match store {
-        Some(store) => Ok(store.learned_shapes(&portal.name, &crate::crawl::profile_key(portal))?),
+        Some(store) => Ok(store.learned_shapes(&portal.name, &portal.profile_key())?),
         None => Ok(Vec::new()),
     }
 }

@@ -21,8 +21,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::Schedule;
-use crate::store::LastRun;
+use super::{LastRun, Schedule};
 
 /// The kept due times of the daemon's idle portals.
 #[derive(Debug, Default)]

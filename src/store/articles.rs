@@ -3,7 +3,7 @@
 //! record whose block it is), plus a count of new articles per portal and day.
 //!
 //! Written once per indexed article by the crawl task, after the index line is durable; read by
-//! `crate::web` through a read-only store, always with a `LIMIT`, so no page ever scans the
+//! the status page (`src/web`) through a read-only store, always with a `LIMIT`, so no page ever scans the
 //! index files. The rows are a convenience copy: the index and the WARC files stay the record,
 //! and a failed write here is logged, never fatal to the crawl. This module never reads WARCs.
 

@@ -6,14 +6,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Doing, Error, Store};
 
-/// A portal's last run as the daemon recorded it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LastRun {
-    pub start: Option<DateTime<Utc>>,
-    /// End of the last *completed* run: an interrupted run is resumed, not counted as done.
-    pub end: Option<DateTime<Utc>>,
-    pub status: Option<String>,
-}
+pub use crate::schedule::LastRun;
 
 const STARTED: &str = "
     INSERT INTO schedules (portal, last_start, last_status) VALUES (?1, ?2, 'running')

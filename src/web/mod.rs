@@ -1,5 +1,5 @@
 //! The archivists' status page (issue 19): a small read-only web UI the daemon serves on
-//! `[crawler] metrics_listen`, next to `/metrics` (see `crate::metrics::serve_with`).
+//! `[crawler] metrics_listen`, next to `/metrics` (the metrics server routes the other paths here).
 //!
 //! `/` one row per portal (health from `crate::report::health`, the last and next run, articles
 //! archived, a 30-day chart); `/portal/{name}?page=N` its newest articles with links to their
@@ -72,7 +72,7 @@ impl Site {
         Ok(Some(Store::open_read_only(&path)?))
     }
 
-    /// The pages as an HTTP handler (for `crate::metrics::serve_with`).
+    /// The pages as an HTTP handler (the metrics server calls it for every path but `/metrics`).
     pub fn handler(self) -> Handler {
         Arc::new(move |method, target| self.answer(method, target))
     }

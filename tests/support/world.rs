@@ -57,7 +57,10 @@ impl World {
             );
             if run + 1 < plan.runs {
                 // Revisits need `revisit_after` (1 s) to pass between the runs.
-                std::thread::sleep(std::time::Duration::from_millis(1100));
+                crate::support::wait::wait_past_last_fetch(
+                    &dir.path().join("archive"),
+                    std::time::Duration::from_millis(1100),
+                );
             }
         }
         let world = World {

@@ -59,7 +59,7 @@ fn archived_article(path: &Path, offset: u64, portal: &PortalRun) -> Result<Arti
         header("content-encoding").as_deref(),
         &url,
         portal.portal.selectors.as_ref(),
-        crate::crawl::MAX_DECODED,
+        crate::extract::MAX_DECODED,
     )
     .map_err(|e| e.to_string())
 }

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use super::{Landed, Run, flatten, links};
-use crate::crawl::task::{Finished, PortalRun};
+use crate::crawl::task::{Finished, Indexed, Landing, PortalRun};
 use crate::crawl::{Error, Summary};
 use crate::frontier::Frontier;
 use crate::outcome::Label;
@@ -91,23 +91,10 @@ impl Run {
                     }
                 }
                 if let Some(indexed) = indexed {
-                    let stats = summary.portals.entry(candidate.portal.clone()).or_default();
-                    stats.indexed += 1;
-                    stats.generic += u64::from(indexed.generic);
-                    summary.indexed += 1;
-                    if let Some(url) = &indexed.missed {
-                        self.missed(&candidate, url, summary)?;
-                    }
+                    self.indexed(&candidate, &indexed, summary)?;
                 }
                 if let Some(landing) = history {
-                    // Before "done" (issue 15): a kill in between refetches the URL against
-                    // its new state, so no event is recorded twice.
-                    self.store.record_history(id, &landing.revision)?;
-                    if let Some((url, revision)) = &landing.moved {
-                        self.store.record_history_of(url, revision)?;
-                    }
-                    let stats = summary.portals.entry(candidate.portal.clone()).or_default();
-                    stats.count_changes(&landing.changes);
+                    self.landed_history(id, &candidate, &landing, summary)?;
                 }
                 count(summary, outcome.label);
                 log_outcome(&candidate, outcome.label, outcome.status);
@@ -127,25 +114,71 @@ impl Run {
                 outcome,
                 bytes,
                 transient,
-            } => {
-                summary.fetched += 1;
-                summary.bytes += bytes;
-                count_backoff(summary, &candidate, outcome.label);
-                let label = match transient {
-                    true => self.defer(id, &candidate, &outcome)?,
-                    false => {
-                        self.store.mark_failed(id, &outcome)?;
-                        outcome.label
-                    }
-                };
-                count(summary, label);
-                log_outcome(&candidate, label, outcome.status);
-            }
+            } => self.failed(id, &candidate, (&outcome, bytes, transient), summary)?,
         }
         summary.queued = frontier.queued();
         if let Some(observe) = &self.observer {
             observe(summary);
         }
+        Ok(())
+    }
+
+    /// A URL given up for this run: deferred to a later one when `transient`, else failed.
+    fn failed(
+        &self,
+        id: i64,
+        candidate: &Candidate,
+        (outcome, bytes, transient): (&Outcome, u64, bool),
+        summary: &mut Summary,
+    ) -> Result<(), Error> {
+        summary.fetched += 1;
+        summary.bytes += bytes;
+        count_backoff(summary, candidate, outcome.label);
+        let label = match transient {
+            true => self.defer(id, candidate, outcome)?,
+            false => {
+                self.store.mark_failed(id, outcome)?;
+                outcome.label
+            }
+        };
+        count(summary, label);
+        log_outcome(candidate, label, outcome.status);
+        Ok(())
+    }
+
+    /// Counts an article that got its index line.
+    fn indexed(
+        &self,
+        candidate: &Candidate,
+        indexed: &Indexed,
+        summary: &mut Summary,
+    ) -> Result<(), Error> {
+        let stats = summary.portals.entry(candidate.portal.clone()).or_default();
+        stats.indexed += 1;
+        stats.generic += u64::from(indexed.generic);
+        summary.indexed += 1;
+        if let Some(url) = &indexed.missed {
+            self.missed(candidate, url, summary)?;
+        }
+        Ok(())
+    }
+
+    /// Records an article's new history state and counts its change events. Before "done"
+    /// (issue 15): a kill in between refetches the URL against its new state, so no event is
+    /// recorded twice.
+    fn landed_history(
+        &self,
+        id: i64,
+        candidate: &Candidate,
+        landing: &Landing,
+        summary: &mut Summary,
+    ) -> Result<(), Error> {
+        self.store.record_history(id, &landing.revision)?;
+        if let Some((url, revision)) = &landing.moved {
+            self.store.record_history_of(url, revision)?;
+        }
+        let stats = summary.portals.entry(candidate.portal.clone()).or_default();
+        stats.count_changes(&landing.changes);
         Ok(())
     }
 

@@ -12,77 +12,20 @@
 //! back each file's last line, so the crawl can mark that URL done instead of archiving it twice.
 //! The line's schema is `schema/index-line.schema.json`; field names follow CDXJ and WACZ
 //! `pages.jsonl` where those define them. This module never reads WARCs to decide what to fetch.
+//!
+//! The index stage's one home (issue 16): the line format ([`line`]), the paths ([`dir`],
+//! [`file_path`]) and the tail repair ([`reconcile`]). The append itself runs on the WARC
+//! writer thread (`archive::recorder`, through its generic companion-line appender, shared
+//! with the change events), because group commit fsyncs a batch of lines once, after the
+//! batch's records: WARC durable → index line durable → state.
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+mod line;
 
-use crate::archive::Capture;
-use crate::extract::Article;
-
-/// One index line: the article and where its response record lies.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Line {
-    pub url: String,
-    pub portal: String,
-    pub host: String,
-    /// Capture time, RFC 3339 UTC (the response record's WARC-Date).
-    pub ts: String,
-    #[serde(flatten)]
-    pub article: Article,
-    pub status: u16,
-    pub mime: String,
-    pub digest: String,
-    /// The WARC file's final name, relative to `archive_dir/warc`.
-    pub filename: String,
-    pub offset: u64,
-    pub length: u64,
-    /// 1 for the first capture, one more for each edit (issue 15); lines written before
-    /// versions existed read as 1.
-    #[serde(default = "first_version")]
-    pub version: u32,
-    /// The prior version's line: its `filename`, `offset`, `length` and `ts` (issue 15).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous: Option<crate::history::Pointer>,
-}
-
-fn first_version() -> u32 {
-    1
-}
-
-impl Line {
-    pub fn new(portal: &str, capture: &Capture, article: Article) -> Line {
-        Line {
-            url: capture.url.to_string(),
-            portal: portal.to_string(),
-            host: crate::canonical::host_key(&capture.url),
-            ts: capture
-                .date
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            article,
-            status: capture.status,
-            mime: capture.mime.clone(),
-            digest: capture.payload_digest.clone(),
-            filename: capture.filename.clone(),
-            offset: capture.offset,
-            length: capture.length,
-            version: 1,
-            previous: None,
-        }
-    }
-
-    /// This version's pointer, as the next version's `previous`.
-    pub fn pointer(&self) -> crate::history::Pointer {
-        crate::history::Pointer {
-            filename: self.filename.clone(),
-            offset: self.offset,
-            length: self.length,
-            ts: Some(self.ts.clone()),
-        }
-    }
-}
+pub use line::{Line, Pointer};
 
 /// Index I/O failures: fatal for a run, like archive failures.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +39,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// `archive_dir/index`: the JSON index files, and `cdxj/` with the CDXJ indexes.
+pub fn dir(archive_dir: &Path) -> PathBuf {
+    archive_dir.join("index")
 }
 
 /// The index file of `portal` under `dir` (`archive_dir/index/{portal}.jsonl`). The crawl
@@ -208,6 +156,8 @@ fn points_inside(line: &Line, warc_dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::Capture;
+    use crate::extract::Article;
     use chrono::Utc;
 
     /// An index line for `url` pointing at bytes `offset..offset + 10` of `filename`.
