@@ -56,6 +56,7 @@ pub mod robots;
 pub mod save;
 pub mod schedule;
 pub mod scope;
+pub mod storage;
 pub mod store;
 pub mod verify;
 pub mod wacz;

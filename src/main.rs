@@ -511,6 +511,7 @@ async fn crawl(
         })
     });
     let started = chrono::Utc::now();
+    let uploads = Uploads::start(&config)?;
     let summary =
         match baoluu::crawl::crawl(&config, &portals, options, cancel.clone(), observer).await {
             Ok(summary) => summary,
@@ -528,6 +529,11 @@ async fn crawl(
     let report = RunReport::from_summary(names, started, chrono::Utc::now(), &summary);
     report::write(&config.crawler.archive_dir, &report)
         .context("could not write the run report")?;
+    // Pending uploads never change the exit code: they go with the next run (issue 18).
+    match summary.interrupted {
+        true => uploads.stop().await,
+        false => uploads.finish(None).await,
+    }
     Ok(if summary.interrupted {
         exit::STOPPED
     } else {
@@ -558,7 +564,11 @@ async fn daemon(path: PathBuf, config: Config) -> anyhow::Result<u8> {
             let _ = reload_tx.try_send(());
         }
     });
-    match baoluu::daemon::run(path, config, stop, reload, Notifier::from_env()).await {
+    let uploads = Uploads::start(&config)?;
+    let grace = config.crawler.grace_period;
+    let ran = baoluu::daemon::run(path, config, stop, reload, Notifier::from_env()).await;
+    uploads.finish(Some(grace)).await;
+    match ran {
         Ok(()) => Ok(0),
         Err(err) if err.is_disk_full() => Ok(disk_full(&err)),
         Err(err) => Err(err).context("the daemon stopped"),
@@ -606,5 +616,56 @@ async fn wait_for_signal() -> std::io::Result<()> {
     tokio::select! {
         _ = term.recv() => Ok(()),
         _ = int.recv() => Ok(()),
+    }
+}
+
+/// The uploader beside a crawl or the daemon (issue 18): uploads as files close, then drains.
+struct Uploads {
+    uploader: Option<baoluu::storage::Uploader>,
+    stop: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Uploads {
+    /// Opens the uploader (and the state store, migrating it) before the crawl opens it.
+    fn start(config: &Config) -> anyhow::Result<Uploads> {
+        let uploader = baoluu::storage::Uploader::open(config)
+            .context("could not start uploading to the bucket")?;
+        let stop = CancellationToken::new();
+        let task = uploader.clone().map(|u| {
+            let stop = stop.clone();
+            tokio::spawn(async move { u.run(stop).await })
+        });
+        Ok(Uploads {
+            uploader,
+            stop,
+            task,
+        })
+    }
+
+    /// Lets the running uploads finish, starts no more.
+    async fn stop(mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops the loop, then drains for `limit` (default: `drain_timeout`) and says what is left.
+    async fn finish(mut self, limit: Option<std::time::Duration>) {
+        let uploader = self.uploader.take();
+        self.stop().await;
+        let Some(uploader) = uploader else { return };
+        match uploader
+            .drain(limit.unwrap_or(uploader.drain_timeout()))
+            .await
+        {
+            Ok(d) if d.pending == 0 => eprintln!("uploads: {} verified, none pending", d.uploaded),
+            Ok(d) => eprintln!(
+                "uploads: {} verified, {} pending (they go with the next run; see `baoluu status`)",
+                d.uploaded, d.pending
+            ),
+            Err(err) => eprintln!("uploads: stopped: {err:#}"),
+        }
     }
 }

@@ -148,7 +148,15 @@ CREATE INDEX urls_revisit ON urls (portal, next_revisit) WHERE kind = 'article' 
 CREATE INDEX urls_revisit_run ON urls (revisit_run) WHERE revisit_run IS NOT NULL;
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, HISTORY, super::articles::ARTICLES];
+const MIGRATIONS: &[&str] = &[
+    V1,
+    V2,
+    V3,
+    V4,
+    HISTORY,
+    super::articles::ARTICLES,
+    super::uploads::UPLOADS,
+];
 
 /// The schema version this build writes.
 pub(super) fn current_version() -> i64 {

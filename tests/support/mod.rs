@@ -11,5 +11,6 @@ pub mod hostile;
 pub mod portal;
 pub mod portal_extra;
 pub mod pywb;
+pub mod s3;
 
 pub use fixture::{Fixture, Logged, Reply};
