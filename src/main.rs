@@ -67,9 +67,17 @@ enum Command {
         /// further per run, ignoring the stale-page stop: archives a portal's history gently.
         #[arg(long)]
         backfill: bool,
+        /// Run only shard K of N (`2/3`): portals by a stable hash of their `merged_into`
+        /// family's name, so several instances split the work (issue 18).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<baoluu::config::shard::Shard>,
     },
     /// Run forever, each portal on its schedule; SIGTERM drains and exits 0, SIGHUP reloads.
-    Daemon,
+    Daemon {
+        /// Run only shard K of N (see `crawl --shard`).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<baoluu::config::shard::Shard>,
+    },
     /// Per portal: the last run's summary, the next scheduled time and the portal's health.
     Status {
         /// One JSON document instead of text (problem codes: docs/status.md).
@@ -296,8 +304,14 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
         }
         Command::CheckConfig { urls } => Ok(check_urls(&config, &urls)),
         Command::Save { urls } => runtime()?.block_on(save(config, urls)),
-        Command::Crawl { portals, backfill } => {
+        Command::Crawl {
+            portals,
+            backfill,
+            shard,
+        } => {
             let options = baoluu::crawl::Options { backfill };
+            let mut config = config;
+            config.keep_shard(shard);
             runtime()?.block_on(crawl(config, portals, options, progress))
         }
         Command::Status { json } => {
@@ -309,7 +323,11 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             print_stdout(&text);
             Ok(0)
         }
-        Command::Daemon => runtime()?.block_on(daemon(cli.config, config)),
+        Command::Daemon { shard } => {
+            let mut config = config;
+            config.keep_shard(shard);
+            runtime()?.block_on(daemon(cli.config, config))
+        }
         Command::Verify { .. } => Ok(baoluu::verify::run_cli(&config.crawler.archive_dir)?),
         Command::Wacz { portal, since, out } => Ok(baoluu::wacz::run_cli(
             &config.crawler.archive_dir,

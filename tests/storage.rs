@@ -277,3 +277,37 @@ fn kill_9_mid_upload_records_nothing_and_the_next_start_redoes_it() {
         "deleted only now, verified"
     );
 }
+
+#[test]
+fn two_shards_split_the_portals_and_share_the_bucket() {
+    let Some(w) = World::start("") else {
+        return;
+    };
+    // The second instance: its own archive and state, its own folder in the same bucket.
+    let text = std::fs::read_to_string(&w.hosts.config).unwrap();
+    let second = text
+        .replace("archive_dir = \"archive\"", "archive_dir = \"archive-2\"")
+        .replace(
+            &format!("instance = \"{INSTANCE}\""),
+            "instance = \"box-2\"",
+        );
+    let config_2 = w.hosts.dir.path().join("second.toml");
+    std::fs::write(&config_2, second).unwrap();
+    let out = w.run(SECRET_KEY, &["crawl", "--shard", "1/2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut cmd = cli::command(&config_2, &["crawl", "--shard", "2/2"]);
+    let out = (cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY))
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // FNV-1a("a") is even and FNV-1a("b") odd: portal a is shard 1 of 2, b shard 2.
+    for (instance, portal) in [(INSTANCE, "a-"), ("box-2", "b-")] {
+        let warcs = w.server.keys(&format!("baoluu/{instance}/warc/"));
+        assert!(!warcs.is_empty(), "{instance} uploaded");
+        let prefix = format!("baoluu/{instance}/warc/{portal}");
+        assert!(warcs.iter().all(|k| k.starts_with(&prefix)), "{warcs:?}");
+    }
+    let out = w.run(SECRET_KEY, &["crawl", "--shard", "3/2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -52,6 +52,7 @@ pub fn load(path: &Path, contact: Option<&str>, fetching: bool) -> Result<Config
         crawler,
         portals,
         storage,
+        shard: None,
     })
 }
 

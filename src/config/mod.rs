@@ -19,6 +19,7 @@ mod document;
 pub mod family;
 mod load;
 mod raw;
+pub mod shard;
 pub(crate) mod storage;
 mod syntax;
 pub mod units;
@@ -48,6 +49,9 @@ pub struct Config {
     pub portals: Vec<Portal>,
     /// `[storage]`, when the archive is also kept in an S3-compatible bucket (issue 18).
     pub storage: Option<Storage>,
+    /// `--shard K/N`: this instance runs only its share of the portals (issue 18 item 5);
+    /// `portals` is already filtered. `None`: every portal.
+    pub shard: Option<shard::Shard>,
 }
 
 /// `[storage]` with defaults applied (docs/storage.md).

@@ -2,7 +2,7 @@
 //! `pending` until its object is verified, then `done` with the size and SHA-256 the bucket
 //! was checked against.
 //!
-//! Written by `crate::storage` only; read by `status` and `verify --remote`. A row becomes
+//! Written by the uploader (the storage module) only; read by `status` and `verify --remote`. A row becomes
 //! `done` only after the verification (docs/storage.md), and a local file is deleted only when
 //! its row is `done` — so a `kill -9` mid-upload leaves a `pending` row that the next start
 //! uploads again. This module never touches the network or the files.
