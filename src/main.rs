@@ -99,6 +99,10 @@ enum Command {
         /// every index line's record, every page's capture.
         #[arg(long, value_name = "FILE", conflicts_with = "archive_dir")]
         wacz: Option<PathBuf>,
+        /// Check every object this instance uploaded: read back from the bucket, against the
+        /// size and SHA-256 recorded at upload (issue 18).
+        #[arg(long, conflicts_with_all = ["archive_dir", "wacz"])]
+        remote: bool,
     },
     /// Package closed WARC files as one WACZ 1.1.1 file for ReplayWeb.page.
     Wacz {
@@ -327,6 +331,9 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             let mut config = config;
             config.keep_shard(shard);
             runtime()?.block_on(daemon(cli.config, config))
+        }
+        Command::Verify { remote: true, .. } => {
+            Ok(runtime()?.block_on(baoluu::storage::fixity::run_cli(&config))?)
         }
         Command::Verify { .. } => Ok(baoluu::verify::run_cli(&config.crawler.archive_dir)?),
         Command::Wacz { portal, since, out } => Ok(baoluu::wacz::run_cli(

@@ -149,6 +149,24 @@ fn a_crawl_uploads_every_closed_file_verified_then_deletes_its_local_warcs() {
     let status = w.status_json();
     assert_eq!(status["storage"]["pending"], 0, "{status}");
     assert_eq!(status["storage"]["done"], queue.len(), "{status}");
+
+    // verify --remote reads every object back; a changed byte in the bucket is caught.
+    let out = w.run(SECRET_KEY, &["verify", "--remote"]);
+    let said = cli::stdout(&out);
+    assert!(out.status.success(), "{said}{}", stderr(&out));
+    assert!(said.contains(&format!("{} objects", queue.len())), "{said}");
+    let (victim, ..) = &queue[0];
+    let stored = w.server.root.join(s3::BUCKET).join(w.key(victim));
+    let mut bytes = std::fs::read(&stored).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&stored, bytes).unwrap();
+    let out = w.run(SECRET_KEY, &["verify", "--remote"]);
+    let said = cli::stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(&format!("problem: {}", w.key(victim))),
+        "{said}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! It never changes a WARC, an index line or a URL's state, and it never deletes anything in
 //! the bucket.
 
+pub mod fixity;
 mod remote;
 mod scan;
 mod status;
@@ -82,6 +83,8 @@ pub enum Error {
     },
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    #[error("the configuration has no [storage] table: add one (docs/storage.md)")]
+    NotConfigured,
     #[error("could not list {path}")]
     Scan {
         path: PathBuf,
