@@ -115,6 +115,10 @@ enum Command {
         since: Option<chrono::DateTime<chrono::Utc>>,
         /// The output file (must end in .wacz).
         out: PathBuf,
+        /// Take the WARC files and CDXJ this instance uploaded from the bucket, not from the
+        /// local archive (whose copies `keep_local` may have removed; issue 18).
+        #[arg(long)]
+        from_storage: bool,
     },
     /// List article edits, removals, restorations and moves, newest first (issue 15).
     Changes {
@@ -336,7 +340,15 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             Ok(runtime()?.block_on(baoluu::storage::fixity::run_cli(&config))?)
         }
         Command::Verify { .. } => Ok(baoluu::verify::run_cli(&config.crawler.archive_dir)?),
-        Command::Wacz { portal, since, out } => Ok(baoluu::wacz::run_cli(
+        Command::Wacz {
+            portal,
+            since,
+            out,
+            from_storage: true,
+        } => wacz_from_storage(&config, &out, portal, since),
+        Command::Wacz {
+            portal, since, out, ..
+        } => Ok(baoluu::wacz::run_cli(
             &config.crawler.archive_dir,
             &out,
             portal,
@@ -642,6 +654,22 @@ async fn wait_for_signal() -> std::io::Result<()> {
         _ = term.recv() => Ok(()),
         _ = int.recv() => Ok(()),
     }
+}
+
+/// `wacz --from-storage`: the bucket's objects staged next to `out`, packaged, unstaged.
+fn wacz_from_storage(
+    config: &Config,
+    out: &std::path::Path,
+    portal: Option<String>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<u8> {
+    let staging = out.with_extension("wacz.staging");
+    let staged = runtime()?.block_on(baoluu::storage::package::stage(config, &staging));
+    let packaged = staged
+        .context("could not read the archive from the bucket")
+        .and_then(|_| Ok(baoluu::wacz::run_cli(&staging, out, portal, since)?));
+    let _ = std::fs::remove_dir_all(&staging);
+    packaged
 }
 
 /// The uploader beside a crawl or the daemon (issue 18): uploads as files close, then drains.

@@ -150,6 +150,34 @@ fn a_crawl_uploads_every_closed_file_verified_then_deletes_its_local_warcs() {
     assert_eq!(status["storage"]["pending"], 0, "{status}");
     assert_eq!(status["storage"]["done"], queue.len(), "{status}");
 
+    // The local WARCs are gone: a WACZ built from the bucket holds them all, and checks out.
+    let wacz = w.hosts.dir.path().join("from-bucket.wacz");
+    let out = w.run(
+        SECRET_KEY,
+        &["wacz", "--from-storage", wacz.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        cli::stdout(&out),
+        stderr(&out)
+    );
+    assert!(
+        cli::stdout(&out).contains(&format!("{warcs} WARC files")),
+        "{}",
+        cli::stdout(&out)
+    );
+    let out = w.run(SECRET_KEY, &["verify", "--wacz", wacz.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", cli::stdout(&out));
+    if let Some(tool) = cli::oracle("wacz") {
+        let checked = std::process::Command::new(tool)
+            .args(["validate", "-f"])
+            .arg(&wacz)
+            .output()
+            .unwrap();
+        assert!(checked.status.success(), "{}", stderr(&checked));
+    }
+
     // verify --remote reads every object back; a changed byte in the bucket is caught.
     let out = w.run(SECRET_KEY, &["verify", "--remote"]);
     let said = cli::stdout(&out);

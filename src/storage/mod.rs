@@ -10,6 +10,7 @@
 //! the bucket.
 
 pub mod fixity;
+pub mod package;
 mod remote;
 mod scan;
 mod status;
