@@ -604,7 +604,12 @@ async fn daemon(path: PathBuf, config: Config) -> anyhow::Result<u8> {
     let uploads = Uploads::start(&config)?;
     let grace = config.crawler.grace_period;
     let ran = baoluu::daemon::run(path, config, stop, reload, Notifier::from_env()).await;
-    uploads.finish(Some(grace)).await;
+    // A daemon that failed (another one holds the archive lock, a full disk) does not drain:
+    // the uploads stay queued for the process that owns the archive.
+    match ran.is_ok() {
+        true => uploads.finish(Some(grace)).await,
+        false => uploads.stop().await,
+    }
     match ran {
         Ok(()) => Ok(0),
         Err(err) if err.is_disk_full() => Ok(disk_full(&err)),
@@ -696,18 +701,29 @@ impl Uploads {
         })
     }
 
-    /// Lets the running uploads finish, starts no more.
+    /// Drops the uploads in flight (their rows stay pending: the next start redoes them), so
+    /// Ctrl-C or a failed daemon does not wait for a large upload.
     async fn stop(mut self) {
-        self.stop.cancel();
         if let Some(task) = self.task.take() {
+            task.abort();
             let _ = task.await;
         }
     }
 
-    /// Stops the loop, then drains for `limit` (default: `drain_timeout`) and says what is left.
+    /// Drains for `limit` and says what is left. A one-shot crawl (`None`: `drain_timeout`)
+    /// lets the uploads in flight finish first; the daemon, stopping, drops them and redoes
+    /// them within its `grace_period`.
     async fn finish(mut self, limit: Option<std::time::Duration>) {
         let uploader = self.uploader.take();
-        self.stop().await;
+        match limit {
+            None => {
+                self.stop.cancel();
+                if let Some(task) = self.task.take() {
+                    let _ = task.await;
+                }
+            }
+            Some(_) => self.stop().await,
+        }
         let Some(uploader) = uploader else { return };
         match uploader
             .drain(limit.unwrap_or(uploader.drain_timeout()))
