@@ -11,7 +11,7 @@ bin="${1:-target/release/baoluu}"
 s3s="${BAOLUU_S3S_BIN:?set BAOLUU_S3S_BIN (./.ci/s3-server prints it)}"
 files="${FILES:-4}" size="${SIZE_MIB:-64}" concurrency="${CONCURRENCY:-2}"
 work="$(mktemp -d)"
-trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$server" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 mkdir -p "$work/s3/bench" "$work/archive/warc"
 port=$((20000 + RANDOM % 20000))
 "$s3s" --host 127.0.0.1 --port "$port" --access-key bench --secret-key bench-secret "$work/s3" \
@@ -32,6 +32,7 @@ name = "idle"
 seeds = ["http://127.0.0.1:9/"]
 hosts = ["127.0.0.1:9"]
 article_urls = ['^http://127\.0\.0\.1:9/a/\d+$']
+listing_urls = []
 
 [storage]
 url = "s3://bench/run"
