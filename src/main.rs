@@ -548,7 +548,8 @@ async fn crawl(
         })
     });
     let started = chrono::Utc::now();
-    let uploads = Uploads::start(&config)?;
+    let uploads = baoluu::storage::UploadTask::start(&config)
+        .context("could not start uploading to the bucket")?;
     let summary =
         match baoluu::crawl::crawl(&config, &portals, options, cancel.clone(), observer).await {
             Ok(summary) => summary,
@@ -601,7 +602,8 @@ async fn daemon(path: PathBuf, config: Config) -> anyhow::Result<u8> {
             let _ = reload_tx.try_send(());
         }
     });
-    let uploads = Uploads::start(&config)?;
+    let uploads = baoluu::storage::UploadTask::start(&config)
+        .context("could not start uploading to the bucket")?;
     let grace = config.crawler.grace_period;
     let ran = baoluu::daemon::run(path, config, stop, reload, Notifier::from_env()).await;
     // A daemon that failed (another one holds the archive lock, a full disk) does not drain:
@@ -675,66 +677,4 @@ fn wacz_from_storage(
         .and_then(|_| Ok(baoluu::wacz::run_cli(&staging, out, portal, since)?));
     let _ = std::fs::remove_dir_all(&staging);
     packaged
-}
-
-/// The uploader beside a crawl or the daemon (issue 18): uploads as files close, then drains.
-struct Uploads {
-    uploader: Option<baoluu::storage::Uploader>,
-    stop: CancellationToken,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Uploads {
-    /// Opens the uploader (and the state store, migrating it) before the crawl opens it.
-    fn start(config: &Config) -> anyhow::Result<Uploads> {
-        let uploader = baoluu::storage::Uploader::open(config)
-            .context("could not start uploading to the bucket")?;
-        let stop = CancellationToken::new();
-        let task = uploader.clone().map(|u| {
-            let stop = stop.clone();
-            tokio::spawn(async move { u.run(stop).await })
-        });
-        Ok(Uploads {
-            uploader,
-            stop,
-            task,
-        })
-    }
-
-    /// Drops the uploads in flight (their rows stay pending: the next start redoes them), so
-    /// Ctrl-C or a failed daemon does not wait for a large upload.
-    async fn stop(mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-
-    /// Drains for `limit` and says what is left. A one-shot crawl (`None`: `drain_timeout`)
-    /// lets the uploads in flight finish first; the daemon, stopping, drops them and redoes
-    /// them within its `grace_period`.
-    async fn finish(mut self, limit: Option<std::time::Duration>) {
-        let uploader = self.uploader.take();
-        match limit {
-            None => {
-                self.stop.cancel();
-                if let Some(task) = self.task.take() {
-                    let _ = task.await;
-                }
-            }
-            Some(_) => self.stop().await,
-        }
-        let Some(uploader) = uploader else { return };
-        match uploader
-            .drain(limit.unwrap_or(uploader.drain_timeout()))
-            .await
-        {
-            Ok(d) if d.pending == 0 => eprintln!("uploads: {} verified, none pending", d.uploaded),
-            Ok(d) => eprintln!(
-                "uploads: {} verified, {} pending (they go with the next run; see `baoluu status`)",
-                d.uploaded, d.pending
-            ),
-            Err(err) => eprintln!("uploads: stopped: {err:#}"),
-        }
-    }
 }

@@ -14,9 +14,11 @@ pub mod package;
 mod remote;
 mod scan;
 mod status;
+mod task;
 
 pub use remote::{Fixity, Remote, hex};
 pub use status::{QueueProblem, QueueStatus, queue_lines, queue_status};
+pub use task::UploadTask;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
