@@ -256,7 +256,11 @@ impl Daemon {
     /// finish under the old definition); an invalid one is rejected and the old one kept.
     fn reload(&mut self) {
         let config = match Config::load(&self.config_path) {
-            Ok(config) => config,
+            // The instance keeps its `--shard` share across reloads (issue 18).
+            Ok(mut config) => {
+                config.keep_shard(self.config.shard);
+                config
+            }
             Err(err) => {
                 tracing::error!(error = %err, "config_reload_rejected: keeping the running configuration");
                 return;

@@ -65,6 +65,7 @@ pub mod robots;
 pub mod save;
 pub mod schedule;
 pub mod scope;
+pub mod storage;
 pub mod store;
 pub mod summary;
 pub mod verify;

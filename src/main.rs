@@ -70,9 +70,17 @@ enum Command {
         /// further per run, ignoring the stale-page stop: archives a portal's history gently.
         #[arg(long)]
         backfill: bool,
+        /// Run only shard K of N (`2/3`): portals by a stable hash of their `merged_into`
+        /// family's name, so several instances split the work (issue 18).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<baoluu::config::shard::Shard>,
     },
     /// Run forever, each portal on its schedule; SIGTERM drains and exits 0, SIGHUP reloads.
-    Daemon,
+    Daemon {
+        /// Run only shard K of N (see `crawl --shard`).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<baoluu::config::shard::Shard>,
+    },
     /// Per portal: the last run's summary, the next scheduled time and the portal's health.
     Status {
         /// One JSON document instead of text (problem codes: docs/status.md).
@@ -94,6 +102,10 @@ enum Command {
         /// every index line's record, every page's capture.
         #[arg(long, value_name = "FILE", conflicts_with = "archive_dir")]
         wacz: Option<PathBuf>,
+        /// Check every object this instance uploaded: read back from the bucket, against the
+        /// size and SHA-256 recorded at upload (issue 18).
+        #[arg(long, conflicts_with_all = ["archive_dir", "wacz"])]
+        remote: bool,
     },
     /// Package closed WARC files as one WACZ 1.1.1 file for ReplayWeb.page.
     Wacz {
@@ -106,6 +118,10 @@ enum Command {
         since: Option<chrono::DateTime<chrono::Utc>>,
         /// The output file (must end in .wacz).
         out: PathBuf,
+        /// Take the WARC files and CDXJ this instance uploaded from the bucket, not from the
+        /// local archive (whose copies `keep_local` may have removed; issue 18).
+        #[arg(long)]
+        from_storage: bool,
     },
     /// List article edits, removals, restorations and moves, newest first (issue 15).
     Changes {
@@ -283,21 +299,24 @@ fn run_without_config(cli: &Cli) -> Option<anyhow::Result<u8>> {
     None
 }
 
-fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
-    if let Some(done) = run_without_config(&cli) {
-        return done;
-    }
-    // Commands that never fetch load the configuration without the contact check.
+/// The configuration a command needs: commands that never fetch load it without the contact
+/// check. Err is the exit code after the error was printed.
+fn load_for(cli: &Cli) -> Result<Config, u8> {
     let reading = matches!(
         cli.command,
         Command::Status { .. } | Command::Verify { .. } | Command::Wacz { .. }
     );
-    let loaded = if reading {
-        load_to_read(&cli.config)
-    } else {
-        load(&cli.config)
-    };
-    let config = match loaded {
+    match reading {
+        true => load_to_read(&cli.config),
+        false => load(&cli.config),
+    }
+}
+
+fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
+    if let Some(done) = run_without_config(&cli) {
+        return done;
+    }
+    let config = match load_for(&cli) {
         Ok(config) => config,
         Err(code) => return Ok(code),
     };
@@ -308,8 +327,14 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
         }
         Command::CheckConfig { urls } => Ok(check_urls(&config, &urls)),
         Command::Save { urls } => runtime()?.block_on(save(config, urls)),
-        Command::Crawl { portals, backfill } => {
+        Command::Crawl {
+            portals,
+            backfill,
+            shard,
+        } => {
             let options = baoluu::crawl::Options { backfill };
+            let mut config = config;
+            config.keep_shard(shard);
             runtime()?.block_on(crawl(config, portals, options, progress))
         }
         Command::Status { json } => {
@@ -321,9 +346,24 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
             print_stdout(&text);
             Ok(0)
         }
-        Command::Daemon => runtime()?.block_on(daemon(cli.config, config)),
+        Command::Daemon { shard } => {
+            let mut config = config;
+            config.keep_shard(shard);
+            runtime()?.block_on(daemon(cli.config, config))
+        }
+        Command::Verify { remote: true, .. } => {
+            Ok(runtime()?.block_on(baoluu::storage::fixity::run_cli(&config))?)
+        }
         Command::Verify { .. } => Ok(baoluu::verify::run_cli(&config.crawler.archive_dir)?),
-        Command::Wacz { portal, since, out } => Ok(baoluu::wacz::run_cli(
+        Command::Wacz {
+            portal,
+            since,
+            out,
+            from_storage: true,
+        } => wacz_from_storage(&config, &out, portal, since),
+        Command::Wacz {
+            portal, since, out, ..
+        } => Ok(baoluu::wacz::run_cli(
             &config.crawler.archive_dir,
             &out,
             portal,
@@ -523,6 +563,8 @@ async fn crawl(
         })
     });
     let started = chrono::Utc::now();
+    let uploads = baoluu::storage::UploadTask::start(&config)
+        .context("could not start uploading to the bucket")?;
     let summary =
         match baoluu::crawl::crawl(&config, &portals, options, cancel.clone(), observer).await {
             Ok(summary) => summary,
@@ -540,6 +582,11 @@ async fn crawl(
     let times = (started, chrono::Utc::now());
     report::record_run(&config.crawler.archive_dir, names, times, &summary)
         .context("could not write the run report")?;
+    // Pending uploads never change the exit code: they go with the next run (issue 18).
+    match summary.interrupted {
+        true => uploads.stop().await,
+        false => uploads.finish(None).await,
+    }
     Ok(if summary.interrupted {
         exit::STOPPED
     } else {
@@ -570,7 +617,17 @@ async fn daemon(path: PathBuf, config: Config) -> anyhow::Result<u8> {
             let _ = reload_tx.try_send(());
         }
     });
-    match baoluu::daemon::run(path, config, stop, reload, Notifier::from_env()).await {
+    let uploads = baoluu::storage::UploadTask::start(&config)
+        .context("could not start uploading to the bucket")?;
+    let grace = config.crawler.grace_period;
+    let ran = baoluu::daemon::run(path, config, stop, reload, Notifier::from_env()).await;
+    // A daemon that failed (another one holds the archive lock, a full disk) does not drain:
+    // the uploads stay queued for the process that owns the archive.
+    match ran.is_ok() {
+        true => uploads.finish(Some(grace)).await,
+        false => uploads.stop().await,
+    }
+    match ran {
         Ok(()) => Ok(0),
         Err(err) if err.is_disk_full() => Ok(disk_full(&err)),
         Err(err) => Err(err).context("the daemon stopped"),
@@ -619,4 +676,20 @@ async fn wait_for_signal() -> std::io::Result<()> {
         _ = term.recv() => Ok(()),
         _ = int.recv() => Ok(()),
     }
+}
+
+/// `wacz --from-storage`: the bucket's objects staged next to `out`, packaged, unstaged.
+fn wacz_from_storage(
+    config: &Config,
+    out: &std::path::Path,
+    portal: Option<String>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> anyhow::Result<u8> {
+    let staging = out.with_extension("wacz.staging");
+    let staged = runtime()?.block_on(baoluu::storage::package::stage(config, &staging));
+    let packaged = staged
+        .context("could not read the archive from the bucket")
+        .and_then(|_| Ok(baoluu::wacz::run_cli(&staging, out, portal, since)?));
+    let _ = std::fs::remove_dir_all(&staging);
+    packaged
 }

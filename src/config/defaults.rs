@@ -60,3 +60,13 @@ pub const DEFAULT_REVISIT: [u64; 3] = [86_400, 7 * 86_400, 30 * 86_400];
 pub const DEFAULT_REVISIT_BUDGET: u32 = 200;
 /// `portal.schedule`: used by `baoluu daemon`.
 pub const DEFAULT_SCHEDULE: &str = "every 2h";
+
+/// `storage.region`: what S3-compatible servers other than AWS usually accept.
+pub const DEFAULT_STORAGE_REGION: &str = "us-east-1";
+/// `storage.concurrency`: uploads in flight at once (issue 18: bounded, beside the crawl).
+pub const DEFAULT_UPLOAD_CONCURRENCY: usize = 2;
+/// `storage.drain_timeout`: how long a one-shot `crawl` keeps uploading after its run before
+/// it exits; what is left goes with the next run (issue 18 item 2).
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
+/// `storage.profile`: the section of the shared-credentials file.
+pub const DEFAULT_CREDENTIALS_PROFILE: &str = "default";

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::document::{Document, portal_key};
 use super::raw::{MainFile, PortalFile, RawPortal, Text};
-use super::{Config, Error, Portal, contact, validate};
+use super::{Config, Error, Portal, contact, storage, validate};
 
 /// A validated portal and where it was written, for the checks across portals.
 struct Site {
@@ -44,10 +44,15 @@ pub fn load(path: &Path, contact: Option<&str>, fetching: bool) -> Result<Config
         contact,
         fetching,
     )?;
+    let storage = (raw.storage.as_ref())
+        .map(|s| storage::storage(&main, s, fetching))
+        .transpose()?;
     Ok(Config {
         source: path.to_path_buf(),
         crawler,
         portals,
+        storage,
+        shard: None,
     })
 }
 

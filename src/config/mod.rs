@@ -19,6 +19,8 @@ mod document;
 pub mod family;
 mod load;
 mod raw;
+pub mod shard;
+pub(crate) mod storage;
 mod syntax;
 pub mod units;
 mod validate;
@@ -45,6 +47,46 @@ pub struct Config {
     pub crawler: Crawler,
     /// Every `[[portal]]` from the main file and the `portals` globs, in file order; names unique.
     pub portals: Vec<Portal>,
+    /// `[storage]`, when the archive is also kept in an S3-compatible bucket (issue 18).
+    pub storage: Option<Storage>,
+    /// `--shard K/N`: this instance runs only its share of the portals (issue 18 item 5);
+    /// `portals` is already filtered. `None`: every portal.
+    pub shard: Option<shard::Shard>,
+}
+
+/// `[storage]` with defaults applied (docs/storage.md).
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub bucket: String,
+    /// Without leading or trailing `/`; may be empty.
+    pub prefix: String,
+    /// For servers other than AWS (MinIO, Garage, s3s-fs): path-style requests go here.
+    pub endpoint: Option<Url>,
+    pub region: String,
+    /// `None` only for commands that never upload (`status`) when no credentials are set.
+    pub credentials: Option<Keys>,
+    /// This process's folder in the bucket: `{prefix}/{instance}/…`. Default: the host name.
+    pub instance: String,
+    /// How long a verified upload's WARC stays on local disk; `None`: forever (the default).
+    pub keep_local: Option<Duration>,
+    pub concurrency: usize,
+    pub drain_timeout: Duration,
+}
+
+/// An access key pair; `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct Keys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    /// Where they came from, for messages: the environment or the credentials file.
+    pub source: String,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keys({} from {})", self.access_key_id, self.source)
+    }
 }
 
 /// The `[crawler]` table with defaults applied (docs/configuration.md lists them).

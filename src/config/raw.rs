@@ -21,6 +21,29 @@ pub struct MainFile {
     pub crawler: Spanned<RawCrawler>,
     #[serde(default)]
     pub portal: Vec<Spanned<RawPortal>>,
+    /// `[storage]`: the S3-compatible bucket closed files are uploaded to (issue 18).
+    pub storage: Option<Spanned<RawStorage>>,
+}
+
+/// `[storage]` (docs/storage.md). The secret-looking keys are read only so that an inline
+/// secret is refused by name, with the way to pass it instead (issue 18: never inline secrets).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    pub url: Text,
+    pub endpoint: Option<Text>,
+    pub region: Option<Text>,
+    pub credentials_file: Option<Text>,
+    pub profile: Option<Text>,
+    pub instance: Option<Text>,
+    /// A duration, or `"forever"`: read as text, checked by `validate`.
+    pub keep_local: Option<Text>,
+    pub concurrency: Option<Spanned<usize>>,
+    pub drain_timeout: Option<Spanned<RawDuration>>,
+    pub secret_access_key: Option<Text>,
+    pub aws_secret_access_key: Option<Text>,
+    pub access_key_id: Option<Text>,
+    pub aws_access_key_id: Option<Text>,
 }
 
 /// A file named by a `crawler.portals` glob: only `[[portal]]` tables.

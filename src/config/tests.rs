@@ -3,6 +3,7 @@
 mod errors;
 mod family;
 mod shipped;
+mod storage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

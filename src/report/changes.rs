@@ -6,8 +6,8 @@
 
 use super::Error;
 use super::health::{Problem, code};
-use crate::crawl::PortalStats;
 use crate::store::Store;
+use crate::summary::PortalStats;
 
 /// Suspect URLs shown as examples.
 const EXAMPLES: u32 = 3;

@@ -62,6 +62,11 @@ pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result
             let _ = writeln!(out, "  politeness: {line}");
         }
     }
+    if let (Some(_), Some(store)) = (&config.storage, &store) {
+        for line in crate::storage::queue_lines(&crate::storage::queue_status(store)?) {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     Ok(out)
 }
 
@@ -96,7 +101,11 @@ pub fn status_json(
                 .collect::<Vec<_>>(),
         }));
     }
-    let doc = serde_json::json!({ "portals": portals });
+    let mut doc = serde_json::json!({ "portals": portals });
+    // The upload queue (issue 18): present when `[storage]` is configured.
+    if let (Some(_), Some(store)) = (&config.storage, &store) {
+        doc["storage"] = serde_json::json!(crate::storage::queue_status(store)?);
+    }
     Ok(format!(
         "{}\n",
         serde_json::to_string_pretty(&doc).unwrap_or_default()

@@ -39,6 +39,7 @@ mod runs;
 mod schedules;
 mod schema;
 mod types;
+mod uploads;
 mod visits;
 
 pub use articles::{ArticleRow, fold};
@@ -51,6 +52,7 @@ pub use schedules::LastRun;
 pub use types::{
     Candidate, Enqueued, FRESH_ARTICLE, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer,
 };
+pub use uploads::{Upload, UploadSummary, Uploaded};
 
 /// Why the crawl state could not be read or written.
 #[derive(Debug, thiserror::Error)]

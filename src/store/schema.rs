@@ -156,6 +156,7 @@ const MIGRATIONS: &[&str] = &[
     HISTORY,
     super::articles::ARTICLES,
     super::history::SUSPECT,
+    super::uploads::UPLOADS,
 ];
 
 /// The schema version this build writes.

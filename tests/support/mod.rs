@@ -11,6 +11,7 @@ pub mod hostile;
 pub mod portal;
 pub mod portal_extra;
 pub mod pywb;
+pub mod s3;
 pub mod wait;
 pub mod world;
 

@@ -1,0 +1,72 @@
+//! Which local files belong in the bucket: closed WARC files, their CDXJ, run reports.
+//!
+//! The uploader finds them by listing `archive_dir` instead of being told by the writer
+//! thread, so a file closed by crash recovery, by `save`, or while the uploader was down is
+//! queued all the same (issue 18 item 3). Every file listed here is complete by construction:
+//! WARCs are written as `….open` and renamed when closed, CDXJ and run reports are written to
+//! a `.tmp` and renamed (docs/archive.md). Never reads file contents.
+
+use std::path::Path;
+
+/// The folders scanned, the suffix a closed file has there, and its kind in the queue.
+const PLACES: &[(&str, &str, &str)] = &[
+    ("warc", ".warc.gz", "warc"),
+    ("index/cdxj", ".cdxj", "cdxj"),
+    ("runs", ".json", "run"),
+];
+
+/// `(path relative to archive_dir with '/', kind)` of every closed file, sorted by path.
+pub fn closed_files(archive_dir: &Path) -> std::io::Result<Vec<(String, &'static str)>> {
+    let mut found = Vec::new();
+    for (folder, suffix, kind) in PLACES {
+        let entries = match std::fs::read_dir(archive_dir.join(folder)) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.ends_with(suffix) && entry.file_type()?.is_file() {
+                found.push((format!("{folder}/{name}"), *kind));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_closed_files_are_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "warc/a-1.warc.gz",
+            "warc/a-2.warc.gz.open",
+            "index/cdxj/a-1.warc.gz.cdxj",
+            "index/cdxj/a-2.warc.gz.cdxj.tmp",
+            "index/a.jsonl",
+            "runs/r.json",
+            "runs/r2.json.tmp",
+            "state.sqlite",
+        ] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"x").unwrap();
+        }
+        let listed = closed_files(dir.path()).unwrap();
+        assert_eq!(
+            listed,
+            [
+                ("index/cdxj/a-1.warc.gz.cdxj".to_string(), "cdxj"),
+                ("runs/r.json".to_string(), "run"),
+                ("warc/a-1.warc.gz".to_string(), "warc"),
+            ]
+        );
+    }
+}

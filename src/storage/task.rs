@@ -1,0 +1,75 @@
+//! The uploader as a background task beside a crawl or the daemon (issue 18 item 2): it
+//! uploads while files close, and when the run ends either drains (a one-shot crawl, under
+//! `drain_timeout`; the daemon, under its `grace_period`) or stops at once (Ctrl-C, a daemon
+//! that failed). Stopping drops the uploads in flight: their rows stay pending and the next
+//! start redoes them. Never affects the run's exit code.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{Error, Uploader};
+use crate::config::Config;
+
+/// The running uploader of this process (nothing when `[storage]` is absent).
+#[derive(Debug)]
+pub struct UploadTask {
+    uploader: Option<Uploader>,
+    stop: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl UploadTask {
+    /// Opens the uploader (and the state store, migrating it) before the crawl opens it, and
+    /// starts its loop. Call it inside the tokio runtime.
+    pub fn start(config: &Config) -> Result<UploadTask, Error> {
+        let uploader = Uploader::open(config)?;
+        let stop = CancellationToken::new();
+        let task = uploader.clone().map(|u| {
+            let stop = stop.clone();
+            tokio::spawn(async move { u.run(stop).await })
+        });
+        Ok(UploadTask {
+            uploader,
+            stop,
+            task,
+        })
+    }
+
+    /// Drops the uploads in flight, so Ctrl-C does not wait for a large upload.
+    pub async fn stop(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Drains for `limit` and says on stderr what is left. A one-shot crawl (`None`:
+    /// `drain_timeout`) lets the uploads in flight finish first; the daemon, stopping, drops
+    /// them and redoes them within its `grace_period`.
+    pub async fn finish(mut self, limit: Option<Duration>) {
+        let uploader = self.uploader.take();
+        match limit {
+            None => {
+                self.stop.cancel();
+                if let Some(task) = self.task.take() {
+                    let _ = task.await;
+                }
+            }
+            Some(_) => self.stop().await,
+        }
+        let Some(uploader) = uploader else { return };
+        match uploader
+            .drain(limit.unwrap_or(uploader.drain_timeout()))
+            .await
+        {
+            Ok(d) if d.pending == 0 => eprintln!("uploads: {} verified, none pending", d.uploaded),
+            Ok(d) => eprintln!(
+                "uploads: {} verified, {} pending (they go with the next run; see `baoluu status`)",
+                d.uploaded, d.pending
+            ),
+            Err(err) => eprintln!("uploads: stopped: {err:#}"),
+        }
+    }
+}
