@@ -11,20 +11,41 @@
 //!   refetch sees nothing new; a removal held for the run's judgement (suspect runs) whose
 //!   event is in the tail is let go, so the run's end does not write it again.
 //!
-//! An event regenerated here is appended to the changes file directly (fsynced), without its
-//! WARC `metadata` record: the recorder is not running yet.
+//! An event regenerated here is written like any other, its WARC `metadata` record first and
+//! its line once that is durable ([`write_lost`]), but only when the session's first run
+//! starts: the recorder is not running yet when the tails are read. Until then the store keeps
+//! the old version, so a kill before the event is written regenerates it on the next start
+//! (issue 15 item 5).
 
 use std::io::Write;
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
+use url::Url;
+
 use super::Error;
+use crate::archive::{self, Capture, Recorder};
 use crate::history::{self, Change, Event, Fingerprint, Pointer};
 use crate::index::{self, Line};
 use crate::store::Store;
 
-/// Settles the store from the tails of the index (`lines`) and of the changes files.
-pub(super) fn settle_changes(store: &Store, dir: &Path, lines: &[Line]) -> Result<(), Error> {
+/// An edit the index shows and the changes file lacks (a kill between the two appends): its
+/// event, regenerated, and the line the store settles on once the event is written.
+#[derive(Debug)]
+pub(super) struct Lost {
+    event: Event,
+    line: Line,
+}
+
+/// Settles the store from the tails of the index (`lines`) and of the changes files; returns
+/// the edit events to write before the store takes their lines' versions ([`write_lost`]).
+pub(super) fn settle_changes(
+    store: &Store,
+    dir: &Path,
+    lines: &[Line],
+) -> Result<Vec<Lost>, Error> {
     let tail = history::tail(dir).map_err(|source| io("read the changes tails in", dir, source))?;
+    let mut lost = Vec::new();
     for line in lines.iter().filter(|l| l.version > 1) {
         let Some(known) = store.known_by_url(&line.url)? else {
             continue;
@@ -43,15 +64,18 @@ pub(super) fn settle_changes(store: &Store, dir: &Path, lines: &[Line]) -> Resul
                 .fingerprint
                 .as_deref()
                 .and_then(Fingerprint::from_json);
-            append(dir, &lost_edit(line, old.as_ref()))?;
-            tracing::warn!(url = %line.url, version = line.version, "change_event_recovered");
+            lost.push(Lost {
+                event: lost_edit(line, old.as_ref()),
+                line: line.clone(),
+            });
         }
     }
-    for line in lines {
-        let fingerprint = Fingerprint::of(&line.article).to_json();
-        if store.settle_version(&line.url, line.version, &fingerprint, &line.pointer())? {
-            tracing::info!(url = %line.url, version = line.version, "version_reconciled");
-        }
+    let waiting = |line: &Line| {
+        lost.iter()
+            .any(|l| l.line.url == line.url && l.line.version == line.version)
+    };
+    for line in lines.iter().filter(|l| !waiting(l)) {
+        settle_version(store, line)?;
     }
     for event in &tail {
         let gone = match event.change {
@@ -66,7 +90,72 @@ pub(super) fn settle_changes(store: &Store, dir: &Path, lines: &[Line]) -> Resul
             tracing::info!(url = %event.url, change = event.change.as_str(), "change_reconciled");
         }
     }
+    Ok(lost)
+}
+
+/// Writes the events [`settle_changes`] regenerated, each as a `metadata` record and then its
+/// line, and only then lets the store take the line's version. An event whose response record
+/// cannot be read back (to refer to it) is appended without a record rather than lost.
+pub(super) async fn write_lost(
+    recorder: &Recorder,
+    (warc_dir, changes_dir): (&Path, &Path),
+    store: &Store,
+    lost: Vec<Lost>,
+) -> Result<(), Error> {
+    for Lost { event, line } in lost {
+        match response_of(warc_dir, &line) {
+            Some(about) => {
+                let json = serde_json::to_vec(&event).unwrap_or_default();
+                let file = history::file_path(changes_dir, &event.portal);
+                recorder
+                    .metadata(&event.portal, &about, "application/json", json, Some(file))
+                    .await?;
+            }
+            None => append(changes_dir, &event)?,
+        }
+        tracing::warn!(url = %line.url, version = line.version, "change_event_recovered");
+        settle_version(store, &line)?;
+    }
     Ok(())
+}
+
+/// The store takes an index line's version and fingerprint.
+fn settle_version(store: &Store, line: &Line) -> Result<(), Error> {
+    let fingerprint = Fingerprint::of(&line.article).to_json();
+    if store.settle_version(&line.url, line.version, &fingerprint, &line.pointer())? {
+        tracing::info!(url = %line.url, version = line.version, "version_reconciled");
+    }
+    Ok(())
+}
+
+/// The capture an event's `metadata` record refers to, read back from the response record
+/// the index line points at, under the event's URN (`urn:baoluu:change:URL`).
+fn response_of(warc_dir: &Path, line: &Line) -> Option<Capture> {
+    let path = warc_dir.join(&line.filename);
+    let record = match archive::reader::read_at(&path, line.offset) {
+        Ok(record) => record,
+        Err(err) => {
+            tracing::warn!(url = %line.url, error = %crate::causes::Causes(&err), "change_event_unreferenced");
+            return None;
+        }
+    };
+    let date = record
+        .header("WARC-Date")
+        .and_then(|d| DateTime::parse_from_rfc3339(d).ok())?
+        .with_timezone(&Utc);
+    Some(Capture {
+        url: Url::parse(&format!("{}{}", history::CHANGE_URN, line.url)).ok()?,
+        date,
+        record_id: record.header("WARC-Record-ID")?.to_string(),
+        filename: line.filename.clone(),
+        offset: line.offset,
+        length: line.length,
+        status: line.status,
+        mime: line.mime.clone(),
+        payload_digest: line.digest.clone(),
+        truncated: None,
+        revisit: None,
+    })
 }
 
 /// The edit event of `line`, against the last version's fingerprint.

@@ -35,6 +35,11 @@ pub struct Session {
     /// `logs/crawl.log`: one line per fetch (issue 5).
     pub(super) crawl_log: Arc<CrawlLog>,
     pub(super) config: Config,
+    /// Edit events a kill left unwritten, written when the first run starts (the recorder
+    /// is running then; `recover`).
+    lost: std::sync::Mutex<Vec<super::recover::Lost>>,
+    /// `archive_dir/warc` and `archive_dir/changes`, for those events.
+    dirs: (std::path::PathBuf, std::path::PathBuf),
 }
 
 impl Session {
@@ -55,7 +60,7 @@ impl Session {
             })?;
         }
         let lines = settle_indexed(&store, &index_dir, &warc_dir)?;
-        super::recover::settle_changes(&store, &changes_dir, &lines)?;
+        let lost = super::recover::settle_changes(&store, &changes_dir, &lines)?;
         let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
         let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
         let slots = Arc::new(Semaphore::new(config.crawler.max_in_flight.max(1)));
@@ -69,6 +74,8 @@ impl Session {
             index_dir,
             slots,
             config: config.clone(),
+            lost: std::sync::Mutex::new(lost),
+            dirs: (warc_dir, changes_dir),
         })
     }
 
@@ -80,9 +87,23 @@ impl Session {
         cancel: CancellationToken,
         observer: Option<Observer>,
     ) -> Result<Summary, Error> {
+        self.write_lost().await?;
         Run::prepare(self, portals, options, observer)?
             .execute(cancel)
             .await
+    }
+
+    /// Writes the edit events a kill left unwritten (`recover::write_lost`), once.
+    async fn write_lost(&self) -> Result<(), Error> {
+        let lost = match self.lost.lock() {
+            Ok(mut lost) => std::mem::take(&mut *lost),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        if lost.is_empty() {
+            return Ok(());
+        }
+        let (warc, changes) = (&self.dirs.0, &self.dirs.1);
+        super::recover::write_lost(&self.recorder, (warc, changes), &self.store, lost).await
     }
 
     /// Applies a reloaded configuration's portals (issue 13 item 7): every portal's politeness

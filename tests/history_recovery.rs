@@ -1,0 +1,172 @@
+//! A kill between an edited article's index line and its change event (issue 15 item 5): the
+//! next start regenerates the event, and writes it like any other — its WARC `metadata`
+//! record (`urn:baoluu:change:URL`, the event line as its block), then its line — so the
+//! archive proves every event in `changes/`, recovered or not.
+//!
+//! The crash is built exactly rather than hoped for with a random kill: after an
+//! uninterrupted revisit run, the archive is put back to the moment just after the first
+//! edit's index line was durable. The run's WARC file is cut before the first change record
+//! and renamed `.open` (as a kill leaves it), the index keeps the lines that point before the
+//! cut, the changes file is emptied (run 1 had no events), and the store is the one run 1
+//! left (the revisit run's updates never happened).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use baoluu::archive::reader;
+use serde_json::Value;
+
+use support::cli::{self, baoluu, stderr, warc_files};
+use support::history;
+use support::wait::wait_past_last_fetch;
+
+const CHANGE_URN: &str = "urn:baoluu:change:";
+
+#[test]
+fn an_edit_event_lost_to_a_kill_is_written_with_its_warc_record() {
+    let w = history::world("127.0.0.148", "");
+    let archive = w.dir.path().join("archive");
+    history::crawl(&w);
+    let before: Vec<PathBuf> = warc_files(&archive);
+    let state = w.dir.path().join("state-after-run-1");
+    copy_store(&archive, &state);
+    wait_past_last_fetch(&archive, Duration::from_secs(1));
+    w.edited.store(true, Ordering::SeqCst);
+    history::crawl(&w);
+
+    let run2 = warc_files(&archive)
+        .into_iter()
+        .find(|f| !before.contains(f))
+        .expect("the revisit run wrote a WARC file");
+    let cut = first_change_record(&run2).expect("the revisit run recorded a change event");
+    kill_after(&archive, &run2, cut, &state);
+    assert!(
+        history::changes(&w).is_empty(),
+        "the rebuilt crash has no events yet"
+    );
+
+    let out = baoluu(&w.config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("change_event_recovered"),
+        "the restart regenerated no event:\n{}",
+        stderr(&out)
+    );
+    let mut got: Vec<(String, String)> = history::changes(&w)
+        .iter()
+        .map(|e| (tail(&e["url"]), e["change"].as_str().unwrap().to_string()))
+        .collect();
+    got.sort();
+    let want = [
+        ("bai-1.html", "edited"),
+        ("bai-2.html", "edited"),
+        ("bai-4.html", "removed"),
+        ("bai-5.html", "removed"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(u, c)| (u.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(got, want, "each event once, none lost");
+    every_event_has_its_record(&archive);
+    let out = baoluu(&w.config, &["verify"]);
+    assert_eq!(out.status.code(), Some(0), "verify:\n{}", stderr(&out));
+    cli::check_warcs(&archive);
+}
+
+fn tail(url: &Value) -> String {
+    let url = url.as_str().unwrap();
+    url.rsplit('/').next().unwrap().to_string()
+}
+
+/// The store's files (`state.sqlite` and, in WAL mode, its `-wal`), copied aside.
+fn copy_store(archive: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(archive).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("state.sqlite") {
+            std::fs::copy(&path, to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// Offset of the first change event's `metadata` record in `file`.
+fn first_change_record(file: &Path) -> Option<u64> {
+    reader::records(file).unwrap().find_map(|r| {
+        let r = r.unwrap();
+        let target = r.header("WARC-Target-URI").unwrap_or_default();
+        target.starts_with(CHANGE_URN).then_some(r.offset)
+    })
+}
+
+/// Puts the archive back to a kill right before the record at `cut` of `file`.
+fn kill_after(archive: &Path, file: &Path, cut: u64, state: &Path) {
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    let bytes = std::fs::read(file).unwrap();
+    std::fs::write(format!("{}.open", file.display()), &bytes[..cut as usize]).unwrap();
+    std::fs::remove_file(file).unwrap();
+    let cdxj = archive.join(format!("index/cdxj/{name}.cdxj"));
+    let _ = std::fs::remove_file(cdxj);
+    let index = archive.join("index/h.jsonl");
+    let kept: String = std::fs::read_to_string(&index)
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let line: Value = serde_json::from_str(l).unwrap();
+            line["filename"] != name.as_str() || line["offset"].as_u64().unwrap() < cut
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        kept.lines()
+            .any(|l| l.contains(&name) && l.contains("\"version\":2")),
+        "the cut keeps the first edit's new index line"
+    );
+    std::fs::write(&index, kept).unwrap();
+    std::fs::write(archive.join("changes/h.jsonl"), "").unwrap();
+    for entry in std::fs::read_dir(archive).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("state.sqlite")
+        {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(state).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, archive.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Every line of the changes file is the block of a `metadata` record whose target is the
+/// event's URN.
+fn every_event_has_its_record(archive: &Path) {
+    let mut blocks: Vec<(String, Vec<u8>)> = Vec::new();
+    for file in warc_files(archive) {
+        for record in reader::records(&file).unwrap() {
+            let record = record.unwrap();
+            let target = record.header("WARC-Target-URI").unwrap_or_default();
+            if target.starts_with(CHANGE_URN) {
+                blocks.push((target.to_string(), record.block.clone()));
+            }
+        }
+    }
+    let text = std::fs::read_to_string(archive.join("changes/h.jsonl")).unwrap();
+    for line in text.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        let urn = format!("{CHANGE_URN}{}", event["url"].as_str().unwrap());
+        assert!(
+            blocks
+                .iter()
+                .any(|(target, block)| *target == urn && block == line.as_bytes()),
+            "no metadata record holds the event {line}"
+        );
+    }
+}
