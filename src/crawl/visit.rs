@@ -475,10 +475,12 @@ impl Visitor {
     }
 }
 
-/// One event per fetch (issue 3 "Observability"): URL, status, bytes, duration, outcome.
+/// One event per fetch (issue 3 "Observability"): URL, status, bytes, duration, outcome. A
+/// fetched page is a `debug` event (issue 17: an `info` line on stderr for every page cost
+/// on every page; `logs/crawl.log` is the record of each fetch); a failure stays a warning.
 fn log_fetch(url: &Url, result: &Result<Exchange, fetch::Error>) {
     match result {
-        Ok(ex) => tracing::info!(
+        Ok(ex) => tracing::debug!(
             url = %url,
             status = ex.status,
             bytes = ex.body.len(),

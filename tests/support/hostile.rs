@@ -101,7 +101,10 @@ impl World {
     /// `baoluu --log-format json crawl`, under [`limit`].
     pub fn crawl(&self) -> Ran {
         run_limited(
-            cli::command(&self.config, &["--log-format", "json", "crawl"]),
+            debug_events(cli::command(
+                &self.config,
+                &["--log-format", "json", "crawl"],
+            )),
             limit(),
         )
     }
@@ -110,7 +113,7 @@ impl World {
     pub fn save(&self, urls: &[String]) -> Ran {
         let mut args = vec!["--log-format", "json", "save"];
         args.extend(urls.iter().map(String::as_str));
-        run_limited(cli::command(&self.config, &args), limit())
+        run_limited(debug_events(cli::command(&self.config, &args)), limit())
     }
 
     /// Index lines of `portal`, by URL (empty when the file does not exist).
@@ -350,6 +353,12 @@ pub fn short(url: &str) -> String {
 /// Runs `cmd` to completion with piped output; kills it and panics after `limit`. Samples the
 /// child's `VmHWM` every few milliseconds (the last sample before exit is within that of the
 /// true peak, and the peak of a crawl is during a page, not at its end).
+/// The per-URL events (`page_fetched`, `url_finished`) are `debug` (issue 17).
+fn debug_events(mut cmd: Command) -> Command {
+    cmd.env("RUST_LOG", "info,baoluu=debug");
+    cmd
+}
+
 pub fn run_limited(mut cmd: Command, limit: Duration) -> Ran {
     let started = Instant::now();
     let mut child = cmd

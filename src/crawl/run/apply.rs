@@ -228,7 +228,9 @@ fn count_backoff(summary: &mut Summary, candidate: &Candidate, reason: Label) {
     }
 }
 
+/// A `debug` event per finished URL (issue 17, as `page_fetched`): `logs/crawl.log` and the
+/// run summary are the record; `RUST_LOG=baoluu=debug` shows them on stderr.
 fn log_outcome(candidate: &Candidate, outcome: Label, status: Option<u16>) {
     let outcome = outcome.as_str();
-    tracing::info!(url = %candidate.url, kind = candidate.kind.as_str(), status, outcome, "url_finished");
+    tracing::debug!(url = %candidate.url, kind = candidate.kind.as_str(), status, outcome, "url_finished");
 }
