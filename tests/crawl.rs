@@ -99,8 +99,27 @@ fn a_crawl_archives_every_reachable_article_once_and_politely() {
         stderr(&out)
     );
     let (log_a, log_b) = (w.a.log(), w.b.log());
+    check_archived_once(&w);
+    for (log, spec, host) in [(&log_a, &w.spec_a, "a"), (&log_b, &w.spec_b, "b")] {
+        check_robots_and_scope(log, spec, host);
+        check_requisites(log, spec, host);
+        check_traps_and_order(log, host);
+    }
+    check_politeness(&log_a, &log_b);
+    check_retries(&w, &log_a);
 
-    // Every reachable article archived exactly once as a 200 response.
+    let summary = stderr(&out);
+    assert!(summary.contains("finished"), "{summary}");
+    for file in warc_files(&w.archive()) {
+        warcio_check(&file);
+    }
+    check_index(&w);
+    check_crawl_log(&w, &log_a, &log_b);
+    cli::keep_archive(&w.archive());
+}
+
+/// Every reachable article of both hosts is archived exactly once as a 200 response.
+fn check_archived_once(w: &World) {
     let archived = archived_200s(&w.archive());
     for (fixture, spec) in [(&w.a, &w.spec_a), (&w.b, &w.spec_b)] {
         for path in portal::reachable_articles(spec) {
@@ -113,97 +132,102 @@ fn a_crawl_archives_every_reachable_article_once_and_politely() {
             );
         }
     }
-    // robots.txt first on each host, once; disallowed and out-of-scope URLs never requested.
-    for (log, spec, host) in [(&log_a, &w.spec_a, "a"), (&log_b, &w.spec_b, "b")] {
-        assert_eq!(
-            log[0].target, "/robots.txt",
-            "{host}: robots.txt must come first"
-        );
-        assert_eq!(
-            requests_to(log, "/robots.txt").len(),
-            1,
-            "{host}: robots.txt fetched once"
-        );
-        for path in portal::forbidden_paths(spec) {
-            assert!(
-                requests_to(log, &path).is_empty(),
-                "{host}: {path} is disallowed but was requested"
-            );
-        }
+}
+
+/// robots.txt first on the host, once; disallowed and out-of-scope URLs never requested.
+fn check_robots_and_scope(log: &[Logged], spec: &Spec, host: &str) {
+    assert_eq!(
+        log[0].target, "/robots.txt",
+        "{host}: robots.txt must come first"
+    );
+    assert_eq!(
+        requests_to(log, "/robots.txt").len(),
+        1,
+        "{host}: robots.txt fetched once"
+    );
+    for path in portal::forbidden_paths(spec) {
         assert!(
-            log.iter().all(|r| !r.target.starts_with("/tim-kiem/")),
-            "{host}: out-of-scope URL requested"
-        );
-        // Page requisites at one embed hop: each article's image and the stylesheet, once.
-        for id in article_ids(spec) {
-            assert_eq!(
-                requests_to(log, &portal::image_path(id)).len(),
-                1,
-                "{host}: image of article {id}"
-            );
-        }
-        assert_eq!(
-            requests_to(log, "/static/site.css").len(),
-            1,
-            "{host}: the stylesheet"
-        );
-        // Traps end: the endless pagination and the calendar stop after the stale limit.
-        let trap = log.iter().filter(|r| r.path() == "/trap-217.html").count();
-        let calendar = log
-            .iter()
-            .filter(|r| r.path() == "/lich-su-kien.html")
-            .count();
-        assert!(
-            (1..=3).contains(&trap),
-            "{host}: trap pages requested {trap} times"
-        );
-        assert!(
-            (1..=3).contains(&calendar),
-            "{host}: calendar pages requested {calendar} times"
-        );
-        // Listing pages before articles: the first article request comes after every section page.
-        let first_article = log
-            .iter()
-            .position(|r| r.path().starts_with("/thoi-su/"))
-            .unwrap();
-        let last_section = log
-            .iter()
-            .rposition(|r| r.path() == "/thoi-su-215.html")
-            .unwrap();
-        let order: Vec<&str> = log.iter().map(|r| r.target.as_str()).collect();
-        assert!(
-            last_section < first_article,
-            "{host}: an article was fetched before the section pages: {order:?}"
+            requests_to(log, &path).is_empty(),
+            "{host}: {path} is disallowed but was requested"
         );
     }
-    // Politeness from the servers' side: host a honours its Crawl-delay, host b the min delay.
+    assert!(
+        log.iter().all(|r| !r.target.starts_with("/tim-kiem/")),
+        "{host}: out-of-scope URL requested"
+    );
+}
+
+/// Page requisites at one embed hop: each article's image and the stylesheet, once.
+fn check_requisites(log: &[Logged], spec: &Spec, host: &str) {
+    for id in article_ids(spec) {
+        assert_eq!(
+            requests_to(log, &portal::image_path(id)).len(),
+            1,
+            "{host}: image of article {id}"
+        );
+    }
+    assert_eq!(
+        requests_to(log, "/static/site.css").len(),
+        1,
+        "{host}: the stylesheet"
+    );
+}
+
+/// Traps end after the stale limit, and every section page comes before the first article.
+fn check_traps_and_order(log: &[Logged], host: &str) {
+    // Traps end: the endless pagination and the calendar stop after the stale limit.
+    let trap = log.iter().filter(|r| r.path() == "/trap-217.html").count();
+    let calendar = log
+        .iter()
+        .filter(|r| r.path() == "/lich-su-kien.html")
+        .count();
+    assert!(
+        (1..=3).contains(&trap),
+        "{host}: trap pages requested {trap} times"
+    );
+    assert!(
+        (1..=3).contains(&calendar),
+        "{host}: calendar pages requested {calendar} times"
+    );
+    // Listing pages before articles: the first article request comes after every section page.
+    let first_article = log
+        .iter()
+        .position(|r| r.path().starts_with("/thoi-su/"))
+        .unwrap();
+    let last_section = log
+        .iter()
+        .rposition(|r| r.path() == "/thoi-su-215.html")
+        .unwrap();
+    let order: Vec<&str> = log.iter().map(|r| r.target.as_str()).collect();
+    assert!(
+        last_section < first_article,
+        "{host}: an article was fetched before the section pages: {order:?}"
+    );
+}
+
+/// Politeness from the servers' side: host a honours its Crawl-delay, host b the min delay,
+/// and the two hosts were crawled concurrently.
+fn check_politeness(log_a: &[Logged], log_b: &[Logged]) {
     let crawl_delay_a = Duration::from_secs_f64(CRAWL_DELAY_A.parse().unwrap());
-    assert_gaps(&log_a, crawl_delay_a, "a");
-    assert_gaps(&log_b, MIN_DELAY, "b");
+    assert_gaps(log_a, crawl_delay_a, "a");
+    assert_gaps(log_b, MIN_DELAY, "b");
     // The two hosts were crawled concurrently: each started before the other finished.
     assert!(
         log_b[0].at < log_a.last().unwrap().at && log_a[0].at < log_b.last().unwrap().at,
         "hosts were crawled one after the other"
     );
-    // The 429 was retried only after its Retry-After (1 s).
-    let throttled = requests_to(&log_a, &portal::article_path(w.spec_a.first_id + 13));
+}
+
+/// The 429 is retried only after its Retry-After (1 s); the 500 is tried 1 + retries times.
+fn check_retries(w: &World, log_a: &[Logged]) {
+    let throttled = requests_to(log_a, &portal::article_path(w.spec_a.first_id + 13));
     assert_eq!(throttled.len(), 2, "the 429 URL is fetched twice");
     assert!(throttled[1].at.duration_since(throttled[0].at) >= Duration::from_secs(1) - TOLERANCE);
-    // The 500 is tried 1 + retries times, then given up.
     let broken = requests_to(
-        &log_a,
+        log_a,
         &format!("/thoi-su/loi-{}.html", w.spec_a.first_id + 14),
     );
     assert_eq!(broken.len(), 3, "the 500 URL is tried three times");
-
-    let summary = stderr(&out);
-    assert!(summary.contains("finished"), "{summary}");
-    for file in warc_files(&w.archive()) {
-        warcio_check(&file);
-    }
-    check_index(&w);
-    check_crawl_log(&w, &log_a, &log_b);
-    cli::keep_archive(&w.archive());
 }
 
 /// The crawl log (issue 5): one line per request the servers saw (robots.txt aside), eleven
@@ -448,18 +472,7 @@ fn sigterm_stops_the_crawl_resumably_and_the_next_run_finishes_it() {
         "the second run resumes the first:\n{}",
         stderr(&out)
     );
-    let archived = archived_200s(&w.archive());
-    for (fixture, spec) in [(&w.a, &w.spec_a), (&w.b, &w.spec_b)] {
-        for path in portal::reachable_articles(spec) {
-            let url = fixture.url(&path);
-            assert_eq!(
-                archived.get(&url),
-                Some(&1),
-                "{url} archived {:?} times",
-                archived.get(&url)
-            );
-        }
-    }
+    check_archived_once(&w);
     for file in warc_files(&w.archive()) {
         warcio_check(&file);
     }

@@ -34,6 +34,28 @@ fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
     crawl(&w);
 
     let events = changes(&w);
+    check_events(&w, &events);
+    let lines = index_lines(&w);
+    validate_index_lines(&w.dir.path().join("archive/index/h.jsonl"));
+    check_both_versions(&w, &lines, &events);
+    check_warcs(&w);
+    check_text(&w);
+    check_status(&w);
+    let out = baoluu(&w.config, &["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    check_replay(&w, &lines);
+    check_verify_catches_a_bad_previous(&w);
+}
+
+/// The change events are exactly the two edits (with their fields) and the two removals
+/// (a 404 and a 301).
+fn check_events(w: &World, events: &[Value]) {
     let summary: Vec<(String, String, Value)> = events
         .iter()
         .map(|e| {
@@ -68,12 +90,13 @@ fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
         statuses.contains(&404) && statuses.contains(&301),
         "{statuses:?}"
     );
+}
 
-    // Both versions in the index: the first line stays, the edit points back at it.
-    let lines = index_lines(&w);
-    validate_index_lines(&w.dir.path().join("archive/index/h.jsonl"));
+/// Both versions of the edited articles are in the index: the first line stays, the edit
+/// points back at it, as its event does; the other articles keep one line.
+fn check_both_versions(w: &World, lines: &[Value], events: &[Value]) {
     for n in [1, 2] {
-        let versions = lines_of(&lines, &w, n);
+        let versions = lines_of(lines, w, n);
         assert_eq!(versions.len(), 2, "article {n}: {versions:?}");
         let (v1, v2) = (versions[0], versions[1]);
         assert_eq!(
@@ -84,36 +107,24 @@ fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
         for key in ["filename", "offset", "length", "ts"] {
             assert_eq!(previous[key], v1[key], "article {n}: previous.{key}");
         }
-        let event = events.iter().find(|e| e["url"] == url(n).as_str()).unwrap();
+        let url = w.fixture.url(&path(n));
+        let event = events.iter().find(|e| e["url"] == url.as_str()).unwrap();
         assert_eq!(event["previous"]["offset"], v1["offset"]);
         assert_eq!(event["current"]["offset"], v2["offset"]);
     }
     assert!(
-        lines_of(&lines, &w, 1)[1]["title"]
+        lines_of(lines, w, 1)[1]["title"]
             .as_str()
             .unwrap()
             .ends_with("thành công")
     );
     for n in [3, 4, 5, 6] {
         assert_eq!(
-            lines_of(&lines, &w, n).len(),
+            lines_of(lines, w, n).len(),
             1,
             "article {n} got a second line"
         );
     }
-    check_warcs(&w);
-    check_text(&w);
-    check_status(&w);
-    let out = baoluu(&w.config, &["verify"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    check_replay(&w, &lines);
-    check_verify_catches_a_bad_previous(&w);
 }
 
 /// `status` counts the last run's changes (issue 15, item 7), in text and JSON.

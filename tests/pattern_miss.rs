@@ -158,11 +158,33 @@ fn a_wrong_article_pattern_still_archives_the_articles_and_status_suggests_the_f
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     let index = std::fs::read_to_string(dir.path().join("archive/index/p.jsonl")).unwrap();
+    let articles: Vec<String> = IDS.map(|id| fixture.url(&article_path(id))).collect();
+    let found = check_index(&index, &articles);
+    check_requests(&fixture, found);
+
+    let out = baoluu(&config, &["status", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let status: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let portal = &status["portals"][0];
+    assert_eq!(portal["name"], "p");
+    assert_eq!(portal["health"]["ok"], false, "{status}");
+    check_suggested_pattern(&status, &fixture, &articles, found);
+    assert!(
+        !portal["learned_patterns"].as_array().unwrap().is_empty(),
+        "{status}"
+    );
+    // Coverage: the sitemap listed 13 candidates; 12 are archived (one is disallowed).
+    assert_eq!(portal["coverage"]["listed"], 13, "{status}");
+    assert_eq!(portal["coverage"]["archived"], 12, "{status}");
+}
+
+/// Nearly every article is indexed, once, flagged `pattern-miss`, and nothing else is; the
+/// learned shape shows. Returns how many articles are indexed.
+fn check_index(index: &str, articles: &[String]) -> usize {
     let lines: Vec<serde_json::Value> = index
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let articles: Vec<String> = IDS.map(|id| fixture.url(&article_path(id))).collect();
     let indexed = |url: &str| lines.iter().filter(|l| l["url"] == url).count();
     let found = articles.iter().filter(|u| indexed(u) == 1).count();
     assert!(
@@ -185,9 +207,12 @@ fn a_wrong_article_pattern_still_archives_the_articles_and_status_suggests_the_f
     }
     // Three confirmations made the shape learned; later articles of it say so.
     assert!(index.contains("learned-pattern"), "{index}");
+    found
+}
 
-    // The request bound, counted at the server: robots.txt, the sitemap, five listings, the
-    // twenty articles and the contact page, each once; nothing else.
+/// The request bound, counted at the server: robots.txt, the sitemap, five listings, the
+/// twenty articles and the contact page, each once; nothing else.
+fn check_requests(fixture: &Fixture, found: usize) {
     let log = fixture.log();
     let targets: Vec<&str> = log.iter().map(|r| r.target.as_str()).collect();
     assert!(
@@ -214,21 +239,26 @@ fn a_wrong_article_pattern_still_archives_the_articles_and_status_suggests_the_f
         !targets.contains(&BEYOND),
         "a non-article page is not followed"
     );
+}
 
-    let out = baoluu(&config, &["status", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let status: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let portal = &status["portals"][0];
-    assert_eq!(portal["name"], "p");
-    assert_eq!(portal["health"]["ok"], false, "{status}");
-    let problems = portal["health"]["problems"].as_array().unwrap();
+/// `status` reports the miss with its count and a pattern that matches every article and no
+/// listing.
+fn check_suggested_pattern(
+    status: &serde_json::Value,
+    fixture: &Fixture,
+    articles: &[String],
+    found: usize,
+) {
+    let problems = status["portals"][0]["health"]["problems"]
+        .as_array()
+        .unwrap();
     let miss = problems
         .iter()
         .find(|p| p["code"] == "article-pattern-miss")
         .unwrap_or_else(|| panic!("no article-pattern-miss: {status}"));
     assert_eq!(miss["count"], found as u64, "{miss}");
     let suggested = regex::Regex::new(miss["suggested_pattern"].as_str().unwrap()).unwrap();
-    for url in &articles {
+    for url in articles {
         assert!(suggested.is_match(url), "{suggested} misses {url}");
     }
     for path in listing_paths() {
@@ -238,11 +268,4 @@ fn a_wrong_article_pattern_still_archives_the_articles_and_status_suggests_the_f
             "{suggested} matches the listing {url}"
         );
     }
-    assert!(
-        !portal["learned_patterns"].as_array().unwrap().is_empty(),
-        "{status}"
-    );
-    // Coverage: the sitemap listed 13 candidates; 12 are archived (one is disallowed).
-    assert_eq!(portal["coverage"]["listed"], 13, "{status}");
-    assert_eq!(portal["coverage"]["archived"], 12, "{status}");
 }

@@ -5,6 +5,7 @@
 mod support;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 use baoluu::archive::reader::{self, Record};
@@ -41,7 +42,17 @@ fn unchanged_articles_become_revisit_records_pointing_at_the_original() {
     assert_eq!(conditional.header("if-none-match"), Some("\"v1\""));
 
     let archive = dir.path().join("archive");
-    let records: Vec<Record> = warc_files(&archive)
+    check_revisit_records(&archive, &fixture, &etag_path);
+    check_one_index_line_each(&archive);
+    for file in warc_files(&archive) {
+        warcio_check(&file);
+    }
+}
+
+/// The 304 and the unchanged body each got a revisit record of the right profile, whose
+/// Refers-To fields and digest are those of the original response.
+fn check_revisit_records(archive: &Path, fixture: &support::Fixture, etag_path: &str) {
+    let records: Vec<Record> = warc_files(archive)
         .iter()
         .flat_map(|f| reader::records(f).unwrap().map(|r| r.unwrap()))
         .collect();
@@ -60,7 +71,7 @@ fn unchanged_articles_become_revisit_records_pointing_at_the_original() {
             .find(|r| r.header("WARC-Target-URI") == Some(url))
             .unwrap_or_else(|| panic!("no revisit record for {url}"))
     };
-    let not_modified = profile(&fixture.url(&etag_path));
+    let not_modified = profile(&fixture.url(etag_path));
     assert_eq!(
         not_modified.header("WARC-Profile"),
         Some("http://netpreserve.org/warc/1.1/revisit/server-not-modified")
@@ -71,29 +82,33 @@ fn unchanged_articles_become_revisit_records_pointing_at_the_original() {
         identical.header("WARC-Profile"),
         Some("http://netpreserve.org/warc/1.1/revisit/identical-payload-digest")
     );
-    for (revisit, url) in [(not_modified, fixture.url(&etag_path)), (identical, same)] {
-        let original = responses[&url];
-        assert_eq!(
-            revisit.header("WARC-Refers-To"),
-            original.header("WARC-Record-ID"),
-            "{url}"
-        );
-        assert_eq!(
-            revisit.header("WARC-Refers-To-Target-URI"),
-            Some(url.as_str())
-        );
-        assert_eq!(
-            revisit.header("WARC-Refers-To-Date"),
-            original.header("WARC-Date"),
-            "{url}"
-        );
-        assert_eq!(
-            revisit.header("WARC-Payload-Digest"),
-            original.header("WARC-Payload-Digest"),
-            "{url}"
-        );
+    for (revisit, url) in [(not_modified, fixture.url(etag_path)), (identical, same)] {
+        check_refers_to(revisit, responses[&url], &url);
     }
-    // No article was archived twice as a full response, and the index has one line each.
+}
+
+/// A revisit record's Refers-To fields and payload digest are those of `original`.
+fn check_refers_to(revisit: &Record, original: &Record, url: &str) {
+    assert_eq!(
+        revisit.header("WARC-Refers-To"),
+        original.header("WARC-Record-ID"),
+        "{url}"
+    );
+    assert_eq!(revisit.header("WARC-Refers-To-Target-URI"), Some(url));
+    assert_eq!(
+        revisit.header("WARC-Refers-To-Date"),
+        original.header("WARC-Date"),
+        "{url}"
+    );
+    assert_eq!(
+        revisit.header("WARC-Payload-Digest"),
+        original.header("WARC-Payload-Digest"),
+        "{url}"
+    );
+}
+
+/// No article was archived twice as a full response: the index has one line each.
+fn check_one_index_line_each(archive: &Path) {
     let index = std::fs::read_to_string(archive.join("index/b.jsonl")).unwrap();
     let mut urls: Vec<&str> = index
         .lines()
@@ -114,7 +129,4 @@ fn unchanged_articles_become_revisit_records_pointing_at_the_original() {
         lines,
         "an unchanged article got a second index line"
     );
-    for file in warc_files(&archive) {
-        warcio_check(&file);
-    }
 }

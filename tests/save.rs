@@ -134,8 +134,23 @@ fn save_records_every_exchange_faithfully() {
         "save failed: {}\n{printed}",
         stderr(&out)
     );
+    check_printed_lines(&printed, &fixture);
+    check_server_saw(&fixture);
 
-    // One line per URL, saying what happened.
+    let archive = dir.path().join("archive");
+    let records = all_records(&archive);
+    assert_eq!(records[0].record_type(), Some("warcinfo"));
+    check_pairs(&records);
+    let by_url = responses(&records);
+    check_bodies_verbatim(&by_url, &fixture);
+    check_hops_and_limits(&by_url, &fixture);
+    for file in warc_files(&archive) {
+        warcio_check(&file);
+    }
+}
+
+/// `save` prints one line per URL, saying what happened.
+fn check_printed_lines(printed: &str, fixture: &Fixture) {
     let line = |path: &str| {
         printed
             .lines()
@@ -165,8 +180,10 @@ fn save_records_every_exchange_faithfully() {
         line("/old")
     );
     assert!(line("/missing").contains("\t404 "), "{}", line("/missing"));
+}
 
-    // What the server saw: robots.txt first, the disallowed URL never, honest headers.
+/// What the server saw: robots.txt first, the disallowed URL never, honest headers.
+fn check_server_saw(fixture: &Fixture) {
     let log = fixture.log();
     assert_eq!(log[0].path(), "/robots.txt", "robots.txt must come first");
     assert_eq!(
@@ -184,18 +201,18 @@ fn save_records_every_exchange_faithfully() {
         assert_eq!(request.header("from"), Some("archive@example.org"));
         assert!(request.header("range").is_none());
     }
+}
 
-    let archive = dir.path().join("archive");
-    let records = all_records(&archive);
-    assert_eq!(records[0].record_type(), Some("warcinfo"));
-    check_pairs(&records);
-    let by_url = responses(&records);
-    let response = |path: &str| {
-        *by_url
-            .get(&fixture.url(path))
-            .unwrap_or_else(|| panic!("no response record for {path}"))
-    };
+/// The response record for `path`, which must exist.
+fn response<'a>(by_url: &HashMap<String, &'a Record>, fixture: &Fixture, path: &str) -> &'a Record {
+    by_url
+        .get(&fixture.url(path))
+        .unwrap_or_else(|| panic!("no response record for {path}"))
+}
 
+/// gzip bodies are kept verbatim with their Content-Encoding; chunked ones are de-chunked.
+fn check_bodies_verbatim(by_url: &HashMap<String, &Record>, fixture: &Fixture) {
+    let response = |path: &str| response(by_url, fixture, path);
     // gzip bodies verbatim, with their Content-Encoding.
     let gz = response("/gzip");
     assert_eq!(gz.http_body().unwrap(), gzip(ARTICLE.as_bytes()).as_slice());
@@ -226,6 +243,12 @@ fn save_records_every_exchange_faithfully() {
         response("/gzip-chunked").http_body().unwrap(),
         gzip(ARTICLE.as_bytes()).as_slice()
     );
+}
+
+/// Redirect hops, the truncated body, the windows-1258 bytes, the 404 and robots.txt are
+/// archived as they came, the disallowed URL is not, and the remote address is recorded.
+fn check_hops_and_limits(by_url: &HashMap<String, &Record>, fixture: &Fixture) {
+    let response = |path: &str| response(by_url, fixture, path);
     // Redirect hops archived, each its own exchange.
     assert_eq!(response("/old").http_status(), Some(301));
     assert_eq!(response("/new").http_status(), Some(200));
@@ -247,10 +270,6 @@ fn save_records_every_exchange_faithfully() {
         response("/plain").header("WARC-IP-Address"),
         Some("127.0.0.2")
     );
-
-    for file in warc_files(&archive) {
-        warcio_check(&file);
-    }
 }
 
 /// Request and response records come in adjacent pairs linked by WARC-Concurrent-To, share

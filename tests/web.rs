@@ -123,7 +123,26 @@ fn get(site: &Site, target: &str) -> String {
 fn every_page_renders_the_crawled_archive() {
     let w = world();
     let site = w.site(Some("http://127.0.0.1:9/news/"), UiLanguage::Vi);
-    let home = get(&site, "/");
+    check_home(&site);
+    check_portal_page(&site);
+    check_search(&site);
+    check_article_line(&w, &site);
+    assert!(get(&site, "/changes").contains("Chưa có"));
+    assert_eq!(site.answer("GET", "/portal/none").status, "404 Not Found");
+    assert_eq!(site.answer("POST", "/").status, "405 Method Not Allowed");
+    let english = w.site(None, UiLanguage::En);
+    check_english(&english);
+    write_change_events(&w.archive());
+    check_changes_listed(&english);
+    assert!(
+        !get(&english, "/portal/songxanh").contains("/news/"),
+        "no replay link when unset"
+    );
+}
+
+/// The Vietnamese home page names both portals, their counts and a chart.
+fn check_home(site: &Site) {
+    let home = get(site, "/");
     for needle in [
         "songxanh",
         "baothu2",
@@ -138,7 +157,11 @@ fn every_page_renders_the_crawled_archive() {
         home.contains("<td>3</td>") && home.contains("<td>1</td>"),
         "totals:\n{home}"
     );
-    let portal = get(&site, "/portal/songxanh");
+}
+
+/// The portal page lists the titles intact, escapes the hostile one and links replays.
+fn check_portal_page(site: &Site) {
+    let portal = get(site, "/portal/songxanh");
     for title in &TITLES[..2] {
         assert!(portal.contains(title), "{title} missing:\n{portal}");
     }
@@ -152,37 +175,46 @@ fn every_page_renders_the_crawled_archive() {
     )
     .unwrap();
     assert!(ts_link.is_match(&portal), "no replay link:\n{portal}");
-    // Diacritics-insensitive search over titles and URLs, across portals.
-    let found = get(&site, "/search?q=can+THO");
+}
+
+/// Search is diacritics-insensitive over titles and URLs, across portals, and escapes.
+fn check_search(site: &Site) {
+    let found = get(site, "/search?q=can+THO");
     assert!(
         found.contains(TITLES[0]) && found.contains("1 kết quả"),
         "{found}"
     );
-    let found = get(&site, "/search?q=%3Cscript");
+    let found = get(site, "/search?q=%3Cscript");
     assert!(
         found.contains("1 kết quả") && !found.contains("<script>"),
         "{found}"
     );
-    // The index line, from its WARC metadata record.
+}
+
+/// `/article` serves the index line, from its WARC metadata record.
+fn check_article_line(w: &World, site: &Site) {
     let url = format!("http://{}/tin/bai-0.html", w._a.addr());
     let line: serde_json::Value =
-        serde_json::from_str(&get(&site, &format!("/article?url={}", urlenc(&url)))).unwrap();
+        serde_json::from_str(&get(site, &format!("/article?url={}", urlenc(&url)))).unwrap();
     assert_eq!(
         (line["url"].as_str(), line["title"].as_str()),
         (Some(url.as_str()), Some(TITLES[0]))
     );
-    assert!(get(&site, "/changes").contains("Chưa có"));
-    assert_eq!(site.answer("GET", "/portal/none").status, "404 Not Found");
-    assert_eq!(site.answer("POST", "/").status, "405 Method Not Allowed");
-    let english = w.site(None, UiLanguage::En);
-    let home = get(&english, "/");
+}
+
+/// The English pages say the same in English, and there are no changes yet.
+fn check_english(english: &Site) {
+    let home = get(english, "/");
     assert!(
         home.contains("Articles archived") && home.contains("3 new articles"),
         "{home}"
     );
-    assert!(get(&english, "/changes").contains("No changes yet"));
-    // Once the history has events, `/changes` lists them, newest first, escaped (issue 15).
-    let changes = w.archive().join("changes");
+    assert!(get(english, "/changes").contains("No changes yet"));
+}
+
+/// Writes two history events for `songxanh`: a removal, then a later edit with markup in its URL.
+fn write_change_events(archive: &std::path::Path) {
+    let changes = archive.join("changes");
     std::fs::create_dir_all(&changes).unwrap();
     let pointer = r#"{"filename":"a.warc.gz","offset":0,"length":1}"#;
     let event = |url: &str, change: &str, ts: &str| {
@@ -195,7 +227,11 @@ fn every_page_renders_the_crawled_archive() {
         event("http://x.vn/<b>new</b>", "edited", "2026-11-02T01:00:00Z"),
     ];
     std::fs::write(changes.join("songxanh.jsonl"), lines.join("\n") + "\n").unwrap();
-    let listed = get(&english, "/changes");
+}
+
+/// Once the history has events, `/changes` lists them, newest first, escaped (issue 15).
+fn check_changes_listed(english: &Site) {
+    let listed = get(english, "/changes");
     let (edited, removed) = (
         listed.find("edited").unwrap(),
         listed.find("removed").unwrap(),
@@ -207,10 +243,6 @@ fn every_page_renders_the_crawled_archive() {
         "escaped: {listed}"
     );
     assert!(!listed.contains("<b>new</b>"), "{listed}");
-    assert!(
-        !get(&english, "/portal/songxanh").contains("/news/"),
-        "no replay link when unset"
-    );
 }
 
 fn urlenc(s: &str) -> String {
