@@ -70,9 +70,18 @@ impl Lines {
                 }
             }
         }
-        for (file, jobs) in touched {
-            let synced = self.files.get_mut(&file).map(|f| f.file.sync_data());
-            if let Some(Err(err)) = synced {
+        // All index files of the batch at once, as the WARC files (`parallel`, issue 17).
+        let mut work = Vec::with_capacity(touched.len());
+        for (path, open) in self.files.iter_mut() {
+            if let Some(at) = touched.iter().position(|(f, _)| f == path) {
+                work.push((path, open, std::mem::take(&mut touched[at].1)));
+            }
+        }
+        let synced = super::parallel::each(work, |(file, open, jobs)| {
+            (file, jobs, open.file.sync_data())
+        });
+        for (file, jobs, result) in synced {
+            if let Err(err) = result {
                 tracing::error!(file = %file.display(), error = %err, "index_sync_failed");
                 for i in jobs {
                     failures.insert(i, SyncFailure::of("sync", &file, &err));

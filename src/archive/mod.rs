@@ -24,6 +24,7 @@ mod http;
 mod kinds;
 mod lines;
 mod lock;
+mod parallel;
 pub mod reader;
 mod record;
 mod recorder;

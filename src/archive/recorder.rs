@@ -344,40 +344,45 @@ impl SyncFailure {
     }
 }
 
-/// Fsyncs each writer the batch wrote to, once; returns the failures by prefix.
+/// Fsyncs each writer the batch wrote to, once, all at once (`parallel`: one journal commit
+/// instead of one per portal, issue 17); returns the failures by prefix.
 fn sync_touched(
     writers: &mut HashMap<String, Writer>,
     written: &[(String, Done)],
 ) -> HashMap<String, SyncFailure> {
+    let touched: Vec<(&String, &mut Writer)> = writers
+        .iter_mut()
+        .filter(|(prefix, _)| written.iter().any(|(p, _)| p == *prefix))
+        .collect();
+    let results = super::parallel::each(touched, |(prefix, writer)| (prefix, writer.sync()));
     let mut failed = HashMap::new();
-    let mut synced: Vec<&str> = Vec::new();
-    for (prefix, _) in written {
-        if synced.contains(&prefix.as_str()) {
+    for (prefix, result) in results {
+        let Err(err) = result else {
             continue;
-        }
-        synced.push(prefix);
-        if let Some(Err(err)) = writers.get_mut(prefix).map(Writer::sync) {
-            tracing::error!(prefix = %prefix, error = %err, "warc_sync_failed");
-            let failure = match err {
-                Error::Io {
-                    doing,
-                    path,
-                    source,
-                } => SyncFailure {
-                    doing,
-                    path,
-                    code: source.raw_os_error(),
-                    message: source.to_string(),
-                },
-                other => SyncFailure {
-                    doing: "sync the WARC files starting",
-                    path: PathBuf::from(prefix),
-                    code: None,
-                    message: other.to_string(),
-                },
-            };
-            failed.insert(prefix.clone(), failure);
-        }
+        };
+        tracing::error!(prefix = %prefix, error = %err, "warc_sync_failed");
+        failed.insert(prefix.clone(), sync_failure(prefix, err));
     }
     failed
+}
+
+fn sync_failure(prefix: &str, err: Error) -> SyncFailure {
+    match err {
+        Error::Io {
+            doing,
+            path,
+            source,
+        } => SyncFailure {
+            doing,
+            path,
+            code: source.raw_os_error(),
+            message: source.to_string(),
+        },
+        other => SyncFailure {
+            doing: "sync the WARC files starting",
+            path: PathBuf::from(prefix),
+            code: None,
+            message: other.to_string(),
+        },
+    }
 }
