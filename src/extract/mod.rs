@@ -28,6 +28,9 @@ mod published;
 mod score;
 mod text;
 
+/// NFC with a fast path for text that already is (most of it): history fingerprints use it too.
+pub use text::nfc;
+
 use std::borrow::Cow;
 use std::sync::LazyLock;
 

@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
-use unicode_normalization::UnicodeNormalization;
 
-use crate::extract::Article;
+use crate::extract::{Article, nfc};
 
 /// Field name → hex sha1 of its normalised value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,7 +61,10 @@ pub fn normalised(article: &Article, field: &str) -> String {
             .join("\n"),
         _ => String::new(),
     };
-    collapse(&raw.nfc().collect::<String>())
+    // extract::nfc, not the iterator: it returns NFC text (nearly all of it) untouched, and the
+    // full decompose-recompose pass over every field of every article was ~12% of a crawl's
+    // CPU (issue 17, perf).
+    collapse(&nfc(&raw))
 }
 
 /// Runs of whitespace become one space, paragraphs one newline: reflowed HTML is not an edit.
@@ -101,10 +103,7 @@ pub fn is_soft_404(article: &Article) -> bool {
     if article.text.chars().count() > SHORT {
         return false;
     }
-    let seen = format!("{}\n{}", article.title, article.text)
-        .nfc()
-        .collect::<String>()
-        .to_lowercase();
+    let seen = nfc(&format!("{}\n{}", article.title, article.text)).to_lowercase();
     GONE_PHRASES.iter().any(|p| seen.contains(p))
 }
 
@@ -129,7 +128,7 @@ mod tests {
     fn reflowed_or_decomposed_text_is_not_an_edit() {
         let before = Fingerprint::of(&article("Lũ về", "Đoạn một.\n\nĐoạn hai."));
         // NFD input and extra spaces: same normalised fields.
-        let nfd: String = "Lũ về".nfd().collect();
+        let nfd: String = unicode_normalization::UnicodeNormalization::nfd("Lũ về").collect();
         let after = Fingerprint::of(&article(&nfd, "Đoạn  một.\n\n\n\nĐoạn hai. "));
         assert!(before.changed(&after).is_empty());
     }
