@@ -112,12 +112,18 @@ impl Fields {
     }
 }
 
+/// The gzip level of every record (issue 17, measured with zlib-rs on this project's real
+/// portal pages and on the benchmark's WARC records, BENCHMARKS.md "gzip level"): level 3
+/// compresses 1.5–1.8× faster than the default 6 for 2–4% more bytes; level 1 would be 3×
+/// faster for 12–35% more, too much for an archive kept for decades.
+pub(crate) const GZIP_LEVEL: u32 = 3;
+
 /// One serialised record compressed as one complete gzip member. `finish()` errors are returned,
 /// not swallowed: a member without its trailer is unreadable (docs/dependencies.md, the `warc` crate).
 pub(crate) fn gzip_member(record: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = GzEncoder::new(
         Vec::with_capacity(record.len() / 2 + 64),
-        Compression::default(),
+        Compression::new(GZIP_LEVEL),
     );
     encoder.write_all(record)?;
     encoder.finish()
