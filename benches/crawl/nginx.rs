@@ -126,6 +126,7 @@ impl Nginx {
     /// CPU seconds (user + system) of the master and its workers so far.
     pub fn cpu(&self) -> f64 {
         let master = self.child.id();
+        // SAFETY: sysconf reads a constant of the system.
         let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
         let Ok(entries) = std::fs::read_dir("/proc") else {
             return 0.0;
@@ -155,6 +156,7 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         // SIGQUIT: graceful shutdown of master and workers; then make sure.
         let pid = self.child.id() as libc::pid_t;
+        // SAFETY: a signal to our own child, which is not reaped yet.
         unsafe { libc::kill(pid, libc::SIGQUIT) };
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
@@ -173,6 +175,7 @@ pub fn config(prefix: &Path, addrs: &[SocketAddr]) -> String {
     let p = prefix.display();
     // Started as root (as here), nginx would switch its workers to `nobody`, who cannot read
     // the 0700 temp dir; as any other user the directive is not written (nginx would ignore it).
+    // SAFETY: geteuid has no preconditions.
     let user = if unsafe { libc::geteuid() } == 0 {
         "user root;\n"
     } else {

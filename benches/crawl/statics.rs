@@ -66,7 +66,7 @@ pub fn verify(site: &Site, addrs: &[SocketAddr]) -> Result<usize, String> {
             match get(*addr, &path) {
                 Ok(got) if got == want => {}
                 Ok((s, m, b)) => errors.push(format!(
-                    "http://{addr}{path}: got {s} `{m}` {} bytes, the tokio server sends {status} `{mime}` {} bytes",
+                    "http://{addr}{path} differs: got {s} `{m}` {} bytes, the tokio server sends {status} `{mime}` {} bytes",
                     b.len(),
                     want.2.len()
                 )),
