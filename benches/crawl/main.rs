@@ -18,16 +18,21 @@
 //! - `BAOLUU_BENCH_FRONTIER_URLS=1000000`; `BAOLUU_BENCH_VENV=/work/venv-bench` (Scrapy)
 //! - `BAOLUU_BENCH_TMP=/path` where archives go (default the system temp dir: keep it on disk)
 //! - `BAOLUU_BENCH_TMPFS=0` skips the diagnostic baoluu run with its archive on /dev/shm
+//! - `BAOLUU_BENCH_SERVER=tokio|nginx` serves the throughput runs from the tokio server in this
+//!   process (default) or from nginx on the site written once as static files (`apt-get install
+//!   nginx`); politeness always uses the tokio server (it needs each request's arrival time)
 
 mod engine;
 mod figures;
 mod measure;
 mod micro;
+mod nginx;
 mod peers;
 mod politeness;
 mod raw;
 mod server;
 mod site;
+mod statics;
 mod throughput;
 
 use std::path::PathBuf;
@@ -47,6 +52,8 @@ struct Opts {
     tmp: PathBuf,
     /// Also run baoluu with its archive on /dev/shm (what fsync costs).
     tmpfs: bool,
+    /// Who serves the throughput runs: "tokio" or "nginx".
+    server: String,
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -89,6 +96,7 @@ impl Opts {
             polite_articles: num("BAOLUU_BENCH_POLITE_ARTICLES", "16") as u32,
             frontier_urls: num("BAOLUU_BENCH_FRONTIER_URLS", "1000000") as usize,
             tmpfs: num("BAOLUU_BENCH_TMPFS", "1") != 0,
+            server: env_or("BAOLUU_BENCH_SERVER", "tokio"),
             tmp: std::env::var_os("BAOLUU_BENCH_TMP")
                 .map(PathBuf::from)
                 .unwrap_or_else(std::env::temp_dir),
@@ -106,6 +114,7 @@ fn main() {
         return;
     }
     let opts = Opts::from_env();
+    check_server(&opts);
     header();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -141,6 +150,20 @@ fn main() {
     }
     crawl.print();
     other.print();
+}
+
+/// Exits with a clear message when `BAOLUU_BENCH_SERVER` names a server this machine lacks.
+fn check_server(opts: &Opts) {
+    let problem = match opts.server.as_str() {
+        "tokio" => return,
+        "nginx" if nginx::binary().is_some() => return,
+        "nginx" => {
+            "nginx is not installed (not on PATH, no /usr/sbin/nginx): apt-get install nginx"
+        }
+        _ => "unknown server (tokio, nginx)",
+    };
+    eprintln!("error: BAOLUU_BENCH_SERVER={}: {problem}", opts.server);
+    std::process::exit(2);
 }
 
 /// Machine, date and load, for the record.

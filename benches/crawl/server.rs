@@ -5,6 +5,9 @@
 //! the client asked for `Connection: close`; request bodies are not expected (GET only). It
 //! counts what it served per host, and can log each request's arrival time (the politeness
 //! measurement). Its own limit is measured by the raw client in `raw.rs`.
+//!
+//! With `BAOLUU_BENCH_SERVER=nginx` the same [`Server`] fronts an nginx child serving the site
+//! as static files (`nginx.rs`): addresses, counts and server CPU then come from nginx.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
+use crate::nginx::Nginx;
 use crate::site::{Served, Site};
 
 /// What one host served.
@@ -67,6 +71,8 @@ pub struct Server {
     pub site: Arc<Site>,
     logging: Arc<AtomicBool>,
     tasks: Vec<JoinHandle<()>>,
+    /// Set when nginx serves the site instead of the tokio listeners.
+    nginx: Option<Nginx>,
 }
 
 impl Server {
@@ -99,7 +105,36 @@ impl Server {
             site,
             logging,
             tasks,
+            nginx: None,
         })
+    }
+
+    /// Writes `site` as static files in `dir` once and starts nginx on 127.0.0.1 …
+    /// 127.0.0.`hosts` serving them; checks a sample of pages against the tokio server's bytes.
+    pub fn start_nginx(hosts: u32, site: Site, dir: tempfile::TempDir) -> Result<Server, String> {
+        let files = crate::statics::write(&site, hosts, dir.path())
+            .map_err(|e| format!("writing the static site in {}: {e}", dir.path().display()))?;
+        let addrs = crate::nginx::free_addrs(hosts).map_err(|e| format!("free ports: {e}"))?;
+        let nginx = Nginx::start(dir, &addrs)?;
+        let checked = crate::statics::verify(&site, &addrs)
+            .map_err(|e| format!("nginx does not serve what the tokio server would:\n{e}"))?;
+        println!(
+            "nginx serves {files} static files; {checked} sample URLs identical to the tokio server's"
+        );
+        Ok(Server {
+            addrs,
+            stats: Arc::new(Vec::new()),
+            site: Arc::new(site),
+            logging: Arc::new(AtomicBool::new(false)),
+            tasks: Vec::new(),
+            nginx: Some(nginx),
+        })
+    }
+
+    /// CPU seconds used so far by this process (where the tokio server and the raw client
+    /// run, and the measuring threads) plus nginx's master and workers when nginx serves.
+    pub fn cpu(&self) -> f64 {
+        crate::measure::self_cpu() + self.nginx.as_ref().map_or(0.0, Nginx::cpu)
     }
 
     /// `host:port` of host `i` (0-based), as a portal's `hosts` entry names it.
@@ -108,6 +143,9 @@ impl Server {
     }
 
     pub fn counts(&self) -> Counts {
+        if let Some(nginx) = &self.nginx {
+            return nginx.counts();
+        }
         let mut c = Counts::default();
         for s in self.stats.iter() {
             c.requests += s.requests.load(Ordering::Relaxed);

@@ -410,6 +410,18 @@ pub enum Served {
     NotFound,
 }
 
+/// What a response was, from its path and status alone (how nginx's access log is counted):
+/// the same classes [`Site::route`] returns for the paths it serves.
+pub fn served_kind(path: &str, status: u16) -> Served {
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    match (status, path) {
+        (200, "/robots.txt") => Served::Robots,
+        (200, p) if article_id(p).is_some() => Served::Article,
+        (200, _) => Served::Listing,
+        _ => Served::NotFound,
+    }
+}
+
 pub fn title(id: u32) -> String {
     let words: Vec<&str> = (0..8).map(|k| pick(WORDS, id as u64 * 17 + k)).collect();
     let t = format!("Tin {id}: {}", words.join(" "));

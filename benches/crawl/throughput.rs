@@ -17,8 +17,8 @@ pub fn run(
     other: &mut Table,
 ) {
     let site = Site::new((n / opts.hosts).max(1));
-    let articles = announce(&site, opts.hosts);
-    let server = Server::start(rt.handle(), opts.hosts, site).expect("server starts");
+    let articles = announce(&site, opts);
+    let server = start_server(rt, opts, site);
     let raw_rate = raw_limit(rt, &server, n, table, other);
     let label = format!("{}k", articles as f64 / 1000.0);
     let best = best_of(opts.repeat, || {
@@ -56,8 +56,22 @@ pub fn run(
     }
 }
 
-/// Prints what the portal holds; returns the number of articles.
-fn announce(site: &Site, hosts: u32) -> u64 {
+/// The portal's server: the tokio one in this process, or nginx on the site as static files.
+fn start_server(rt: &tokio::runtime::Runtime, opts: &Opts, site: Site) -> Server {
+    if opts.server == "nginx" {
+        let dir = scratch(opts, "nginx");
+        Server::start_nginx(opts.hosts, site, dir).unwrap_or_else(|e| {
+            eprintln!("error: BAOLUU_BENCH_SERVER=nginx: {e}");
+            std::process::exit(1)
+        })
+    } else {
+        Server::start(rt.handle(), opts.hosts, site).expect("server starts")
+    }
+}
+
+/// Prints what the portal holds and who serves it; returns the number of articles.
+fn announce(site: &Site, opts: &Opts) -> u64 {
+    let hosts = opts.hosts;
     let per_host = site.articles_per_host;
     let sample = per_host.min(50);
     let mean = (0..sample)
@@ -67,8 +81,9 @@ fn announce(site: &Site, hosts: u32) -> u64 {
     let pages = site.pages_per_host() as u64 * hosts as u64;
     let articles = per_host as u64 * hosts as u64;
     println!(
-        "\n== {articles} articles (mean {:.1} KB), {pages} HTML pages on {hosts} hosts (load {})",
+        "\n== {articles} articles (mean {:.1} KB), {pages} HTML pages on {hosts} hosts, {} server (load {})",
         mean as f64 / 1e3,
+        opts.server,
         measure::load()
     );
     articles
@@ -76,9 +91,9 @@ fn announce(site: &Site, hosts: u32) -> u64 {
 
 /// One `baoluu crawl` with its archive in `dir`, checked against the portal's articles.
 fn baoluu(server: &Server, dir: tempfile::TempDir, articles: u64, note: &str) -> Measured {
-    let cpu0 = measure::self_cpu();
+    let cpu0 = server.cpu();
     let run = engine::crawl(server, dir.path(), "0s").expect("baoluu runs");
-    let server_cpu = measure::self_cpu() - cpu0;
+    let server_cpu = server.cpu() - cpu0;
     let check = format!(
         "{} index lines / {articles} articles, {} served{}{note}",
         run.index_lines,
@@ -91,14 +106,14 @@ fn baoluu(server: &Server, dir: tempfile::TempDir, articles: u64, note: &str) ->
 /// One run of a peer ("wget", "scrapy" or "scrapy-nowarc").
 fn peer_run(server: &Server, opts: &Opts, peer: &str) -> Measured {
     let dir = scratch(opts, peer);
-    let cpu0 = measure::self_cpu();
+    let cpu0 = server.cpu();
     let run = match peer {
         "wget" => peers::wget(server, dir.path()),
         "scrapy" => peers::scrapy(server, dir.path(), true),
         _ => peers::scrapy(server, dir.path(), false),
     }
     .expect("peer runs");
-    let server_cpu = measure::self_cpu() - cpu0;
+    let server_cpu = server.cpu() - cpu0;
     let mut check = format!("{} articles served", run.served.articles);
     if !run.usage.ok {
         let log = if peer == "wget" {
@@ -178,11 +193,11 @@ fn raw_limit(
         .collect();
     let mut best_rate = 0.0;
     for per_host in [1, 4] {
-        let cpu0 = measure::self_cpu();
+        let cpu0 = server.cpu();
         let (requests, bytes, elapsed) = rt
             .block_on(raw::run(&server.addrs, paths.clone(), per_host))
             .expect("raw client");
-        let cpu = measure::self_cpu() - cpu0;
+        let cpu = server.cpu() - cpu0;
         let rate = requests as f64 / elapsed.as_secs_f64();
         best_rate = f64::max(best_rate, rate);
         let name = format!("raw GETs, {per_host} conn/host, {n}");
