@@ -84,7 +84,7 @@ impl Lines {
             if let Err(err) = result {
                 tracing::error!(file = %file.display(), error = %err, "index_sync_failed");
                 for i in jobs {
-                    failures.insert(i, SyncFailure::of("sync", &file, &err));
+                    failures.insert(i, SyncFailure::of("sync", file, &err));
                 }
             }
         }
