@@ -1,8 +1,22 @@
 //! CDXJ: the replay index of one WARC file, as pywb and ReplayWeb.page read it.
 //!
-//! Part of the index stage (docs/architecture.md, §2 "Archive layout"): once a WARC file is closed,
-//! [`write_for`] writes `index/cdxj/{warc file name}.cdxj` next to the JSON index, and `verify`
-//! reads it back through [`Entry::parse`]. A line is `SURT-key timestamp14 {json}` with the JSON
+//! Part of the index stage (docs/architecture.md, §2 "Archive layout"): each WARC file gets
+//! `index/cdxj/{warc file name}.cdxj` next to the JSON index, and `verify` reads it back through
+//! [`Entry::parse`]. Two paths build the same lines, from the same small struct
+//! ([`archive::Facts`], turned into an [`Entry`] by [`Entry::from_facts`] alone, so the line
+//! format has one implementation):
+//!
+//! - While a crawl writes, [`Live`] (the recorder's indexer, `live.rs`) gets the facts the
+//!   writer states of each record once its batch is fsynced, appends the lines to a side file
+//!   and sorts them into the index when the file closes. Issue 17 item 4: we used to re-read
+//!   and inflate every closed WARC at the end of a run to index it, 5.6% of CPU at 4k
+//!   articles and the RSS rise at the end of a run (BENCHMARKS.md, "What limits baoluu's
+//!   throughput"); the writer already knows every field a line needs.
+//! - [`write_for`] / [`index_file`] read a closed file back ([`facts_of`]): after a crash
+//!   ([`index_closed`] on what recovery closed; the side file is not trusted), for `wacz` and
+//!   for `verify`, which checks each line against the record it points at.
+//!
+//! A line is `SURT-key timestamp14 {json}` with the JSON
 //! fields `url, mime, status, digest, length, offset, filename`, all strings, in that order and
 //! spelt as `cdxj-indexer` writes them (Python `json.dumps`: `", "` and `": "` separators, non-ASCII
 //! as `\uXXXX`), so a line of ours and one of theirs for the same record are the same bytes
@@ -10,7 +24,8 @@
 //! `resource` and `metadata` records, except `resource` / `metadata` records holding
 //! `application/warc-fields`; `request` and `warcinfo` records are not indexed. Lines are sorted
 //! bytewise, as pywb's binary search needs. The key is [`crate::canonical::surt`].
-//! This module reads closed WARC files only and never decides what to fetch.
+//! This module reads closed WARC files only (it never reads one being written) and never
+//! decides what to fetch.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
