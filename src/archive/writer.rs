@@ -7,7 +7,11 @@
 //! before it tells anyone a record exists, because the index and the store are written only
 //! after the WARC bytes are durable (docs/architecture.md rule 6): one fsync covers every record
 //! written since the last (group commit, issue 8). Files rotate before a capture once they
-//! reach `max_size`; a record is never split across files. This module never decides what to
+//! reach `max_size`; a record is never split across files. Each `response`, `revisit` and
+//! `metadata` record's [`Facts`] (what a CDXJ line needs: offset, length, digests, the HTTP
+//! head's status and type) are kept with the file until its fsync, then handed out by
+//! [`Writer::take_indexed`], or dropped with the bytes a failed fsync cut off (issue 17 item 4:
+//! the index is built without reading the file back). This module never decides what to
 //! fetch and never reads a file back.
 
 use std::fs::{self, File, OpenOptions};
