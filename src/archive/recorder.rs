@@ -265,7 +265,7 @@ fn serve(
 
 /// Tells `indexer` what `writer` made durable, then what it closed (in that order, so a closed
 /// file's records are all in before its closing); returns the closed files.
-fn hand_over(writer: &mut Writer, indexer: &mut dyn Indexer) -> Vec<PathBuf> {
+pub(super) fn hand_over(writer: &mut Writer, indexer: &mut dyn Indexer) -> Vec<PathBuf> {
     for (file, records) in writer.take_indexed() {
         indexer.committed(&file, records);
     }
