@@ -1,8 +1,22 @@
 //! CDXJ: the replay index of one WARC file, as pywb and ReplayWeb.page read it.
 //!
-//! Part of the index stage (docs/architecture.md, §2 "Archive layout"): once a WARC file is closed,
-//! [`write_for`] writes `index/cdxj/{warc file name}.cdxj` next to the JSON index, and `verify`
-//! reads it back through [`Entry::parse`]. A line is `SURT-key timestamp14 {json}` with the JSON
+//! Part of the index stage (docs/architecture.md, §2 "Archive layout"): each WARC file gets
+//! `index/cdxj/{warc file name}.cdxj` next to the JSON index, and `verify` reads it back through
+//! [`Entry::parse`]. Two paths build the same lines, from the same small struct
+//! ([`archive::Facts`], turned into an [`Entry`] by [`Entry::from_facts`] alone, so the line
+//! format has one implementation):
+//!
+//! - While a crawl writes, [`Live`] (the recorder's indexer, `live.rs`) gets the facts the
+//!   writer states of each record once its batch is fsynced, appends the lines to a side file
+//!   and sorts them into the index when the file closes. Issue 17 item 4: we used to re-read
+//!   and inflate every closed WARC at the end of a run to index it, 5.6% of CPU at 4k
+//!   articles and the RSS rise at the end of a run (BENCHMARKS.md, "What limits baoluu's
+//!   throughput"); the writer already knows every field a line needs.
+//! - [`write_for`] / [`index_file`] read a closed file back ([`facts_of`]): after a crash
+//!   ([`index_closed`] on what recovery closed; the side file is not trusted), for `wacz` and
+//!   for `verify`, which checks each line against the record it points at.
+//!
+//! A line is `SURT-key timestamp14 {json}` with the JSON
 //! fields `url, mime, status, digest, length, offset, filename`, all strings, in that order and
 //! spelt as `cdxj-indexer` writes them (Python `json.dumps`: `", "` and `": "` separators, non-ASCII
 //! as `\uXXXX`), so a line of ours and one of theirs for the same record are the same bytes
@@ -10,15 +24,16 @@
 //! `resource` and `metadata` records, except `resource` / `metadata` records holding
 //! `application/warc-fields`; `request` and `warcinfo` records are not indexed. Lines are sorted
 //! bytewise, as pywb's binary search needs. The key is [`crate::canonical::surt`].
-//! This module reads closed WARC files only and never decides what to fetch.
+//! This module reads closed WARC files only (it never reads one being written) and never
+//! decides what to fetch.
 
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use sha1::{Digest, Sha1};
 
-use crate::archive::{self, reader::Record};
+use crate::archive::{self, Facts, reader::Record};
 
 /// Record types cdxj-indexer indexes by default (its `DEFAULT_RECORDS`).
 const INDEXED_TYPES: [&str; 4] = ["response", "revisit", "resource", "metadata"];
@@ -62,27 +77,37 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The entry for `record`, or `None` for record types a replay index leaves out.
+    /// The entry for `record` read back from a file, or `None` for record types a replay
+    /// index leaves out.
     pub fn for_record(record: &Record, filename: &str) -> Result<Option<Entry>, String> {
-        let kind = record.record_type().unwrap_or_default();
-        if !INDEXED_TYPES.contains(&kind) || is_warc_fields(record, kind) {
+        Entry::from_facts(&facts_of(record), filename)
+    }
+
+    /// The entry for a record described by `facts` (read back, or stated by the writer as it
+    /// wrote the record), or `None` for record types a replay index leaves out. The one place
+    /// the line's rules live.
+    pub fn from_facts(facts: &Facts, filename: &str) -> Result<Option<Entry>, String> {
+        let kind = facts.kind.as_str();
+        if !INDEXED_TYPES.contains(&kind) || is_warc_fields(facts) {
             return Ok(None);
         }
-        let url = record
-            .header("WARC-Target-URI")
+        let url = facts
+            .target
+            .as_deref()
             .ok_or_else(|| format!("{kind} record without WARC-Target-URI"))?;
-        let date = record
-            .header("WARC-Date")
+        let date = facts
+            .date
+            .as_deref()
             .ok_or_else(|| format!("{kind} record without WARC-Date"))?;
         Ok(Some(Entry {
             key: key_of(url),
             timestamp: timestamp14(date)?,
             url: url.to_string(),
-            mime: mime_of(record, kind),
-            status: status_of(record, kind),
-            digest: digest_of(record, kind),
-            length: record.length,
-            offset: record.offset,
+            mime: mime_of(facts),
+            status: status_of(facts),
+            digest: facts.payload_digest.clone(),
+            length: facts.length,
+            offset: facts.offset,
             filename: filename.to_string(),
         }))
     }
@@ -136,10 +161,52 @@ impl Entry {
     }
 }
 
+/// What a record read back from a file tells an index: its named fields, and for an HTTP
+/// record what its head says. A record stating no `WARC-Payload-Digest` gets, as warcio's
+/// `ensure_digest` gives it, the digest of its HTTP body or of its whole block; a revisit
+/// without one gets none.
+pub fn facts_of(record: &Record) -> Facts {
+    let kind = record.record_type().unwrap_or_default();
+    let header = |name: &str| record.header(name).map(str::to_string);
+    if !INDEXED_TYPES.contains(&kind) {
+        // Not indexed whatever it holds: spare the digest of a request or warcinfo block.
+        return Facts {
+            kind: kind.to_string(),
+            target: None,
+            date: None,
+            content_type: None,
+            http_status: None,
+            http_content_type: None,
+            payload_digest: None,
+            offset: record.offset,
+            length: record.length,
+        };
+    }
+    let http_content_type = record
+        .http_headers()
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("Content-Type"))
+        .map(|(_, value)| String::from_utf8_lossy(&value).into_owned());
+    let payload_digest = header("WARC-Payload-Digest").or_else(|| {
+        (kind != "revisit").then(|| sha1_digest(record.http_body().unwrap_or(&record.block)))
+    });
+    Facts {
+        kind: kind.to_string(),
+        target: header("WARC-Target-URI"),
+        date: header("WARC-Date"),
+        content_type: header("Content-Type"),
+        http_status: record.http_status(),
+        http_content_type,
+        payload_digest,
+        offset: record.offset,
+        length: record.length,
+    }
+}
+
 /// cdxj-indexer skips `resource` and `metadata` records of `application/warc-fields`.
-fn is_warc_fields(record: &Record, kind: &str) -> bool {
-    matches!(kind, "resource" | "metadata")
-        && record.header("Content-Type") == Some("application/warc-fields")
+fn is_warc_fields(facts: &Facts) -> bool {
+    matches!(facts.kind.as_str(), "resource" | "metadata")
+        && facts.content_type.as_deref() == Some("application/warc-fields")
 }
 
 /// The SURT key; a target that is no URL keys as itself, as cdxj-indexer does.
@@ -185,15 +252,11 @@ fn timestamp14(date: &str) -> Result<String, String> {
 
 /// The media type without parameters: the HTTP `Content-Type` for HTTP records, the record's
 /// own `Content-Type` otherwise, `warc/revisit` for revisits.
-fn mime_of(record: &Record, kind: &str) -> Option<String> {
-    let value = match kind {
+fn mime_of(facts: &Facts) -> Option<String> {
+    let value = match facts.kind.as_str() {
         "revisit" => return Some(REVISIT_MIME.to_string()),
-        "response" => record
-            .http_headers()
-            .into_iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("Content-Type"))
-            .map(|(_, value)| String::from_utf8_lossy(&value).into_owned())?,
-        _ => record.header("Content-Type")?.to_string(),
+        "response" => facts.http_content_type.as_deref()?,
+        _ => facts.content_type.as_deref()?,
     };
     // cdxj-indexer cuts at the first `;` or whitespace (its RE_SPACE), then trims.
     let cut = value
@@ -203,24 +266,11 @@ fn mime_of(record: &Record, kind: &str) -> Option<String> {
     Some(cut.trim().to_string())
 }
 
-fn status_of(record: &Record, kind: &str) -> Option<String> {
-    matches!(kind, "response" | "revisit")
-        .then(|| record.http_status())
+fn status_of(facts: &Facts) -> Option<String> {
+    matches!(facts.kind.as_str(), "response" | "revisit")
+        .then_some(facts.http_status)
         .flatten()
         .map(|status| status.to_string())
-}
-
-/// `WARC-Payload-Digest`, or (as warcio's `ensure_digest` does for records that lack it) the
-/// digest of the HTTP body or of the whole block; a revisit without one has none.
-fn digest_of(record: &Record, kind: &str) -> Option<String> {
-    if let Some(stated) = record.header("WARC-Payload-Digest") {
-        return Some(stated.to_string());
-    }
-    if kind == "revisit" {
-        return None;
-    }
-    let payload = record.http_body().unwrap_or(&record.block);
-    Some(sha1_digest(payload))
 }
 
 /// `sha1:` + base32, the form our WARC digests take.
@@ -293,19 +343,16 @@ pub fn write_for(warc_dir: &Path, index_dir: &Path, file: &Path) -> Result<PathB
         .unwrap_or_default();
     let lines = index_file(&warc, &name)?;
     let target = path_for(index_dir, &name);
-    let tmp = target.with_extension("cdxj.tmp");
-    write_lines(&tmp, &lines)?;
-    fs::rename(&tmp, &target).map_err(|source| Error::Io {
-        path: target.clone(),
-        source,
-    })?;
+    let bytes: Vec<&[u8]> = lines.iter().map(|line| line.as_bytes()).collect();
+    install(&target, &bytes)?;
     tracing::info!(file = %name, lines = lines.len(), "cdxj_written");
     Ok(target)
 }
 
-/// CDXJ for closed files (the WARC recorder's `OnClosed` hook, and recovery). CDXJ is derived
-/// data ([`write_for`] can rebuild it any time), so a failure is logged, not fatal; `baoluu
-/// verify` reports the missing index.
+/// CDXJ for closed files by reading them (recovery: what a crash left is indexed from the
+/// bytes that survived, not from a side file). CDXJ is derived data ([`write_for`] can
+/// rebuild it any time), so a failure is logged, not fatal; `baoluu verify` reports the
+/// missing index.
 pub fn index_closed(warc_dir: &Path, index_dir: &Path, files: Vec<PathBuf>) {
     for file in files {
         // `write_for` takes the name inside `warc_dir`; the closed path already includes it
@@ -320,22 +367,31 @@ pub fn index_closed(warc_dir: &Path, index_dir: &Path, files: Vec<PathBuf>) {
     }
 }
 
-fn write_lines(path: &Path, lines: &[String]) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
+/// Writes `lines` (each followed by a newline) as `target`: to a temporary file, fsynced and
+/// renamed, so a reader (pywb, the uploader) never sees half an index.
+fn install(target: &Path, lines: &[&[u8]]) -> Result<(), Error> {
+    let tmp = target.with_extension("cdxj.tmp");
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
     };
-    if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(io)?;
+    if let Some(dir) = target.parent() {
+        fs::create_dir_all(dir).map_err(io(dir))?;
     }
-    let mut text = lines.join("\n");
-    if !text.is_empty() {
-        text.push('\n');
+    let mut out = BufWriter::new(File::create(&tmp).map_err(io(&tmp))?);
+    for line in lines {
+        out.write_all(line)
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(io(&tmp))?;
     }
-    let mut file = File::create(path).map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_all().map_err(io)
+    let file = out.into_inner().map_err(|e| io(&tmp)(e.into_error()))?;
+    file.sync_all().map_err(io(&tmp))?;
+    fs::rename(&tmp, target).map_err(io(target))
 }
+
+mod live;
+
+pub use live::{Live, discard_side_files, side_path};
 
 #[cfg(test)]
 mod tests;

@@ -113,6 +113,21 @@ fn recorded_name(name: &str) -> String {
     }
 }
 
+/// The first `Content-Type` of the recorded head as a reader of the record sees it: the value
+/// as [`push_header`] writes it, leading blanks trimmed, invalid UTF-8 replaced (the CDXJ
+/// `mime` is built from it while writing, issue 17 item 4).
+pub(crate) fn recorded_content_type(ex: &Exchange) -> Option<String> {
+    let (_, value) = ex
+        .response_headers
+        .iter()
+        .find(|(name, _)| recorded_name(name).eq_ignore_ascii_case("Content-Type"))?;
+    let value: Vec<u8> = value
+        .iter()
+        .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+        .collect();
+    Some(String::from_utf8_lossy(value.trim_ascii_start()).into_owned())
+}
+
 fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     out.extend_from_slice(one_line_str(name).as_bytes());
     out.extend_from_slice(b": ");

@@ -14,7 +14,7 @@ use super::record::{Fields, format_date};
 use super::{Capture, Info, Original, RevisitProfile};
 use crate::fetch::Exchange;
 
-const RESPONSE_TYPE: &str = "application/http;msgtype=response";
+pub(super) const RESPONSE_TYPE: &str = "application/http;msgtype=response";
 const REQUEST_TYPE: &str = "application/http;msgtype=request";
 
 /// Told to every reader of our files: the HTTP messages are rebuilt, not captured raw
@@ -127,22 +127,26 @@ pub(crate) fn metadata(
     content_type: &str,
     block: &[u8],
 ) -> Vec<u8> {
-    // A URN of our own as the target: replay tools index metadata records under their target
-    // URI, and pywb would otherwise serve this JSON in place of the page it describes
-    // (browsertrix does the same with `urn:pageinfo:`). The page's URL is in
-    // WARC-Refers-To-Target-URI.
-    // A change event (issue 15) comes with its own URN already: `urn:baoluu:change:URL`.
-    let (target, page) = match about.url.as_str().strip_prefix(CHANGE_URN) {
-        Some(page) => (about.url.to_string(), page.to_string()),
-        None => (
-            format!("{METADATA_URN}{}", about.url),
-            about.url.to_string(),
-        ),
-    };
+    let (target, page) = metadata_target(about);
     Fields::new("metadata", id, about.date)
         .add("WARC-Target-URI", &target)
         .add("WARC-Refers-To", &about.record_id)
         .add("WARC-Refers-To-Target-URI", &page)
         .add("WARC-Warcinfo-ID", warcinfo)
         .finish(None, content_type, block)
+}
+
+/// A metadata record's (`WARC-Target-URI`, `WARC-Refers-To-Target-URI`). A URN of our own as
+/// the target: replay tools index metadata records under their target URI, and pywb would
+/// otherwise serve this JSON in place of the page it describes (browsertrix does the same with
+/// `urn:pageinfo:`). The page's URL is in WARC-Refers-To-Target-URI. A change event (issue 15)
+/// comes with its own URN already: `urn:baoluu:change:URL`.
+pub(super) fn metadata_target(about: &Capture) -> (String, String) {
+    match about.url.as_str().strip_prefix(CHANGE_URN) {
+        Some(page) => (about.url.to_string(), page.to_string()),
+        None => (
+            format!("{METADATA_URN}{}", about.url),
+            about.url.to_string(),
+        ),
+    }
 }

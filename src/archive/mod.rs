@@ -12,6 +12,8 @@
 //! are stored de-chunked with `Transfer-Encoding` renamed and a `Content-Length` that counts the
 //! stored body (warcio#74/#75), gzip bodies verbatim with their `Content-Encoding`
 //! (warctools#14). Digests are `sha1:` + base32.
+//! The writer also states the [`Facts`] a replay index needs of each record it writes, handed
+//! to an [`Indexer`] once durable (issue 17 item 4).
 //! [`reader`] walks a file member by member with offsets (tests, recovery, verify);
 //! [`recover`] trims a torn trailing member from a crashed `.open` file and closes it;
 //! [`Lock`] keeps a second process out of an `archive_dir`.
@@ -20,6 +22,7 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
+mod facts;
 mod http;
 mod kinds;
 mod lines;
@@ -35,9 +38,10 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use facts::Facts;
 pub use kinds::CHANGE_URN;
 pub use lock::Lock;
-pub use recorder::{OnClosed, Recorder};
+pub use recorder::{Indexer, Recorder};
 pub use recover::{Recovered, recover};
 pub use writer::Writer;
 

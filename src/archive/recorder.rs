@@ -3,10 +3,12 @@
 //! Writing is synchronous (std::fs, fsync), so it runs on its own thread; fetch tasks hand it
 //! exchanges through a **bounded** channel (a slow disk slows the crawl instead of growing
 //! memory: docs/architecture.md) and wait for the [`Capture`] that says the bytes are
-//! durable. One `Writer` per prefix (a portal name, or "save"), created on first use. Every
-//! file a writer closes (rotation or shutdown) is handed right away, on this thread, to the
-//! [`OnClosed`] hook the caller gave (the crawl writes its CDXJ index there: the archive never
-//! depends on its readers, issue 16).
+//! durable. One `Writer` per prefix (a portal name, or "save"), created on first use. After
+//! each batch's fsync, the [`Facts`] of every record that is now durable, and then every file a
+//! writer closed (rotation or shutdown), are handed right away, on this thread, to the
+//! [`Indexer`] the caller gave (the crawl builds its CDXJ index there from what the writer
+//! already knows, issue 17 item 4; the archive never depends on its readers, issue 16). A
+//! batch whose fsync failed is cut back off the file, and its facts go nowhere.
 //!
 //! Group commit: the thread takes every job already waiting (up to [`MAX_BATCH`]), writes them
 //! all, fsyncs each writer it touched once, and only then answers. A lone job costs one fsync
@@ -24,7 +26,7 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
 
 use super::lines::Lines;
-use super::{Capture, Error, Info, Original, RevisitProfile, Writer};
+use super::{Capture, Error, Facts, Info, Original, RevisitProfile, Writer};
 use crate::fetch::Exchange;
 use crate::notify::{Busy, Heartbeat};
 
@@ -33,8 +35,14 @@ const QUEUE_DEPTH: usize = 8;
 /// Most jobs written under one fsync.
 const MAX_BATCH: usize = 32;
 
-/// Called on the writer thread with the paths of the WARC files just closed (final names).
-pub type OnClosed = Box<dyn Fn(Vec<PathBuf>) + Send>;
+/// Derived data kept up to date on the writer thread (the crawl's CDXJ index).
+pub trait Indexer: Send {
+    /// `records` are durable in the WARC file `file` (its final name, still open or just
+    /// closed), in writing order; called before that file's [`Indexer::closed`].
+    fn committed(&mut self, file: &str, records: Vec<Facts>);
+    /// The WARC files just closed (final paths).
+    fn closed(&mut self, files: Vec<PathBuf>);
+}
 
 /// One write, for the writer of `prefix`.
 struct Job {
@@ -74,12 +82,12 @@ pub struct Recorder {
 
 impl Recorder {
     /// Starts the writer thread for WARC files in `dir`; `info.is_part_of` is replaced by each
-    /// writer's prefix. Each closed file is handed to `on_closed`.
+    /// writer's prefix. Durable records and closed files are handed to `indexer`.
     pub fn start(
         dir: PathBuf,
         info: Info,
         max_size: u64,
-        on_closed: OnClosed,
+        indexer: Box<dyn Indexer>,
     ) -> Result<Recorder, Error> {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let path = dir.clone();
@@ -90,7 +98,7 @@ impl Recorder {
         };
         let thread = std::thread::Builder::new()
             .name("warc-writer".into())
-            .spawn(move || serve(rx, &dir, &info, max_size, &pulse, &on_closed))
+            .spawn(move || serve(rx, &dir, &info, max_size, &pulse, indexer))
             .map_err(Error::io("start the writer thread for", &path))?;
         Ok(Recorder {
             jobs,
@@ -212,7 +220,7 @@ fn serve(
     info: &Info,
     max_size: u64,
     pulse: &Pulse,
-    on_closed: &OnClosed,
+    mut indexer: Box<dyn Indexer>,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut writers: HashMap<String, Writer> = HashMap::new();
     let mut lines = Lines::default();
@@ -243,23 +251,29 @@ fn serve(
             done.answer(failure);
         }
         for writer in writers.values_mut() {
-            let closed = writer.take_closed();
-            if !closed.is_empty() {
-                on_closed(closed);
-            }
+            hand_over(writer, indexer.as_mut());
         }
     }
     let _busy = pulse.busy();
     let mut closed = Vec::new();
     for writer in writers.values_mut() {
         writer.close()?;
-        let files = writer.take_closed();
-        if !files.is_empty() {
-            on_closed(files.clone());
-        }
-        closed.extend(files);
+        closed.extend(hand_over(writer, indexer.as_mut()));
     }
     Ok(closed)
+}
+
+/// Tells `indexer` what `writer` made durable, then what it closed (in that order, so a closed
+/// file's records are all in before its closing); returns the closed files.
+pub(super) fn hand_over(writer: &mut Writer, indexer: &mut dyn Indexer) -> Vec<PathBuf> {
+    for (file, records) in writer.take_indexed() {
+        indexer.committed(&file, records);
+    }
+    let closed = writer.take_closed();
+    if !closed.is_empty() {
+        indexer.closed(closed.clone());
+    }
+    closed
 }
 
 /// A write done but not yet answered: the answer waits for the batch's fsync.

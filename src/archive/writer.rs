@@ -7,7 +7,11 @@
 //! before it tells anyone a record exists, because the index and the store are written only
 //! after the WARC bytes are durable (docs/architecture.md rule 6): one fsync covers every record
 //! written since the last (group commit, issue 8). Files rotate before a capture once they
-//! reach `max_size`; a record is never split across files. This module never decides what to
+//! reach `max_size`; a record is never split across files. Each `response`, `revisit` and
+//! `metadata` record's [`Facts`] (what a CDXJ line needs: offset, length, digests, the HTTP
+//! head's status and type) are kept with the file until its fsync, then handed out by
+//! [`Writer::take_indexed`], or dropped with the bytes a failed fsync cut off (issue 17 item 4:
+//! the index is built without reading the file back). This module never decides what to
 //! fetch and never reads a file back.
 
 use std::fs::{self, File, OpenOptions};
@@ -17,6 +21,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
+use super::facts::{self, Facts};
 use super::kinds::{self, Ids};
 use super::record::{gzip_member, record_id, sha1_digest, warc_time};
 use super::sink::{self, Sink, Wrap};
@@ -43,6 +48,9 @@ pub struct Writer {
     lost: Option<Error>,
     /// Wraps each opened file (a fault injector in tests).
     wrap: Wrap,
+    /// The facts of records made durable since the last [`Writer::take_indexed`], by file
+    /// name, in writing order: what the recorder's indexer gets (issue 17 item 4).
+    indexed: Vec<(String, Vec<Facts>)>,
 }
 
 /// The file being written.
@@ -57,6 +65,9 @@ struct OpenFile {
     warcinfo_id: String,
     /// Where the bytes not yet fsynced start (group commit), if any.
     unsynced_from: Option<u64>,
+    /// The facts of the indexable records not yet fsynced: dropped with their bytes when the
+    /// fsync fails, so an index never names a record the file no longer holds.
+    unsynced_facts: Vec<Facts>,
 }
 
 impl Writer {
@@ -72,6 +83,7 @@ impl Writer {
             closed: Vec::new(),
             lost: None,
             wrap: sink::plain(),
+            indexed: Vec::new(),
         }
     }
 
@@ -101,7 +113,10 @@ impl Writer {
         let Some(from) = open.unsynced_from.take() else {
             return Ok(());
         };
+        let facts = std::mem::take(&mut open.unsynced_facts);
         let Err(source) = open.file.sync_data() else {
+            let name = open.name.clone();
+            self.commit(name, facts);
             return Ok(());
         };
         let path = open.path.clone();
@@ -127,6 +142,8 @@ impl Writer {
         let payload_digest = sha1_digest(&ex.body);
         let response = kinds::response(ex, &ids, &payload_digest);
         let (offset, length) = self.append_pair(&response, &kinds::request(ex, &ids))?;
+        let facts = facts::of_exchange("response", ex, &payload_digest, (offset, length));
+        self.note(facts);
         Ok(self.capture(ex, ids.response, offset, length, payload_digest))
     }
 
@@ -148,6 +165,12 @@ impl Writer {
         let payload_digest = revisit_digest(ex, profile, original);
         let revisit = kinds::revisit(ex, &ids, profile, original, &payload_digest);
         let (offset, length) = self.append_pair(&revisit, &kinds::request(ex, &ids))?;
+        self.note(facts::of_exchange(
+            "revisit",
+            ex,
+            &payload_digest,
+            (offset, length),
+        ));
         let capture = self.capture(ex, ids.response, offset, length, payload_digest);
         Ok(Capture {
             revisit: Some(profile),
@@ -166,8 +189,11 @@ impl Writer {
         let warcinfo = self.current()?.warcinfo_id.clone();
         let record = kinds::metadata(&record_id(), &warcinfo, refers_to, content_type, block);
         let member = self.compress(&record)?;
-        let offset = self.append(&[&member])?;
-        Ok((offset, member.len() as u64))
+        let at = (self.append(&[&member])?, member.len() as u64);
+        let (target, _) = kinds::metadata_target(refers_to);
+        let date = refers_to.date;
+        self.note(facts::of_metadata(&target, date, content_type, block, at));
+        Ok(at)
     }
 
     /// Fsyncs and renames the current file to its final name, then fsyncs the directory so the
@@ -184,6 +210,7 @@ impl Writer {
         fs::rename(&open.path, &final_path).map_err(Error::io("rename", &open.path))?;
         sync_dir(&self.dir)?;
         info!(file = %open.name, bytes = open.size, "warc_closed");
+        self.commit(open.name, open.unsynced_facts);
         self.closed.push(final_path.clone());
         Ok(Some(final_path))
     }
@@ -191,6 +218,31 @@ impl Writer {
     /// Files closed since the last call (by rotation or [`Writer::close`]), for indexing.
     pub fn take_closed(&mut self) -> Vec<PathBuf> {
         std::mem::take(&mut self.closed)
+    }
+
+    /// The facts of the indexable records made durable since the last call, by file name (the
+    /// final name), in writing order. Taken before [`Writer::take_closed`], a closed file's
+    /// facts are all there before its closing is told.
+    pub fn take_indexed(&mut self) -> Vec<(String, Vec<Facts>)> {
+        std::mem::take(&mut self.indexed)
+    }
+
+    /// Remembers the facts of a record just appended, until its fsync says whether it stays.
+    fn note(&mut self, facts: Facts) {
+        if let Some(open) = self.current.as_mut() {
+            open.unsynced_facts.push(facts);
+        }
+    }
+
+    /// The facts of records now durable in `name`.
+    fn commit(&mut self, name: String, facts: Vec<Facts>) {
+        if facts.is_empty() {
+            return;
+        }
+        match self.indexed.last_mut() {
+            Some((last, kept)) if *last == name => kept.extend(facts),
+            _ => self.indexed.push((name, facts)),
+        }
     }
 
     fn rotate_if_full(&mut self) -> Result<(), Error> {
@@ -227,6 +279,7 @@ impl Writer {
             size: 0,
             warcinfo_id: record_id(),
             unsynced_from: None,
+            unsynced_facts: Vec::new(),
         };
         let record = kinds::warcinfo(&open.warcinfo_id, warc_time(now), &open.name, &self.info);
         let member =

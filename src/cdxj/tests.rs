@@ -254,3 +254,184 @@ fn a_urn_target_keys_as_the_surt_package_keys_it() {
         "urn:pageinfo:http://example.com"
     );
 }
+
+/// Everything `writer` made durable and closed, handed to a [`Live`] as the recorder hands it.
+fn hand_over(writer: &mut Writer, live: &mut Live) {
+    use crate::archive::Indexer;
+    for (file, records) in writer.take_indexed() {
+        live.committed(&file, records);
+    }
+    live.closed(writer.take_closed());
+}
+
+/// The index files left in `index_dir/cdxj`, by name.
+fn index_names(index_dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(index_dir.join("cdxj"))
+        .unwrap()
+        .map(|e| name(&e.unwrap().path()))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn lines_built_while_writing_are_the_lines_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (warc_dir, index_dir) = (dir.path().join("warc"), dir.path().join("index"));
+    let mut live = Live::new(&warc_dir, &index_dir);
+    let mut w = writer(&warc_dir);
+    let html = "<p>Tin tức Hậu Giang</p>".as_bytes();
+    // A head a reader must trim and cut, as the writer does.
+    let odd = ("content-type", "  Text/HTML;charset=utf-8");
+    let article = w
+        .write_exchange(&exchange(ARTICLE, 200, &[odd], html))
+        .unwrap();
+    let moved = [("location", "/tin-tức/bài-1.html")];
+    let old = "https://baohaugiang.com.vn/cu.html";
+    w.write_exchange(&exchange(old, 301, &moved, b"")).unwrap();
+    w.sync().unwrap();
+    hand_over(&mut w, &mut live);
+    let again = exchange(ARTICLE, 304, &[], b"");
+    let profile = RevisitProfile::ServerNotModified;
+    w.write_revisit(&again, profile, &Original::from(&article))
+        .unwrap();
+    w.write_metadata(&article, "application/json", METADATA)
+        .unwrap();
+    let fields = w
+        .write_metadata(&article, "application/warc-fields", b"a: b\r\n")
+        .unwrap();
+    let file = w.close().unwrap().unwrap();
+    hand_over(&mut w, &mut live);
+
+    let file_name = name(&file);
+    let read_back = index_file(&file, &file_name).unwrap().join("\n") + "\n";
+    let built = fs::read_to_string(path_for(&index_dir, &file_name)).unwrap();
+    assert_eq!(built, read_back, "byte for byte");
+    assert_eq!(built.lines().count(), 4, "warc-fields not indexed: {built}");
+    let offsets: Vec<u64> = built
+        .lines()
+        .map(|l| Entry::parse(l).unwrap().offset)
+        .collect();
+    assert!(!offsets.contains(&fields.0), "{built}");
+    assert!(
+        built.contains(r#""mime": "warc/revisit", "status": "304""#),
+        "{built}"
+    );
+    assert!(
+        built.contains(r#""mime": "Text/HTML", "status": "200""#),
+        "{built}"
+    );
+    assert_eq!(
+        index_names(&index_dir),
+        [format!("{file_name}.cdxj")],
+        "side file and temporary file gone"
+    );
+}
+
+#[test]
+fn lines_wait_for_the_fsync() {
+    // A failed fsync, injected, is in src/archive/tests/faults.rs; here: no record reaches the
+    // side file before its batch's fsync.
+    let dir = tempfile::tempdir().unwrap();
+    let (warc_dir, index_dir) = (dir.path().join("warc"), dir.path().join("index"));
+    let mut live = Live::new(&warc_dir, &index_dir);
+    let mut w = writer(&warc_dir);
+    let kept = w
+        .write_exchange(&exchange(ARTICLE, 200, &[], b"1"))
+        .unwrap();
+    w.sync().unwrap();
+    hand_over(&mut w, &mut live);
+    let side = side_path(&index_dir, &kept.filename);
+    let first = fs::read_to_string(&side).unwrap();
+    assert_eq!(first.lines().count(), 1, "{first}");
+    assert!(first.contains(&format!("\"offset\": \"{}\"", kept.offset)));
+    // Written, not yet synced: nothing reaches the side file.
+    w.write_exchange(&exchange(ARTICLE, 200, &[], b"2"))
+        .unwrap();
+    assert!(w.take_indexed().is_empty(), "facts wait for the fsync");
+    assert_eq!(fs::read_to_string(&side).unwrap(), first);
+}
+
+#[test]
+fn recovery_discards_side_files_and_indexes_by_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let (warc_dir, index_dir) = (dir.path().join("warc"), dir.path().join("index"));
+    // A file killed while open: its side file names a record recovery will not find.
+    let killed = write_warc(&warc_dir).file;
+    let killed_name = name(&killed);
+    fs::rename(&killed, warc_dir.join(format!("{killed_name}.open"))).unwrap();
+    fs::create_dir_all(index_dir.join("cdxj")).unwrap();
+    let stale = "zz,ghost)/ 20260101000000 {\"url\": \"http://ghost/\"}\n";
+    fs::write(side_path(&index_dir, &killed_name), stale).unwrap();
+    // A file killed after its rename, before its index was sorted.
+    let mut w = writer(&warc_dir);
+    w.write_exchange(&exchange(
+        "https://baohaugiang.com.vn/b.html",
+        200,
+        &[],
+        b"b",
+    ))
+    .unwrap();
+    let renamed = w.close().unwrap().unwrap();
+    let renamed_name = name(&renamed);
+    fs::write(side_path(&index_dir, &renamed_name), stale).unwrap();
+    // An orphan side file whose WARC is gone.
+    fs::write(side_path(&index_dir, "gone.warc.gz"), stale).unwrap();
+
+    crate::crawl::recover(dir.path()).unwrap();
+    let mut expected = vec![
+        format!("{killed_name}.cdxj"),
+        format!("{renamed_name}.cdxj"),
+    ];
+    expected.sort();
+    assert_eq!(index_names(&index_dir), expected, "no side file left");
+    for (file, file_name) in [(&killed, &killed_name), (&renamed, &renamed_name)] {
+        let text = fs::read_to_string(path_for(&index_dir, file_name)).unwrap();
+        let lines = index_file(file, file_name).unwrap().join("\n") + "\n";
+        assert_eq!(text, lines, "{file_name} indexed by reading");
+        assert!(!text.contains("ghost"));
+    }
+}
+
+#[tokio::test]
+async fn the_recorder_indexes_every_file_it_rotates() {
+    let dir = tempfile::tempdir().unwrap();
+    let (warc_dir, index_dir) = (dir.path().join("warc"), dir.path().join("index"));
+    let info = Info {
+        software: "baoluu/test".into(),
+        hostname: "test".into(),
+        user_agent: "baoluu-test".into(),
+        from: None,
+        is_part_of: String::new(),
+    };
+    let live = Box::new(Live::new(&warc_dir, &index_dir));
+    // Small files: every capture after the first rotates.
+    let recorder = crate::archive::Recorder::start(warc_dir.clone(), info, 1, live).unwrap();
+    for n in 0..3 {
+        let url = format!("https://baohaugiang.com.vn/tin-{n}.html");
+        let ex = exchange(&url, 200, &[("content-type", "text/html")], b"<p>x</p>");
+        let capture = recorder.record("p", std::sync::Arc::new(ex)).await.unwrap();
+        let meta = METADATA.to_vec();
+        recorder
+            .metadata("p", &capture, "application/json", meta, None)
+            .await
+            .unwrap();
+    }
+    let closed = recorder.close().await.unwrap();
+    let mut files: Vec<PathBuf> = fs::read_dir(&warc_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(closed.len(), 1, "the last file, closed at shutdown");
+    for file in &files {
+        let file_name = name(file);
+        let text = fs::read_to_string(path_for(&index_dir, &file_name)).unwrap();
+        let lines = index_file(file, &file_name).unwrap();
+        assert_eq!(lines.len(), 2, "response + metadata: {lines:?}");
+        assert_eq!(text, lines.join("\n") + "\n");
+    }
+    let expected: Vec<String> = files.iter().map(|f| format!("{}.cdxj", name(f))).collect();
+    assert_eq!(index_names(&index_dir), expected, "no side file left");
+}

@@ -130,7 +130,8 @@ pub async fn crawl(
 }
 
 /// Repairs what a crash left in `archive_dir` (torn `.open` WARC files) and indexes the files
-/// it closed; returns the WARC directory.
+/// it closed by reading them (the CDXJ side files a crash left are not trusted, issue 17 item
+/// 4, and are removed); returns the WARC directory.
 pub fn recover(archive_dir: &Path) -> Result<std::path::PathBuf, archive::Error> {
     let warc_dir = archive_dir.join("warc");
     let recovered = archive::recover(&warc_dir)?;
@@ -139,7 +140,9 @@ pub fn recover(archive_dir: &Path) -> Result<std::path::PathBuf, archive::Error>
         .filter(|r| r.records_kept > 0)
         .map(|r| r.path)
         .collect();
-    crate::cdxj::index_closed(&warc_dir, &crate::index::dir(archive_dir), files);
+    let index_dir = crate::index::dir(archive_dir);
+    crate::cdxj::index_closed(&warc_dir, &index_dir, files);
+    crate::cdxj::discard_side_files(&warc_dir, &index_dir);
     Ok(warc_dir)
 }
 
@@ -153,14 +156,14 @@ pub fn start_recorder(config: &Config, warc_dir: &Path) -> Result<Recorder, arch
         is_part_of: String::new(),
     };
     let index_dir = crate::index::dir(&config.crawler.archive_dir);
-    let dir = warc_dir.to_path_buf();
-    // Each closed file gets its CDXJ index right away, on the writer thread.
-    let on_closed = Box::new(move |files| crate::cdxj::index_closed(&dir, &index_dir, files));
+    // CDXJ lines are built on the writer thread as records become durable, and each closed
+    // file's index is sorted from them right away (no re-reading of the WARC, issue 17).
+    let indexer = Box::new(crate::cdxj::Live::new(warc_dir, &index_dir));
     Recorder::start(
         warc_dir.to_path_buf(),
         info,
         config.crawler.warc_max_size,
-        on_closed,
+        indexer,
     )
 }
 

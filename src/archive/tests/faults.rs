@@ -67,6 +67,55 @@ fn a_failed_fsync_rolls_the_batch_back_and_later_records_follow_whole_ones() {
     );
 }
 
+#[test]
+fn a_failed_fsync_leaves_no_cdxj_line_of_its_batch() {
+    use crate::archive::Indexer;
+    let dir = tempfile::tempdir().unwrap();
+    let (warc_dir, index_dir) = (dir.path().join("warc"), dir.path().join("index"));
+    let plan = Arc::new(Plan::default());
+    let mut writer = faulty_writer(&warc_dir, &plan);
+    let mut live = crate::cdxj::Live::new(&warc_dir, &index_dir);
+    let mut hand_over = |writer: &mut Writer| {
+        for (file, records) in writer.take_indexed() {
+            live.committed(&file, records);
+        }
+        live.closed(writer.take_closed());
+    };
+    writer.write_exchange(&html()).unwrap();
+    writer.sync().unwrap();
+    hand_over(&mut writer);
+    // A batch of a capture and its metadata whose fsync fails: cut off the file.
+    let lost = writer.write_exchange(&cookies()).unwrap();
+    writer
+        .write_metadata(&lost, "application/json", b"{}")
+        .unwrap();
+    plan.fail_sync.store(true, Ordering::SeqCst);
+    assert!(writer.sync().is_err());
+    plan.fail_sync.store(false, Ordering::SeqCst);
+    hand_over(&mut writer);
+    writer.write_exchange(&gzipped()).unwrap();
+    writer.sync().unwrap();
+    let path = writer.close().unwrap().unwrap();
+    hand_over(&mut writer);
+
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(crate::cdxj::path_for(&index_dir, &name)).unwrap();
+    let urls: Vec<String> = text
+        .lines()
+        .map(|l| crate::cdxj::Entry::parse(l).unwrap().url)
+        .collect();
+    assert_eq!(
+        urls,
+        [
+            "https://baodaklak.vn/tin/1.html",
+            "https://baodaklak.vn/tin/2.html"
+        ],
+        "no line of the failed batch: {text}"
+    );
+    let read_back = crate::cdxj::index_file(&path, &name).unwrap();
+    assert_eq!(text, read_back.join("\n") + "\n");
+}
+
 /// The bytes of the response + request pair that starts at `capture.offset`.
 fn kept_pair_len(dir: &Path, capture: &Capture) -> u64 {
     let open = std::fs::read_dir(dir)

@@ -172,3 +172,46 @@ fn group_commit_writes_every_record_and_sync_covers_them_all() {
     }
     assert!(writer.close().unwrap().is_some());
 }
+
+/// What the recorder tells its indexer, in order.
+#[derive(Default)]
+struct Told(Vec<String>);
+
+impl Indexer for Told {
+    fn committed(&mut self, file: &str, records: Vec<Facts>) {
+        let kinds: Vec<&str> = records.iter().map(|f| f.kind.as_str()).collect();
+        self.0.push(format!("{file}: {}", kinds.join(",")));
+    }
+
+    fn closed(&mut self, files: Vec<PathBuf>) {
+        for file in files {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            self.0.push(format!("closed {name}"));
+        }
+    }
+}
+
+#[test]
+fn a_file_closed_by_rotation_has_its_records_told_before_its_closing() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1 byte: the second capture of the batch rotates the first file, records unsynced.
+    let mut writer = Writer::new(dir.path().to_path_buf(), "t".into(), info(), 1);
+    let first = writer.write_exchange(&html()).unwrap();
+    let second = writer.write_exchange(&gzipped()).unwrap();
+    writer
+        .write_metadata(&second, "application/json", b"{}")
+        .unwrap();
+    writer.sync().unwrap();
+    let mut told = Told::default();
+    let closed = crate::archive::recorder::hand_over(&mut writer, &mut told);
+    assert_eq!(closed, [dir.path().join(&first.filename)]);
+    assert_eq!(
+        told.0,
+        [
+            format!("{}: response", first.filename),
+            format!("{}: response,metadata", second.filename),
+            format!("closed {}", first.filename),
+        ]
+    );
+    assert_ne!(first.filename, second.filename);
+}
