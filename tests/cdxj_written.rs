@@ -6,29 +6,9 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
-use support::cli::{oracle, stderr, warc_files};
+use support::cli::{cdxj_indexer_lines, oracle, warc_files};
 use support::portal::Spec;
 use support::world::{Plan, REVISITING, World};
-
-/// `cdxj-indexer`'s lines for `warc`, sorted bytewise as ours are.
-fn their_index(indexer: &Path, warc: &Path) -> String {
-    let out = Command::new(indexer).arg(warc).output().unwrap();
-    assert!(
-        out.status.success(),
-        "cdxj-indexer failed: {}",
-        stderr(&out)
-    );
-    let mut lines: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    lines.sort();
-    lines.join("\n") + "\n"
-}
 
 #[test]
 fn the_index_a_crawl_writes_is_cdxj_indexers() {
@@ -50,7 +30,7 @@ fn the_index_a_crawl_writes_is_cdxj_indexers() {
     for warc in &warcs {
         let name = warc.file_name().unwrap().to_string_lossy().into_owned();
         let ours = std::fs::read_to_string(index_dir.join(format!("{name}.cdxj"))).unwrap();
-        let theirs = their_index(&indexer, warc);
+        let theirs = cdxj_indexer_lines(&indexer, warc).join("\n") + "\n";
         assert!(ours.lines().count() > 1, "{name}: {ours}");
         assert_eq!(ours, theirs, "{name}");
         revisits += ours.matches("\"mime\": \"warc/revisit\"").count();

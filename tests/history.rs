@@ -325,34 +325,29 @@ fn rediscovered_articles_are_revisited_within_the_budget_after_new_ones() {
     crawl(&o.world);
     let before = o.world.fixture.log().len();
     crawl(&o.world);
-    let asked: Vec<String> = o
-        .world
-        .fixture
-        .log()
-        .split_off(before)
-        .into_iter()
-        .map(|r| r.target)
-        .filter(|t| t.starts_with("/thoi-su/"))
-        .collect();
+    let asked = articles_asked(&o.world, before);
     assert_eq!(asked.len(), 3, "{asked:?}");
 
     // The history portal's second run links one new article and no known one.
     let w = world("127.0.0.45", "revisit_budget = 2");
     crawl(&w);
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    wait_past_last_fetch(&w.dir.path().join("archive"), Duration::from_millis(1100));
     w.edited.store(true, Ordering::SeqCst);
     let before = w.fixture.log().len();
     crawl(&w);
-    let asked: Vec<String> = w
-        .fixture
-        .log()
-        .split_off(before)
+    let asked = articles_asked(&w, before);
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert_eq!(asked[0], path(9), "the new article first: {asked:?}");
+}
+
+/// The article paths the portal was asked for after its first `before` requests.
+fn articles_asked(w: &World, before: usize) -> Vec<String> {
+    let mut log = w.fixture.log();
+    log.split_off(before)
         .into_iter()
         .map(|r| r.target)
         .filter(|t| t.starts_with("/thoi-su/"))
-        .collect();
-    assert_eq!(asked.len(), 3, "{asked:?}");
-    assert_eq!(asked[0], path(9), "the new article first: {asked:?}");
+        .collect()
 }
 
 /// A slug change (issue 15, item 4): article 12 redirects to another article URL whose title
@@ -365,7 +360,7 @@ fn a_moved_article_is_indexed_at_its_new_url_and_compared_like_an_edit() {
     let o = outage("127.0.0.46");
     let w = &o.world;
     crawl(w);
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    wait_past_last_fetch(&w.dir.path().join("archive"), Duration::from_millis(1100));
     o.moved.store(true, Ordering::SeqCst);
     crawl(w);
     let events = changes(w);
@@ -416,7 +411,7 @@ fn an_article_archived_before_history_is_compared_with_its_warc_record() {
         .unwrap();
     assert_eq!(nulled, 6);
     drop(db);
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    wait_past_last_fetch(&w.dir.path().join("archive"), Duration::from_millis(1100));
     w.edited.store(true, Ordering::SeqCst);
     crawl(&w);
     let mut edits: Vec<(String, Value)> = changes(&w)

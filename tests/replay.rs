@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use baoluu::cdxj::{self, Entry};
-use support::cli::{oracle, stderr, warc_files};
+use support::cli::{cdxj_indexer_lines, oracle, warc_files};
 use support::portal::{self, Spec};
 use support::portal_extra;
 use support::pywb::{self, Wayback};
@@ -101,24 +101,6 @@ fn file_name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().into_owned()
 }
 
-/// `cdxj-indexer FILE`, sorted bytewise as ours are.
-fn their_lines(indexer: &Path, warc: &Path) -> Vec<String> {
-    let out = Command::new(indexer).arg(warc).output().unwrap();
-    assert!(
-        out.status.success(),
-        "cdxj-indexer failed on {}:\n{}",
-        warc.display(),
-        stderr(&out)
-    );
-    let mut lines: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    lines.sort();
-    lines
-}
-
 /// Names the first field that differs between two lines for the same record.
 fn field_difference(ours: &str, theirs: &str) -> String {
     let (Ok(a), Ok(b)) = (Entry::parse(ours), Entry::parse(theirs)) else {
@@ -159,7 +141,7 @@ fn our_cdxj_lines_equal_cdxj_indexer_lines() {
     let mut compared = 0;
     for warc in w.warcs() {
         let ours = cdxj::index_file(&warc, &file_name(&warc)).unwrap();
-        let theirs = their_lines(&indexer, &warc);
+        let theirs = cdxj_indexer_lines(&indexer, &warc);
         assert!(!ours.is_empty(), "{}: no CDXJ lines", warc.display());
         for (n, (a, b)) in ours.iter().zip(&theirs).enumerate() {
             assert!(

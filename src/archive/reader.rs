@@ -80,6 +80,14 @@ impl Record {
             .collect()
     }
 
+    /// The first HTTP header named `name` (compared case-insensitively), its value as text.
+    pub fn http_header(&self, name: &str) -> Option<String> {
+        self.http_headers()
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
+    }
+
     /// The HTTP body (the payload, WARC 1.1 §5.9): the block after the HTTP head.
     pub fn http_body(&self) -> Option<&[u8]> {
         self.http_parts().map(|(_, body)| body)

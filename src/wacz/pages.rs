@@ -190,13 +190,7 @@ fn listing_page(capture: &HtmlCapture) -> Page {
 /// its body cannot be read (the page is still listed, by URL).
 fn page_title(capture: &HtmlCapture) -> Option<String> {
     let record = reader::read_at(&capture.path, capture.offset).ok()?;
-    let headers = record.http_headers();
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-    };
+    let header = |name: &str| record.http_header(name);
     let body = record.http_body()?;
     let (content_type, encoding) = (header("Content-Type"), header("Content-Encoding"));
     let decoded = crate::extract::decode(

@@ -219,3 +219,21 @@ pub fn check_warcs(archive: &Path) -> usize {
     }
     count
 }
+
+/// `cdxj-indexer FILE`'s lines, sorted bytewise as ours are (the replay oracle, issue 17).
+pub fn cdxj_indexer_lines(indexer: &Path, warc: &Path) -> Vec<String> {
+    let out = Command::new(indexer).arg(warc).output().unwrap();
+    assert!(
+        out.status.success(),
+        "cdxj-indexer failed on {}:\n{}",
+        warc.display(),
+        stderr(&out)
+    );
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}

@@ -45,13 +45,7 @@ fn archived_article(path: &Path, offset: u64, portal: &PortalRun) -> Result<Arti
         .header("WARC-Target-URI")
         .and_then(|u| Url::parse(u).ok())
         .ok_or("no WARC-Target-URI")?;
-    let headers = record.http_headers();
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-    };
+    let header = |name: &str| record.http_header(name);
     let body = record.http_body().ok_or("not an HTTP response")?;
     crate::extract::extract_payload(
         body,
