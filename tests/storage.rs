@@ -230,6 +230,37 @@ fn refused_keys_cost_retries_and_a_status_problem_never_data() {
     assert!(problem_codes(&w.status_json()).is_empty());
 }
 
+/// Another process runs this archive's uploads (it holds `.uploads.lock`, as a crawl or daemon
+/// does for its whole life): a second process uploads nothing and says so — it used to start
+/// uploading before reaching the archive lock (issue 18). Once the lock is free, the next run
+/// ships everything.
+#[test]
+fn a_second_process_leaves_the_uploads_to_the_one_that_runs_them() {
+    let Some(w) = World::start("drain_timeout = \"3s\"") else {
+        return;
+    };
+    std::fs::create_dir_all(w.archive()).unwrap();
+    let held = std::fs::File::create(w.archive().join(".uploads.lock")).unwrap();
+    held.try_lock().unwrap();
+    let out = w.run(SECRET_KEY, &["crawl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(w.server.keys("baoluu/").is_empty(), "nothing uploaded");
+    assert!(
+        stderr(&out).contains("uploads_run_elsewhere"),
+        "{}",
+        stderr(&out)
+    );
+    let local = shippable(&w.archive());
+    assert!(local.iter().any(|p| p.starts_with("warc/")), "{local:?}");
+
+    drop(held);
+    let out = w.run(SECRET_KEY, &["crawl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for path in &local {
+        assert!(w.server.object(&w.key(path)).is_some(), "{path} uploaded");
+    }
+}
+
 #[test]
 fn a_server_down_then_restarted_mid_run_gets_everything() {
     let Some(mut w) = World::start("drain_timeout = \"120s\"") else {

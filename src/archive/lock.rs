@@ -25,8 +25,14 @@ impl Lock {
     /// Creates `archive_dir` if needed and locks `archive_dir/.lock`, or fails with
     /// [`Error::Locked`] naming the pid of the process that holds it.
     pub fn acquire(archive_dir: &Path) -> Result<Lock, Error> {
+        Lock::acquire_named(archive_dir, ".lock")
+    }
+
+    /// The same lock on another file of `archive_dir`: `.uploads.lock` keeps a second process's
+    /// uploader off an archive whose uploads another process runs (issue 18).
+    pub fn acquire_named(archive_dir: &Path, name: &str) -> Result<Lock, Error> {
         fs::create_dir_all(archive_dir).map_err(Error::io("create the folder", archive_dir))?;
-        let path = archive_dir.join(".lock");
+        let path = archive_dir.join(name);
         // No truncation on open: the holder's pid must stay readable for the error message.
         let mut file = OpenOptions::new()
             .read(true)

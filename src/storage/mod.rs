@@ -86,6 +86,9 @@ pub enum Error {
     },
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    /// The uploads lock file could not be opened or locked (not: held by another process).
+    #[error("could not take the uploads lock")]
+    Lock(#[source] crate::archive::Error),
     #[error("the configuration has no [storage] table: add one (docs/storage.md)")]
     NotConfigured,
     #[error("could not list {path}")]

@@ -10,20 +10,41 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{Error, Uploader};
+use crate::archive::Lock;
 use crate::config::Config;
 
-/// The running uploader of this process (nothing when `[storage]` is absent).
+/// The lock file of the uploads in `archive_dir`: one uploading process per archive.
+pub const UPLOADS_LOCK: &str = ".uploads.lock";
+
+/// The running uploader of this process (nothing when `[storage]` is absent, or when another
+/// process runs this archive's uploads).
 #[derive(Debug)]
 pub struct UploadTask {
     uploader: Option<Uploader>,
     stop: CancellationToken,
     task: Option<JoinHandle<()>>,
+    /// Held while this process uploads.
+    _lock: Option<Lock>,
 }
 
 impl UploadTask {
     /// Opens the uploader (and the state store, migrating it) before the crawl opens it, and
-    /// starts its loop. Call it inside the tokio runtime.
+    /// starts its loop. Call it inside the tokio runtime. The uploader starts before the crawl
+    /// takes the archive lock, so it takes its own first (`.uploads.lock`): a second process
+    /// on the same archive — which will stop at the archive lock — uploads nothing meanwhile
+    /// (issue 18); it says so and goes on without uploads.
     pub fn start(config: &Config) -> Result<UploadTask, Error> {
+        let lock = match config.storage.is_some() {
+            true => match Lock::acquire_named(&config.crawler.archive_dir, UPLOADS_LOCK) {
+                Ok(lock) => Some(lock),
+                Err(crate::archive::Error::Locked { pid, .. }) => {
+                    tracing::warn!(pid = %pid, "uploads_run_elsewhere: process {pid} uploads this archive; this one does not");
+                    return Ok(UploadTask::idle());
+                }
+                Err(err) => return Err(Error::Lock(err)),
+            },
+            false => None,
+        };
         let uploader = Uploader::open(config)?;
         let stop = CancellationToken::new();
         let task = uploader.clone().map(|u| {
@@ -34,7 +55,18 @@ impl UploadTask {
             uploader,
             stop,
             task,
+            _lock: lock,
         })
+    }
+
+    /// A task that uploads nothing.
+    fn idle() -> UploadTask {
+        UploadTask {
+            uploader: None,
+            stop: CancellationToken::new(),
+            task: None,
+            _lock: None,
+        }
     }
 
     /// Drops the uploads in flight, so Ctrl-C does not wait for a large upload.
