@@ -13,7 +13,7 @@ use std::time::Duration;
 use baoluu::archive::reader;
 use serde_json::Value;
 use support::cli::{baoluu, stderr, stdout, validate_index_lines, warc_files};
-use support::history::{World, changes, crawl, index_lines, lines_of, path, world};
+use support::history::{World, changes, crawl, index_lines, lines_of, path, verify_clean, world};
 use support::pywb::{self, Wayback};
 use support::wait::wait_past_last_fetch;
 
@@ -41,14 +41,7 @@ fn a_second_run_reports_exactly_the_two_edits_and_the_two_removals() {
     check_warcs(&w);
     check_text(&w);
     check_status(&w);
-    let out = baoluu(&w.config, &["verify"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    verify_clean(&w);
     check_replay(&w, &lines);
     check_verify_catches_a_bad_previous(&w);
 }
@@ -376,14 +369,7 @@ fn a_moved_article_is_indexed_at_its_new_url_and_compared_like_an_edit() {
     assert_eq!(target[0]["version"], 1);
     assert!(target[0].get("previous").is_none());
     assert!(target[0]["title"].as_str().unwrap().ends_with("(cập nhật)"));
-    let out = baoluu(&w.config, &["verify"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    verify_clean(w);
 
     // Run 3: the target is on the ladder (asked again), the move is not recorded twice.
     let before = w.fixture.log().len();

@@ -72,8 +72,7 @@ fn an_edit_event_lost_to_a_kill_is_written_with_its_warc_record() {
         .collect();
     assert_eq!(got, want, "each event once, none lost");
     every_event_has_its_record(&archive);
-    let out = baoluu(&w.config, &["verify"]);
-    assert_eq!(out.status.code(), Some(0), "verify:\n{}", stderr(&out));
+    history::verify_clean(&w);
     cli::check_warcs(&archive);
 }
 

@@ -104,12 +104,8 @@ pub(super) async fn write_lost(
 ) -> Result<(), Error> {
     for Lost { event, line } in lost {
         match response_of(warc_dir, &line) {
-            Some(about) => {
-                let json = serde_json::to_vec(&event).unwrap_or_default();
-                let file = history::file_path(changes_dir, &event.portal);
-                recorder
-                    .metadata(&event.portal, &about, "application/json", json, Some(file))
-                    .await?;
+            Some(proof) => {
+                super::revise::event_record(recorder, changes_dir, &event, &proof).await?
             }
             None => append(changes_dir, &event)?,
         }
@@ -129,7 +125,7 @@ fn settle_version(store: &Store, line: &Line) -> Result<(), Error> {
 }
 
 /// The capture an event's `metadata` record refers to, read back from the response record
-/// the index line points at, under the event's URN (`urn:baoluu:change:URL`).
+/// the index line points at.
 fn response_of(warc_dir: &Path, line: &Line) -> Option<Capture> {
     let path = warc_dir.join(&line.filename);
     let record = match archive::reader::read_at(&path, line.offset) {
@@ -144,7 +140,7 @@ fn response_of(warc_dir: &Path, line: &Line) -> Option<Capture> {
         .and_then(|d| DateTime::parse_from_rfc3339(d).ok())?
         .with_timezone(&Utc);
     Some(Capture {
-        url: Url::parse(&format!("{}{}", history::CHANGE_URN, line.url)).ok()?,
+        url: Url::parse(&line.url).ok()?,
         date,
         record_id: record.header("WARC-Record-ID")?.to_string(),
         filename: line.filename.clone(),

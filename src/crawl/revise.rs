@@ -385,7 +385,7 @@ pub(super) async fn write(
                 ..pointer(record.proof)
             },
         };
-        event_record(recorder, dirs, &event, record.proof).await?;
+        event_record(recorder, dirs.changes, &event, record.proof).await?;
         tracing::info!(url = %event.url, change = change.as_str(), fields = ?event.fields, "article_changed");
         changes.push(*change);
     }
@@ -396,7 +396,7 @@ pub(super) async fn write(
 /// the event line, appended to the portal's changes file once the record is durable.
 pub(super) async fn event_record(
     recorder: &archive::Recorder,
-    dirs: &Dirs<'_>,
+    changes_dir: &std::path::Path,
     event: &Event,
     proof: &Capture,
 ) -> Result<(), archive::Error> {
@@ -405,7 +405,7 @@ pub(super) async fn event_record(
         about.url = urn;
     }
     let json = serde_json::to_vec(event).unwrap_or_default();
-    let file = history::file_path(dirs.changes, &event.portal);
+    let file = history::file_path(changes_dir, &event.portal);
     recorder
         .metadata(&event.portal, &about, "application/json", json, Some(file))
         .await

@@ -114,6 +114,18 @@ pub fn world(ip: &str, extra: &str) -> World {
     }
 }
 
+/// `baoluu verify` on the world's archive exits 0.
+pub fn verify_clean(w: &World) {
+    let out = baoluu(&w.config, &["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
 pub fn crawl(w: &World) {
     let out = baoluu(&w.config, &["crawl"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

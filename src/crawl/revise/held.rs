@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::DateTime;
 use url::Url;
 
-use super::{Dirs, event_record};
+use super::event_record;
 use crate::archive::Capture;
 use crate::crawl::task::Tools;
 use crate::history::{self, Change, Event, Held};
@@ -31,11 +31,6 @@ pub(in crate::crawl) async fn release_held(
             runs.entry(row.run).or_default().push(row);
         }
     }
-    let dirs = Dirs {
-        index: &tools.index_dir,
-        changes: &tools.changes_dir,
-        store: None,
-    };
     let mut changes = Vec::new();
     for (run, rows) in runs {
         let (removed, revisits) = (rows.len() as u64, store.revisits_landed(run, portal)?);
@@ -50,7 +45,7 @@ pub(in crate::crawl) async fn release_held(
             // A held value that does not read back (never written so) is let go without event.
             if let Some((event, proof)) = Held::from_json(&row.held).and_then(|h| judged(h, change))
             {
-                event_record(tools.visitor.recorder(), &dirs, &event, &proof).await?;
+                event_record(tools.visitor.recorder(), &tools.changes_dir, &event, &proof).await?;
                 tracing::info!(url = %event.url, change = change.as_str(), "article_changed");
                 changes.push(change);
             }
