@@ -208,7 +208,11 @@ fn refused_keys_cost_retries_and_a_status_problem_never_data() {
         "pending uploads keep exit 0: {}",
         stderr(&out)
     );
-    assert!(stderr(&out).contains("pending"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pending (they go with the next run"),
+        "{}",
+        stderr(&out)
+    );
     let local = shippable(&w.archive());
     assert!(local.iter().any(|p| p.starts_with("warc/")), "{local:?}");
     assert!(w.server.keys("baoluu/").is_empty(), "nothing accepted");
@@ -259,6 +263,36 @@ fn a_second_process_leaves_the_uploads_to_the_one_that_runs_them() {
     for path in &local {
         assert!(w.server.object(&w.key(path)).is_some(), "{path} uploaded");
     }
+}
+
+/// Refused keys on a file past one part (8 MiB: a multipart upload, as nearly every real WARC
+/// is) are reported as refused keys: the refusal comes from a part's write, which was taken for
+/// an unreachable server.
+#[test]
+fn refused_keys_on_a_multipart_upload_are_refused_keys() {
+    let Some(w) = World::start("drain_timeout = \"3s\"") else {
+        return;
+    };
+    let big = w.archive().join("warc/big-00000.warc.gz");
+    std::fs::create_dir_all(big.parent().unwrap()).unwrap();
+    let bytes: Vec<u8> = (0..9 * 1024 * 1024u32)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    std::fs::write(&big, bytes).unwrap();
+    let out = w.run("not-the-secret", &["crawl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let db = rusqlite::Connection::open(w.archive().join("state.sqlite")).unwrap();
+    let error: String = db
+        .query_row(
+            "SELECT last_error FROM uploads WHERE path = 'warc/big-00000.warc.gz'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        error.starts_with("storage-credentials-refused: "),
+        "{error}"
+    );
 }
 
 #[test]

@@ -98,6 +98,7 @@ mod tests {
         // FNV-1a test vectors: a change here moves portals between running instances.
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(Shard::of("cantho", 1), 1);
+        assert_eq!(Shard::of("cantho", 4), 3);
+        assert_eq!(Shard::of("cantho", 7), 6);
     }
 }

@@ -16,7 +16,7 @@ mod scan;
 mod status;
 mod task;
 
-pub use remote::{Fixity, Remote, hex};
+pub use remote::{Fixity, Remote};
 pub use status::{QueueProblem, QueueStatus, queue_lines, queue_status};
 pub use task::UploadTask;
 
@@ -57,12 +57,6 @@ pub enum Error {
     Client(#[source] object_store::Error),
     #[error("could not read {path}")]
     Local {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("could not upload {path}")]
-    Upload {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -111,7 +105,7 @@ impl Error {
             Error::Remote { source, .. } if refused_keys(&source.to_string()) => {
                 code::CREDENTIALS_REFUSED
             }
-            Error::Remote { .. } | Error::Upload { .. } | Error::Client(_) => code::UNREACHABLE,
+            Error::Remote { .. } | Error::Client(_) => code::UNREACHABLE,
             _ => code::UPLOAD_FAILING,
         }
     }

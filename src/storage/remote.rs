@@ -97,7 +97,8 @@ impl Remote {
             .await
             .map_err(|source| local_error(local, source))?;
         let mut writer = BufWriter::with_capacity(self.store.clone(), self.location(path), CHUNK);
-        match copy_hashing(&mut file, &mut writer, local).await {
+        let refused = |source| self.remote_error(path, source);
+        match copy_hashing(&mut file, &mut writer, local, refused).await {
             Ok(fixity) => {
                 let shut = writer.shutdown().await;
                 shut.map_err(|source| self.remote_error(path, source))?;
@@ -113,41 +114,48 @@ impl Remote {
     /// Reads the object back and returns its size and SHA-256: what "verified" means
     /// (issue 18 item 2: a read-back confirms the locally computed digest).
     pub async fn digest(&self, path: &str) -> Result<Fixity, Error> {
+        let mut hasher = Sha256::new();
+        let size = self
+            .read_chunks(path, |bytes| {
+                hasher.update(bytes);
+                Ok(())
+            })
+            .await?;
+        Ok((size, hex(&hasher.finalize())))
+    }
+
+    /// Copies the object for `path` to the local file `to` (for `wacz --from-storage`, which
+    /// does nothing else meanwhile: plain blocking writes of each range are fine there).
+    pub async fn download(&self, path: &str, to: &FsPath) -> Result<(), Error> {
+        let mut file = std::fs::File::create(to).map_err(|source| local_error(to, source))?;
+        self.read_chunks(path, |bytes| {
+            std::io::Write::write_all(&mut file, bytes).map_err(|source| local_error(to, source))
+        })
+        .await?;
+        std::io::Write::flush(&mut file).map_err(|source| local_error(to, source))
+    }
+
+    /// Reads the object for `path` in ranges of [`CHUNK`], handing each to `take`; returns
+    /// the bytes read. Stops at a short answer rather than asking again forever.
+    async fn read_chunks(
+        &self,
+        path: &str,
+        mut take: impl FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<u64, Error> {
         let location = self.location(path);
         let meta = (self.store.head(&location).await).map_err(|e| self.object_error(path, e))?;
-        let mut hasher = Sha256::new();
         let mut at = 0u64;
         while at < meta.size {
             let end = (at + CHUNK as u64).min(meta.size);
             let bytes = (self.store.get_range(&location, at..end).await)
                 .map_err(|e| self.object_error(path, e))?;
-            hasher.update(&bytes);
+            take(&bytes)?;
             at += bytes.len() as u64;
             if bytes.is_empty() {
                 break;
             }
         }
-        Ok((at, hex(&hasher.finalize())))
-    }
-
-    /// Copies the object for `path` to the local file `to` (for `wacz --from-storage`).
-    pub async fn download(&self, path: &str, to: &FsPath) -> Result<(), Error> {
-        let location = self.location(path);
-        let meta = (self.store.head(&location).await).map_err(|e| self.object_error(path, e))?;
-        let mut file = tokio::fs::File::create(to)
-            .await
-            .map_err(|source| local_error(to, source))?;
-        let mut at = 0u64;
-        while at < meta.size {
-            let end = (at + CHUNK as u64).min(meta.size);
-            let bytes = (self.store.get_range(&location, at..end).await)
-                .map_err(|e| self.object_error(path, e))?;
-            file.write_all(&bytes)
-                .await
-                .map_err(|source| local_error(to, source))?;
-            at += bytes.len() as u64;
-        }
-        file.flush().await.map_err(|source| local_error(to, source))
+        Ok(at)
     }
 
     fn remote_error(&self, path: &str, source: std::io::Error) -> Error {
@@ -182,10 +190,14 @@ impl Remote {
     }
 }
 
+/// Streams `file` into `writer`, hashing what is sent. A write that fails is the store's answer
+/// (a part of a multipart upload refused, say), reported through `remote_error` like the final
+/// `shutdown`'s, so refused keys read as refused keys (tests/storage.rs).
 async fn copy_hashing(
     file: &mut tokio::fs::File,
     writer: &mut BufWriter,
     local: &FsPath,
+    remote_error: impl Fn(std::io::Error) -> Error,
 ) -> Result<Fixity, Error> {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
@@ -200,10 +212,7 @@ async fn copy_hashing(
         writer
             .write_all(&buffer[..n])
             .await
-            .map_err(|source| Error::Upload {
-                path: local.to_path_buf(),
-                source,
-            })?;
+            .map_err(&remote_error)?;
     }
 }
 
@@ -215,6 +224,6 @@ fn local_error(path: &FsPath, source: std::io::Error) -> Error {
 }
 
 /// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+fn hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(bytes)
 }
