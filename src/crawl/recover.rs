@@ -30,18 +30,23 @@ use crate::index::{self, Line};
 use crate::store::Store;
 
 /// An edit the index shows and the changes file lacks (a kill between the two appends): its
-/// event, regenerated, and the line the store settles on once the event is written.
+/// event, regenerated, the response record it refers to, and the line the store settles on
+/// once the event is written.
 #[derive(Debug)]
 pub(super) struct Lost {
     event: Event,
+    proof: Capture,
     line: Line,
 }
 
-/// Settles the store from the tails of the index (`lines`) and of the changes files; returns
-/// the edit events to write before the store takes their lines' versions ([`write_lost`]).
+/// Settles the store from the tails of the index (`lines`) and of the changes files (in
+/// `dir`; the WARC files in `warc_dir`); returns the edit events to write before the store
+/// takes their lines' versions ([`write_lost`]). An event whose response record cannot be read
+/// back (to refer to it) is appended here, without a record, rather than lost: here, because
+/// the recorder, which appends to the same files, is not running yet.
 pub(super) fn settle_changes(
     store: &Store,
-    dir: &Path,
+    (dir, warc_dir): (&Path, &Path),
     lines: &[Line],
 ) -> Result<Vec<Lost>, Error> {
     let tail = history::tail(dir).map_err(|source| io("read the changes tails in", dir, source))?;
@@ -64,10 +69,18 @@ pub(super) fn settle_changes(
                 .fingerprint
                 .as_deref()
                 .and_then(Fingerprint::from_json);
-            lost.push(Lost {
-                event: lost_edit(line, old.as_ref()),
-                line: line.clone(),
-            });
+            let event = lost_edit(line, old.as_ref());
+            match response_of(warc_dir, line) {
+                Some(proof) => lost.push(Lost {
+                    event,
+                    proof,
+                    line: line.clone(),
+                }),
+                None => {
+                    append(dir, &event)?;
+                    tracing::warn!(url = %line.url, version = line.version, "change_event_recovered");
+                }
+            }
         }
     }
     let waiting = |line: &Line| {
@@ -94,21 +107,15 @@ pub(super) fn settle_changes(
 }
 
 /// Writes the events [`settle_changes`] regenerated, each as a `metadata` record and then its
-/// line, and only then lets the store take the line's version. An event whose response record
-/// cannot be read back (to refer to it) is appended without a record rather than lost.
+/// line, and only then lets the store take the line's version.
 pub(super) async fn write_lost(
     recorder: &Recorder,
-    (warc_dir, changes_dir): (&Path, &Path),
+    changes_dir: &Path,
     store: &Store,
     lost: Vec<Lost>,
 ) -> Result<(), Error> {
-    for Lost { event, line } in lost {
-        match response_of(warc_dir, &line) {
-            Some(proof) => {
-                super::revise::event_record(recorder, changes_dir, &event, &proof).await?
-            }
-            None => append(changes_dir, &event)?,
-        }
+    for Lost { event, proof, line } in lost {
+        super::revise::event_record(recorder, changes_dir, &event, &proof).await?;
         tracing::warn!(url = %line.url, version = line.version, "change_event_recovered");
         settle_version(store, &line)?;
     }

@@ -38,8 +38,8 @@ pub struct Session {
     /// Edit events a kill left unwritten, written when the first run starts (the recorder
     /// is running then; `recover`).
     lost: std::sync::Mutex<Vec<super::recover::Lost>>,
-    /// `archive_dir/warc` and `archive_dir/changes`, for those events.
-    dirs: (std::path::PathBuf, std::path::PathBuf),
+    /// `archive_dir/changes`, for those events.
+    changes_dir: std::path::PathBuf,
 }
 
 impl Session {
@@ -60,7 +60,7 @@ impl Session {
             })?;
         }
         let lines = settle_indexed(&store, &index_dir, &warc_dir)?;
-        let lost = super::recover::settle_changes(&store, &changes_dir, &lines)?;
+        let lost = super::recover::settle_changes(&store, (&changes_dir, &warc_dir), &lines)?;
         let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
         let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
         let slots = Arc::new(Semaphore::new(config.crawler.max_in_flight.max(1)));
@@ -75,7 +75,7 @@ impl Session {
             slots,
             config: config.clone(),
             lost: std::sync::Mutex::new(lost),
-            dirs: (warc_dir, changes_dir),
+            changes_dir,
         })
     }
 
@@ -102,8 +102,7 @@ impl Session {
         if lost.is_empty() {
             return Ok(());
         }
-        let (warc, changes) = (&self.dirs.0, &self.dirs.1);
-        super::recover::write_lost(&self.recorder, (warc, changes), &self.store, lost).await
+        super::recover::write_lost(&self.recorder, &self.changes_dir, &self.store, lost).await
     }
 
     /// Applies a reloaded configuration's portals (issue 13 item 7): every portal's politeness
