@@ -59,14 +59,8 @@ impl fmt::Display for Summary {
             write!(f, "\n  {reason}: {count}")?;
         }
         for (portal, stats) in &self.portals {
-            let changes: Vec<String> = stats
-                .changes()
-                .iter()
-                .filter(|(_, n)| *n > 0)
-                .map(|(change, n)| format!("{n} {change}"))
-                .collect();
-            if !changes.is_empty() {
-                write!(f, "\n  {portal}: {} (baoluu changes)", changes.join(", "))?;
+            if let Some(changes) = stats.changes_line() {
+                write!(f, "\n  {portal}: {changes}")?;
             }
         }
         Ok(())
@@ -136,6 +130,18 @@ impl PortalStats {
                 Change::Moved => self.moved += 1,
             }
         }
+    }
+
+    /// "2 edited, 1 removed (baoluu changes)", or None when the run recorded no change: the
+    /// run summary's and `status`'s line.
+    pub fn changes_line(&self) -> Option<String> {
+        let counts: Vec<String> = self
+            .changes()
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(change, n)| format!("{n} {change}"))
+            .collect();
+        (!counts.is_empty()).then(|| format!("{} (baoluu changes)", counts.join(", ")))
     }
 
     /// The change counts by label, for reports and metrics.

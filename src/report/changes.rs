@@ -12,17 +12,6 @@ use crate::summary::PortalStats;
 /// Suspect URLs shown as examples.
 const EXAMPLES: u32 = 3;
 
-/// "2 edited, 1 removed (baoluu changes)", or None when the run recorded no change.
-pub(super) fn line(stats: &PortalStats) -> Option<String> {
-    let counts: Vec<String> = stats
-        .changes()
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(change, n)| format!("{n} {change}"))
-        .collect();
-    (!counts.is_empty()).then(|| format!("{} (baoluu changes)", counts.join(", ")))
-}
-
 /// `{"edited": n, "removed": n, "restored": n, "moved": n, "suspect": n}`.
 pub(super) fn json(stats: &PortalStats) -> serde_json::Value {
     stats
@@ -63,10 +52,10 @@ mod tests {
             ..PortalStats::default()
         };
         assert_eq!(
-            line(&stats).as_deref(),
+            stats.changes_line().as_deref(),
             Some("2 edited, 12 suspect (baoluu changes)")
         );
-        assert_eq!(line(&PortalStats::default()), None);
+        assert_eq!(PortalStats::default().changes_line(), None);
         assert_eq!(json(&stats)["suspect"], 12);
         assert_eq!(json(&stats)["moved"], 0);
     }

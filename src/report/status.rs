@@ -12,6 +12,7 @@ use super::{Error, RunReport, latest};
 use crate::config::{Config, Portal};
 use crate::schedule::{Schedule, VIETNAM};
 use crate::store::Store;
+use crate::summary::PortalStats;
 
 /// The crawl-state file inside `archive_dir` (the same one the crawl and daemon open).
 const STATE_FILE: &str = "state.sqlite";
@@ -52,7 +53,7 @@ pub fn status(archive_dir: &Path, config: &Config, now: DateTime<Utc>) -> Result
             );
         }
         let stats = last.as_ref().and_then(|r| r.per_portal.get(&portal.name));
-        if let Some(changes) = stats.and_then(super::changes::line) {
+        if let Some(changes) = stats.and_then(PortalStats::changes_line) {
             let _ = writeln!(out, "  changes: {changes}");
         }
         for shape in learned(store.as_ref(), portal)? {
