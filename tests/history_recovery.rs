@@ -17,13 +17,12 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use baoluu::archive::reader;
+use baoluu::history::CHANGE_URN;
 use serde_json::Value;
 
 use support::cli::{self, baoluu, stderr, warc_files};
 use support::history;
 use support::wait::wait_past_last_fetch;
-
-const CHANGE_URN: &str = "urn:baoluu:change:";
 
 #[test]
 fn an_edit_event_lost_to_a_kill_is_written_with_its_warc_record() {
@@ -81,10 +80,10 @@ fn tail(url: &Value) -> String {
     url.rsplit('/').next().unwrap().to_string()
 }
 
-/// The store's files (`state.sqlite` and, in WAL mode, its `-wal`), copied aside.
-fn copy_store(archive: &Path, to: &Path) {
+/// The store's files (`state.sqlite` and, in WAL mode, its `-wal`) of `from`, copied to `to`.
+fn copy_store(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(archive).unwrap() {
+    for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         if name.starts_with("state.sqlite") {
@@ -138,10 +137,7 @@ fn kill_after(archive: &Path, file: &Path, cut: u64, state: &Path) {
             std::fs::remove_file(path).unwrap();
         }
     }
-    for entry in std::fs::read_dir(state).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, archive.join(path.file_name().unwrap())).unwrap();
-    }
+    copy_store(state, archive);
 }
 
 /// Every line of the changes file is the block of a `metadata` record whose target is the
