@@ -349,3 +349,44 @@ fn sigkill_during_a_revisit_run_loses_no_event_and_duplicates_none() {
     }
     println!("revisit crash test: seed {seed}: {kills} kills");
 }
+
+/// A kill between a redirect target's index line and the run loop's bookkeeping (issue 17's
+/// crash rerun found it once in CI: `bai-moi-312` indexed twice). The target has no row of its
+/// own yet (it is reached only through the redirect), so the restart could not mark it done:
+/// the redirecting URL was fetched again, the redirect followed again, and the target indexed
+/// a second time. Built exactly: after a whole crawl, the run is reopened, the target's row
+/// removed and the redirecting URL put back in flight, as the kill leaves them.
+#[test]
+fn a_redirect_target_indexed_before_a_kill_is_not_indexed_again() {
+    let w = World::start(None, "min_delay = \"0s\"\ndelay_factor = 0.0");
+    let out = cli::baoluu(&w.config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", cli::stderr(&out));
+    let id = w.spec_b.first_id + 12;
+    let (old, target) = (
+        w.b.url(&format!("/thoi-su/bai-cu-{id}.html")),
+        w.b.url(&format!("/thoi-su/bai-moi-{id}.html")),
+    );
+    let db = rusqlite::Connection::open(w.archive().join("state.sqlite")).unwrap();
+    db.execute_batch("UPDATE runs SET ended_at = NULL, status = 'interrupted'")
+        .unwrap();
+    assert_eq!(
+        db.execute("DELETE FROM urls WHERE url = ?1", [&target])
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        db.execute("UPDATE urls SET state = 'inflight' WHERE url = ?1", [&old])
+            .unwrap(),
+        1
+    );
+    drop(db);
+
+    let out = cli::baoluu(&w.config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", cli::stderr(&out));
+    let text = std::fs::read_to_string(w.archive().join("index/b.jsonl")).unwrap();
+    let lines = text
+        .lines()
+        .filter(|l| l.contains(&format!("\"url\":\"{target}\"")))
+        .count();
+    assert_eq!(lines, 1, "{target} indexed {lines} times");
+}

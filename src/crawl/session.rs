@@ -174,9 +174,26 @@ fn settle_indexed(
             payload_digest: Some(line.digest.clone()),
             ..Outcome::labelled(Label::Archived)
         };
-        if store.settle(&line.url, &outcome)? {
+        if store.settle(&line.url, &outcome)?
+            || store.settle_unqueued(&candidate_of(line), &outcome)?
+        {
             tracing::info!(url = %line.url, "index_reconciled");
         }
     }
     Ok(lines)
+}
+
+/// The store's view of an indexed URL it may have no row for (a redirect target): an article
+/// of the line's portal and host.
+fn candidate_of(line: &index::Line) -> crate::store::Candidate {
+    crate::store::Candidate {
+        url: line.url.clone(),
+        portal: line.portal.clone(),
+        host: line.host.clone(),
+        kind: crate::store::Kind::Article,
+        depth: 0,
+        via: None,
+        chain_page: 0,
+        chain_stale: 0,
+    }
 }

@@ -147,7 +147,7 @@ impl Store {
         }
     }
 
-    fn id_of(&self, url: &str) -> Result<Option<i64>, Error> {
+    pub(super) fn id_of(&self, url: &str) -> Result<Option<i64>, Error> {
         self.conn()
             .prepare_cached("SELECT id FROM urls WHERE url = ?1")
             .and_then(|mut stmt| stmt.query_row([url], |row| row.get(0)).optional())

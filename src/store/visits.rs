@@ -57,6 +57,25 @@ impl Store {
             .map(|changed| changed > 0)
     }
 
+    /// After a kill (docs/architecture.md rule 6): records `candidate`, a URL an index line
+    /// proves archived but the store has no row for — a redirect target, recorded by the run
+    /// loop after the capture is durable — as done in the latest run, so the redirecting URL's
+    /// refetch finds it [`Store::visited`] instead of archiving and indexing it again. True
+    /// when a row was added.
+    pub fn settle_unqueued(&self, candidate: &Candidate, outcome: &Outcome) -> Result<bool, Error> {
+        if self.id_of(&candidate.url)?.is_some() {
+            return Ok(false);
+        }
+        let run: Option<i64> = self
+            .conn()
+            .query_row("SELECT max(id) FROM runs", [], |row| row.get(0))
+            .doing("find the latest run")?;
+        match run {
+            Some(run) => self.record_visited(run, candidate, outcome).map(|()| true),
+            None => Ok(false),
+        }
+    }
+
     /// Hands an in-flight URL back to the queue untouched (no attempt counted): the run stopped
     /// before its fetch began.
     pub fn requeue(&self, id: i64) -> Result<(), Error> {
