@@ -417,4 +417,18 @@ fn an_article_archived_before_history_is_compared_with_its_warc_record() {
     for n in [1, 2] {
         assert_eq!(lines_of(&index_lines(&w), &w, n).len(), 2, "article {n}");
     }
+    // The fingerprints read back from the WARC are kept, also for the articles that did not
+    // change: a third run reads no record again.
+    let db = rusqlite::Connection::open(&state).unwrap();
+    let unknown: i64 = db
+        .query_row(
+            "SELECT count(*) FROM urls WHERE version = 1 AND fingerprint IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        unknown, 0,
+        "articles revisited without a stored fingerprint"
+    );
 }

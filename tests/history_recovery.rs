@@ -75,6 +75,71 @@ fn an_edit_event_lost_to_a_kill_is_written_with_its_warc_record() {
     cli::check_warcs(&archive);
 }
 
+/// A kill between a held removal's event (its record and line, written at the run's end) and
+/// the store letting the hold go: the next start finds the event in the changes tail and lets
+/// the hold go then, so the event is not written a second time. The crash is rebuilt by
+/// putting the holds back (as `held_removal` left them) after an uninterrupted revisit run.
+#[test]
+fn a_removal_written_before_a_kill_is_not_written_again() {
+    let w = history::world("127.0.0.149", "");
+    let archive = w.dir.path().join("archive");
+    history::crawl(&w);
+    wait_past_last_fetch(&archive, Duration::from_secs(1));
+    w.edited.store(true, Ordering::SeqCst);
+    history::crawl(&w);
+    let events = history::changes(&w);
+    let removals: Vec<&Value> = events.iter().filter(|e| e["change"] == "removed").collect();
+    assert_eq!(removals.len(), 2, "{events:?}");
+    hold_again(&archive, &removals);
+
+    let out = baoluu(&w.config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("change_reconciled"),
+        "the restart did not let the holds go:\n{}",
+        stderr(&out)
+    );
+    let again: Vec<Value> = history::changes(&w);
+    let removed_again = again.iter().filter(|e| e["change"] == "removed").count();
+    assert_eq!(removed_again, 2, "each removal once: {again:?}");
+    let db = rusqlite::Connection::open(archive.join("state.sqlite")).unwrap();
+    let (held, gone): (i64, i64) = db
+        .query_row(
+            "SELECT count(held), count(CASE WHEN gone = 'removed' THEN 1 END) FROM urls",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((held, gone), (0, 2), "holds let go, both articles removed");
+}
+
+/// Puts each removal back as the hold it was before the run's end wrote it (gone unset).
+fn hold_again(archive: &Path, removals: &[&Value]) {
+    let db = rusqlite::Connection::open(archive.join("state.sqlite")).unwrap();
+    for event in removals {
+        let current = &event["current"];
+        let file = archive
+            .join("warc")
+            .join(current["filename"].as_str().unwrap());
+        let record = reader::read_at(&file, current["offset"].as_u64().unwrap()).unwrap();
+        let date = record.header("WARC-Date").unwrap();
+        let date = chrono::DateTime::parse_from_rfc3339(date).unwrap().to_utc();
+        let held = serde_json::json!({
+            "event": event,
+            "record_id": record.header("WARC-Record-ID").unwrap(),
+            "date": date.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        });
+        let url = event["url"].as_str().unwrap();
+        let put = db
+            .execute(
+                "UPDATE urls SET held = ?1, gone = NULL WHERE url = ?2",
+                (held.to_string(), url),
+            )
+            .unwrap();
+        assert_eq!(put, 1, "{url}");
+    }
+}
+
 fn tail(url: &Value) -> String {
     let url = url.as_str().unwrap();
     url.rsplit('/').next().unwrap().to_string()

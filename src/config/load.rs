@@ -170,7 +170,13 @@ fn check_merged_into(sites: &[Site]) -> Result<(), Error> {
                 "portal `{target}` cannot be merged into itself: name the paper that absorbed it"
             )
         } else if sites.iter().any(|s| s.portal.name == *target) {
-            continue;
+            let Some(cycle) = cycle_from(sites, &site.portal.name) else {
+                continue;
+            };
+            format!(
+                "merged_into goes round in a circle ({cycle}): the paper at the end of a merger \
+                 chain is the one that absorbed the others and has no merged_into"
+            )
         } else {
             format!(
                 "merged_into names `{target}`, which is no configured portal: add that portal or fix the name"
@@ -179,6 +185,29 @@ fn check_merged_into(sites: &[Site]) -> Result<(), Error> {
         return Err(site_error(site, site.merged_line, "merged_into", message));
     }
     Ok(())
+}
+
+/// `a → b → a` when following `merged_into` from `start` comes back to it; the shard of a
+/// family is its chain's end (`shard::family_root`), which a circle does not have.
+fn cycle_from(sites: &[Site], start: &str) -> Option<String> {
+    let mut chain = vec![start];
+    let merged = |name: &str| {
+        sites
+            .iter()
+            .find(|s| s.portal.name == name)
+            .and_then(|s| s.portal.merged_into.as_deref())
+    };
+    while let Some(next) = merged(chain[chain.len() - 1]) {
+        if next == start {
+            chain.push(next);
+            return Some(chain.join(" → "));
+        }
+        if chain.contains(&next) {
+            return None; // a circle further on, reported at one of its own portals
+        }
+        chain.push(next);
+    }
+    None
 }
 
 fn site_error(site: &Site, line: usize, field: &str, message: String) -> Error {

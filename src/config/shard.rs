@@ -55,7 +55,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// The end of `portal`'s `merged_into` chain (itself when it has none).
 pub fn family_root<'a>(portals: &'a [Portal], portal: &'a Portal) -> &'a str {
     let mut name = portal.name.as_str();
-    // Bounded: a chain cannot be longer than the portal list (a cycle stops there too).
+    // Bounded: a chain cannot be longer than the portal list (loading refuses circles).
     for _ in 0..portals.len() {
         let next = portals
             .iter()

@@ -169,6 +169,10 @@ fn revisit(
     let mut v = Verdict {
         revision: Some(Revision {
             gone: k.gone.clone(),
+            // An article archived before the history migration got its fingerprint from its
+            // WARC record (`with_fingerprint`): kept on every path, or each later revisit reads
+            // and extracts that record again.
+            fingerprint: k.fingerprint.clone(),
             ..Revision::default()
         }),
         ..Verdict::default()
@@ -263,26 +267,44 @@ fn moved_to(
 
 /// A removal the run's end will judge: its event, and what its `metadata` record refers to.
 fn held(portal: &PortalRun, k: &Known, proof: &Capture) -> String {
-    let event = Event {
-        url: proof.url.to_string(),
-        portal: portal.portal.name.clone(),
-        change: Change::Removed,
-        ts: ts(proof),
-        fields: Vec::new(),
-        status: proof.status,
-        target: None,
-        previous: k.pointer.clone().unwrap_or_default(),
-        current: Pointer {
-            ts: None,
-            ..pointer(proof)
-        },
-    };
+    let event = event(
+        proof.url.as_str(),
+        &portal.portal.name,
+        Change::Removed,
+        proof,
+        k.pointer.clone(),
+    );
     history::Held {
         event,
         record_id: proof.record_id.clone(),
         date: proof.date.to_rfc3339_opts(SecondsFormat::Micros, true),
     }
     .to_json()
+}
+
+/// The event `change` of `url`, proven by `proof`, after the version `previous`; no fields, no
+/// target (the one place an event is built from a capture: `write` and `held`).
+fn event(
+    url: &str,
+    portal: &str,
+    change: Change,
+    proof: &Capture,
+    previous: Option<Pointer>,
+) -> Event {
+    Event {
+        url: url.to_string(),
+        portal: portal.to_string(),
+        change,
+        ts: ts(proof),
+        fields: Vec::new(),
+        status: proof.status,
+        target: None,
+        previous: previous.unwrap_or_default(),
+        current: Pointer {
+            ts: None,
+            ..pointer(proof)
+        },
+    }
 }
 
 /// A removal or move, recorded once: a URL already in that state gets no second event.
@@ -333,8 +355,8 @@ fn ts(capture: &Capture) -> String {
 pub(super) struct Dirs<'a> {
     pub index: &'a std::path::Path,
     pub changes: &'a std::path::Path,
-    /// Where the status page's article rows go (issue 19); `None` where there is no store.
-    pub store: Option<&'a crate::store::Store>,
+    /// Where the status page's article rows go (issue 19).
+    pub store: &'a crate::store::Store,
 }
 
 /// What [`write`] records: the article URL, its last version and the capture that proves the
@@ -365,26 +387,19 @@ pub(super) async fn write(
             .metadata(portal, capture, "application/json", json, Some(file))
             .await?;
         // The status page's row (issue 19), after the index line is durable.
-        if let Some(store) = dirs.store {
-            store.record_article(&line, pointer);
-        }
+        dirs.store.record_article(&line, pointer);
     }
     let mut changes = Vec::new();
     for (change, fields, target) in &verdict.events {
-        let event = Event {
-            url: record.url.to_string(),
-            portal: portal.to_string(),
-            change: *change,
-            ts: ts(record.proof),
-            fields: fields.clone(),
-            status: record.proof.status,
-            target: target.clone(),
-            previous: record.previous.clone().unwrap_or_default(),
-            current: Pointer {
-                ts: None,
-                ..pointer(record.proof)
-            },
-        };
+        let mut event = event(
+            record.url,
+            portal,
+            *change,
+            record.proof,
+            record.previous.clone(),
+        );
+        event.fields.clone_from(fields);
+        event.target.clone_from(target);
         event_record(recorder, dirs.changes, &event, record.proof).await?;
         tracing::info!(url = %event.url, change = change.as_str(), fields = ?event.fields, "article_changed");
         changes.push(*change);

@@ -164,12 +164,12 @@ pub(super) async fn run(
     let prior = prior(store, id, candidate, portal);
     // Only an article the store holds has a history to compare with (issue 15).
     let known = match candidate.kind {
-        Kind::Article => store
-            .known(id)
-            .ok()
-            .flatten()
-            .map(|k| revise::with_fingerprint(k, portal, &tools.changes_dir)),
+        Kind::Article => store.known(id).ok().flatten(),
         _ => None,
+    };
+    let known = match known {
+        Some(k) => Some(revise::with_fingerprint(k, portal, &tools.changes_dir).await),
+        None => None,
     };
     // Sitemaps and feeds have their own body cap (issue 9: a sitemap may be 50 MB).
     let cap = (candidate.kind == Kind::Feed).then_some(feed_cap);
@@ -236,7 +236,7 @@ async fn record(
     let dirs = revise::Dirs {
         index: &tools.index_dir,
         changes: &tools.changes_dir,
-        store: Some(&tools.store),
+        store: &tools.store,
     };
     let record = revise::Record {
         url: &candidate.url,

@@ -332,6 +332,20 @@ fn merged_into_must_name_a_portal() {
     assert!(shown.contains("itself"), "{shown}");
 }
 
+/// A circle of mergers has no paper at its end, so no family root to shard by (issue 18).
+#[test]
+fn merged_into_must_not_go_round_in_a_circle() {
+    let second = "merged_into = \"demo2\"\n\n[[portal]]\nname = \"demo2\"\n\
+        seeds = [\"https://e.example/\"]\nhosts = [\"e.example\"]\n\
+        article_urls = ['a', 'b']\nlisting_urls = []\nmerged_into = \"demo\"";
+    let shown = expect_error(
+        &config("", second),
+        PORTAL_EXTRA_LINE,
+        "portal \"demo\".merged_into",
+    );
+    assert!(shown.contains("demo → demo2 → demo"), "{shown}");
+}
+
 #[test]
 fn crawler_numbers_and_addresses() {
     let shown = expect_error(

@@ -7,6 +7,7 @@ use std::path::Path;
 use url::Url;
 
 use crate::archive::reader;
+use crate::config::Selectors;
 use crate::crawl::task::PortalRun;
 use crate::extract::Article;
 use crate::history::Fingerprint;
@@ -17,7 +18,7 @@ use crate::store::Known;
 /// since is judged as one instead of being adopted silently. `changes_dir` is
 /// `archive_dir/changes`; the WARCs are in `archive_dir/warc`. A record that cannot be read
 /// leaves the fingerprint unknown (the revisit then adopts the new one, as before).
-pub(in crate::crawl) fn with_fingerprint(
+pub(in crate::crawl) async fn with_fingerprint(
     mut known: Known,
     portal: &PortalRun,
     changes_dir: &Path,
@@ -29,17 +30,30 @@ pub(in crate::crawl) fn with_fingerprint(
         return known;
     };
     let path = warc_dir.join(&pointer.filename);
-    match archived_article(&path, pointer.offset, portal) {
-        Ok(article) => known.fingerprint = Some(Fingerprint::of(&article).to_json()),
-        Err(reason) => {
-            tracing::warn!(file = %path.display(), offset = pointer.offset, %reason, "fingerprint_unreadable")
+    let offset = pointer.offset;
+    let selectors = portal.portal.selectors.clone();
+    // A file read and an extraction: off the runtime's threads, like every other extraction.
+    let read = tokio::task::spawn_blocking(move || {
+        let article = archived_article(&path, offset, selectors.as_ref());
+        (path, article)
+    })
+    .await;
+    match read {
+        Ok((_, Ok(article))) => known.fingerprint = Some(Fingerprint::of(&article).to_json()),
+        Ok((path, Err(reason))) => {
+            tracing::warn!(file = %path.display(), offset, %reason, "fingerprint_unreadable")
         }
+        Err(err) => tracing::warn!(%err, "fingerprint_unreadable"),
     }
     known
 }
 
 /// The article extracted from the response record at `offset` of the WARC file `path`.
-fn archived_article(path: &Path, offset: u64, portal: &PortalRun) -> Result<Article, String> {
+fn archived_article(
+    path: &Path,
+    offset: u64,
+    selectors: Option<&Selectors>,
+) -> Result<Article, String> {
     let record = reader::read_at(path, offset).map_err(|e| e.to_string())?;
     let url = record
         .header("WARC-Target-URI")
@@ -52,7 +66,7 @@ fn archived_article(path: &Path, offset: u64, portal: &PortalRun) -> Result<Arti
         header("content-type").as_deref(),
         header("content-encoding").as_deref(),
         &url,
-        portal.portal.selectors.as_ref(),
+        selectors,
         crate::extract::MAX_DECODED,
     )
     .map_err(|e| e.to_string())
