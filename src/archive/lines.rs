@@ -9,7 +9,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+
 use super::recorder::{Done, SyncFailure};
+use super::segments::{self, Policy};
 use super::sink::{self, Sink, Wrap};
 
 /// An index file open for appending, with the length of its complete lines.
@@ -17,30 +20,70 @@ struct LineFile {
     file: Box<dyn Sink>,
     /// Bytes of complete lines: where a torn write is rolled back to.
     len: u64,
+    /// The UTC day of its first line (segments close a file on a new day).
+    day: Option<NaiveDate>,
 }
 
 /// Files of companion lines, open for appending.
 pub(super) struct Lines {
     files: HashMap<PathBuf, LineFile>,
     wrap: Wrap,
-}
-
-impl Default for Lines {
-    fn default() -> Lines {
-        Lines {
-            files: HashMap::new(),
-            wrap: sink::plain(),
-        }
-    }
+    /// With `[storage]`: when a file is closed into a segment (issue 18 item 4).
+    segments: Option<Policy>,
 }
 
 impl Lines {
+    /// Companion-line files closed into segments by `segments` (none: they grow forever).
+    pub(super) fn new(segments: Option<Policy>) -> Lines {
+        Lines {
+            files: HashMap::new(),
+            wrap: sink::plain(),
+            segments,
+        }
+    }
+
     /// Appends lines through `wrap` (fault injection in tests).
     #[cfg(test)]
     fn with_wrap(wrap: Wrap) -> Lines {
         Lines {
-            files: HashMap::new(),
             wrap,
+            ..Lines::new(None)
+        }
+    }
+
+    /// Closes the files this batch is about to write to that are due for a segment, before
+    /// any line of the batch goes in: every line they hold was fsynced by an earlier batch, and
+    /// nothing of this batch lands in a segment unsynced. A file that cannot be closed stays
+    /// the current one (a segment is late, no line is lost).
+    fn close_due_segments(&mut self, written: &[(String, Done)]) {
+        let Some(policy) = self.segments else { return };
+        let now = chrono::Utc::now();
+        let mut seen: Vec<&PathBuf> = Vec::new();
+        for (_, done) in written {
+            let Done::Member(_, Ok(_), Some((file, _))) = done else {
+                continue;
+            };
+            if seen.contains(&file) {
+                continue;
+            }
+            seen.push(file);
+            let (len, day) = match self.files.get(file) {
+                Some(open) => (open.len, open.day),
+                None => match (complete_len(file), segments::first_day(file)) {
+                    (Ok(len), Ok(day)) => (len, day),
+                    _ => continue,
+                },
+            };
+            if !policy.due(len, day, now.date_naive()) {
+                continue;
+            }
+            self.files.remove(file.as_path());
+            match segments::close(file, now) {
+                Ok(segment) => tracing::info!(segment = %segment.display(), "segment_closed"),
+                Err(err) => {
+                    tracing::warn!(file = %file.display(), %err, "segment_not_closed");
+                }
+            }
         }
     }
 
@@ -51,6 +94,7 @@ impl Lines {
         written: &[(String, Done)],
         failed: &HashMap<String, SyncFailure>,
     ) -> HashMap<usize, SyncFailure> {
+        self.close_due_segments(written);
         let mut failures = HashMap::new();
         let mut touched: Vec<(PathBuf, Vec<usize>)> = Vec::new();
         for (i, (prefix, done)) in written.iter().enumerate() {
@@ -107,6 +151,9 @@ impl Lines {
         match open.file.write_all(&bytes) {
             Ok(()) => {
                 open.len += bytes.len() as u64;
+                if open.day.is_none() {
+                    open.day = Some(chrono::Utc::now().date_naive());
+                }
                 Ok(())
             }
             Err(err) => {
@@ -132,9 +179,14 @@ impl Lines {
             file.set_len(complete)?;
             tracing::warn!(file = %path.display(), kept = complete, "index_torn_line_cut");
         }
+        let day = match (self.segments, complete) {
+            (Some(_), 1..) => segments::first_day(path)?,
+            _ => None,
+        };
         Ok(LineFile {
             file,
             len: complete,
+            day,
         })
     }
 }

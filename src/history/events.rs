@@ -81,9 +81,16 @@ pub fn read_all(dir: &Path) -> std::io::Result<Vec<Event>> {
     read_files(dir, 0)
 }
 
-/// The events at the end of each file: what a crash may have left unknown to the store.
+/// The events at the end of each file, and of each portal's newest segment (a kill right
+/// after a segment was closed leaves them there: issue 18 item 4): what a crash may have left
+/// unknown to the store.
 pub fn tail(dir: &Path) -> std::io::Result<Vec<Event>> {
-    read_files(dir, TAIL_WINDOW)
+    let mut events = Vec::new();
+    for segment in crate::index::newest_segments(dir) {
+        events.extend(read_file(&segment, TAIL_WINDOW)?);
+    }
+    events.extend(read_files(dir, TAIL_WINDOW)?);
+    Ok(events)
 }
 
 fn read_files(dir: &Path, window: u64) -> std::io::Result<Vec<Event>> {

@@ -79,7 +79,52 @@ pub fn reconcile(index_dir: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> 
             tail_lines.extend(reconcile_file(&path, warc_dir)?);
         }
     }
+    tail_lines.extend(newest_segment_tails(index_dir, warc_dir)?);
     Ok(tail_lines)
+}
+
+/// The lines at the end of each portal's newest segment (issue 18 item 4). The writer thread
+/// closes a segment between two batches, possibly before the store heard of the last batch's
+/// lines; a kill right after that rename leaves those lines in the segment, with no current
+/// file yet, so they are settled from here. A segment is closed whole: nothing to trim.
+fn newest_segment_tails(index_dir: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
+    let mut lines = Vec::new();
+    for newest in newest_segments(index_dir) {
+        let io = |doing| {
+            let path = newest.clone();
+            move |source| Error::Io {
+                doing,
+                path,
+                source,
+            }
+        };
+        let mut file = std::fs::File::open(&newest).map_err(io("open"))?;
+        let len = file.metadata().map_err(io("measure"))?.len();
+        let start = len.saturating_sub(TAIL_WINDOW);
+        file.seek(SeekFrom::Start(start)).map_err(io("seek in"))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail).map_err(io("read"))?;
+        let found = tail_lines(&tail, start > 0).into_iter().map(|(_, l)| l);
+        lines.extend(found.filter(|line| points_inside(line, warc_dir)));
+    }
+    Ok(lines)
+}
+
+/// The newest closed segment of every portal that has one, under `dir/segments/`.
+pub fn newest_segments(dir: &Path) -> Vec<PathBuf> {
+    let Ok(folders) = std::fs::read_dir(dir.join("segments")) else {
+        return Vec::new();
+    };
+    let mut portals: Vec<PathBuf> = folders.flatten().map(|e| e.path()).collect();
+    portals.sort();
+    portals
+        .iter()
+        .filter_map(|folder| {
+            let name = folder.file_name()?.to_string_lossy().into_owned();
+            let current = file_path(dir, &name);
+            crate::archive::segments::list(&current).ok()?.pop()
+        })
+        .collect()
 }
 
 fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {

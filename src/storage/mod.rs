@@ -287,7 +287,8 @@ impl Uploader {
         Ok(sent)
     }
 
-    /// Deletes local WARC files verified in the bucket longer than `keep_local` ago.
+    /// Deletes the local WARC files and index/changes segments verified in the bucket longer
+    /// than `keep_local` ago (readers fetch them back: `storage::fetched`).
     fn sweep(&self) {
         let Some(keep) = self.storage.keep_local else {
             return;

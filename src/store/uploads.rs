@@ -16,7 +16,7 @@ use super::{Doing, Error, Store};
 pub(super) const UPLOADS: &str = "
 CREATE TABLE uploads (
     path       TEXT PRIMARY KEY,  -- relative to archive_dir, '/'-separated: also the object key
-    kind       TEXT NOT NULL,     -- warc | cdxj | run
+    kind       TEXT NOT NULL,     -- warc | cdxj | run | index | changes (segments)
     state      TEXT NOT NULL,     -- pending | done
     size       INTEGER,           -- done: bytes verified in the bucket
     sha256     TEXT,              -- done: hex digest of those bytes, computed locally
@@ -128,13 +128,15 @@ impl Store {
         Ok(())
     }
 
-    /// Verified WARC uploads done before `before` whose local copy is still there.
+    /// Verified uploads of WARC files and index/changes segments (the kinds `keep_local`
+    /// applies to) done before `before` whose local copy is still there.
     pub fn uploads_to_delete(&self, before: f64) -> Result<Vec<String>, Error> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT path FROM uploads WHERE state = 'done' AND kind = 'warc'
-                   AND deleted_at IS NULL AND done_at <= ?1 ORDER BY done_at",
+                "SELECT path FROM uploads WHERE state = 'done'
+                   AND kind IN ('warc', 'index', 'changes')
+                   AND deleted_at IS NULL AND done_at <= ?1 ORDER BY done_at, path",
             )
             .doing("read deletable uploads")?;
         let rows = stmt
@@ -237,6 +239,19 @@ mod tests {
         assert_eq!(store.uploads_to_delete(200.0).unwrap(), ["warc/a.warc.gz"]);
         store.upload_deleted("warc/a.warc.gz", 201.0).unwrap();
         assert!(store.uploads_to_delete(1e12).unwrap().is_empty());
+        for (path, kind) in [
+            ("index/cdxj/a.warc.gz.cdxj", "cdxj"),
+            ("index/segments/p/p-1.jsonl", "index"),
+            ("changes/segments/p/p-1.jsonl", "changes"),
+        ] {
+            store.upload_enqueue(path, kind, 300.0).unwrap();
+            store.upload_done(path, 1, "cd", 300.0).unwrap();
+        }
+        assert_eq!(
+            store.uploads_to_delete(1e12).unwrap(),
+            ["changes/segments/p/p-1.jsonl", "index/segments/p/p-1.jsonl"],
+            "segments go like WARCs; CDXJ stays"
+        );
         assert!(store.uploaded().unwrap()[0].deleted);
     }
 }
