@@ -256,4 +256,39 @@ mod tests {
             "{\"n\":1}\n{\"n\":4}\n"
         );
     }
+
+    /// One batch of lines for `path`, as the writer thread hands them over.
+    fn batch(path: &Path, lines: &[&str]) -> Vec<(String, Done)> {
+        (lines.iter())
+            .map(|line| {
+                let (reply, _) = tokio::sync::oneshot::channel();
+                let companion = Some((path.to_path_buf(), line.as_bytes().to_vec()));
+                ("p".to_string(), Done::Member(reply, Ok((0, 1)), companion))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_file_past_the_segment_size_is_closed_before_the_next_batch_never_inside_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let mut lines = Lines::new(Some(Policy { max_size: 20 }));
+        let ts = chrono::Utc::now().to_rfc3339();
+        let line = |n: u32| format!("{{\"ts\":\"{ts}\",\"n\":{n}}}");
+        let (one, two, three) = (line(1), line(2), line(3));
+        let failed = lines.append_durable(&batch(&path, &[&one, &two]), &HashMap::new());
+        assert!(failed.is_empty());
+        assert!(segments::list(&path).unwrap().is_empty(), "a batch stays whole");
+        lines.append_durable(&batch(&path, &[&three]), &HashMap::new());
+        let closed = segments::list(&path).unwrap();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(
+            std::fs::read_to_string(&closed[0]).unwrap(),
+            format!("{one}\n{two}\n")
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{three}\n"));
+        let mut unbounded = Lines::new(None);
+        unbounded.append_durable(&batch(&path, &[&one]), &HashMap::new());
+        assert_eq!(segments::list(&path).unwrap().len(), 1, "no [storage]: no segments");
+    }
 }

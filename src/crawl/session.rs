@@ -183,7 +183,12 @@ fn settle_indexed(
     index_dir: &std::path::Path,
     warc_dir: &std::path::Path,
 ) -> Result<Vec<index::Line>, Error> {
-    let lines = index::reconcile(index_dir, warc_dir)?;
+    // WARC files keep_local removed after a verified upload: lines into them are whole.
+    let shipped = (store.uploaded()?.into_iter())
+        .filter(|u| u.deleted)
+        .filter_map(|u| u.path.strip_prefix("warc/").map(str::to_string))
+        .collect();
+    let lines = index::reconcile(index_dir, warc_dir, &shipped)?;
     for line in &lines {
         let pointer = WarcPointer {
             file: line.filename.clone(),

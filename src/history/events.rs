@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::index::Pointer;
+use crate::index::{Pointer, Sources};
 
 /// What happened to an archived article (issue 15, item 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -61,9 +61,12 @@ pub struct Event {
     pub current: Pointer,
 }
 
+/// The folder of the events files under `archive_dir`.
+const CHANGES: &str = "changes";
+
 /// `archive_dir/changes`.
 pub fn changes_dir(archive_dir: &Path) -> PathBuf {
-    archive_dir.join("changes")
+    archive_dir.join(CHANGES)
 }
 
 /// The events file of `portal`.
@@ -75,10 +78,15 @@ pub fn file_path(dir: &Path, portal: &str) -> PathBuf {
 /// flight can be unknown to the store after a kill, a few hundred bytes each.
 const TAIL_WINDOW: u64 = 1 << 20;
 
-/// Every event of every portal under `dir`, in file order (lines that do not parse, such as a
-/// torn last line, are skipped).
-pub fn read_all(dir: &Path) -> std::io::Result<Vec<Event>> {
-    read_files(dir, 0)
+/// Every event of every portal, in file order: each portal's closed segments, local or
+/// fetched back, then its current file (lines that do not parse, such as a torn last line,
+/// are skipped).
+pub fn read_all(sources: &Sources) -> std::io::Result<Vec<Event>> {
+    let mut events = Vec::new();
+    for path in sources.line_files(CHANGES, None)? {
+        events.extend(read_file(&path, 0)?);
+    }
+    Ok(events)
 }
 
 /// The events at the end of each file, and of each portal's newest segment (a kill right

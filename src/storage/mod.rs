@@ -9,6 +9,7 @@
 //! It never changes a WARC, an index line or a URL's state, and it never deletes anything in
 //! the bucket.
 
+pub mod fetched;
 pub mod fixity;
 pub mod package;
 mod remote;
@@ -75,6 +76,18 @@ pub enum Error {
         key: String,
         sent_size: u64,
         sent: String,
+        found_size: u64,
+        found: String,
+    },
+    #[error(
+        "the copy of {key} read from the bucket does not match its record ({recorded_size} \
+         bytes, sha256 {recorded}; read {found_size} bytes, sha256 {found}): run `baoluu \
+         verify --remote`"
+    )]
+    CopyMismatch {
+        key: String,
+        recorded_size: u64,
+        recorded: String,
         found_size: u64,
         found: String,
     },

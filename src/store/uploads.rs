@@ -239,6 +239,7 @@ mod tests {
         assert_eq!(store.uploads_to_delete(200.0).unwrap(), ["warc/a.warc.gz"]);
         store.upload_deleted("warc/a.warc.gz", 201.0).unwrap();
         assert!(store.uploads_to_delete(1e12).unwrap().is_empty());
+        assert!(store.uploaded().unwrap()[0].deleted);
         for (path, kind) in [
             ("index/cdxj/a.warc.gz.cdxj", "cdxj"),
             ("index/segments/p/p-1.jsonl", "index"),
@@ -252,6 +253,5 @@ mod tests {
             ["changes/segments/p/p-1.jsonl", "index/segments/p/p-1.jsonl"],
             "segments go like WARCs; CDXJ stays"
         );
-        assert!(store.uploaded().unwrap()[0].deleted);
     }
 }
