@@ -38,14 +38,19 @@ fn indexed_urls(w: &World) -> HashMap<String, usize> {
     for key in w.server.keys(&w.key("index/segments/")) {
         texts.push(String::from_utf8(w.server.object(&key).unwrap()).unwrap());
     }
-    for entry in std::fs::read_dir(w.archive().join("index")).unwrap().flatten() {
+    for entry in std::fs::read_dir(w.archive().join("index"))
+        .unwrap()
+        .flatten()
+    {
         if entry.path().extension().is_some_and(|e| e == "jsonl") {
             texts.push(std::fs::read_to_string(entry.path()).unwrap());
         }
     }
     for line in texts.iter().flat_map(|t| t.lines()) {
         let line: serde_json::Value = serde_json::from_str(line).unwrap();
-        *counts.entry(line["url"].as_str().unwrap().to_string()).or_default() += 1;
+        *counts
+            .entry(line["url"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     counts
 }
@@ -67,7 +72,10 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
     let queue = w.queue();
     for portal in ["a", "b"] {
         let prefix = format!("index/segments/{portal}/{portal}-");
-        let segments: Vec<_> = queue.iter().filter(|(p, ..)| p.starts_with(&prefix)).collect();
+        let segments: Vec<_> = queue
+            .iter()
+            .filter(|(p, ..)| p.starts_with(&prefix))
+            .collect();
         assert!(segments.len() >= 2, "{portal}: {queue:?}");
         for (path, state, sha) in segments {
             assert_eq!(state, "done", "{path}");
@@ -76,8 +84,14 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
             assert!(!w.archive().join(path).exists(), "keep_local = 0s: {path}");
         }
     }
-    let warcs = queue.iter().filter(|(p, ..)| p.starts_with("warc/")).count();
-    assert!(cli::warc_files(&w.archive()).is_empty(), "every WARC deleted");
+    let warcs = queue
+        .iter()
+        .filter(|(p, ..)| p.starts_with("warc/"))
+        .count();
+    assert!(
+        cli::warc_files(&w.archive()).is_empty(),
+        "every WARC deleted"
+    );
 
     // One line per article across the bucket's segments and the current files.
     let indexed = indexed_urls(&w);
@@ -91,14 +105,26 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
     let out = w.run(SECRET_KEY, &["verify"]);
     let said = stdout(&out);
     assert!(out.status.success(), "{said}{}", stderr(&out));
-    assert!(said.contains(&format!("checked {warcs} WARC files")), "{said}");
+    assert!(
+        said.contains(&format!("checked {warcs} WARC files")),
+        "{said}"
+    );
     assert!(said.contains("no problems"), "{said}");
-    assert_eq!(std::fs::read_dir(w.archive()).unwrap().flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".fetched-")).count(), 0,
-        "the fetched copies are removed after reading");
+    assert_eq!(
+        std::fs::read_dir(w.archive())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".fetched-"))
+            .count(),
+        0,
+        "the fetched copies are removed after reading"
+    );
 
     // wacz (with and without --from-storage) holds every article page and validates.
-    for (name, flag) in [("local.wacz", None), ("bucket.wacz", Some("--from-storage"))] {
+    for (name, flag) in [
+        ("local.wacz", None),
+        ("bucket.wacz", Some("--from-storage")),
+    ] {
         let wacz = w.hosts.dir.path().join(name);
         let mut args = vec!["wacz"];
         args.extend(flag);
@@ -110,7 +136,11 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
         assert!(said.contains(&format!("({articles} articles")), "{said}");
         validate(&wacz);
     }
-    assert_eq!(cli::warc_files(&w.archive()).len(), 0, "nothing fetched into warc/");
+    assert_eq!(
+        cli::warc_files(&w.archive()).len(),
+        0,
+        "nothing fetched into warc/"
+    );
 }
 
 fn validate(wacz: &std::path::Path) {

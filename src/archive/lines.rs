@@ -278,7 +278,10 @@ mod tests {
         let (one, two, three) = (line(1), line(2), line(3));
         let failed = lines.append_durable(&batch(&path, &[&one, &two]), &HashMap::new());
         assert!(failed.is_empty());
-        assert!(segments::list(&path).unwrap().is_empty(), "a batch stays whole");
+        assert!(
+            segments::list(&path).unwrap().is_empty(),
+            "a batch stays whole"
+        );
         lines.append_durable(&batch(&path, &[&three]), &HashMap::new());
         let closed = segments::list(&path).unwrap();
         assert_eq!(closed.len(), 1);
@@ -286,9 +289,16 @@ mod tests {
             std::fs::read_to_string(&closed[0]).unwrap(),
             format!("{one}\n{two}\n")
         );
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{three}\n"));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{three}\n")
+        );
         let mut unbounded = Lines::new(None);
         unbounded.append_durable(&batch(&path, &[&one]), &HashMap::new());
-        assert_eq!(segments::list(&path).unwrap().len(), 1, "no [storage]: no segments");
+        assert_eq!(
+            segments::list(&path).unwrap().len(),
+            1,
+            "no [storage]: no segments"
+        );
     }
 }

@@ -166,8 +166,11 @@ mod tests {
         let now: DateTime<Utc> = "2026-12-04T10:00:00Z".parse().unwrap();
         let mut closed = Vec::new();
         for n in 0..3 {
-            std::fs::write(&current, format!("{{\"ts\":\"2026-12-0{}T23:59:59Z\"}}\n", n + 1))
-                .unwrap();
+            std::fs::write(
+                &current,
+                format!("{{\"ts\":\"2026-12-0{}T23:59:59Z\"}}\n", n + 1),
+            )
+            .unwrap();
             assert_eq!(
                 first_day(&current).unwrap(),
                 Some(day(&format!("2026-12-0{}", n + 1)))
@@ -175,7 +178,11 @@ mod tests {
             closed.push(close(&current, now).unwrap());
             assert!(!current.exists());
         }
-        assert_eq!(list(&current).unwrap(), closed, "closing order is name order");
+        assert_eq!(
+            list(&current).unwrap(),
+            closed,
+            "closing order is name order"
+        );
         assert!(closed[0].ends_with("segments/p/p-20261204T100000Z-0000.jsonl"));
         assert!(closed[2].ends_with("segments/p/p-20261204T100000Z-0002.jsonl"));
         let second = std::fs::read_to_string(&closed[1]).unwrap();
@@ -186,10 +193,16 @@ mod tests {
     fn close_due_leaves_todays_small_files_alone() {
         let dir = tempfile::tempdir().unwrap();
         let now: DateTime<Utc> = "2026-12-04T10:00:00Z".parse().unwrap();
-        std::fs::write(dir.path().join("old.jsonl"), "{\"ts\":\"2026-12-03T01:00:00Z\"}\n")
-            .unwrap();
-        std::fs::write(dir.path().join("new.jsonl"), "{\"ts\":\"2026-12-04T01:00:00Z\"}\n")
-            .unwrap();
+        std::fs::write(
+            dir.path().join("old.jsonl"),
+            "{\"ts\":\"2026-12-03T01:00:00Z\"}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("new.jsonl"),
+            "{\"ts\":\"2026-12-04T01:00:00Z\"}\n",
+        )
+        .unwrap();
         let closed = close_due(dir.path(), Policy { max_size: 1 << 20 }, now).unwrap();
         assert_eq!(closed.len(), 1);
         assert!(closed[0].starts_with(dir.path().join("segments/old")));

@@ -311,7 +311,11 @@ mod tests {
         let lines = reconcile(&index, &warc, &HashSet::new()).unwrap();
         let urls: Vec<&str> = lines.iter().map(|l| l.url.as_str()).collect();
         assert_eq!(urls, ["https://p.vn/a-0.html", "https://p.vn/a-1.html"]);
-        assert_eq!(std::fs::read(&segment).unwrap(), bytes, "the segment is left whole");
+        assert_eq!(
+            std::fs::read(&segment).unwrap(),
+            bytes,
+            "the segment is left whole"
+        );
         assert!(!current.exists());
         let sources = Sources::local(index.parent().unwrap());
         assert_eq!(sources.line_files("index", None).unwrap(), [segment]);
@@ -326,6 +330,9 @@ mod tests {
         assert_eq!(lines.len(), 1);
         assert_eq!(std::fs::read(file_path(&index, "p")).unwrap(), bytes);
         let lines = reconcile(&index, &warc, &HashSet::new()).unwrap();
-        assert!(lines.is_empty(), "not shipped: a line into a missing file is dropped");
+        assert!(
+            lines.is_empty(),
+            "not shipped: a line into a missing file is dropped"
+        );
     }
 }

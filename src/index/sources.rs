@@ -187,7 +187,11 @@ mod tests {
         );
         assert_eq!(sources.line_files("index", Some("q")).unwrap().len(), 1);
         let local = Sources::local(&archive).line_files("index", None).unwrap();
-        assert_eq!(local.len(), 3, "without fetched copies: the local files only");
+        assert_eq!(
+            local.len(),
+            3,
+            "without fetched copies: the local files only"
+        );
     }
 
     #[test]
@@ -198,8 +202,17 @@ mod tests {
         touch(&fetched.join("warc/here.warc.gz"));
         touch(&fetched.join("warc/gone.warc.gz"));
         let sources = Sources::local(&archive).with_fetched(&fetched);
-        assert_eq!(sources.warc("here.warc.gz"), archive.join("warc/here.warc.gz"));
-        assert_eq!(sources.warc("gone.warc.gz"), fetched.join("warc/gone.warc.gz"));
-        assert_eq!(sources.warc("none.warc.gz"), archive.join("warc/none.warc.gz"));
+        assert_eq!(
+            sources.warc("here.warc.gz"),
+            archive.join("warc/here.warc.gz")
+        );
+        assert_eq!(
+            sources.warc("gone.warc.gz"),
+            fetched.join("warc/gone.warc.gz")
+        );
+        assert_eq!(
+            sources.warc("none.warc.gz"),
+            archive.join("warc/none.warc.gz")
+        );
     }
 }

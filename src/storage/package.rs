@@ -8,8 +8,8 @@
 //! archive and the fetched copies as one. Never writes into `archive_dir`'s own folders or
 //! into the bucket.
 
-use super::fetched::{Reading, reading};
 use super::Error;
+use super::fetched::{Reading, reading};
 use crate::config::Config;
 use crate::wacz::{Selection, might_pick};
 
@@ -24,7 +24,9 @@ pub async fn stage(config: &Config, select: &Selection) -> Result<Reading, Error
     let wanted = |path: &str| match path.strip_prefix("warc/") {
         Some(name) => might_pick(&index_dir, name, select),
         None => {
-            let cdxj = path.strip_prefix("index/cdxj/").and_then(|n| n.strip_suffix(".cdxj"));
+            let cdxj = path
+                .strip_prefix("index/cdxj/")
+                .and_then(|n| n.strip_suffix(".cdxj"));
             match cdxj {
                 Some(name) => might_pick(&index_dir, name, select),
                 None => path.starts_with(&segments),

@@ -414,7 +414,8 @@ fn refuses_an_output_without_the_wacz_extension() {
         &crate::index::Sources::local(dir.path()),
         &out,
         Selection::default(),
-    ).unwrap();
+    )
+    .unwrap();
     assert_eq!(code, 2);
 }
 
@@ -476,7 +477,8 @@ fn the_cli_prints_what_went_in() {
                 portal: Some("hg".into()),
                 since: None
             }
-        ).unwrap(),
+        )
+        .unwrap(),
         0
     );
     assert!(out.is_file());
@@ -488,7 +490,8 @@ fn the_cli_prints_what_went_in() {
                 portal: Some("nobody".into()),
                 since: None
             }
-        ).unwrap(),
+        )
+        .unwrap(),
         1
     );
 }
