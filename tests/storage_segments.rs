@@ -7,11 +7,14 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use support::cli::{self, stderr, stdout};
+use support::history;
 use support::portal::{self, Spec};
 use support::s3::SECRET_KEY;
 use support::shipping::World;
+use support::wait::wait_past_last_fetch;
 
 /// Every article URL the two crawls archive, each once: the reachable articles and the two
 /// published between the runs, on both portals.
@@ -152,4 +155,82 @@ fn validate(wacz: &std::path::Path) {
             .unwrap();
         assert!(checked.status.success(), "{}", stderr(&checked));
     }
+}
+
+/// `baoluu changes` reads the events and the index versions its diffs compare from segments
+/// fetched back from the bucket: the history fixture's two edits and two removals, with the
+/// word diff, after every segment was shipped and removed locally.
+#[test]
+fn changes_reads_its_events_and_versions_back_from_the_bucket() {
+    let Some(binary) = support::s3::binary() else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let server = support::s3::S3Server::start(&binary, root.path());
+    let w = history::world("127.0.0.49", "");
+    let mut text = std::fs::read_to_string(&w.config).unwrap();
+    let storage = "instance = \"h-1\"\nkeep_local = \"0s\"\nsegment_size = 1";
+    text.push_str(&server.table("baoluu", storage));
+    std::fs::write(&w.config, text).unwrap();
+    let run = |args: &[&str]| {
+        let out = cli::command(&w.config, args)
+            .env("AWS_ACCESS_KEY_ID", support::s3::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let crawl = || drop(run(&["crawl"]));
+    crawl();
+    let archive = w.dir.path().join("archive");
+    wait_past_last_fetch(&archive, Duration::from_secs(1));
+    w.edited.store(true, Ordering::SeqCst);
+    crawl();
+    // A third run closes what the second left current: every event is in a shipped segment.
+    crawl();
+    assert!(!archive.join("changes/h.jsonl").exists());
+    assert_eq!(
+        local_segments(&archive),
+        Vec::<String>::new(),
+        "{:?}",
+        list(&archive)
+    );
+    assert!(!server.keys("baoluu/h-1/changes/segments/h/").is_empty());
+
+    let json = run(&["changes", "--json"]);
+    let events: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["change"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["edited", "edited", "removed", "removed"],
+        "{events:?}"
+    );
+    let said = run(&["changes", "--portal", "h"]);
+    assert!(said.contains("năm 2022 {+thành công+}"), "{said}");
+    assert!(said.contains("[-tiếp tục-] {+quyết tâm+}"), "{said}");
+}
+
+/// Segment files still on local disk, of both kinds.
+fn local_segments(archive: &std::path::Path) -> Vec<String> {
+    ["index", "changes"]
+        .iter()
+        .flat_map(|kind| std::fs::read_dir(archive.join(kind).join("segments/h")).ok())
+        .flat_map(|entries| entries.flatten())
+        .map(|e| e.path().display().to_string())
+        .collect()
+}
+
+fn list(archive: &std::path::Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(archive.join("state.sqlite")).unwrap();
+    let mut stmt = db.prepare("SELECT path || ' ' || state || ' ' || COALESCE(deleted_at, '-') || ' ' || COALESCE(last_error, '') FROM uploads").unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(Result::unwrap).collect()
 }

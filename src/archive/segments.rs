@@ -1,6 +1,7 @@
 //! Segments of the companion-line files (issue 18 item 4): with `[storage]` configured, the
 //! current `index/{portal}.jsonl` or `changes/{portal}.jsonl` is closed — renamed whole — into
-//! `…/segments/{portal}/{portal}-{YYYYMMDDThhmmssZ}-{nnnn}.jsonl` once it has grown past
+//! `…/segments/{portal}/{portal}-{YYYYMMDDThhmmssffffffZ}-{nnnn}.jsonl` (UTC, to the
+//! microsecond; `nnnn` tells apart two closed within one) once it has grown past
 //! `segment_size` or its first line is from an earlier UTC day, so that a closed, never again
 //! written file can be uploaded and verified like a WARC (docs/storage.md).
 //!
@@ -91,9 +92,11 @@ pub fn first_day(path: &Path) -> std::io::Result<Option<NaiveDate>> {
 pub fn close(current: &Path, now: DateTime<Utc>) -> std::io::Result<PathBuf> {
     let folder = folder(current);
     std::fs::create_dir_all(&folder)?;
-    let stamp = now.format("%Y%m%dT%H%M%SZ");
+    // To the microsecond: a name must never come back once `keep_local` removed the segment
+    // that had it (the upload queue knows a path once), and two sessions are far more than a
+    // microsecond apart. Within one microsecond: the next number, still in closing order.
+    let stamp = now.format("%Y%m%dT%H%M%S%6fZ");
     let name = stem(current);
-    // Same second: the next number; the names still sort in closing order.
     let mut number = 0;
     let target = loop {
         let candidate = folder.join(format!("{name}-{stamp}-{number:04}.jsonl"));
@@ -163,7 +166,7 @@ mod tests {
     fn closing_renames_into_sorted_names_and_reads_the_first_day() {
         let dir = tempfile::tempdir().unwrap();
         let current = dir.path().join("p.jsonl");
-        let now: DateTime<Utc> = "2026-12-04T10:00:00Z".parse().unwrap();
+        let now: DateTime<Utc> = "2026-12-04T10:00:00.000042Z".parse().unwrap();
         let mut closed = Vec::new();
         for n in 0..3 {
             std::fs::write(
@@ -183,10 +186,27 @@ mod tests {
             closed,
             "closing order is name order"
         );
-        assert!(closed[0].ends_with("segments/p/p-20261204T100000Z-0000.jsonl"));
-        assert!(closed[2].ends_with("segments/p/p-20261204T100000Z-0002.jsonl"));
+        assert!(closed[0].ends_with("segments/p/p-20261204T100000000042Z-0000.jsonl"));
+        assert!(closed[2].ends_with("segments/p/p-20261204T100000000042Z-0002.jsonl"));
         let second = std::fs::read_to_string(&closed[1]).unwrap();
         assert!(second.contains("2026-12-02"), "{second}");
+    }
+
+    /// `keep_local` removes a shipped segment; a segment closed later in the same second must
+    /// not take its name again (the upload queue would take it for the shipped one and never
+    /// upload it: tests/storage_segments.rs lost two segments so).
+    #[test]
+    fn a_removed_segments_name_never_comes_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let current = dir.path().join("p.jsonl");
+        let first: DateTime<Utc> = "2026-12-04T10:00:00.100Z".parse().unwrap();
+        std::fs::write(&current, "{}\n").unwrap();
+        let shipped = close(&current, first).unwrap();
+        std::fs::remove_file(&shipped).unwrap();
+        std::fs::write(&current, "{}\n").unwrap();
+        let later = close(&current, first + chrono::Duration::milliseconds(300)).unwrap();
+        assert_ne!(later, shipped);
+        assert!(later > shipped, "names still sort in closing order");
     }
 
     #[test]
