@@ -29,7 +29,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Storage};
-use crate::store::{Store, Upload, unix_now};
+use crate::store::{Store, Upload, UploadFailure, unix_now};
 
 /// How often the daemon lists `archive_dir` for newly closed files.
 const SCAN_EVERY: Duration = Duration::from_secs(5);
@@ -194,24 +194,24 @@ impl Uploader {
     }
 
     /// After a run: upload everything pending, giving up after `limit`. What is left stays
-    /// queued for the next run (issue 18 item 2).
+    /// queued for the next run (issue 18 item 2); the uploads in flight at the deadline are
+    /// dropped (their rows stay pending: crash-safe by design).
     pub async fn drain(&self, limit: Duration) -> Result<Drained, Error> {
-        let deadline = CancellationToken::new();
-        let timer = deadline.clone();
-        let guard = tokio::spawn(async move {
-            tokio::time::sleep(limit).await;
-            timer.cancel();
-        });
         self.scan()?;
         self.store.uploads_due_now()?;
         let before = self.store.upload_summary()?;
-        while !deadline.is_cancelled() && self.store.upload_summary()?.pending > 0 {
-            if self.pass(&deadline, &deadline).await == 0 {
-                let wait = tokio::time::sleep(Duration::from_millis(500));
-                tokio::select! { () = deadline.cancelled() => {} () = wait => {} }
+        let never = CancellationToken::new();
+        let uploading = async {
+            while self.store.upload_summary()?.pending > 0 {
+                if self.pass(&never, &never).await == 0 {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
             }
+            Ok::<(), Error>(())
+        };
+        if let Ok(finished) = tokio::time::timeout(limit, uploading).await {
+            finished?;
         }
-        guard.abort();
         self.sweep();
         let after = self.store.upload_summary()?;
         Ok(Drained {
@@ -226,11 +226,8 @@ impl Uploader {
             path: self.archive_dir.clone(),
             source,
         })?;
-        let now = unix_now();
-        for (path, kind) in files {
-            if self.store.upload_enqueue(&path, kind, now)? {
-                tracing::debug!(path, "upload_queued");
-            }
+        for path in self.store.upload_enqueue_all(&files, unix_now())? {
+            tracing::debug!(path, "upload_queued");
         }
         Ok(())
     }
@@ -277,8 +274,14 @@ impl Uploader {
                 let backoff = backoff(row.attempts);
                 let message = format!("{}: {err:#}", err.code());
                 tracing::warn!(path = row.path, err = message, "upload_failed");
-                let next = unix_now() + backoff.as_secs_f64();
-                if let Err(err) = self.store.upload_failed(&row.path, &message, next) {
+                let now = unix_now();
+                let failure = UploadFailure {
+                    code: err.code(),
+                    message: &message,
+                    at: now,
+                    next_at: now + backoff.as_secs_f64(),
+                };
+                if let Err(err) = self.store.upload_failed(&row.path, failure) {
                     tracing::warn!(err = %format!("{err:#}"), "upload_unrecorded");
                 }
             }

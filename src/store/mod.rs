@@ -52,7 +52,7 @@ pub use schedules::LastRun;
 pub use types::{
     Candidate, Enqueued, FRESH_ARTICLE, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer,
 };
-pub use uploads::{Upload, UploadSummary, Uploaded};
+pub use uploads::{Upload, UploadFailure, UploadSummary, Uploaded};
 
 /// Why the crawl state could not be read or written.
 #[derive(Debug, thiserror::Error)]

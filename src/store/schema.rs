@@ -157,6 +157,7 @@ const MIGRATIONS: &[&str] = &[
     super::articles::ARTICLES,
     super::history::SUSPECT,
     super::uploads::UPLOADS,
+    super::uploads::UPLOAD_FAILURES,
 ];
 
 /// The schema version this build writes.
