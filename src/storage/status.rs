@@ -85,29 +85,27 @@ mod tests {
     use crate::store::UploadFailure;
     use crate::store::testing::store;
 
-    /// The newest by when it failed: a refusal after many failures (a long backoff, so the
-    /// latest next try) of the server being down is still the problem shown once the server
-    /// answers and refuses (it used to be ordered by the next try).
+    /// The newest by when it failed: after many failures of a server that was down (a long
+    /// backoff, so the latest next try) the server answers and refuses the keys: the refusal
+    /// is the problem shown (it used to be ordered by the next try).
     #[test]
     fn the_newest_failure_names_the_problem() {
         let (_dir, store) = store();
-        store.upload_enqueue("warc/a.warc.gz", "warc", 1.0).unwrap();
-        store.upload_enqueue("warc/b.warc.gz", "warc", 1.0).unwrap();
         assert!(queue_status(&store).unwrap().problems.is_empty());
-        let down = UploadFailure {
-            code: code::UNREACHABLE,
-            message: "storage-unreachable: connection refused",
-            at: 10.0,
-            next_at: 310.0,
-        };
-        store.upload_failed("warc/a.warc.gz", down).unwrap();
-        let refused = UploadFailure {
-            code: code::CREDENTIALS_REFUSED,
-            message: "the bucket failed: 403",
-            at: 20.0,
-            next_at: 21.0,
-        };
-        store.upload_failed("warc/b.warc.gz", refused).unwrap();
+        for (path, code, at, next_at) in [
+            ("warc/a.warc.gz", code::UNREACHABLE, 10.0, 310.0),
+            ("warc/b.warc.gz", code::CREDENTIALS_REFUSED, 20.0, 21.0),
+        ] {
+            store.upload_enqueue(path, "warc", 1.0).unwrap();
+            let message = format!("{code}: the bucket failed");
+            let failure = UploadFailure {
+                code,
+                message: &message,
+                at,
+                next_at,
+            };
+            store.upload_failed(path, failure).unwrap();
+        }
         let status = queue_status(&store).unwrap();
         assert_eq!(status.pending, 2);
         assert_eq!(status.problems[0].code, code::CREDENTIALS_REFUSED);
