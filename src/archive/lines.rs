@@ -51,25 +51,26 @@ impl Lines {
         }
     }
 
-    /// Closes the files this batch is about to write to that are due for a segment, before
-    /// any line of the batch goes in: every line they hold was fsynced by an earlier batch, and
-    /// nothing of this batch lands in a segment unsynced. A file that cannot be closed stays
-    /// the current one (a segment is late, no line is lost).
+    /// Closes the files due for a segment before any line of the batch goes in: those the
+    /// batch writes to, and those open from earlier batches (a portal that wrote yesterday and
+    /// nothing since is closed on the daemon's first batch of a new day). Every line they hold
+    /// was fsynced by an earlier batch, and nothing of this batch lands in a segment unsynced.
+    /// A file that cannot be closed stays the current one (a segment is late, no line lost).
     fn close_due_segments(&mut self, written: &[(String, Done)]) {
         let Some(policy) = self.segments else { return };
         let now = chrono::Utc::now();
-        let mut seen: Vec<&PathBuf> = Vec::new();
+        let mut files: Vec<PathBuf> = self.files.keys().cloned().collect();
         for (_, done) in written {
-            let Done::Member(_, Ok(_), Some((file, _))) = done else {
-                continue;
-            };
-            if seen.contains(&file) {
-                continue;
+            if let Done::Member(_, Ok(_), Some((file, _))) = done
+                && !files.contains(file)
+            {
+                files.push(file.clone());
             }
-            seen.push(file);
-            let (len, day) = match self.files.get(file) {
+        }
+        for file in files {
+            let (len, day) = match self.files.get(&file) {
                 Some(open) => (open.len, open.day),
-                None => match (complete_len(file), segments::first_day(file)) {
+                None => match (complete_len(&file), segments::first_day(&file)) {
                     (Ok(len), Ok(day)) => (len, day),
                     _ => continue,
                 },
@@ -77,8 +78,8 @@ impl Lines {
             if !policy.due(len, day, now.date_naive()) {
                 continue;
             }
-            self.files.remove(file.as_path());
-            match segments::close(file, now) {
+            self.files.remove(&file);
+            match segments::close(&file, now) {
                 Ok(segment) => tracing::info!(segment = %segment.display(), "segment_closed"),
                 Err(err) => {
                     tracing::warn!(file = %file.display(), %err, "segment_not_closed");
@@ -293,11 +294,20 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             format!("{three}\n")
         );
+        // Open but idle since yesterday: closed by the next batch, whoever writes it.
+        let other = dir.path().join("q.jsonl");
+        let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+        lines.files.get_mut(&path).unwrap().day = Some(yesterday);
+        lines.append_durable(&batch(&other, &[&one]), &HashMap::new());
+        assert_eq!(segments::list(&path).unwrap().len(), 2);
+        assert!(!path.exists(), "the idle file was closed");
+        assert!(segments::list(&other).unwrap().is_empty());
         let mut unbounded = Lines::new(None);
         unbounded.append_durable(&batch(&path, &[&one]), &HashMap::new());
+        unbounded.append_durable(&batch(&path, &[&two]), &HashMap::new());
         assert_eq!(
             segments::list(&path).unwrap().len(),
-            1,
+            2,
             "no [storage]: no segments"
         );
     }
