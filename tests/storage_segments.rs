@@ -162,11 +162,9 @@ fn validate(wacz: &std::path::Path) {
 /// word diff, after every segment was shipped and removed locally.
 #[test]
 fn changes_reads_its_events_and_versions_back_from_the_bucket() {
-    let Some(binary) = support::s3::binary() else {
+    let Some((server, _root)) = support::s3::temporary() else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let server = support::s3::S3Server::start(&binary, root.path());
     let w = history::world("127.0.0.49", "");
     let mut text = std::fs::read_to_string(&w.config).unwrap();
     let storage = "instance = \"h-1\"\nkeep_local = \"0s\"\nsegment_size = 1";

@@ -89,13 +89,13 @@ pub fn read_all(sources: &Sources) -> std::io::Result<Vec<Event>> {
     Ok(events)
 }
 
-/// The events at the end of each file, and of each portal's newest segment (a kill right
-/// after a segment was closed leaves them there: issue 18 item 4): what a crash may have left
+/// The events at the end of each file, and of each portal's newest segments (a kill right
+/// after segments were closed leaves them there: issue 18 item 4): what a crash may have left
 /// unknown to the store.
 pub fn tail(dir: &Path) -> std::io::Result<Vec<Event>> {
     let mut events = Vec::new();
-    for segment in crate::index::newest_segments(dir) {
-        events.extend(read_file(&segment, TAIL_WINDOW)?);
+    for (segment, start) in crate::index::segment_tails(dir, TAIL_WINDOW) {
+        events.extend(read_from(&segment, start)?);
     }
     events.extend(read_files(dir, TAIL_WINDOW)?);
     Ok(events)
@@ -119,12 +119,17 @@ fn read_files(dir: &Path, window: u64) -> std::io::Result<Vec<Event>> {
 }
 
 fn read_file(path: &Path, window: u64) -> std::io::Result<Vec<Event>> {
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
+    let len = std::fs::metadata(path)?.len();
     let start = match window {
         0 => 0,
         w => len.saturating_sub(w),
     };
+    read_from(path, start)
+}
+
+/// The events of `path` from byte `start` on (a line cut by `start` is skipped).
+fn read_from(path: &Path, start: u64) -> std::io::Result<Vec<Event>> {
+    let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;

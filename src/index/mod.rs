@@ -96,24 +96,24 @@ pub fn reconcile(
     Ok(tail_lines)
 }
 
-/// The lines at the end of each portal's newest segment (issue 18 item 4). The writer thread
-/// closes a segment between two batches, possibly before the store heard of the last batch's
-/// lines; a kill right after that rename leaves those lines in the segment, with no current
-/// file yet, so they are settled from here. A segment is closed whole: nothing to trim.
+/// The lines at the end of each portal's newest segments (issue 18 item 4). The writer thread
+/// closes a segment between two batches, possibly before the store heard of the last batches'
+/// lines (the store lags the writer by a batch or more); a kill then leaves those lines in the
+/// newest segments, with no current file yet, so they are settled from here: as many of the
+/// newest segments as make up [`TAIL_WINDOW`], as the tail of one file would. A segment is
+/// closed whole: nothing to trim.
 fn newest_segment_tails(index_dir: &Path, warcs: Warcs) -> Result<Vec<Line>, Error> {
     let mut lines = Vec::new();
-    for newest in newest_segments(index_dir) {
+    for (path, start) in segment_tails(index_dir, TAIL_WINDOW) {
         let io = |doing| {
-            let path = newest.clone();
+            let path = path.clone();
             move |source| Error::Io {
                 doing,
                 path,
                 source,
             }
         };
-        let mut file = std::fs::File::open(&newest).map_err(io("open"))?;
-        let len = file.metadata().map_err(io("measure"))?.len();
-        let start = len.saturating_sub(TAIL_WINDOW);
+        let mut file = std::fs::File::open(&path).map_err(io("open"))?;
         file.seek(SeekFrom::Start(start)).map_err(io("seek in"))?;
         let mut tail = Vec::new();
         file.read_to_end(&mut tail).map_err(io("read"))?;
@@ -123,21 +123,35 @@ fn newest_segment_tails(index_dir: &Path, warcs: Warcs) -> Result<Vec<Line>, Err
     Ok(lines)
 }
 
-/// The newest closed segment of every portal that has one, under `dir/segments/`.
-pub fn newest_segments(dir: &Path) -> Vec<PathBuf> {
+/// For every portal with segments under `dir/segments/`: its newest segments, oldest first,
+/// back to the one that makes them `window` bytes or more, each with the offset to read it
+/// from (0, or inside the oldest one taken). What a crash may have left unknown to the store.
+pub fn segment_tails(dir: &Path, window: u64) -> Vec<(PathBuf, u64)> {
     let Ok(folders) = std::fs::read_dir(dir.join("segments")) else {
         return Vec::new();
     };
     let mut portals: Vec<PathBuf> = folders.flatten().map(|e| e.path()).collect();
     portals.sort();
-    portals
-        .iter()
-        .filter_map(|folder| {
-            let name = folder.file_name()?.to_string_lossy().into_owned();
-            let current = file_path(dir, &name);
-            crate::archive::segments::list(&current).ok()?.pop()
-        })
-        .collect()
+    let mut tails = Vec::new();
+    for folder in portals {
+        let Some(name) = folder.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        let segments = crate::archive::segments::list(&file_path(dir, &name)).unwrap_or_default();
+        let mut taken = Vec::new();
+        let mut bytes = 0u64;
+        for segment in segments.into_iter().rev() {
+            let len = std::fs::metadata(&segment).map_or(0, |m| m.len());
+            let start = len.saturating_sub(window - bytes);
+            bytes += len - start;
+            taken.push((segment, start));
+            if bytes >= window {
+                break;
+            }
+        }
+        tails.extend(taken.into_iter().rev());
+    }
+    tails
 }
 
 fn reconcile_file(path: &Path, warcs: Warcs) -> Result<Vec<Line>, Error> {
@@ -317,8 +331,17 @@ mod tests {
             "the segment is left whole"
         );
         assert!(!current.exists());
+        // The store lags the writer by a batch or more: the segments before the newest too.
+        let more = line("https://p.vn/a-2.html", "w.warc.gz", 20);
+        std::fs::write(&current, &more).unwrap();
+        let newest = crate::archive::segments::close(&current, Utc::now()).unwrap();
+        let lines = reconcile(&index, &warc, &HashSet::new()).unwrap();
+        assert_eq!(lines.len(), 3, "{lines:?}");
         let sources = Sources::local(index.parent().unwrap());
-        assert_eq!(sources.line_files("index", None).unwrap(), [segment]);
+        assert_eq!(
+            sources.line_files("index", None).unwrap(),
+            [segment, newest]
+        );
     }
 
     #[test]

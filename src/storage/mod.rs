@@ -28,6 +28,7 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::causes::Causes;
 use crate::config::{Config, Storage};
 use crate::store::{Store, Upload, UploadFailure, unix_now};
 
@@ -177,7 +178,7 @@ impl Uploader {
     pub async fn run(&self, stop: CancellationToken) {
         while !stop.is_cancelled() {
             if let Err(err) = self.scan() {
-                tracing::warn!(err = %format!("{err:#}"), "upload_scan_failed");
+                tracing::warn!(err = %Causes(&err), "upload_scan_failed");
             }
             self.pass(&stop, &CancellationToken::new()).await;
             self.sweep();
@@ -239,7 +240,7 @@ impl Uploader {
         let due = match self.store.uploads_due(unix_now(), 10_000) {
             Ok(due) => due,
             Err(err) => {
-                tracing::warn!(err = %format!("{err:#}"), "upload_queue_unreadable");
+                tracing::warn!(err = %Causes(&err), "upload_queue_unreadable");
                 return 0;
             }
         };
@@ -267,12 +268,12 @@ impl Uploader {
                 let recorded = self.store.upload_done(&row.path, size, &sha256, unix_now());
                 match recorded {
                     Ok(()) => tracing::info!(path = row.path, size, "upload_verified"),
-                    Err(err) => tracing::warn!(err = %format!("{err:#}"), "upload_unrecorded"),
+                    Err(err) => tracing::warn!(err = %Causes(&err), "upload_unrecorded"),
                 }
             }
             Err(err) => {
                 let backoff = backoff(row.attempts);
-                let message = format!("{}: {err:#}", err.code());
+                let message = format!("{}: {}", err.code(), Causes(&err));
                 tracing::warn!(path = row.path, err = message, "upload_failed");
                 let now = unix_now();
                 let failure = UploadFailure {
@@ -282,7 +283,7 @@ impl Uploader {
                     next_at: now + backoff.as_secs_f64(),
                 };
                 if let Err(err) = self.store.upload_failed(&row.path, failure) {
-                    tracing::warn!(err = %format!("{err:#}"), "upload_unrecorded");
+                    tracing::warn!(err = %Causes(&err), "upload_unrecorded");
                 }
             }
         }
@@ -312,7 +313,7 @@ impl Uploader {
         let before = unix_now() - keep.as_secs_f64();
         let paths = match self.store.uploads_to_delete(before) {
             Ok(paths) => paths,
-            Err(err) => return tracing::warn!(err = %format!("{err:#}"), "upload_sweep_failed"),
+            Err(err) => return tracing::warn!(err = %Causes(&err), "upload_sweep_failed"),
         };
         for path in paths {
             let removed = std::fs::remove_file(self.archive_dir.join(&path));
@@ -325,7 +326,7 @@ impl Uploader {
                 }
             }
             if let Err(err) = self.store.upload_deleted(&path, unix_now()) {
-                tracing::warn!(err = %format!("{err:#}"), "upload_unrecorded");
+                tracing::warn!(err = %Causes(&err), "upload_unrecorded");
             }
         }
     }

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Error, Uploader};
 use crate::archive::Lock;
+use crate::causes::Causes;
 use crate::config::Config;
 
 /// The lock file of the uploads in `archive_dir`: one uploading process per archive.
@@ -96,7 +97,7 @@ impl UploadTask {
                 "uploads: {} verified, {} pending (they go with the next run; see `baoluu status`)",
                 d.uploaded, d.pending
             ),
-            Err(err) => eprintln!("uploads: stopped: {err:#}"),
+            Err(err) => eprintln!("uploads: stopped: {}", Causes(&err)),
         }
     }
 }

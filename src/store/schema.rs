@@ -196,7 +196,7 @@ fn version(conn: &Connection) -> Result<i64, Error> {
 }
 
 fn apply(conn: &mut Connection, sql: &str, to: i64) -> Result<(), Error> {
-    let tx = conn.transaction().doing("begin a migration")?;
+    let tx = super::write_transaction(conn).doing("begin a migration")?;
     tx.execute_batch(sql).doing("migrate the schema")?;
     tx.pragma_update(None, "user_version", to)
         .doing("record the schema version")?;

@@ -94,7 +94,7 @@ impl Store {
         now: f64,
     ) -> Result<Vec<String>, Error> {
         let mut conn = self.conn();
-        let tx = conn.transaction().doing("begin queueing uploads")?;
+        let tx = super::write_transaction(&mut conn).doing("begin queueing uploads")?;
         let mut queued = Vec::new();
         {
             let mut insert = tx
