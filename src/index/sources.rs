@@ -70,7 +70,9 @@ impl Sources {
     /// The line files of `folder` (`"index"` or `"changes"`) in reading order: portal by
     /// portal (sorted by name; only `portal` when given), its closed segments oldest first,
     /// then its current file. A segment closed while this lists is picked up by listing
-    /// again, so no line is skipped and none read twice.
+    /// again; one closed after the listing, before the caller reads the current file, is
+    /// missed by that reading (a reader beside a running crawl sees the index as of a moment,
+    /// give or take its last batch).
     pub fn line_files(&self, folder: &str, portal: Option<&str>) -> std::io::Result<Vec<PathBuf>> {
         let mut files = Vec::new();
         for name in self.portals(folder)? {
