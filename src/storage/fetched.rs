@@ -1,5 +1,5 @@
 //! Reading an archive whose files `keep_local` removed (issue 18 item 4): the readers
-//! (`verify`, `wacz`, `changes`) get an [`index::Sources`] that also reads copies fetched back
+//! (`verify`, `wacz`, `changes`) get an [`Sources`] that also reads copies fetched back
 //! from the bucket — the WARC files and index/changes segments the state store records as
 //! verified in the bucket and deleted locally — so they see one index and every record, as if
 //! nothing had been removed. Index `filename`s do not change.
