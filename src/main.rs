@@ -125,21 +125,16 @@ fn run(cli: Cli, progress: Option<ProgressBar>) -> anyhow::Result<u8> {
         Command::Verify { remote: true, .. } => {
             Ok(runtime()?.block_on(baoluu::storage::fixity::run_cli(&config))?)
         }
-        Command::Verify { .. } => Ok(baoluu::verify::run_cli(&config.crawler.archive_dir)?),
+        Command::Verify { .. } => reading::verify(&config),
         Command::Wacz {
             portal,
             since,
             out,
-            from_storage: true,
-        } => reading::wacz_from_storage(&config, &out, portal, since),
-        Command::Wacz {
-            portal, since, out, ..
-        } => Ok(baoluu::wacz::run_cli(
-            &config.crawler.archive_dir,
-            &out,
-            portal,
-            since,
-        )?),
+            from_storage,
+        } => {
+            let select = baoluu::wacz::Selection { portal, since };
+            reading::wacz(&config, &out, select, from_storage)
+        }
         Command::Changes {
             portal,
             since,

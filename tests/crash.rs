@@ -53,11 +53,16 @@ impl Rng {
 
 type World = TwoHosts;
 
-fn world() -> World {
+/// The two-host world; `storage` is a `[storage]` table to append (empty: none).
+fn world(storage: &str) -> World {
     let crawler = format!(
         "min_delay = \"40ms\"\ndelay_factor = 0.0\nretries = 2\nmax_in_flight = {MAX_IN_FLIGHT}\ngrace_period = \"5s\""
     );
-    TwoHosts::start(None, &crawler)
+    let w = TwoHosts::start(None, &crawler);
+    let mut text = std::fs::read_to_string(&w.config).unwrap();
+    text.push_str(storage);
+    std::fs::write(&w.config, text).unwrap();
+    w
 }
 
 impl World {
@@ -69,6 +74,8 @@ impl World {
     fn spawn(&self, n: usize) -> (Child, PathBuf) {
         let log = self.dir.path().join(format!("run-{n}.log"));
         let child = cli::command(&self.config, &["crawl"])
+            .env("AWS_ACCESS_KEY_ID", support::s3::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", support::s3::SECRET_KEY)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -87,7 +94,30 @@ struct Round {
 
 #[test]
 fn sigkill_at_random_moments_loses_nothing_and_repeats_little() {
-    let seed = std::env::var("BAOLUU_CRASH_SEED")
+    let seed = seed();
+    let wanted: usize = std::env::var("BAOLUU_CRASH_KILLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    survive(seed, wanted, "");
+}
+
+/// Issue 18 item 4: with `[storage]` and a one-byte `segment_size`, the writer closes the index
+/// file into a segment after every batch, and every session opening closes what is left; kills
+/// at random moments (renames and uploads included) lose no index line and duplicate none,
+/// counted across each portal's segments and current file.
+#[test]
+fn sigkill_while_segments_close_loses_no_index_line_and_duplicates_none() {
+    let Some((server, _root)) = support::s3::temporary() else {
+        return;
+    };
+    let storage = server.table("crash", "segment_size = 1\ndrain_timeout = \"10s\"");
+    survive(seed(), 6, &storage);
+}
+
+/// `BAOLUU_CRASH_SEED`, or one from the clock.
+fn seed() -> u64 {
+    std::env::var("BAOLUU_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| {
@@ -95,16 +125,16 @@ fn sigkill_at_random_moments_loses_nothing_and_repeats_little() {
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_nanos() as u64
-        });
-    let wanted: usize = std::env::var("BAOLUU_CRASH_KILLS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+        })
+}
+
+/// Kills crawls until `wanted` kills were dealt, round after round (see the module doc).
+fn survive(seed: u64, wanted: usize, storage: &str) {
     println!("crash test: seed {seed} (BAOLUU_CRASH_SEED={seed} repeats it), {wanted} kills");
     let mut rng = Rng(seed);
     let (mut kills, mut duplicates, mut rounds) = (0, 0, 0);
     while kills < wanted {
-        let round = round(&mut rng, wanted - kills, seed);
+        let round = round(&mut rng, wanted - kills, (seed, storage));
         rounds += 1;
         println!(
             "round {rounds}: {} kills, {} runs, {} duplicate article fetches, {} WARC records",
@@ -121,8 +151,8 @@ fn sigkill_at_random_moments_loses_nothing_and_repeats_little() {
 }
 
 /// Crawls one fresh archive, killing up to `budget` runs, then checks it.
-fn round(rng: &mut Rng, budget: usize, seed: u64) -> Round {
-    let w = world();
+fn round(rng: &mut Rng, budget: usize, (seed, storage): (u64, &str)) -> Round {
+    let w = world(storage);
     let mut kills = 0;
     let mut runs = 0;
     loop {
@@ -146,7 +176,17 @@ fn round(rng: &mut Rng, budget: usize, seed: u64) -> Round {
         break;
     }
     let records = cli::check_warcs(&w.archive());
-    check_index(&w, seed);
+    match storage.is_empty() {
+        true => check_index(&w, seed),
+        false => {
+            check_index_against_store(&w, seed);
+            let files = index_files(&w.archive(), "a");
+            assert!(
+                files.len() > 2,
+                "seed {seed}: segments were closed: {files:?}"
+            );
+        }
+    }
     let duplicates = duplicates(&w);
     assert!(
         duplicates <= kills * MAX_IN_FLIGHT,
@@ -204,19 +244,8 @@ fn wait_limited(child: &mut Child, limit: Duration) -> std::process::ExitStatus 
 
 /// One index line per reachable article, each pointing inside its file at its response.
 fn check_index(w: &World, seed: u64) {
-    let archive = w.archive();
     for (name, fixture, spec) in [("a", &w.a, &w.spec_a), ("b", &w.b, &w.spec_b)] {
-        let jsonl = archive.join("index").join(format!("{name}.jsonl"));
-        let text = std::fs::read_to_string(&jsonl).unwrap();
-        let mut per_url: HashMap<String, usize> = HashMap::new();
-        for (number, line) in text.lines().enumerate() {
-            let line: serde_json::Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("seed {seed}: {name}.jsonl line {}: {e}", number + 1));
-            check_pointer(&archive, &line, seed);
-            *per_url
-                .entry(line["url"].as_str().unwrap().to_string())
-                .or_default() += 1;
-        }
+        let per_url = index_lines_by_url(w, name, seed);
         for path in portal::reachable_articles(spec) {
             let url = fixture.url(&path);
             assert_eq!(
@@ -231,8 +260,77 @@ fn check_index(w: &World, seed: u64) {
             portal::reachable_articles(spec).len(),
             "seed {seed}: portal {name} has index lines for other URLs: {per_url:?}"
         );
-        cli::validate_index_lines(&jsonl);
     }
+}
+
+/// With segments: exactly one index line for every article the store holds as archived, and
+/// none for any other URL, across each portal's segments and current file. (Not reach: an
+/// article whose line was durable but whose outlinks were not yet queued when the kill came is
+/// settled from its line, and those outlinks are not found again — a crawl matter, not an
+/// index one, made likelier by a second SQLite writer; see the issue 18 report.)
+fn check_index_against_store(w: &World, seed: u64) {
+    let db = rusqlite::Connection::open(w.archive().join("state.sqlite")).unwrap();
+    // bai-cu-N redirects to bai-moi-N: the store holds both archived, the index the target.
+    let mut stmt = db
+        .prepare(
+            "SELECT url FROM urls WHERE kind = 'article' AND outcome = 'archived'
+               AND url NOT LIKE '%/bai-cu-%'",
+        )
+        .unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    let mut archived: Vec<String> = rows.map(Result::unwrap).collect();
+    archived.sort();
+    let mut indexed = Vec::new();
+    for name in ["a", "b"] {
+        for (url, lines) in index_lines_by_url(w, name, seed) {
+            assert_eq!(lines, 1, "seed {seed}: {url} has {lines} index lines");
+            indexed.push(url);
+        }
+    }
+    indexed.sort();
+    assert_eq!(
+        indexed, archived,
+        "seed {seed}: index lines and archived articles differ"
+    );
+}
+
+/// How many index lines each URL has across portal `name`'s index files, each line's pointer
+/// checked and the lines validated against the schema.
+fn index_lines_by_url(w: &World, name: &str, seed: u64) -> HashMap<String, usize> {
+    let archive = w.archive();
+    let mut per_url: HashMap<String, usize> = HashMap::new();
+    let mut all = String::new();
+    for jsonl in index_files(&archive, name) {
+        let text = std::fs::read_to_string(&jsonl).unwrap();
+        all.push_str(&text);
+        for (number, line) in text.lines().enumerate() {
+            let line: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
+                panic!("seed {seed}: {} line {}: {e}", jsonl.display(), number + 1)
+            });
+            check_pointer(&archive, &line, seed);
+            *per_url
+                .entry(line["url"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+    }
+    // The schema check once per portal, over its segments and current file together.
+    let joined = w.dir.path().join(format!("{name}-index.jsonl"));
+    std::fs::write(&joined, all).unwrap();
+    cli::validate_index_lines(&joined);
+    per_url
+}
+
+/// A portal's index files: its closed segments (with `[storage]`) in name order, then the
+/// current file when there is one.
+fn index_files(archive: &Path, portal: &str) -> Vec<PathBuf> {
+    let segments = archive.join("index/segments").join(portal);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&segments)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let current = archive.join("index").join(format!("{portal}.jsonl"));
+    files.extend(current.is_file().then_some(current));
+    files
 }
 
 fn check_pointer(archive: &Path, line: &serde_json::Value, seed: u64) {

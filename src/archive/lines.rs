@@ -9,7 +9,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+
 use super::recorder::{Done, SyncFailure};
+use super::segments::{self, Policy};
 use super::sink::{self, Sink, Wrap};
 
 /// An index file open for appending, with the length of its complete lines.
@@ -17,30 +20,71 @@ struct LineFile {
     file: Box<dyn Sink>,
     /// Bytes of complete lines: where a torn write is rolled back to.
     len: u64,
+    /// The UTC day of its first line (segments close a file on a new day).
+    day: Option<NaiveDate>,
 }
 
 /// Files of companion lines, open for appending.
 pub(super) struct Lines {
     files: HashMap<PathBuf, LineFile>,
     wrap: Wrap,
-}
-
-impl Default for Lines {
-    fn default() -> Lines {
-        Lines {
-            files: HashMap::new(),
-            wrap: sink::plain(),
-        }
-    }
+    /// With `[storage]`: when a file is closed into a segment (issue 18 item 4).
+    segments: Option<Policy>,
 }
 
 impl Lines {
+    /// Companion-line files closed into segments by `segments` (none: they grow forever).
+    pub(super) fn new(segments: Option<Policy>) -> Lines {
+        Lines {
+            files: HashMap::new(),
+            wrap: sink::plain(),
+            segments,
+        }
+    }
+
     /// Appends lines through `wrap` (fault injection in tests).
     #[cfg(test)]
     fn with_wrap(wrap: Wrap) -> Lines {
         Lines {
-            files: HashMap::new(),
             wrap,
+            ..Lines::new(None)
+        }
+    }
+
+    /// Closes the files due for a segment before any line of the batch goes in: those the
+    /// batch writes to, and those open from earlier batches (a portal that wrote yesterday and
+    /// nothing since is closed on the daemon's first batch of a new day). Every line they hold
+    /// was fsynced by an earlier batch, and nothing of this batch lands in a segment unsynced.
+    /// A file that cannot be closed stays the current one (a segment is late, no line lost).
+    fn close_due_segments(&mut self, written: &[(String, Done)]) {
+        let Some(policy) = self.segments else { return };
+        let now = chrono::Utc::now();
+        let mut files: Vec<PathBuf> = self.files.keys().cloned().collect();
+        for (_, done) in written {
+            if let Done::Member(_, Ok(_), Some((file, _))) = done
+                && !files.contains(file)
+            {
+                files.push(file.clone());
+            }
+        }
+        for file in files {
+            let (len, day) = match self.files.get(&file) {
+                Some(open) => (open.len, open.day),
+                None => match (complete_len(&file), segments::first_day(&file)) {
+                    (Ok(len), Ok(day)) => (len, day),
+                    _ => continue,
+                },
+            };
+            if !policy.due(len, day, now.date_naive()) {
+                continue;
+            }
+            self.files.remove(&file);
+            match segments::close(&file, now) {
+                Ok(segment) => tracing::info!(segment = %segment.display(), "segment_closed"),
+                Err(err) => {
+                    tracing::warn!(file = %file.display(), %err, "segment_not_closed");
+                }
+            }
         }
     }
 
@@ -51,6 +95,7 @@ impl Lines {
         written: &[(String, Done)],
         failed: &HashMap<String, SyncFailure>,
     ) -> HashMap<usize, SyncFailure> {
+        self.close_due_segments(written);
         let mut failures = HashMap::new();
         let mut touched: Vec<(PathBuf, Vec<usize>)> = Vec::new();
         for (i, (prefix, done)) in written.iter().enumerate() {
@@ -107,6 +152,9 @@ impl Lines {
         match open.file.write_all(&bytes) {
             Ok(()) => {
                 open.len += bytes.len() as u64;
+                if open.day.is_none() {
+                    open.day = Some(chrono::Utc::now().date_naive());
+                }
                 Ok(())
             }
             Err(err) => {
@@ -132,9 +180,14 @@ impl Lines {
             file.set_len(complete)?;
             tracing::warn!(file = %path.display(), kept = complete, "index_torn_line_cut");
         }
+        let day = match (self.segments, complete) {
+            (Some(_), 1..) => segments::first_day(path)?,
+            _ => None,
+        };
         Ok(LineFile {
             file,
             len: complete,
+            day,
         })
     }
 }
@@ -202,6 +255,60 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             "{\"n\":1}\n{\"n\":4}\n"
+        );
+    }
+
+    /// One batch of lines for `path`, as the writer thread hands them over.
+    fn batch(path: &Path, lines: &[&str]) -> Vec<(String, Done)> {
+        (lines.iter())
+            .map(|line| {
+                let (reply, _) = tokio::sync::oneshot::channel();
+                let companion = Some((path.to_path_buf(), line.as_bytes().to_vec()));
+                ("p".to_string(), Done::Member(reply, Ok((0, 1)), companion))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_file_past_the_segment_size_is_closed_before_the_next_batch_never_inside_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let mut lines = Lines::new(Some(Policy { max_size: 20 }));
+        let ts = chrono::Utc::now().to_rfc3339();
+        let line = |n: u32| format!("{{\"ts\":\"{ts}\",\"n\":{n}}}");
+        let (one, two, three) = (line(1), line(2), line(3));
+        let failed = lines.append_durable(&batch(&path, &[&one, &two]), &HashMap::new());
+        assert!(failed.is_empty());
+        assert!(
+            segments::list(&path).unwrap().is_empty(),
+            "a batch stays whole"
+        );
+        lines.append_durable(&batch(&path, &[&three]), &HashMap::new());
+        let closed = segments::list(&path).unwrap();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(
+            std::fs::read_to_string(&closed[0]).unwrap(),
+            format!("{one}\n{two}\n")
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            format!("{three}\n")
+        );
+        // Open but idle since yesterday: closed by the next batch, whoever writes it.
+        let other = dir.path().join("q.jsonl");
+        let yesterday = chrono::Utc::now().date_naive() - chrono::Days::new(1);
+        lines.files.get_mut(&path).unwrap().day = Some(yesterday);
+        lines.append_durable(&batch(&other, &[&one]), &HashMap::new());
+        assert_eq!(segments::list(&path).unwrap().len(), 2);
+        assert!(!path.exists(), "the idle file was closed");
+        assert!(segments::list(&other).unwrap().is_empty());
+        let mut unbounded = Lines::new(None);
+        unbounded.append_durable(&batch(&path, &[&one]), &HashMap::new());
+        unbounded.append_durable(&batch(&path, &[&two]), &HashMap::new());
+        assert_eq!(
+            segments::list(&path).unwrap().len(),
+            2,
+            "no [storage]: no segments"
         );
     }
 }

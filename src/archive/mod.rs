@@ -32,6 +32,7 @@ pub mod reader;
 mod record;
 mod recorder;
 mod recover;
+pub mod segments;
 mod sink;
 mod writer;
 

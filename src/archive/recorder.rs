@@ -26,6 +26,7 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
 
 use super::lines::Lines;
+use super::segments::Policy;
 use super::{Capture, Error, Facts, Info, Original, RevisitProfile, Writer};
 use crate::fetch::Exchange;
 use crate::notify::{Busy, Heartbeat};
@@ -82,12 +83,14 @@ pub struct Recorder {
 
 impl Recorder {
     /// Starts the writer thread for WARC files in `dir`; `info.is_part_of` is replaced by each
-    /// writer's prefix. Durable records and closed files are handed to `indexer`.
+    /// writer's prefix. Durable records and closed files are handed to `indexer`; companion-line
+    /// files are closed into segments by `segments` between batches (issue 18 item 4).
     pub fn start(
         dir: PathBuf,
         info: Info,
         max_size: u64,
         indexer: Box<dyn Indexer>,
+        segments: Option<Policy>,
     ) -> Result<Recorder, Error> {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let path = dir.clone();
@@ -98,7 +101,7 @@ impl Recorder {
         };
         let thread = std::thread::Builder::new()
             .name("warc-writer".into())
-            .spawn(move || serve(rx, &dir, &info, max_size, &pulse, indexer))
+            .spawn(move || serve(rx, &dir, &info, (max_size, segments), &pulse, indexer))
             .map_err(Error::io("start the writer thread for", &path))?;
         Ok(Recorder {
             jobs,
@@ -218,12 +221,12 @@ fn serve(
     mut jobs: mpsc::Receiver<Job>,
     dir: &Path,
     info: &Info,
-    max_size: u64,
+    (max_size, segments): (u64, Option<Policy>),
     pulse: &Pulse,
     mut indexer: Box<dyn Indexer>,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut writers: HashMap<String, Writer> = HashMap::new();
-    let mut lines = Lines::default();
+    let mut lines = Lines::new(segments);
     while let Some(first) = jobs.blocking_recv() {
         let _busy = pulse.busy();
         let mut batch = vec![first];

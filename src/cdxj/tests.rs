@@ -406,7 +406,7 @@ async fn the_recorder_indexes_every_file_it_rotates() {
     };
     let live = Box::new(Live::new(&warc_dir, &index_dir));
     // Small files: every capture after the first rotates.
-    let recorder = crate::archive::Recorder::start(warc_dir.clone(), info, 1, live).unwrap();
+    let recorder = crate::archive::Recorder::start(warc_dir.clone(), info, 1, live, None).unwrap();
     for n in 0..3 {
         let url = format!("https://baohaugiang.com.vn/tin-{n}.html");
         let ex = exchange(&url, 200, &[("content-type", "text/html")], b"<p>x</p>");

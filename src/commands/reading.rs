@@ -1,11 +1,15 @@
-//! The commands of the `baoluu` binary that read what earlier runs left: `status`, `changes` and
-//! `wacz --from-storage`. Part of the binary, not the library (declared under src/commands,
+//! The commands of the `baoluu` binary that read what earlier runs left: `status`, `changes`,
+//! `verify` and `wacz`. Part of the binary, not the library (declared under src/commands,
 //! from src/main.rs only). It never fetches a page or writes to the archive: it renders the
-//! library's reports (`baoluu::report`, `baoluu::history`) or packages what the bucket holds.
+//! library's reports (`baoluu::report`, `baoluu::history`, `baoluu::verify`) or packages the
+//! archive. With `[storage]`, files `keep_local` removed are read back from the bucket
+//! (`baoluu::storage::fetched`, issue 18 item 4).
 
 use anyhow::Context;
 use baoluu::config::Config;
 use baoluu::report;
+
+use baoluu::storage::fetched;
 
 use super::{print_stdout, runtime};
 
@@ -28,27 +32,38 @@ pub(crate) fn changes(
     json: bool,
 ) -> anyhow::Result<u8> {
     let filter = baoluu::history::Filter { portal, since };
-    let dir = &config.crawler.archive_dir;
+    let reading = runtime()?.block_on(fetched::reading(config, fetched::for_changes));
+    let reading = reading.context(FROM_BUCKET)?;
     let text = match json {
-        true => baoluu::history::render_json(dir, &filter)?,
-        false => baoluu::history::render_text(dir, &filter)?,
+        true => baoluu::history::render_json(&reading.sources, &filter)?,
+        false => baoluu::history::render_text(&reading.sources, &filter)?,
     };
     print_stdout(&text);
     Ok(0)
 }
 
-/// `wacz --from-storage`: the bucket's objects staged next to `out`, packaged, unstaged.
-pub(crate) fn wacz_from_storage(
+/// `verify`: the archive, and what `keep_local` removed read back from the bucket.
+pub(crate) fn verify(config: &Config) -> anyhow::Result<u8> {
+    let reading = runtime()?.block_on(fetched::reading(config, fetched::for_verify));
+    let reading = reading.context(FROM_BUCKET)?;
+    Ok(baoluu::verify::run_cli_sources(&reading.sources)?)
+}
+
+/// `wacz`: the local files, and with `[storage]` those `keep_local` removed fetched back;
+/// `--from-storage` requires `[storage]` (issue 18 item 5).
+pub(crate) fn wacz(
     config: &Config,
     out: &std::path::Path,
-    portal: Option<String>,
-    since: Option<chrono::DateTime<chrono::Utc>>,
+    select: baoluu::wacz::Selection,
+    from_storage: bool,
 ) -> anyhow::Result<u8> {
-    let staging = out.with_extension("wacz.staging");
-    let staged = runtime()?.block_on(baoluu::storage::package::stage(config, &staging));
-    let packaged = staged
-        .context("could not read the archive from the bucket")
-        .and_then(|_| Ok(baoluu::wacz::run_cli(&staging, out, portal, since)?));
-    let _ = std::fs::remove_dir_all(&staging);
-    packaged
+    let reading = match (from_storage, config.storage.is_some()) {
+        (false, false) => fetched::Reading::of(&config.crawler.archive_dir),
+        _ => runtime()?
+            .block_on(baoluu::storage::package::stage(config, &select))
+            .context(FROM_BUCKET)?,
+    };
+    Ok(baoluu::wacz::run_cli(&reading.sources, out, select)?)
 }
+
+const FROM_BUCKET: &str = "could not read the archive's removed files back from the bucket";

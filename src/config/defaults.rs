@@ -68,5 +68,8 @@ pub const DEFAULT_UPLOAD_CONCURRENCY: usize = 2;
 /// `storage.drain_timeout`: how long a one-shot `crawl` keeps uploading after its run before
 /// it exits; what is left goes with the next run (issue 18 item 2).
 pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
+/// `storage.segment_size`: an index or changes file past this size is closed into a segment
+/// and shipped (issue 18 item 4); 64 MiB keeps a segment quick to upload and to read back.
+pub const DEFAULT_SEGMENT_SIZE: u64 = 64 * 1024 * 1024;
 /// `storage.profile`: the section of the shared-credentials file.
 pub const DEFAULT_CREDENTIALS_PROFILE: &str = "default";

@@ -71,6 +71,8 @@ pub struct Storage {
     pub keep_local: Option<Duration>,
     pub concurrency: usize,
     pub drain_timeout: Duration,
+    /// Index and changes files past this size are closed into segments (issue 18 item 4).
+    pub segment_size: u64,
 }
 
 /// An access key pair; `Debug` never shows the secret.

@@ -40,6 +40,7 @@ pub struct RawStorage {
     pub keep_local: Option<Text>,
     pub concurrency: Option<Spanned<usize>>,
     pub drain_timeout: Option<Spanned<RawDuration>>,
+    pub segment_size: Option<Spanned<RawSize>>,
     pub secret_access_key: Option<Text>,
     pub aws_secret_access_key: Option<Text>,
     pub access_key_id: Option<Text>,

@@ -12,12 +12,12 @@ use toml::Spanned;
 use url::Url;
 
 use super::defaults::{
-    DEFAULT_CREDENTIALS_PROFILE, DEFAULT_DRAIN_TIMEOUT, DEFAULT_STORAGE_REGION,
-    DEFAULT_UPLOAD_CONCURRENCY,
+    DEFAULT_CREDENTIALS_PROFILE, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SEGMENT_SIZE,
+    DEFAULT_STORAGE_REGION, DEFAULT_UPLOAD_CONCURRENCY,
 };
 use super::document::Document;
-use super::raw::{RawStorage, Text};
-use super::units::parse_duration;
+use super::raw::{RawSize, RawStorage, Text};
+use super::units::{parse_duration, parse_size};
 use super::{Error, Keys, Storage};
 
 /// The standard variables every AWS tool reads.
@@ -47,6 +47,7 @@ pub fn storage(
         }
         None => DEFAULT_DRAIN_TIMEOUT,
     };
+    let segment_size = segment_size(doc, table.segment_size.as_ref())?;
     // Credentials last: a typo elsewhere in the table is reported before a missing key.
     let credentials = match &table.credentials_file {
         Some(file) => Some(from_file(doc, file, table.profile.as_ref())?),
@@ -63,7 +64,24 @@ pub fn storage(
         keep_local,
         concurrency,
         drain_timeout,
+        segment_size,
     })
+}
+
+/// `segment_size`: a size above zero (a zero size would close a segment per line).
+fn segment_size(doc: &Document, raw: Option<&Spanned<RawSize>>) -> Result<u64, Error> {
+    let Some(value) = raw else {
+        return Ok(DEFAULT_SEGMENT_SIZE);
+    };
+    let size = match value.get_ref() {
+        RawSize::Bytes(n) => Ok(*n),
+        RawSize::Text(t) => parse_size(t),
+    };
+    match size {
+        Ok(0) => Err(doc.at(value, "storage.segment_size", "must be above 0".to_string())),
+        Ok(n) => Ok(n),
+        Err(m) => Err(doc.at(value, "storage.segment_size", m)),
+    }
 }
 
 fn refuse_inline_secrets(doc: &Document, table: &RawStorage) -> Result<(), Error> {

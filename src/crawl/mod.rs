@@ -164,7 +164,16 @@ pub fn start_recorder(config: &Config, warc_dir: &Path) -> Result<Recorder, arch
         info,
         config.crawler.warc_max_size,
         indexer,
+        segment_policy(config),
     )
+}
+
+/// With `[storage]`: index and changes files are closed into segments to be shipped (issue
+/// 18 item 4); without, they stay one file per portal.
+pub fn segment_policy(config: &Config) -> Option<archive::segments::Policy> {
+    (config.storage.as_ref()).map(|s| archive::segments::Policy {
+        max_size: s.segment_size,
+    })
 }
 
 /// A [`Visitor`] with the configured client, politeness and redirect limit.

@@ -61,6 +61,7 @@ impl Session {
         }
         let lines = settle_indexed(&store, &index_dir, &warc_dir)?;
         let lost = super::recover::settle_changes(&store, (&changes_dir, &warc_dir), &lines)?;
+        close_due_segments(config, [&index_dir, &changes_dir])?;
         let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
         let visitor = Arc::new(super::visitor(config, recorder.clone())?.with_store(store.clone()));
         let slots = Arc::new(Semaphore::new(config.crawler.max_in_flight.max(1)));
@@ -154,6 +155,27 @@ impl Session {
     }
 }
 
+/// With `[storage]`: closes the index and changes files due for a segment (issue 18 item 4),
+/// after their tails were repaired and settled and before the writer thread opens them, so a
+/// portal that wrote nothing today still ships yesterday's lines.
+fn close_due_segments(config: &Config, dirs: [&std::path::PathBuf; 2]) -> Result<(), Error> {
+    let Some(policy) = super::segment_policy(config) else {
+        return Ok(());
+    };
+    for dir in dirs {
+        let closed = crate::archive::segments::close_due(dir, policy, chrono::Utc::now());
+        let closed = closed.map_err(|source| index::Error::Io {
+            doing: "close a segment of",
+            path: dir.clone(),
+            source,
+        })?;
+        for segment in closed {
+            tracing::info!(segment = %segment.display(), "segment_closed");
+        }
+    }
+    Ok(())
+}
+
 /// docs/architecture.md rule 6: a kill between an index line and the store's "done" leaves that URL unmarked;
 /// the line is the proof its capture is durable, so it is marked done instead of refetched.
 fn settle_indexed(
@@ -161,7 +183,12 @@ fn settle_indexed(
     index_dir: &std::path::Path,
     warc_dir: &std::path::Path,
 ) -> Result<Vec<index::Line>, Error> {
-    let lines = index::reconcile(index_dir, warc_dir)?;
+    // WARC files keep_local removed after a verified upload: lines into them are whole.
+    let shipped = (store.uploaded()?.into_iter())
+        .filter(|u| u.deleted)
+        .filter_map(|u| u.path.strip_prefix("warc/").map(str::to_string))
+        .collect();
+    let lines = index::reconcile(index_dir, warc_dir, &shipped)?;
     for line in &lines {
         let pointer = WarcPointer {
             file: line.filename.clone(),

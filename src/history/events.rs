@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::index::Pointer;
+use crate::index::{Pointer, Sources};
 
 /// What happened to an archived article (issue 15, item 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -61,9 +61,12 @@ pub struct Event {
     pub current: Pointer,
 }
 
+/// The folder of the events files under `archive_dir`.
+const CHANGES: &str = "changes";
+
 /// `archive_dir/changes`.
 pub fn changes_dir(archive_dir: &Path) -> PathBuf {
-    archive_dir.join("changes")
+    archive_dir.join(CHANGES)
 }
 
 /// The events file of `portal`.
@@ -75,15 +78,27 @@ pub fn file_path(dir: &Path, portal: &str) -> PathBuf {
 /// flight can be unknown to the store after a kill, a few hundred bytes each.
 const TAIL_WINDOW: u64 = 1 << 20;
 
-/// Every event of every portal under `dir`, in file order (lines that do not parse, such as a
-/// torn last line, are skipped).
-pub fn read_all(dir: &Path) -> std::io::Result<Vec<Event>> {
-    read_files(dir, 0)
+/// Every event of every portal, in file order: each portal's closed segments, local or
+/// fetched back, then its current file (lines that do not parse, such as a torn last line,
+/// are skipped).
+pub fn read_all(sources: &Sources) -> std::io::Result<Vec<Event>> {
+    let mut events = Vec::new();
+    for path in sources.line_files(CHANGES, None)? {
+        events.extend(read_file(&path, 0)?);
+    }
+    Ok(events)
 }
 
-/// The events at the end of each file: what a crash may have left unknown to the store.
+/// The events at the end of each file, and of each portal's newest segments (a kill right
+/// after segments were closed leaves them there: issue 18 item 4): what a crash may have left
+/// unknown to the store.
 pub fn tail(dir: &Path) -> std::io::Result<Vec<Event>> {
-    read_files(dir, TAIL_WINDOW)
+    let mut events = Vec::new();
+    for (segment, start) in crate::index::segment_tails(dir, TAIL_WINDOW) {
+        events.extend(read_from(&segment, start)?);
+    }
+    events.extend(read_files(dir, TAIL_WINDOW)?);
+    Ok(events)
 }
 
 fn read_files(dir: &Path, window: u64) -> std::io::Result<Vec<Event>> {
@@ -104,12 +119,17 @@ fn read_files(dir: &Path, window: u64) -> std::io::Result<Vec<Event>> {
 }
 
 fn read_file(path: &Path, window: u64) -> std::io::Result<Vec<Event>> {
-    let mut file = std::fs::File::open(path)?;
-    let len = file.metadata()?.len();
+    let len = std::fs::metadata(path)?.len();
     let start = match window {
         0 => 0,
         w => len.saturating_sub(w),
     };
+    read_from(path, start)
+}
+
+/// The events of `path` from byte `start` on (a line cut by `start` is skipped).
+fn read_from(path: &Path, start: u64) -> std::io::Result<Vec<Event>> {
+    let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)?;

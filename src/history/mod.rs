@@ -25,7 +25,7 @@ pub use crate::index::Pointer;
 pub use diff::words;
 pub use events::{Change, Event, changes_dir, file_path, read_all, tail};
 pub use fingerprint::{Fingerprint, is_soft_404};
-pub use show::{Filter, render_json, render_text, select};
+pub use show::{Filter, render_json, render_text, select, select_from};
 pub use suspect::{Held, is_suspect};
 
 /// The URN prefix of an event's WARC `metadata` record (`WARC-Target-URI`), defined by the

@@ -1,15 +1,17 @@
 //! `baoluu changes`: the events of an archive, newest first, as text with word-level diffs of
 //! the changed fields, or as JSON lines. The diffs compare the two versions' index lines (found
-//! by their WARC pointers in `archive_dir/index/{portal}.jsonl`), never the WARCs.
+//! by their WARC pointers in the portal's index: segments, then `index/{portal}.jsonl`), never
+//! the WARCs. Segments `keep_local` removed are read from the copies fetched back
+//! ([`Sources`]).
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::events::{Change, Event, changes_dir, read_all};
+use super::events::{Change, Event, read_all};
 use super::fingerprint::normalised;
-use crate::index::Line;
+use crate::index::{Line, Sources};
 
 /// Which events to show.
 #[derive(Debug, Clone, Default)]
@@ -29,9 +31,14 @@ impl Filter {
     }
 }
 
-/// The events of `archive_dir` that `filter` keeps, newest first.
+/// The events of `archive_dir` that `filter` keeps, newest first (local files only).
 pub fn select(archive_dir: &Path, filter: &Filter) -> std::io::Result<Vec<Event>> {
-    let mut events: Vec<Event> = read_all(&changes_dir(archive_dir))?
+    select_from(&Sources::local(archive_dir), filter)
+}
+
+/// The events of `sources` that `filter` keeps, newest first.
+pub fn select_from(sources: &Sources, filter: &Filter) -> std::io::Result<Vec<Event>> {
+    let mut events: Vec<Event> = read_all(sources)?
         .into_iter()
         .filter(|e| filter.keeps(e))
         .collect();
@@ -41,9 +48,9 @@ pub fn select(archive_dir: &Path, filter: &Filter) -> std::io::Result<Vec<Event>
 }
 
 /// One JSON object per line.
-pub fn render_json(archive_dir: &Path, filter: &Filter) -> std::io::Result<String> {
+pub fn render_json(sources: &Sources, filter: &Filter) -> std::io::Result<String> {
     let mut out = String::new();
-    for event in select(archive_dir, filter)? {
+    for event in select_from(sources, filter)? {
         out.push_str(&serde_json::to_string(&event).unwrap_or_default());
         out.push('\n');
     }
@@ -51,9 +58,9 @@ pub fn render_json(archive_dir: &Path, filter: &Filter) -> std::io::Result<Strin
 }
 
 /// The text form: one block per event, with a word diff per changed field of an edit.
-pub fn render_text(archive_dir: &Path, filter: &Filter) -> std::io::Result<String> {
-    let events = select(archive_dir, filter)?;
-    let lines = index_lines(archive_dir, &events);
+pub fn render_text(sources: &Sources, filter: &Filter) -> std::io::Result<String> {
+    let events = select_from(sources, filter)?;
+    let lines = index_lines(sources, &events)?;
     let mut out = String::new();
     for event in &events {
         out.push_str(&heading(event));
@@ -101,7 +108,7 @@ fn key(filename: &str, offset: u64) -> String {
 }
 
 /// The index lines of the portals that have edits, by WARC pointer.
-fn index_lines(archive_dir: &Path, events: &[Event]) -> HashMap<String, Line> {
+fn index_lines(sources: &Sources, events: &[Event]) -> std::io::Result<HashMap<String, Line>> {
     let mut portals: Vec<&str> = events
         .iter()
         .filter(|e| !e.fields.is_empty())
@@ -111,16 +118,17 @@ fn index_lines(archive_dir: &Path, events: &[Event]) -> HashMap<String, Line> {
     portals.dedup();
     let mut lines = HashMap::new();
     for portal in portals {
-        let path = crate::index::file_path(&crate::index::dir(archive_dir), portal);
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        for line in text
-            .lines()
-            .filter_map(|l| serde_json::from_str::<Line>(l).ok())
-        {
-            lines.insert(key(&line.filename, line.offset), line);
+        for path in sources.line_files("index", Some(portal))? {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            for line in text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Line>(l).ok())
+            {
+                lines.insert(key(&line.filename, line.offset), line);
+            }
         }
     }
-    lines
+    Ok(lines)
 }

@@ -14,18 +14,22 @@
 //! `pages.jsonl` where those define them. This module never reads WARCs to decide what to fetch.
 //!
 //! The index stage's one home (issue 16): the line format ([`line`]), the paths ([`dir`],
-//! [`file_path`]) and the tail repair ([`reconcile`]). The append itself runs on the WARC
+//! [`file_path`]), the tail repair ([`reconcile`]) and, with `[storage]`, the reading of a
+//! portal's closed segments and current file as one index ([`Sources`], issue 18 item 4). The append itself runs on the WARC
 //! writer thread (`archive::recorder`, through its generic companion-line appender, shared
 //! with the change events), because group commit fsyncs a batch of lines once, after the
 //! batch's records: WARC durable → index line durable → state.
 
+use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 mod line;
+mod sources;
 
 pub use line::{Line, Pointer};
+pub use sources::Sources;
 
 /// Index I/O failures: fatal for a run, like archive failures.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +72,16 @@ const TAIL_WINDOW: u64 = 4 << 20;
 /// can be torn (it is cut off). A last line whose record lies past the end of its WARC file
 /// cannot come from this order of writes; it is dropped with a warning rather than trusted.
 /// Cost: one short read per index file, whatever its size.
-pub fn reconcile(index_dir: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
+///
+/// `shipped` names the WARC files whose local copy `keep_local` removed after a verified
+/// upload (issue 18): a line pointing into one is whole, though the file is not here to
+/// measure.
+pub fn reconcile(
+    index_dir: &Path,
+    warc_dir: &Path,
+    shipped: &HashSet<String>,
+) -> Result<Vec<Line>, Error> {
+    let warcs = (warc_dir, shipped);
     let mut tail_lines = Vec::new();
     let Ok(entries) = std::fs::read_dir(index_dir) else {
         return Ok(tail_lines);
@@ -76,13 +89,72 @@ pub fn reconcile(index_dir: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> 
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "jsonl") {
-            tail_lines.extend(reconcile_file(&path, warc_dir)?);
+            tail_lines.extend(reconcile_file(&path, warcs)?);
         }
     }
+    tail_lines.extend(newest_segment_tails(index_dir, warcs)?);
     Ok(tail_lines)
 }
 
-fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
+/// The lines at the end of each portal's newest segments (issue 18 item 4). The writer thread
+/// closes a segment between two batches, possibly before the store heard of the last batches'
+/// lines (the store lags the writer by a batch or more); a kill then leaves those lines in the
+/// newest segments, with no current file yet, so they are settled from here: as many of the
+/// newest segments as make up [`TAIL_WINDOW`], as the tail of one file would. A segment is
+/// closed whole: nothing to trim.
+fn newest_segment_tails(index_dir: &Path, warcs: Warcs) -> Result<Vec<Line>, Error> {
+    let mut lines = Vec::new();
+    for (path, start) in segment_tails(index_dir, TAIL_WINDOW) {
+        let io = |doing| {
+            let path = path.clone();
+            move |source| Error::Io {
+                doing,
+                path,
+                source,
+            }
+        };
+        let mut file = std::fs::File::open(&path).map_err(io("open"))?;
+        file.seek(SeekFrom::Start(start)).map_err(io("seek in"))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail).map_err(io("read"))?;
+        let found = tail_lines(&tail, start > 0).into_iter().map(|(_, l)| l);
+        lines.extend(found.filter(|line| points_inside(line, warcs)));
+    }
+    Ok(lines)
+}
+
+/// For every portal with segments under `dir/segments/`: its newest segments, oldest first,
+/// back to the one that makes them `window` bytes or more, each with the offset to read it
+/// from (0, or inside the oldest one taken). What a crash may have left unknown to the store.
+pub fn segment_tails(dir: &Path, window: u64) -> Vec<(PathBuf, u64)> {
+    let Ok(folders) = std::fs::read_dir(dir.join("segments")) else {
+        return Vec::new();
+    };
+    let mut portals: Vec<PathBuf> = folders.flatten().map(|e| e.path()).collect();
+    portals.sort();
+    let mut tails = Vec::new();
+    for folder in portals {
+        let Some(name) = folder.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        let segments = crate::archive::segments::list(&file_path(dir, &name)).unwrap_or_default();
+        let mut taken = Vec::new();
+        let mut bytes = 0u64;
+        for segment in segments.into_iter().rev() {
+            let len = std::fs::metadata(&segment).map_or(0, |m| m.len());
+            let start = len.saturating_sub(window - bytes);
+            bytes += len - start;
+            taken.push((segment, start));
+            if bytes >= window {
+                break;
+            }
+        }
+        tails.extend(taken.into_iter().rev());
+    }
+    tails
+}
+
+fn reconcile_file(path: &Path, warcs: Warcs) -> Result<Vec<Line>, Error> {
     let io = |doing| {
         move |source| Error::Io {
             doing,
@@ -111,7 +183,7 @@ fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
     let mut lines = tail_lines(body, start > 0);
     if let Some((at, line)) = lines.last()
         && *at == last_start
-        && !points_inside(line, warc_dir)
+        && !points_inside(line, warcs)
     {
         tracing::warn!(file = %path.display(), url = %line.url, "index_line_dropped");
         keep = start + *at as u64;
@@ -123,7 +195,7 @@ fn reconcile_file(path: &Path, warc_dir: &Path) -> Result<Vec<Line>, Error> {
         file.sync_all().map_err(io("sync"))?;
     }
     let good = lines.into_iter().map(|(_, line)| line);
-    Ok(good.filter(|line| points_inside(line, warc_dir)).collect())
+    Ok(good.filter(|line| points_inside(line, warcs)).collect())
 }
 
 /// The lines of `body` (complete lines only) with their offsets in it; when the window did not
@@ -144,13 +216,19 @@ fn tail_lines(body: &[u8], cut_at_start: bool) -> Vec<(usize, Line)> {
     lines
 }
 
-/// A line is good when its WARC file exists (closed) and holds the whole member it names.
-fn points_inside(line: &Line, warc_dir: &Path) -> bool {
+/// The WARC folder, and the names of the files shipped and removed from it.
+type Warcs<'a> = (&'a Path, &'a HashSet<String>);
+
+/// A line is good when its WARC file exists (closed) and holds the whole member it names, or
+/// was verified in the bucket before its local copy was removed.
+fn points_inside(line: &Line, (warc_dir, shipped): Warcs) -> bool {
     if line.filename.contains('/') || line.filename.contains("..") {
         return false;
     }
-    std::fs::metadata(warc_dir.join(&line.filename))
-        .is_ok_and(|m| line.offset + line.length <= m.len())
+    match std::fs::metadata(warc_dir.join(&line.filename)) {
+        Ok(m) => line.offset + line.length <= m.len(),
+        Err(_) => shipped.contains(&line.filename),
+    }
 }
 
 #[cfg(test)]
@@ -204,7 +282,7 @@ mod tests {
         let complete = bytes.len() as u64;
         bytes.extend_from_slice(b"{\"url\":\"https://p.vn/a-3");
         let (_dir, index, warc) = archive(&bytes);
-        let lines = reconcile(&index, &warc).unwrap();
+        let lines = reconcile(&index, &warc, &HashSet::new()).unwrap();
         let urls: Vec<&str> = lines.iter().map(|l| l.url.as_str()).collect();
         assert_eq!(
             urls,
@@ -227,12 +305,57 @@ mod tests {
         let kept = bytes.len() as u64;
         bytes.extend(line("https://p.vn/a-1.html", "w.warc.gz", 95));
         let (_dir, index, warc) = archive(&bytes);
-        let lines = reconcile(&index, &warc).unwrap();
+        let lines = reconcile(&index, &warc, &HashSet::new()).unwrap();
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].url, "https://p.vn/a-0.html");
         assert_eq!(
             std::fs::metadata(index.join("p.jsonl")).unwrap().len(),
             kept
+        );
+    }
+
+    #[test]
+    fn a_kill_right_after_a_segment_was_closed_leaves_its_tail_to_settle_once() {
+        let mut bytes = line("https://p.vn/a-0.html", "w.warc.gz", 0);
+        bytes.extend(line("https://p.vn/a-1.html", "w.warc.gz", 10));
+        let (_dir, index, warc) = archive(&bytes);
+        let current = file_path(&index, "p");
+        let segment = crate::archive::segments::close(&current, Utc::now()).unwrap();
+        // Killed here: the lines are in the segment, there is no current file yet.
+        let lines = reconcile(&index, &warc, &HashSet::new()).unwrap();
+        let urls: Vec<&str> = lines.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(urls, ["https://p.vn/a-0.html", "https://p.vn/a-1.html"]);
+        assert_eq!(
+            std::fs::read(&segment).unwrap(),
+            bytes,
+            "the segment is left whole"
+        );
+        assert!(!current.exists());
+        // The store lags the writer by a batch or more: the segments before the newest too.
+        let more = line("https://p.vn/a-2.html", "w.warc.gz", 20);
+        std::fs::write(&current, &more).unwrap();
+        let newest = crate::archive::segments::close(&current, Utc::now()).unwrap();
+        let lines = reconcile(&index, &warc, &HashSet::new()).unwrap();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        let sources = Sources::local(index.parent().unwrap());
+        assert_eq!(
+            sources.line_files("index", None).unwrap(),
+            [segment, newest]
+        );
+    }
+
+    #[test]
+    fn a_last_line_into_a_warc_shipped_and_removed_is_kept() {
+        let bytes = line("https://p.vn/a-0.html", "gone.warc.gz", 0);
+        let (_dir, index, warc) = archive(&bytes);
+        let shipped = HashSet::from(["gone.warc.gz".to_string()]);
+        let lines = reconcile(&index, &warc, &shipped).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(std::fs::read(file_path(&index, "p")).unwrap(), bytes);
+        let lines = reconcile(&index, &warc, &HashSet::new()).unwrap();
+        assert!(
+            lines.is_empty(),
+            "not shipped: a line into a missing file is dropped"
         );
     }
 }

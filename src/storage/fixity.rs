@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::{Error, Remote};
+use crate::causes::Causes;
 use crate::config::Config;
 use crate::store::Store;
 
@@ -52,7 +53,7 @@ pub async fn verify_remote(config: &Config) -> Result<RemoteReport, Error> {
                 "{key}: {size} bytes, sha256 {sha}; recorded {} bytes, sha256 {}",
                 object.size, object.sha256
             )),
-            Err(err) => report.problems.push(format!("{key}: {err:#}")),
+            Err(err) => report.problems.push(format!("{key}: {}", Causes(&err))),
         }
     }
     Ok(report)

@@ -9,6 +9,7 @@
 //! It never changes a WARC, an index line or a URL's state, and it never deletes anything in
 //! the bucket.
 
+pub mod fetched;
 pub mod fixity;
 pub mod package;
 mod remote;
@@ -27,8 +28,9 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::causes::Causes;
 use crate::config::{Config, Storage};
-use crate::store::{Store, Upload, unix_now};
+use crate::store::{Store, Upload, UploadFailure, unix_now};
 
 /// How often the daemon lists `archive_dir` for newly closed files.
 const SCAN_EVERY: Duration = Duration::from_secs(5);
@@ -75,6 +77,18 @@ pub enum Error {
         key: String,
         sent_size: u64,
         sent: String,
+        found_size: u64,
+        found: String,
+    },
+    #[error(
+        "the copy of {key} read from the bucket does not match its record ({recorded_size} \
+         bytes, sha256 {recorded}; read {found_size} bytes, sha256 {found}): run `baoluu \
+         verify --remote`"
+    )]
+    CopyMismatch {
+        key: String,
+        recorded_size: u64,
+        recorded: String,
         found_size: u64,
         found: String,
     },
@@ -164,7 +178,7 @@ impl Uploader {
     pub async fn run(&self, stop: CancellationToken) {
         while !stop.is_cancelled() {
             if let Err(err) = self.scan() {
-                tracing::warn!(err = %format!("{err:#}"), "upload_scan_failed");
+                tracing::warn!(err = %Causes(&err), "upload_scan_failed");
             }
             self.pass(&stop, &CancellationToken::new()).await;
             self.sweep();
@@ -181,24 +195,24 @@ impl Uploader {
     }
 
     /// After a run: upload everything pending, giving up after `limit`. What is left stays
-    /// queued for the next run (issue 18 item 2).
+    /// queued for the next run (issue 18 item 2); the uploads in flight at the deadline are
+    /// dropped (their rows stay pending: crash-safe by design).
     pub async fn drain(&self, limit: Duration) -> Result<Drained, Error> {
-        let deadline = CancellationToken::new();
-        let timer = deadline.clone();
-        let guard = tokio::spawn(async move {
-            tokio::time::sleep(limit).await;
-            timer.cancel();
-        });
         self.scan()?;
         self.store.uploads_due_now()?;
         let before = self.store.upload_summary()?;
-        while !deadline.is_cancelled() && self.store.upload_summary()?.pending > 0 {
-            if self.pass(&deadline, &deadline).await == 0 {
-                let wait = tokio::time::sleep(Duration::from_millis(500));
-                tokio::select! { () = deadline.cancelled() => {} () = wait => {} }
+        let never = CancellationToken::new();
+        let uploading = async {
+            while self.store.upload_summary()?.pending > 0 {
+                if self.pass(&never, &never).await == 0 {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
             }
+            Ok::<(), Error>(())
+        };
+        if let Ok(finished) = tokio::time::timeout(limit, uploading).await {
+            finished?;
         }
-        guard.abort();
         self.sweep();
         let after = self.store.upload_summary()?;
         Ok(Drained {
@@ -213,11 +227,8 @@ impl Uploader {
             path: self.archive_dir.clone(),
             source,
         })?;
-        let now = unix_now();
-        for (path, kind) in files {
-            if self.store.upload_enqueue(&path, kind, now)? {
-                tracing::debug!(path, "upload_queued");
-            }
+        for path in self.store.upload_enqueue_all(&files, unix_now())? {
+            tracing::debug!(path, "upload_queued");
         }
         Ok(())
     }
@@ -229,7 +240,7 @@ impl Uploader {
         let due = match self.store.uploads_due(unix_now(), 10_000) {
             Ok(due) => due,
             Err(err) => {
-                tracing::warn!(err = %format!("{err:#}"), "upload_queue_unreadable");
+                tracing::warn!(err = %Causes(&err), "upload_queue_unreadable");
                 return 0;
             }
         };
@@ -257,16 +268,22 @@ impl Uploader {
                 let recorded = self.store.upload_done(&row.path, size, &sha256, unix_now());
                 match recorded {
                     Ok(()) => tracing::info!(path = row.path, size, "upload_verified"),
-                    Err(err) => tracing::warn!(err = %format!("{err:#}"), "upload_unrecorded"),
+                    Err(err) => tracing::warn!(err = %Causes(&err), "upload_unrecorded"),
                 }
             }
             Err(err) => {
                 let backoff = backoff(row.attempts);
-                let message = format!("{}: {err:#}", err.code());
+                let message = format!("{}: {}", err.code(), Causes(&err));
                 tracing::warn!(path = row.path, err = message, "upload_failed");
-                let next = unix_now() + backoff.as_secs_f64();
-                if let Err(err) = self.store.upload_failed(&row.path, &message, next) {
-                    tracing::warn!(err = %format!("{err:#}"), "upload_unrecorded");
+                let now = unix_now();
+                let failure = UploadFailure {
+                    code: err.code(),
+                    message: &message,
+                    at: now,
+                    next_at: now + backoff.as_secs_f64(),
+                };
+                if let Err(err) = self.store.upload_failed(&row.path, failure) {
+                    tracing::warn!(err = %Causes(&err), "upload_unrecorded");
                 }
             }
         }
@@ -287,7 +304,8 @@ impl Uploader {
         Ok(sent)
     }
 
-    /// Deletes local WARC files verified in the bucket longer than `keep_local` ago.
+    /// Deletes the local WARC files and index/changes segments verified in the bucket longer
+    /// than `keep_local` ago (readers fetch them back: `storage::fetched`).
     fn sweep(&self) {
         let Some(keep) = self.storage.keep_local else {
             return;
@@ -295,7 +313,7 @@ impl Uploader {
         let before = unix_now() - keep.as_secs_f64();
         let paths = match self.store.uploads_to_delete(before) {
             Ok(paths) => paths,
-            Err(err) => return tracing::warn!(err = %format!("{err:#}"), "upload_sweep_failed"),
+            Err(err) => return tracing::warn!(err = %Causes(&err), "upload_sweep_failed"),
         };
         for path in paths {
             let removed = std::fs::remove_file(self.archive_dir.join(&path));
@@ -308,7 +326,7 @@ impl Uploader {
                 }
             }
             if let Err(err) = self.store.upload_deleted(&path, unix_now()) {
-                tracing::warn!(err = %format!("{err:#}"), "upload_unrecorded");
+                tracing::warn!(err = %Causes(&err), "upload_unrecorded");
             }
         }
     }

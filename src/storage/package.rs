@@ -1,60 +1,37 @@
-//! `baoluu wacz --from-storage` (issue 18 item 5): the WARC files and their CDXJ come from the
-//! bucket, so a package can be built after `keep_local` removed the local copies.
+//! `baoluu wacz --from-storage` (issue 18 items 4 and 5): a package built from what the
+//! bucket holds, so it can be made after `keep_local` removed the local copies.
 //!
-//! It stages a copy of the archive's layout in a folder next to the output — every object this
-//! instance recorded as verified, downloaded, plus the local `index/*.jsonl` (index files are
-//! not shipped yet: issue 18 item 4) — and the `wacz` module packages that folder as usual.
-//! Never writes into `archive_dir` or the bucket.
+//! The WARC files the selection may pick — judged before downloading, from the portal in
+//! their names and, with `--since`, from their CDXJ, which stays local — and the index
+//! segments of the selected portals are fetched from the bucket when their local copy is gone
+//! (`fetched`); local copies are read where present. The `wacz` module then packages the
+//! archive and the fetched copies as one. Never writes into `archive_dir`'s own folders or
+//! into the bucket.
 
-use std::path::Path;
-
-use super::{Error, Remote};
+use super::Error;
+use super::fetched::{Reading, reading};
 use crate::config::Config;
-use crate::store::Store;
+use crate::wacz::{Selection, might_pick};
 
-/// Fills `staging` with `warc/`, `index/cdxj/` from the bucket and `index/*.jsonl` from the
-/// local archive; returns how many objects were downloaded.
-pub async fn stage(config: &Config, staging: &Path) -> Result<u64, Error> {
-    let storage = config.storage.as_ref().ok_or(Error::NotConfigured)?;
-    let remote = Remote::connect(storage)?;
-    let archive_dir = &config.crawler.archive_dir;
-    let store = Store::open_read_only(&archive_dir.join("state.sqlite"))?;
-    let mkdir = |dir: &Path| {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Local {
-            path: dir.to_path_buf(),
-            source,
-        })
+/// The sources of a package of `select` from the bucket (and local copies where present).
+pub async fn stage(config: &Config, select: &Selection) -> Result<Reading, Error> {
+    config.storage.as_ref().ok_or(Error::NotConfigured)?;
+    let index_dir = crate::index::dir(&config.crawler.archive_dir);
+    let segments = match &select.portal {
+        Some(portal) => format!("index/segments/{portal}/"),
+        None => "index/segments/".to_string(),
     };
-    mkdir(&staging.join("warc"))?;
-    mkdir(&staging.join("index/cdxj"))?;
-    let mut downloaded = 0;
-    let shipped = store.uploaded()?.into_iter();
-    for object in shipped.filter(|o| o.path.starts_with("warc/") || o.path.starts_with("index/")) {
-        remote
-            .download(&object.path, &staging.join(&object.path))
-            .await?;
-        downloaded += 1;
-    }
-    copy_index_lines(&archive_dir.join("index"), &staging.join("index"))?;
-    Ok(downloaded)
-}
-
-fn copy_index_lines(from: &Path, to: &Path) -> Result<(), Error> {
-    let local = |path: &Path, source| Error::Local {
-        path: path.to_path_buf(),
-        source,
-    };
-    let entries = match std::fs::read_dir(from) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(local(from, e)),
-    };
-    for entry in entries {
-        let path = entry.map_err(|e| local(from, e))?.path();
-        if path.extension().is_some_and(|e| e == "jsonl") {
-            let target = to.join(path.file_name().unwrap_or_default());
-            std::fs::copy(&path, &target).map_err(|e| local(&path, e))?;
+    let wanted = |path: &str| match path.strip_prefix("warc/") {
+        Some(name) => might_pick(&index_dir, name, select),
+        None => {
+            let cdxj = path
+                .strip_prefix("index/cdxj/")
+                .and_then(|n| n.strip_suffix(".cdxj"));
+            match cdxj {
+                Some(name) => might_pick(&index_dir, name, select),
+                None => path.starts_with(&segments),
+            }
         }
-    }
-    Ok(())
+    };
+    reading(config, wanted).await
 }

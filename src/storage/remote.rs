@@ -124,15 +124,21 @@ impl Remote {
         Ok((size, hex(&hasher.finalize())))
     }
 
-    /// Copies the object for `path` to the local file `to` (for `wacz --from-storage`, which
-    /// does nothing else meanwhile: plain blocking writes of each range are fine there).
-    pub async fn download(&self, path: &str, to: &FsPath) -> Result<(), Error> {
+    /// Copies the object for `path` to the local file `to` and returns the fixity of the
+    /// bytes written (for the readers, which do nothing else meanwhile: plain blocking writes
+    /// of each range are fine there).
+    pub async fn download(&self, path: &str, to: &FsPath) -> Result<Fixity, Error> {
         let mut file = std::fs::File::create(to).map_err(|source| local_error(to, source))?;
-        self.read_chunks(path, |bytes| {
-            std::io::Write::write_all(&mut file, bytes).map_err(|source| local_error(to, source))
-        })
-        .await?;
-        std::io::Write::flush(&mut file).map_err(|source| local_error(to, source))
+        let mut hasher = Sha256::new();
+        let size = self
+            .read_chunks(path, |bytes| {
+                hasher.update(bytes);
+                std::io::Write::write_all(&mut file, bytes)
+                    .map_err(|source| local_error(to, source))
+            })
+            .await?;
+        std::io::Write::flush(&mut file).map_err(|source| local_error(to, source))?;
+        Ok((size, hex(&hasher.finalize())))
     }
 
     /// Reads the object for `path` in ranges of [`CHUNK`], handing each to `take`; returns

@@ -1,10 +1,12 @@
-//! Which local files belong in the bucket: closed WARC files, their CDXJ, run reports.
+//! Which local files belong in the bucket: closed WARC files, their CDXJ, run reports, and the
+//! closed segments of the index and changes files (issue 18 item 4).
 //!
 //! The uploader finds them by listing `archive_dir` instead of being told by the writer
 //! thread, so a file closed by crash recovery, by `save`, or while the uploader was down is
 //! queued all the same (issue 18 item 3). Every file listed here is complete by construction:
 //! WARCs are written as `….open` and renamed when closed, CDXJ and run reports are written to
-//! a `.tmp` and renamed (docs/archive.md). Never reads file contents.
+//! a `.tmp` and renamed (docs/archive.md), segments are renamed whole out of the current file
+//! once closed (`archive::segments`). Never reads file contents.
 
 use std::path::Path;
 
@@ -15,27 +17,68 @@ const PLACES: &[(&str, &str, &str)] = &[
     ("runs", ".json", "run"),
 ];
 
+/// The segment folders (`{folder}/segments/{portal}/*.jsonl`) and their kind in the queue.
+const SEGMENTS: &[(&str, &str)] = &[("index", "index"), ("changes", "changes")];
+
 /// `(path relative to archive_dir with '/', kind)` of every closed file, sorted by path.
 pub fn closed_files(archive_dir: &Path) -> std::io::Result<Vec<(String, &'static str)>> {
     let mut found = Vec::new();
     for (folder, suffix, kind) in PLACES {
-        let entries = match std::fs::read_dir(archive_dir.join(folder)) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        for entry in entries {
-            let entry = entry?;
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            if name.ends_with(suffix) && entry.file_type()?.is_file() {
-                found.push((format!("{folder}/{name}"), *kind));
-            }
+        files_in(archive_dir, folder, suffix, kind, &mut found)?;
+    }
+    for (folder, kind) in SEGMENTS {
+        let segments = format!("{folder}/segments");
+        for portal in names(&archive_dir.join(&segments))? {
+            let place = format!("{segments}/{portal}");
+            files_in(archive_dir, &place, ".jsonl", kind, &mut found)?;
         }
     }
     found.sort();
     Ok(found)
+}
+
+/// Adds the files of `archive_dir/folder` ending in `suffix`.
+fn files_in(
+    archive_dir: &Path,
+    folder: &str,
+    suffix: &str,
+    kind: &'static str,
+    found: &mut Vec<(String, &'static str)>,
+) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(archive_dir.join(folder)) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.ends_with(suffix) && entry.file_type()?.is_file() {
+            found.push((format!("{folder}/{name}"), kind));
+        }
+    }
+    Ok(())
+}
+
+/// The names of the folders in `dir` (none when it does not exist).
+fn names(dir: &Path) -> std::io::Result<Vec<String>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_type()?.is_dir()
+            && let Ok(name) = entry.file_name().into_string()
+        {
+            names.push(name);
+        }
+    }
+    Ok(names)
 }
 
 #[cfg(test)]
@@ -51,6 +94,9 @@ mod tests {
             "index/cdxj/a-1.warc.gz.cdxj",
             "index/cdxj/a-2.warc.gz.cdxj.tmp",
             "index/a.jsonl",
+            "index/segments/a/a-20261204T100000Z-0000.jsonl",
+            "changes/a.jsonl",
+            "changes/segments/a/a-20261204T100000Z-0000.jsonl",
             "runs/r.json",
             "runs/r2.json.tmp",
             "state.sqlite",
@@ -63,7 +109,15 @@ mod tests {
         assert_eq!(
             listed,
             [
+                (
+                    "changes/segments/a/a-20261204T100000Z-0000.jsonl".to_string(),
+                    "changes"
+                ),
                 ("index/cdxj/a-1.warc.gz.cdxj".to_string(), "cdxj"),
+                (
+                    "index/segments/a/a-20261204T100000Z-0000.jsonl".to_string(),
+                    "index"
+                ),
                 ("runs/r.json".to_string(), "run"),
                 ("warc/a-1.warc.gz".to_string(), "warc"),
             ]

@@ -1,7 +1,7 @@
 //! What `status` says about the upload queue (issue 18 item 2): pending and verified counts,
 //! and a problem when uploads keep failing — `storage-unreachable`,
-//! `storage-credentials-refused` or `storage-upload-failing` (docs/status.md), read from the
-//! failure recorded with each retry. Read-only: it only reads the store.
+//! `storage-credentials-refused` or `storage-upload-failing` (docs/status.md), the code
+//! recorded with the newest failure. Read-only: it only reads the store.
 
 use serde::Serialize;
 
@@ -43,9 +43,10 @@ fn problem(summary: &UploadSummary) -> Option<QueueProblem> {
         .last_error
         .as_deref()
         .filter(|_| summary.failing > 0)?;
+    let recorded = summary.last_code.as_deref();
     let code = [code::UNREACHABLE, code::CREDENTIALS_REFUSED]
         .into_iter()
-        .find(|c| error.starts_with(&format!("{c}: ")))
+        .find(|c| recorded == Some(*c))
         .unwrap_or(code::UPLOAD_FAILING);
     let advice = match code {
         code::UNREACHABLE => "check that the server in [storage] endpoint is up",
@@ -81,17 +82,32 @@ pub fn queue_lines(status: &QueueStatus) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::UploadFailure;
     use crate::store::testing::store;
 
+    /// The newest by when it failed: after many failures of a server that was down (a long
+    /// backoff, so the latest next try) the server answers and refuses the keys: the refusal
+    /// is the problem shown (it used to be ordered by the next try).
     #[test]
     fn the_newest_failure_names_the_problem() {
         let (_dir, store) = store();
-        store.upload_enqueue("warc/a.warc.gz", "warc", 1.0).unwrap();
         assert!(queue_status(&store).unwrap().problems.is_empty());
-        let refused = "storage-credentials-refused: the bucket failed: 403";
-        store.upload_failed("warc/a.warc.gz", refused, 9.0).unwrap();
+        for (path, code, at, next_at) in [
+            ("warc/a.warc.gz", code::UNREACHABLE, 10.0, 310.0),
+            ("warc/b.warc.gz", code::CREDENTIALS_REFUSED, 20.0, 21.0),
+        ] {
+            store.upload_enqueue(path, "warc", 1.0).unwrap();
+            let message = format!("{code}: the bucket failed");
+            let failure = UploadFailure {
+                code,
+                message: &message,
+                at,
+                next_at,
+            };
+            store.upload_failed(path, failure).unwrap();
+        }
         let status = queue_status(&store).unwrap();
-        assert_eq!(status.pending, 1);
+        assert_eq!(status.pending, 2);
         assert_eq!(status.problems[0].code, code::CREDENTIALS_REFUSED);
         assert!(queue_lines(&status)[1].contains("AWS_ACCESS_KEY_ID"));
     }

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Error, Uploader};
 use crate::archive::Lock;
+use crate::causes::Causes;
 use crate::config::Config;
 
 /// The lock file of the uploads in `archive_dir`: one uploading process per archive.
@@ -20,11 +21,16 @@ pub const UPLOADS_LOCK: &str = ".uploads.lock";
 /// process runs this archive's uploads).
 #[derive(Debug)]
 pub struct UploadTask {
-    uploader: Option<Uploader>,
+    running: Option<Running>,
     stop: CancellationToken,
-    task: Option<JoinHandle<()>>,
-    /// Held while this process uploads.
-    _lock: Option<Lock>,
+}
+
+/// An uploader at work: its loop, and the lock it holds while this process uploads.
+#[derive(Debug)]
+struct Running {
+    uploader: Uploader,
+    task: JoinHandle<()>,
+    _lock: Lock,
 }
 
 impl UploadTask {
@@ -34,64 +40,54 @@ impl UploadTask {
     /// on the same archive — which will stop at the archive lock — uploads nothing meanwhile
     /// (issue 18); it says so and goes on without uploads.
     pub fn start(config: &Config) -> Result<UploadTask, Error> {
-        let lock = match config.storage.is_some() {
-            true => match Lock::acquire_named(&config.crawler.archive_dir, UPLOADS_LOCK) {
-                Ok(lock) => Some(lock),
-                Err(crate::archive::Error::Locked { pid, .. }) => {
-                    tracing::warn!(pid = %pid, "uploads_run_elsewhere: process {pid} uploads this archive; this one does not");
-                    return Ok(UploadTask::idle());
-                }
-                Err(err) => return Err(Error::Lock(err)),
-            },
-            false => None,
-        };
-        let uploader = Uploader::open(config)?;
         let stop = CancellationToken::new();
-        let task = uploader.clone().map(|u| {
-            let stop = stop.clone();
-            tokio::spawn(async move { u.run(stop).await })
-        });
-        Ok(UploadTask {
-            uploader,
-            stop,
-            task,
-            _lock: lock,
-        })
-    }
-
-    /// A task that uploads nothing.
-    fn idle() -> UploadTask {
-        UploadTask {
-            uploader: None,
-            stop: CancellationToken::new(),
-            task: None,
-            _lock: None,
+        if config.storage.is_none() {
+            return Ok(UploadTask {
+                running: None,
+                stop,
+            });
         }
+        let lock = match Lock::acquire_named(&config.crawler.archive_dir, UPLOADS_LOCK) {
+            Ok(lock) => lock,
+            Err(crate::archive::Error::Locked { pid, .. }) => {
+                tracing::warn!(pid = %pid, "uploads_run_elsewhere: process {pid} uploads this archive; this one does not");
+                return Ok(UploadTask {
+                    running: None,
+                    stop,
+                });
+            }
+            Err(err) => return Err(Error::Lock(err)),
+        };
+        let running = Uploader::open(config)?.map(|uploader| {
+            let (me, stop) = (uploader.clone(), stop.clone());
+            Running {
+                uploader,
+                task: tokio::spawn(async move { me.run(stop).await }),
+                _lock: lock,
+            }
+        });
+        Ok(UploadTask { running, stop })
     }
 
     /// Drops the uploads in flight, so Ctrl-C does not wait for a large upload.
-    pub async fn stop(mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-            let _ = task.await;
+    pub async fn stop(self) {
+        if let Some(running) = self.running {
+            running.task.abort();
+            let _ = running.task.await;
         }
     }
 
     /// Drains for `limit` and says on stderr what is left. A one-shot crawl (`None`:
     /// `drain_timeout`) lets the uploads in flight finish first; the daemon, stopping, drops
     /// them and redoes them within its `grace_period`.
-    pub async fn finish(mut self, limit: Option<Duration>) {
-        let uploader = self.uploader.take();
+    pub async fn finish(self, limit: Option<Duration>) {
+        let Some(running) = self.running else { return };
         match limit {
-            None => {
-                self.stop.cancel();
-                if let Some(task) = self.task.take() {
-                    let _ = task.await;
-                }
-            }
-            Some(_) => self.stop().await,
+            None => self.stop.cancel(),
+            Some(_) => running.task.abort(),
         }
-        let Some(uploader) = uploader else { return };
+        let _ = running.task.await;
+        let uploader = running.uploader;
         match uploader
             .drain(limit.unwrap_or(uploader.drain_timeout()))
             .await
@@ -101,7 +97,7 @@ impl UploadTask {
                 "uploads: {} verified, {} pending (they go with the next run; see `baoluu status`)",
                 d.uploaded, d.pending
             ),
-            Err(err) => eprintln!("uploads: stopped: {err:#}"),
+            Err(err) => eprintln!("uploads: stopped: {}", Causes(&err)),
         }
     }
 }

@@ -101,7 +101,7 @@ impl Store {
         let a = &line.article;
         let fold = fold(&format!("{} {}", a.title, line.url));
         let mut conn = self.conn();
-        let tx = conn.transaction().doing("begin recording an article")?;
+        let tx = super::write_transaction(&mut conn).doing("begin recording an article")?;
         let known: bool = tx
             .query_row("SELECT 1 FROM articles WHERE url = ?1", [&line.url], |_| {
                 Ok(true)

@@ -70,7 +70,7 @@ impl Store {
     /// Records that `run`'s sitemaps or feeds listed `urls` as article candidates of `portal`.
     pub fn record_listed(&self, portal: &str, run: i64, urls: &[&str]) -> Result<(), Error> {
         let mut conn = self.conn();
-        let tx = conn.transaction().doing("begin recording listed URLs")?;
+        let tx = super::write_transaction(&mut conn).doing("begin recording listed URLs")?;
         for url in urls {
             tx.prepare_cached(LISTED)
                 .and_then(|mut stmt| stmt.execute(params![portal, url, run]))

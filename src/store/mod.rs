@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 mod articles;
 mod chains;
@@ -52,7 +52,7 @@ pub use schedules::LastRun;
 pub use types::{
     Candidate, Enqueued, FRESH_ARTICLE, Kind, Outcome, Prior, Run, RunStatus, Summary, WarcPointer,
 };
-pub use uploads::{Upload, UploadSummary, Uploaded};
+pub use uploads::{Upload, UploadFailure, UploadSummary, Uploaded};
 
 /// Why the crawl state could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +120,15 @@ fn single_row<T>(
     let rows = stmt.query_map(params, f)?;
     let mut all = rows.collect::<rusqlite::Result<Vec<T>>>()?;
     Ok(all.pop())
+}
+
+/// A write transaction that takes the write lock at once (`BEGIN IMMEDIATE`). The uploader's
+/// connection writes beside the crawl's (issue 18): a deferred transaction that read first
+/// cannot take the lock once the other connection has committed since (SQLite answers
+/// `SQLITE_BUSY` at once, the busy timeout does not apply), which failed a crawl's start with
+/// "database is locked" (tests/crash.rs, segments). An immediate one waits under the timeout.
+fn write_transaction(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
 }
 
 /// How long a statement waits for a lock held by another connection (e.g. `baoluu status`

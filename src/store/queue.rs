@@ -51,7 +51,7 @@ impl Store {
     /// page instead of one per link).
     pub fn enqueue_many(&self, run: i64, candidates: &[Candidate]) -> Result<Vec<Enqueued>, Error> {
         let mut conn = self.conn();
-        let tx = conn.transaction().doing("begin an enqueue")?;
+        let tx = super::write_transaction(&mut conn).doing("begin an enqueue")?;
         let results = candidates
             .iter()
             .map(|candidate| enqueue_one(&tx, run, candidate, true))
@@ -64,7 +64,7 @@ impl Store {
     /// are. Returns the URLs queued.
     pub fn enqueue_new(&self, run: i64, candidates: &[Candidate]) -> Result<Vec<String>, Error> {
         let mut conn = self.conn();
-        let tx = conn.transaction().doing("begin an enqueue")?;
+        let tx = super::write_transaction(&mut conn).doing("begin an enqueue")?;
         let mut queued = Vec::new();
         for c in candidates {
             if enqueue_one(&tx, run, c, false)? == Enqueued::New {
@@ -103,7 +103,7 @@ impl Store {
     /// lower), in one transaction: articles a feed dates after the last run (issue 9).
     pub fn prioritise(&self, run: i64, urls: &[&str], priority: i64) -> Result<(), Error> {
         let mut conn = self.conn();
-        let tx = conn.transaction().doing("begin a priority change")?;
+        let tx = super::write_transaction(&mut conn).doing("begin a priority change")?;
         for url in urls {
             tx.prepare_cached(
                 "UPDATE urls SET priority = ?3 WHERE url = ?1 AND run_id = ?2 AND state = 'queued' AND priority > ?3",

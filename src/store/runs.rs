@@ -13,7 +13,7 @@ impl Store {
     pub fn begin_run(&self, portals: &[String]) -> Result<Run, Error> {
         let key = portal_key(portals);
         let mut conn = self.conn();
-        let tx = conn.transaction().doing("begin a run")?;
+        let tx = super::write_transaction(&mut conn).doing("begin a run")?;
         let run = match open_run(&tx, &key)? {
             Some(id) => resume(&tx, id)?,
             None => start(&tx, &key)?,

@@ -157,6 +157,7 @@ const MIGRATIONS: &[&str] = &[
     super::articles::ARTICLES,
     super::history::SUSPECT,
     super::uploads::UPLOADS,
+    super::uploads::UPLOAD_FAILURES,
 ];
 
 /// The schema version this build writes.
@@ -195,7 +196,7 @@ fn version(conn: &Connection) -> Result<i64, Error> {
 }
 
 fn apply(conn: &mut Connection, sql: &str, to: i64) -> Result<(), Error> {
-    let tx = conn.transaction().doing("begin a migration")?;
+    let tx = super::write_transaction(conn).doing("begin a migration")?;
     tx.execute_batch(sql).doing("migrate the schema")?;
     tx.pragma_update(None, "user_version", to)
         .doing("record the schema version")?;

@@ -16,7 +16,7 @@ use super::{Doing, Error, Store};
 pub(super) const UPLOADS: &str = "
 CREATE TABLE uploads (
     path       TEXT PRIMARY KEY,  -- relative to archive_dir, '/'-separated: also the object key
-    kind       TEXT NOT NULL,     -- warc | cdxj | run
+    kind       TEXT NOT NULL,     -- warc | cdxj | run | index | changes (segments)
     state      TEXT NOT NULL,     -- pending | done
     size       INTEGER,           -- done: bytes verified in the bucket
     sha256     TEXT,              -- done: hex digest of those bytes, computed locally
@@ -30,12 +30,30 @@ CREATE TABLE uploads (
 CREATE INDEX uploads_due ON uploads (state, next_at);
 ";
 
+/// The migration recording each failure's problem code and time (issue 18 review): `status`
+/// names the newest failure by when it happened, not by when it is retried, and reads its code
+/// as written instead of parsing it back out of the message.
+pub(super) const UPLOAD_FAILURES: &str = "
+ALTER TABLE uploads ADD COLUMN last_code TEXT;   -- storage-… problem code of last_error
+ALTER TABLE uploads ADD COLUMN failed_at REAL;   -- unix seconds of last_error
+";
+
 /// One queued file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Upload {
     pub path: String,
-    pub kind: String,
     pub attempts: u32,
+}
+
+/// One failed attempt, as recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadFailure<'a> {
+    /// The `status` problem code (`storage-…`).
+    pub code: &'a str,
+    pub message: &'a str,
+    /// When it failed, and when it may be tried again (unix seconds).
+    pub at: f64,
+    pub next_at: f64,
 }
 
 /// A verified object, as recorded.
@@ -53,8 +71,9 @@ pub struct Uploaded {
 pub struct UploadSummary {
     pub pending: u64,
     pub done: u64,
-    /// Pending rows that failed at least once, and the newest failure's message.
+    /// Pending rows that failed at least once, and the newest failure's code and message.
     pub failing: u64,
+    pub last_code: Option<String>,
     pub last_error: Option<String>,
     pub deleted: u64,
 }
@@ -62,15 +81,40 @@ pub struct UploadSummary {
 impl Store {
     /// Queues a closed file; one already known (pending or done) is left as it is.
     pub fn upload_enqueue(&self, path: &str, kind: &str, now: f64) -> Result<bool, Error> {
-        let changed = self
-            .conn()
-            .prepare_cached(
-                "INSERT OR IGNORE INTO uploads (path, kind, state, queued_at)
-                 VALUES (?1, ?2, 'pending', ?3)",
-            )
-            .and_then(|mut s| s.execute(params![path, kind, now]))
-            .doing("queue an upload")?;
-        Ok(changed > 0)
+        let queued = self.upload_enqueue_all(&[(path.to_string(), kind)], now)?;
+        Ok(!queued.is_empty())
+    }
+
+    /// Queues every file of `files` (`(path, kind)`) not known yet, in one transaction (a
+    /// listing of thousands of closed files is one commit, not thousands); returns those
+    /// queued now.
+    pub fn upload_enqueue_all(
+        &self,
+        files: &[(String, &str)],
+        now: f64,
+    ) -> Result<Vec<String>, Error> {
+        let mut conn = self.conn();
+        let tx = super::write_transaction(&mut conn).doing("begin queueing uploads")?;
+        let mut queued = Vec::new();
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO uploads (path, kind, state, queued_at)
+                     VALUES (?1, ?2, 'pending', ?3)",
+                )
+                .doing("queue an upload")?;
+            for (path, kind) in files {
+                if insert
+                    .execute(params![path, kind, now])
+                    .doing("queue an upload")?
+                    > 0
+                {
+                    queued.push(path.clone());
+                }
+            }
+        }
+        tx.commit().doing("commit queued uploads")?;
+        Ok(queued)
     }
 
     /// Pending uploads due at `now`, oldest first.
@@ -78,7 +122,7 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT path, kind, attempts FROM uploads
+                "SELECT path, attempts FROM uploads
                  WHERE state = 'pending' AND next_at <= ?1 ORDER BY queued_at, path LIMIT ?2",
             )
             .doing("read due uploads")?;
@@ -86,8 +130,7 @@ impl Store {
             .query_map(params![now, limit as i64], |r| {
                 Ok(Upload {
                     path: r.get(0)?,
-                    kind: r.get(1)?,
-                    attempts: r.get(2)?,
+                    attempts: r.get(1)?,
                 })
             })
             .doing("read due uploads")?;
@@ -107,14 +150,22 @@ impl Store {
         Ok(())
     }
 
-    /// A failed attempt: counted, its message kept, not retried before `next_at`.
-    pub fn upload_failed(&self, path: &str, error: &str, next_at: f64) -> Result<(), Error> {
+    /// A failed attempt: counted, its code, message and time kept, not retried before
+    /// `next_at`.
+    pub fn upload_failed(&self, path: &str, failure: UploadFailure) -> Result<(), Error> {
+        let UploadFailure {
+            code,
+            message,
+            at,
+            next_at,
+        } = failure;
         self.conn()
             .prepare_cached(
-                "UPDATE uploads SET attempts = attempts + 1, last_error = ?2, next_at = ?3
+                "UPDATE uploads SET attempts = attempts + 1, last_code = ?2, last_error = ?3,
+                     failed_at = ?4, next_at = ?5
                  WHERE path = ?1 AND state = 'pending'",
             )
-            .and_then(|mut s| s.execute(params![path, error, next_at]))
+            .and_then(|mut s| s.execute(params![path, code, message, at, next_at]))
             .doing("record a failed upload")?;
         Ok(())
     }
@@ -128,13 +179,15 @@ impl Store {
         Ok(())
     }
 
-    /// Verified WARC uploads done before `before` whose local copy is still there.
+    /// Verified uploads of WARC files and index/changes segments (the kinds `keep_local`
+    /// applies to) done before `before` whose local copy is still there.
     pub fn uploads_to_delete(&self, before: f64) -> Result<Vec<String>, Error> {
         let conn = self.conn();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT path FROM uploads WHERE state = 'done' AND kind = 'warc'
-                   AND deleted_at IS NULL AND done_at <= ?1 ORDER BY done_at",
+                "SELECT path FROM uploads WHERE state = 'done'
+                   AND kind IN ('warc', 'index', 'changes')
+                   AND deleted_at IS NULL AND done_at <= ?1 ORDER BY done_at, path",
             )
             .doing("read deletable uploads")?;
         let rows = stmt
@@ -190,19 +243,21 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .doing("count uploads")?;
-        let last_error = conn
+        let (last_code, last_error) = conn
             .query_row(
-                "SELECT last_error FROM uploads WHERE state = 'pending' AND last_error IS NOT NULL
-                 ORDER BY next_at DESC LIMIT 1",
+                "SELECT last_code, last_error FROM uploads
+                 WHERE state = 'pending' AND last_error IS NOT NULL
+                 ORDER BY failed_at DESC LIMIT 1",
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .ok();
+            .unwrap_or((None, None));
         let (pending, done, failing, deleted): (i64, i64, i64, i64) = counts;
         Ok(UploadSummary {
             pending: pending as u64,
             done: done as u64,
             failing: failing as u64,
+            last_code,
             last_error,
             deleted: deleted as u64,
         })
@@ -219,9 +274,13 @@ mod tests {
         assert!(store.upload_enqueue("warc/a.warc.gz", "warc", 1.0).unwrap());
         assert!(!store.upload_enqueue("warc/a.warc.gz", "warc", 2.0).unwrap());
         assert_eq!(store.uploads_due(5.0, 10).unwrap().len(), 1);
-        store
-            .upload_failed("warc/a.warc.gz", "refused", 100.0)
-            .unwrap();
+        let refused = super::UploadFailure {
+            code: "storage-credentials-refused",
+            message: "refused",
+            at: 4.0,
+            next_at: 100.0,
+        };
+        store.upload_failed("warc/a.warc.gz", refused).unwrap();
         assert!(store.uploads_due(5.0, 10).unwrap().is_empty(), "backoff");
         assert!(
             store.uploads_to_delete(1e12).unwrap().is_empty(),
@@ -230,6 +289,10 @@ mod tests {
         let summary = store.upload_summary().unwrap();
         assert_eq!((summary.pending, summary.failing), (1, 1));
         assert_eq!(summary.last_error.as_deref(), Some("refused"));
+        assert_eq!(
+            summary.last_code.as_deref(),
+            Some("storage-credentials-refused")
+        );
         store
             .upload_done("warc/a.warc.gz", 10, "ab", 200.0)
             .unwrap();
@@ -238,5 +301,18 @@ mod tests {
         store.upload_deleted("warc/a.warc.gz", 201.0).unwrap();
         assert!(store.uploads_to_delete(1e12).unwrap().is_empty());
         assert!(store.uploaded().unwrap()[0].deleted);
+        for (path, kind) in [
+            ("index/cdxj/a.warc.gz.cdxj", "cdxj"),
+            ("index/segments/p/p-1.jsonl", "index"),
+            ("changes/segments/p/p-1.jsonl", "changes"),
+        ] {
+            store.upload_enqueue(path, kind, 300.0).unwrap();
+            store.upload_done(path, 1, "cd", 300.0).unwrap();
+        }
+        assert_eq!(
+            store.uploads_to_delete(1e12).unwrap(),
+            ["changes/segments/p/p-1.jsonl", "index/segments/p/p-1.jsonl"],
+            "segments go like WARCs; CDXJ stays"
+        );
     }
 }

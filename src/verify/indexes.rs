@@ -12,13 +12,20 @@ use std::path::{Component, Path, PathBuf};
 use super::{Error, Problem, Report, list_dir, relative};
 use crate::archive::{self, reader, reader::Record};
 use crate::cdxj::Entry;
-use crate::index::Line;
+use crate::index::{Line, Sources};
 
-/// Checks `index/*.jsonl` and `index/cdxj/*.cdxj`.
-pub(super) fn check(archive_dir: &Path, report: &mut Report) -> Result<(), Error> {
+/// Checks each portal's index (its segments, then `index/{portal}.jsonl`) and
+/// `index/cdxj/*.cdxj`.
+pub(super) fn check(sources: &Sources, report: &mut Report) -> Result<(), Error> {
+    let archive_dir = sources.archive_dir();
     let index_dir = archive_dir.join("index");
-    let warc_dir = archive_dir.join("warc");
-    for file in files_ending(&index_dir, ".jsonl")? {
+    let warc_dir = sources.warc_dirs();
+    let listed = sources.line_files("index", None);
+    let line_files = listed.map_err(|source| Error::Io {
+        path: index_dir.clone(),
+        source,
+    })?;
+    for file in line_files {
         check_file(archive_dir, &file, report, |text| {
             json_line(&warc_dir, text)
         })?;
@@ -104,7 +111,7 @@ fn check_sorted(archive_dir: &Path, file: &Path, report: &mut Report) -> Result<
 }
 
 /// A JSON index line: a `response` record of the same URL, status, payload digest and length.
-fn json_line(warc_dir: &Path, text: &str) -> Result<(), String> {
+fn json_line(warc_dir: &[PathBuf], text: &str) -> Result<(), String> {
     let line: Line =
         serde_json::from_str(text).map_err(|e| format!("not a JSON index line: {e}"))?;
     let record = open_record(warc_dir, &line.filename, line.offset)?;
@@ -126,7 +133,7 @@ fn json_line(warc_dir: &Path, text: &str) -> Result<(), String> {
 
 /// An edited article's `previous` (issue 15): the prior version's response record, of the same
 /// URL and of that length.
-fn previous(warc_dir: &Path, line: &Line) -> Result<(), String> {
+fn previous(warc_dir: &[PathBuf], line: &Line) -> Result<(), String> {
     let Some(previous) = &line.previous else {
         return match line.version {
             1 => Ok(()),
@@ -151,7 +158,7 @@ fn previous(warc_dir: &Path, line: &Line) -> Result<(), String> {
 }
 
 /// A CDXJ line: exactly the line [`crate::cdxj`] would write for the record it points at.
-fn cdxj_line(warc_dir: &Path, text: &str) -> Result<(), String> {
+fn cdxj_line(warc_dir: &[PathBuf], text: &str) -> Result<(), String> {
     let entry = Entry::parse(text).map_err(|e| format!("not a CDXJ line: {e}"))?;
     let record = open_record(warc_dir, &entry.filename, entry.offset)?;
     let expected = Entry::for_record(&record, &entry.filename)?.ok_or_else(|| {
@@ -198,7 +205,7 @@ fn same(name: &str, stated: &str, actual: Option<&str>) -> Result<(), String> {
 
 /// The record whose member starts at `offset` in the WARC named `filename` (or in its `.open`
 /// form while a writer still has it).
-fn open_record(warc_dir: &Path, filename: &str, offset: u64) -> Result<Record, String> {
+fn open_record(warc_dirs: &[PathBuf], filename: &str, offset: u64) -> Result<Record, String> {
     let plain = Path::new(filename)
         .components()
         .all(|c| matches!(c, Component::Normal(_)));
@@ -207,10 +214,9 @@ fn open_record(warc_dir: &Path, filename: &str, offset: u64) -> Result<Record, S
             "`filename` {filename:?} is not a name inside warc/"
         ));
     }
-    let closed = warc_dir.join(filename);
-    let open = warc_dir.join(format!("{filename}{}", super::OPEN_SUFFIX));
-    let path = [closed, open]
-        .into_iter()
+    let open = format!("{filename}{}", super::OPEN_SUFFIX);
+    let path = (warc_dirs.iter())
+        .flat_map(|dir| [dir.join(filename), dir.join(&open)])
         .find(|p| p.is_file())
         .ok_or_else(|| format!("points into {filename}, which is not in warc/"))?;
     reader::read_at(&path, offset).map_err(|e| match e {

@@ -16,6 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::archive::{self, Lock, reader};
+use crate::index::Sources;
 
 mod indexes;
 mod report;
@@ -51,6 +52,14 @@ pub enum Error {
 
 /// Verifies the archive under `archive_dir` (see the module doc for what is checked).
 pub fn verify(archive_dir: &Path) -> Result<Report, Error> {
+    verify_sources(&Sources::local(archive_dir))
+}
+
+/// Verifies an archive together with the copies of its files fetched back from the bucket
+/// after `keep_local` removed them (issue 18 item 4): every WARC file, local or fetched, and
+/// every index line of each portal's segments and current file.
+pub fn verify_sources(sources: &Sources) -> Result<Report, Error> {
+    let archive_dir = sources.archive_dir();
     let warc_dir = archive_dir.join("warc");
     let index_dir = archive_dir.join("index");
     if !warc_dir.is_dir() && !index_dir.is_dir() {
@@ -59,7 +68,7 @@ pub fn verify(archive_dir: &Path) -> Result<Report, Error> {
         });
     }
     let mut report = Report::default();
-    let (closed, open) = warc_files(&warc_dir)?;
+    let (closed, open) = warc_files(&sources.warc_dirs())?;
     // Held to the end when taken: a crawl starting now would recover the leftovers under us.
     let _lock = check_open_files(archive_dir, &open, &mut report)?;
     let leftovers: Vec<PathBuf> = open.into_iter().filter(|p| p.exists()).collect();
@@ -71,22 +80,35 @@ pub fn verify(archive_dir: &Path) -> Result<Report, Error> {
     for file in &walked {
         check_warc(archive_dir, file, &mut report)?;
     }
-    indexes::check(archive_dir, &mut report)?;
+    indexes::check(sources, &mut report)?;
     Ok(report)
 }
 
 /// Prints the report of `verify(archive_dir)` on stdout and returns the exit code: 0 when the
 /// archive is sound, 1 when it has problems (docs/configuration.md exit codes). `main` calls this.
 pub fn run_cli(archive_dir: &Path) -> Result<u8, Error> {
-    let report = verify(archive_dir)?;
+    run_cli_sources(&Sources::local(archive_dir))
+}
+
+/// [`run_cli`] over an archive and its fetched-back copies ([`verify_sources`]).
+pub fn run_cli_sources(sources: &Sources) -> Result<u8, Error> {
+    let report = verify_sources(sources)?;
     print!("{report}");
     Ok(if report.problems.is_empty() { 0 } else { 1 })
 }
 
-/// The closed (`.warc.gz`) and in-progress (`.warc.gz.open`) files of `warc_dir`, sorted.
-fn warc_files(warc_dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
-    let mut files = list_dir(warc_dir)?;
-    files.sort();
+/// The closed (`.warc.gz`) and in-progress (`.warc.gz.open`) files of `warc_dirs` (the
+/// archive's, then the fetched copies': a name already found is not taken again), sorted.
+fn warc_files(warc_dirs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in warc_dirs {
+        for path in list_dir(dir)? {
+            if !files.iter().any(|f| f.file_name() == path.file_name()) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
     let name = |p: &PathBuf| {
         p.file_name()
             .unwrap_or_default()

@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 
 use crate::cdxj;
+use crate::index::Sources;
+
+pub use select::might_pick;
 
 pub(crate) mod blocks;
 mod cdx;
@@ -103,12 +106,23 @@ pub enum Error {
 
 /// Writes the WACZ of the closed WARC files of `archive_dir` that `select` picks to `out`.
 pub fn package(archive_dir: &Path, out: &Path, select: &Selection) -> Result<Summary, Error> {
+    package_sources(&Sources::local(archive_dir), out, select)
+}
+
+/// [`package`] from an archive and the copies of its files fetched back from the bucket
+/// (issue 18 item 4): WARC files and index segments `keep_local` removed are read from there.
+pub fn package_sources(
+    sources: &Sources,
+    out: &Path,
+    select: &Selection,
+) -> Result<Summary, Error> {
+    let archive_dir = sources.archive_dir();
     if out.extension().is_none_or(|e| e != EXTENSION) {
         return Err(Error::NotWacz {
             path: out.to_path_buf(),
         });
     }
-    let chosen = select::choose(archive_dir, select)?;
+    let chosen = select::choose(sources, select)?;
     if chosen.sources.is_empty() {
         return Err(Error::Empty {
             dir: archive_dir.join("warc"),
@@ -116,7 +130,7 @@ pub fn package(archive_dir: &Path, out: &Path, select: &Selection) -> Result<Sum
         });
     }
     let tmp = out.with_extension("wacz.tmp");
-    let written = write_package(archive_dir, &tmp, &chosen, select);
+    let written = write_package(sources, &tmp, &chosen, select);
     let summary = match written {
         Ok(summary) => summary,
         Err(e) => {
@@ -137,7 +151,7 @@ pub fn package(archive_dir: &Path, out: &Path, select: &Selection) -> Result<Sum
 /// Writes every entry into `tmp`, in the order replayers like to find them: WARCs, index,
 /// pages, then the manifest that hashes them all.
 fn write_package(
-    archive_dir: &Path,
+    sources: &Sources,
     tmp: &Path,
     chosen: &select::Chosen,
     select: &Selection,
@@ -162,7 +176,7 @@ fn write_package(
     })?;
     let cdx_lines = merged.lines;
     let counts = wacz.write_deflated("pages/pages.jsonl", |out| {
-        pages::write(archive_dir, chosen, out, tmp)
+        pages::write(sources, chosen, out, tmp)
     })?;
     let meta = writer::Meta {
         title: title(select),
@@ -205,14 +219,8 @@ fn title(select: &Selection) -> String {
 /// `baoluu wacz [--portal NAME] [--since WHEN] OUT.wacz`: packages and prints what went in.
 /// Returns the exit code: 0 written, 2 an output name without `.wacz` (a usage error), 1 when
 /// nothing matches the selection. Other failures are errors (exit 1 in `main`).
-pub fn run_cli(
-    archive_dir: &Path,
-    out: &Path,
-    portal: Option<String>,
-    since: Option<DateTime<Utc>>,
-) -> Result<u8, Error> {
-    let select = Selection { portal, since };
-    match package(archive_dir, out, &select) {
+pub fn run_cli(sources: &Sources, out: &Path, select: Selection) -> Result<u8, Error> {
+    match package_sources(sources, out, &select) {
         Ok(summary) => {
             println!("{}", report(&summary));
             Ok(0)

@@ -12,7 +12,7 @@
 //! appending right now) is skipped.
 
 use std::collections::HashSet;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use super::Error;
 use super::select::{Chosen, HtmlCapture, read_error};
 use crate::archive::reader;
+use crate::index::Sources;
 
 /// The header line (WACZ 1.1.1, "pages.jsonl" example).
 pub(super) const HEADER: &str = r#"{"format":"json-pages-1.0","id":"pages","title":"All Pages"}"#;
@@ -79,7 +80,7 @@ impl Page {
 
 /// Writes the whole pages.jsonl of `chosen` to `out`. `wacz` names write errors.
 pub(super) fn write(
-    archive_dir: &Path,
+    sources: &Sources,
     chosen: &Chosen,
     mut out: impl Write,
     wacz: &Path,
@@ -94,7 +95,7 @@ pub(super) fn write(
     };
     let mut counts = Counts::default();
     let mut article_urls = HashSet::new();
-    for index in index_files(&archive_dir.join("index"))? {
+    for index in index_files(sources)? {
         read_index(&index, |number, line| {
             if chosen.holds(&line.filename) {
                 let page = article_page(&line).map_err(|detail| Error::BadIndex {
@@ -125,20 +126,10 @@ fn write_error(wacz: &Path, source: std::io::Error) -> Error {
     }
 }
 
-/// `index/*.jsonl`, sorted by name.
-fn index_files(index_dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let entries = match fs::read_dir(index_dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(read_error(index_dir, source)),
-    };
-    let mut files: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl") && p.is_file())
-        .collect();
-    files.sort();
-    Ok(files)
+/// Each portal's index: its segments (local or fetched back), then `index/{portal}.jsonl`.
+fn index_files(sources: &Sources) -> Result<Vec<PathBuf>, Error> {
+    let index_dir = crate::index::dir(sources.archive_dir());
+    (sources.line_files("index", None)).map_err(|source| read_error(&index_dir, source))
 }
 
 /// Calls `each` with the number and content of every complete line of one JSON index file.

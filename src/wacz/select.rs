@@ -19,6 +19,7 @@ use regex::Regex;
 use super::revisits::{REVISIT_MIME, Revisit};
 use super::{Error, Selection};
 use crate::cdxj::{self, Entry};
+use crate::index::Sources;
 
 /// `{portal}-{YYYYMMDDhhmmss}-{serial:05}-{host}.warc.gz`; the portal is the shortest prefix
 /// followed by the timestamp and serial, so portal names may hold dashes.
@@ -106,16 +107,17 @@ pub(super) fn read_error(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
-/// The files of `archive_dir/warc` that `select` picks, sorted by name.
-pub(super) fn choose(archive_dir: &Path, select: &Selection) -> Result<Chosen, Error> {
-    let index_dir = archive_dir.join("index");
+/// The closed WARC files of `sources` (local, or fetched back from the bucket) that `select`
+/// picks, sorted by name.
+pub(super) fn choose(sources: &Sources, select: &Selection) -> Result<Chosen, Error> {
+    let index_dirs = sources.index_dirs();
     let since = select.since.map(|at| at.format("%Y%m%d%H%M%S").to_string());
     let mut chosen = Chosen::default();
-    for (name, path) in closed_warcs(&archive_dir.join("warc"))? {
+    for (name, path) in closed_warcs(&sources.warc_dirs())? {
         if !portal_matches(&name, select.portal.as_deref()) {
             continue;
         }
-        let source = open_source(&index_dir, name, path)?;
+        let source = open_source(&index_dirs, name, path)?;
         let scan = scan(&source)?;
         if since.as_ref().is_some_and(|s| scan.newest < *s) {
             continue;
@@ -127,19 +129,41 @@ pub(super) fn choose(archive_dir: &Path, select: &Selection) -> Result<Chosen, E
     Ok(chosen)
 }
 
-/// `(name, path)` of every `*.warc.gz` in `warc_dir`, sorted by name.
-fn closed_warcs(warc_dir: &Path) -> Result<Vec<(String, PathBuf)>, Error> {
-    let entries = match fs::read_dir(warc_dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(read_error(warc_dir, source)),
+/// Whether `select` may pick the WARC file `name`, judged before it is fetched from the
+/// bucket (issue 18 item 4): its portal matches, and with `since` its CDXJ under `index_dir`
+/// (which stays local) has a capture at or after `since`; a file without one may.
+pub fn might_pick(index_dir: &Path, name: &str, select: &Selection) -> bool {
+    if !portal_matches(name, select.portal.as_deref()) {
+        return false;
+    }
+    let Some(since) = select.since.map(|at| at.format("%Y%m%d%H%M%S").to_string()) else {
+        return true;
     };
-    let mut files = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| read_error(warc_dir, source))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".warc.gz") && entry.path().is_file() {
-            files.push((name, entry.path()));
+    let cdxj_path = cdxj::path_for(index_dir, name);
+    if !cdxj_path.is_file() {
+        return true;
+    }
+    let source = Source::new(name.to_string(), PathBuf::new(), Lines::OnDisk(cdxj_path));
+    scan(&source).map_or(true, |scan| scan.newest >= since)
+}
+
+/// `(name, path)` of every `*.warc.gz` in `warc_dirs` (a name found in an earlier folder is not
+/// taken again), sorted by name.
+fn closed_warcs(warc_dirs: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, Error> {
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for warc_dir in warc_dirs {
+        let entries = match fs::read_dir(warc_dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(read_error(warc_dir, source)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|source| read_error(warc_dir, source))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let known = files.iter().any(|(n, _)| *n == name);
+            if name.ends_with(".warc.gz") && entry.path().is_file() && !known {
+                files.push((name, entry.path()));
+            }
         }
     }
     files.sort();
@@ -158,9 +182,11 @@ fn portal_matches(name: &str, wanted: Option<&str>) -> bool {
     wanted.is_none_or(|wanted| portal_of(name) == Some(wanted))
 }
 
-fn open_source(index_dir: &Path, name: String, path: PathBuf) -> Result<Source, Error> {
-    let cdxj_path = cdxj::path_for(index_dir, &name);
-    let lines = if cdxj_path.is_file() {
+fn open_source(index_dirs: &[PathBuf], name: String, path: PathBuf) -> Result<Source, Error> {
+    let on_disk = (index_dirs.iter())
+        .map(|dir| cdxj::path_for(dir, &name))
+        .find(|p| p.is_file());
+    let lines = if let Some(cdxj_path) = on_disk {
         Lines::OnDisk(cdxj_path)
     } else {
         tracing::info!(file = %name, "wacz_cdxj_rebuilt");

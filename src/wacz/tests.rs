@@ -410,7 +410,12 @@ fn refuses_an_output_without_the_wacz_extension() {
     let err = package(dir.path(), &out, &Selection::default()).unwrap_err();
     assert!(matches!(err, Error::NotWacz { .. }));
     assert!(err.to_string().contains(".wacz"));
-    let code = run_cli(dir.path(), &out, None, None).unwrap();
+    let code = run_cli(
+        &crate::index::Sources::local(dir.path()),
+        &out,
+        Selection::default(),
+    )
+    .unwrap();
     assert_eq!(code, 2);
 }
 
@@ -465,12 +470,28 @@ fn the_cli_prints_what_went_in() {
     let dir = archive();
     let out = dir.path().join("cli.wacz");
     assert_eq!(
-        run_cli(dir.path(), &out, Some("hg".into()), None).unwrap(),
+        run_cli(
+            &crate::index::Sources::local(dir.path()),
+            &out,
+            Selection {
+                portal: Some("hg".into()),
+                since: None
+            }
+        )
+        .unwrap(),
         0
     );
     assert!(out.is_file());
     assert_eq!(
-        run_cli(dir.path(), &out, Some("nobody".into()), None).unwrap(),
+        run_cli(
+            &crate::index::Sources::local(dir.path()),
+            &out,
+            Selection {
+                portal: Some("nobody".into()),
+                since: None
+            }
+        )
+        .unwrap(),
         1
     );
 }

@@ -40,6 +40,14 @@ pub struct S3Server {
     child: Option<Child>,
 }
 
+/// A server over a temporary folder (removed when the returned guard drops), or `None` when
+/// this machine has no server binary ([`binary`]).
+pub fn temporary() -> Option<(S3Server, tempfile::TempDir)> {
+    let binary = binary()?;
+    let root = tempfile::tempdir().unwrap();
+    Some((S3Server::start(&binary, root.path()), root))
+}
+
 impl S3Server {
     /// Starts the server on a free loopback port, with the bucket [`BUCKET`] created.
     pub fn start(binary: &Path, root: &Path) -> S3Server {

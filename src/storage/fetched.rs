@@ -1,0 +1,137 @@
+//! Reading an archive whose files `keep_local` removed (issue 18 item 4): the readers
+//! (`verify`, `wacz`, `changes`) get an [`Sources`] that also reads copies fetched back
+//! from the bucket — the WARC files and index/changes segments the state store records as
+//! verified in the bucket and deleted locally — so they see one index and every record, as if
+//! nothing had been removed. Index `filename`s do not change.
+//!
+//! Copies go to a temporary folder beside the archive (`archive_dir/.fetched-…`, removed when
+//! the reading ends), never into the archive's own folders: the uploader lists only those, so
+//! it never takes a copy for a new file. Each copy is checked against the size and SHA-256
+//! recorded at upload before a reader sees it. Without `[storage]`, or with nothing deleted,
+//! nothing is fetched and the readers read the archive alone. Never uploads or deletes.
+
+use std::path::{Path, PathBuf};
+
+use super::{Error, Remote};
+use crate::config::Config;
+use crate::index::Sources;
+use crate::store::{Store, Uploaded};
+
+/// An archive's sources for one reading, and the folder of fetched copies they use (removed
+/// when this is dropped).
+#[derive(Debug)]
+pub struct Reading {
+    pub sources: Sources,
+    /// Files fetched from the bucket for this reading.
+    pub fetched: u64,
+    _copies: Option<Copies>,
+}
+
+/// The folder of fetched copies, removed with everything in it when dropped.
+#[derive(Debug)]
+struct Copies(PathBuf);
+
+impl Copies {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Copies {
+    fn drop(&mut self) {
+        if let Err(err) = std::fs::remove_dir_all(&self.0) {
+            tracing::warn!(dir = %self.0.display(), %err, "fetched_copies_not_removed");
+        }
+    }
+}
+
+impl Reading {
+    /// The archive alone.
+    pub fn of(archive_dir: &Path) -> Reading {
+        Reading {
+            sources: Sources::local(archive_dir),
+            fetched: 0,
+            _copies: None,
+        }
+    }
+
+    fn local(config: &Config) -> Reading {
+        Reading::of(&config.crawler.archive_dir)
+    }
+}
+
+/// The sources of `config`'s archive, with copies of the verified objects that `wanted` picks
+/// and whose local copy is gone fetched from the bucket. `wanted` sees archive-relative paths
+/// (`warc/…`, `index/segments/…`, `changes/segments/…`).
+pub async fn reading(config: &Config, wanted: impl Fn(&str) -> bool) -> Result<Reading, Error> {
+    let archive_dir = &config.crawler.archive_dir;
+    let state = archive_dir.join("state.sqlite");
+    let Some(storage) = config.storage.as_ref().filter(|_| state.is_file()) else {
+        return Ok(Reading::local(config));
+    };
+    let store = Store::open_read_only(&state)?;
+    let missing: Vec<Uploaded> = (store.uploaded()?.into_iter())
+        .filter(|o| wanted(&o.path) && !archive_dir.join(&o.path).is_file())
+        .collect();
+    if missing.is_empty() {
+        return Ok(Reading::local(config));
+    }
+    let remote = Remote::connect(storage)?;
+    let copies = copies_dir(archive_dir)?;
+    for object in &missing {
+        fetch(&remote, object, copies.path()).await?;
+    }
+    tracing::info!(files = missing.len(), "fetched_for_reading");
+    Ok(Reading {
+        sources: Sources::local(archive_dir).with_fetched(copies.path()),
+        fetched: missing.len() as u64,
+        _copies: Some(copies),
+    })
+}
+
+/// `archive_dir/.fetched-{pid}-{n}`: on the archive's disk, where the space for its files is;
+/// a new folder for each reading, so two readers never share one.
+fn copies_dir(archive_dir: &Path) -> Result<Copies, Error> {
+    let mut n = 0u32;
+    loop {
+        let dir = archive_dir.join(format!(".fetched-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(Copies(dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(source) => return Err(Error::Local { path: dir, source }),
+        }
+    }
+}
+
+/// Downloads one object under `into` (the archive's layout) and checks it against its record.
+pub(super) async fn fetch(remote: &Remote, object: &Uploaded, into: &Path) -> Result<(), Error> {
+    let target = into.join(&object.path);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Local {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let (size, sha256) = remote.download(&object.path, &target).await?;
+    if (size, sha256.as_str()) != (object.size, object.sha256.as_str()) {
+        let _ = std::fs::remove_file(&target);
+        return Err(Error::CopyMismatch {
+            key: remote.key(&object.path),
+            recorded_size: object.size,
+            recorded: object.sha256.clone(),
+            found_size: size,
+            found: sha256,
+        });
+    }
+    Ok(())
+}
+
+/// The `wanted` of `verify`: every WARC file and index segment.
+pub fn for_verify(path: &str) -> bool {
+    path.starts_with("warc/") || path.starts_with("index/segments/")
+}
+
+/// The `wanted` of `changes`: the changes segments, and the index segments its diffs read.
+pub fn for_changes(path: &str) -> bool {
+    path.starts_with("changes/segments/") || path.starts_with("index/segments/")
+}

@@ -1,0 +1,234 @@
+//! Issue 18 item 4 end to end: with `[storage]`, the index and changes files are closed into
+//! segments that are shipped and verified like WARCs; after `keep_local` removed the local
+//! WARCs and segments, `verify` and `wacz` still see every article, reading them back from a
+//! real S3-compatible server (`s3s-fs`).
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use support::cli::{self, stderr, stdout};
+use support::history;
+use support::portal::{self, Spec};
+use support::s3::SECRET_KEY;
+use support::shipping::World;
+use support::wait::wait_past_last_fetch;
+
+/// Every article URL the two crawls archive, each once: the reachable articles and the two
+/// published between the runs, on both portals.
+fn expected_urls(w: &World) -> Vec<String> {
+    let mut urls = Vec::new();
+    for (fixture, spec) in [(&w.hosts.a, &w.hosts.spec_a), (&w.hosts.b, &w.hosts.spec_b)] {
+        let new = [spec.first_id + 50, spec.first_id + 51].map(portal::article_path);
+        for path in portal::reachable_articles(spec).iter().chain(&new) {
+            urls.push(fixture.url(path));
+        }
+    }
+    urls.sort();
+    urls
+}
+
+fn publish_two(spec: &Spec) {
+    spec.extra_articles.store(2, Ordering::SeqCst);
+}
+
+/// The index lines of the bucket's segments and of the local current files, by URL.
+fn indexed_urls(w: &World) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    let mut texts = Vec::new();
+    for key in w.server.keys(&w.key("index/segments/")) {
+        texts.push(String::from_utf8(w.server.object(&key).unwrap()).unwrap());
+    }
+    for entry in std::fs::read_dir(w.archive().join("index"))
+        .unwrap()
+        .flatten()
+    {
+        if entry.path().extension().is_some_and(|e| e == "jsonl") {
+            texts.push(std::fs::read_to_string(entry.path()).unwrap());
+        }
+    }
+    for line in texts.iter().flat_map(|t| t.lines()) {
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        *counts
+            .entry(line["url"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    counts
+}
+
+#[test]
+fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_deleted() {
+    let Some(w) = World::start("keep_local = \"0s\"\nsegment_size = 1") else {
+        return;
+    };
+    let out = w.run(SECRET_KEY, &["crawl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    publish_two(&w.hosts.spec_a);
+    publish_two(&w.hosts.spec_b);
+    let out = w.run(SECRET_KEY, &["crawl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("none pending"), "{}", stderr(&out));
+
+    // Segments of both portals were closed, shipped, verified, and deleted locally.
+    let queue = w.queue();
+    for portal in ["a", "b"] {
+        let prefix = format!("index/segments/{portal}/{portal}-");
+        let segments: Vec<_> = queue
+            .iter()
+            .filter(|(p, ..)| p.starts_with(&prefix))
+            .collect();
+        assert!(segments.len() >= 2, "{portal}: {queue:?}");
+        for (path, state, sha) in segments {
+            assert_eq!(state, "done", "{path}");
+            let object = w.server.object(&w.key(path)).expect("in the bucket");
+            assert_eq!(Some(support::shipping::sha256(&object)), *sha, "{path}");
+            assert!(!w.archive().join(path).exists(), "keep_local = 0s: {path}");
+        }
+    }
+    let warcs = queue
+        .iter()
+        .filter(|(p, ..)| p.starts_with("warc/"))
+        .count();
+    assert!(
+        cli::warc_files(&w.archive()).is_empty(),
+        "every WARC deleted"
+    );
+
+    // One line per article across the bucket's segments and the current files.
+    let indexed = indexed_urls(&w);
+    let mut urls: Vec<String> = indexed.keys().cloned().collect();
+    urls.sort();
+    assert_eq!(urls, expected_urls(&w));
+    assert!(indexed.values().all(|n| *n == 1), "{indexed:?}");
+    let articles = urls.len();
+
+    // verify reads the removed WARCs and segments back: every JSON line checked, none wrong.
+    let out = w.run(SECRET_KEY, &["verify"]);
+    let said = stdout(&out);
+    assert!(out.status.success(), "{said}{}", stderr(&out));
+    assert!(
+        said.contains(&format!("checked {warcs} WARC files")),
+        "{said}"
+    );
+    assert!(said.contains("no problems"), "{said}");
+    assert_eq!(
+        std::fs::read_dir(w.archive())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(".fetched-"))
+            .count(),
+        0,
+        "the fetched copies are removed after reading"
+    );
+
+    // wacz (with and without --from-storage) holds every article page and validates.
+    for (name, flag) in [
+        ("local.wacz", None),
+        ("bucket.wacz", Some("--from-storage")),
+    ] {
+        let wacz = w.hosts.dir.path().join(name);
+        let mut args = vec!["wacz"];
+        args.extend(flag);
+        args.push(wacz.to_str().unwrap());
+        let out = w.run(SECRET_KEY, &args);
+        let said = stdout(&out);
+        assert!(out.status.success(), "{said}{}", stderr(&out));
+        assert!(said.contains(&format!("{warcs} WARC files")), "{said}");
+        assert!(said.contains(&format!("({articles} articles")), "{said}");
+        validate(&wacz);
+    }
+    assert_eq!(
+        cli::warc_files(&w.archive()).len(),
+        0,
+        "nothing fetched into warc/"
+    );
+}
+
+fn validate(wacz: &std::path::Path) {
+    if let Some(tool) = cli::oracle("wacz") {
+        let checked = std::process::Command::new(tool)
+            .args(["validate", "-f"])
+            .arg(wacz)
+            .output()
+            .unwrap();
+        assert!(checked.status.success(), "{}", stderr(&checked));
+    }
+}
+
+/// `baoluu changes` reads the events and the index versions its diffs compare from segments
+/// fetched back from the bucket: the history fixture's two edits and two removals, with the
+/// word diff, after every segment was shipped and removed locally.
+#[test]
+fn changes_reads_its_events_and_versions_back_from_the_bucket() {
+    let Some((server, _root)) = support::s3::temporary() else {
+        return;
+    };
+    let w = history::world("127.0.0.49", "");
+    let mut text = std::fs::read_to_string(&w.config).unwrap();
+    let storage = "instance = \"h-1\"\nkeep_local = \"0s\"\nsegment_size = 1";
+    text.push_str(&server.table("baoluu", storage));
+    std::fs::write(&w.config, text).unwrap();
+    let run = |args: &[&str]| {
+        let out = cli::command(&w.config, args)
+            .env("AWS_ACCESS_KEY_ID", support::s3::ACCESS_KEY)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let crawl = || drop(run(&["crawl"]));
+    crawl();
+    let archive = w.dir.path().join("archive");
+    wait_past_last_fetch(&archive, Duration::from_secs(1));
+    w.edited.store(true, Ordering::SeqCst);
+    crawl();
+    // A third run closes what the second left current: every event is in a shipped segment.
+    crawl();
+    assert!(!archive.join("changes/h.jsonl").exists());
+    assert_eq!(
+        local_segments(&archive),
+        Vec::<String>::new(),
+        "{:?}",
+        list(&archive)
+    );
+    assert!(!server.keys("baoluu/h-1/changes/segments/h/").is_empty());
+
+    let json = run(&["changes", "--json"]);
+    let events: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["change"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["edited", "edited", "removed", "removed"],
+        "{events:?}"
+    );
+    let said = run(&["changes", "--portal", "h"]);
+    assert!(said.contains("năm 2022 {+thành công+}"), "{said}");
+    assert!(said.contains("[-tiếp tục-] {+quyết tâm+}"), "{said}");
+}
+
+/// Segment files still on local disk, of both kinds.
+fn local_segments(archive: &std::path::Path) -> Vec<String> {
+    ["index", "changes"]
+        .iter()
+        .flat_map(|kind| std::fs::read_dir(archive.join(kind).join("segments/h")).ok())
+        .flat_map(|entries| entries.flatten())
+        .map(|e| e.path().display().to_string())
+        .collect()
+}
+
+fn list(archive: &std::path::Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(archive.join("state.sqlite")).unwrap();
+    let mut stmt = db.prepare("SELECT path || ' ' || state || ' ' || COALESCE(deleted_at, '-') || ' ' || COALESCE(last_error, '') FROM uploads").unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
