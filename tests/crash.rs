@@ -488,3 +488,59 @@ fn a_redirect_target_indexed_before_a_kill_is_not_indexed_again() {
         .count();
     assert_eq!(lines, 1, "{target} indexed {lines} times");
 }
+
+/// A kill between an article's index line and the run loop applying its task: the restart
+/// marks the article done from its line (so it is not archived and indexed again), but its
+/// links were never queued. The random-kill harness with segments saw related-only articles
+/// (`tin-so-111`, `tin-so-112`) never fetched this way. Built exactly: after a whole crawl the
+/// run is reopened, the related-only article `id0 + 13` forgotten (its row and index line),
+/// and the only page linking it put back in flight. Its links are now read back from its
+/// archived response; before, `id0 + 13` was never fetched again.
+#[test]
+fn links_of_a_page_indexed_before_a_kill_are_still_followed() {
+    let w = World::start(None, "min_delay = \"0s\"\ndelay_factor = 0.0");
+    let out = cli::baoluu(&w.config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", cli::stderr(&out));
+    let id0 = w.spec_b.first_id;
+    let page = w.b.url(&portal::article_path(id0 + 1));
+    let related = w.b.url(&portal::article_path(id0 + 13));
+    let index = w.archive().join("index/b.jsonl");
+    let indexed = |url: &str| {
+        let text = std::fs::read_to_string(&index).unwrap();
+        let needle = format!("\"url\":\"{url}\"");
+        (text.lines().filter(|l| l.contains(&needle)).count(), text)
+    };
+    let (once, text) = indexed(&related);
+    assert_eq!(once, 1, "the first crawl indexed {related}");
+    let needle = format!("\"url\":\"{related}\"");
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.contains(&needle))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&index, kept).unwrap();
+    let db = rusqlite::Connection::open(w.archive().join("state.sqlite")).unwrap();
+    db.execute_batch("UPDATE runs SET ended_at = NULL, status = 'interrupted'")
+        .unwrap();
+    let forgot = db.execute("DELETE FROM urls WHERE url = ?1", [&related]);
+    assert_eq!(forgot.unwrap(), 1);
+    // As before the run loop applied the page's task: in flight, no version recorded yet.
+    let put_back = db.execute(
+        "UPDATE urls SET state = 'inflight', version = 0, version_file = NULL, \
+         version_offset = NULL, version_length = NULL, version_ts = NULL, fingerprint = NULL, \
+         first_captured_at = NULL WHERE url = ?1",
+        [&page],
+    );
+    assert_eq!(put_back.unwrap(), 1);
+    drop(db);
+
+    let out = cli::baoluu(&w.config, &["crawl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", cli::stderr(&out));
+    assert_eq!(
+        indexed(&related).0,
+        1,
+        "{related} followed again from {page}:\n{}",
+        cli::stderr(&out)
+    );
+    assert_eq!(indexed(&page).0, 1, "{page} indexed once");
+}

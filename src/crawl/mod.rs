@@ -18,6 +18,7 @@ mod links;
 mod log;
 mod page;
 mod recover;
+mod relink;
 mod revise;
 mod run;
 mod session;

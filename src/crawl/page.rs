@@ -30,7 +30,7 @@ pub(super) async fn read(hop: Hop, portal: Arc<PortalRun>, kind: store::Kind) ->
         .unwrap_or_default()
 }
 
-fn read_now(hop: &Hop, portal: &PortalRun, kind: store::Kind) -> Read {
+pub(super) fn read_now(hop: &Hop, portal: &PortalRun, kind: store::Kind) -> Read {
     let exchange = &hop.exchange;
     let content_type = exchange.header("content-type");
     let encoding = exchange.header("content-encoding");

@@ -142,6 +142,11 @@ fn response_of(warc_dir: &Path, line: &Line) -> Option<Capture> {
             return None;
         }
     };
+    capture_of(line, &record)
+}
+
+/// The capture `line` indexed, from its response `record` (read back after a kill).
+pub(super) fn capture_of(line: &Line, record: &archive::reader::Record) -> Option<Capture> {
     let date = record
         .header("WARC-Date")
         .and_then(|d| DateTime::parse_from_rfc3339(d).ok())?

@@ -43,6 +43,9 @@ pub(super) struct Run {
     /// Watches `archive_dir` for `min_free_space`.
     disk: Guard,
     base_delay: Duration,
+    /// Pages of these portals whose links a kill left unqueued, and where their records are
+    /// (`relink`).
+    relink: (Vec<crate::index::Line>, std::path::PathBuf),
 }
 
 /// The result of one task, tagged with what the loop needs to apply it.
@@ -120,6 +123,7 @@ impl Run {
             grace: crawler.grace_period,
             disk: Guard::new(&crawler.archive_dir, crawler.min_free_space),
             base_delay: crawler.min_delay,
+            relink: (session.take_relink(&names), session.warc_dir.clone()),
         })
     }
 
@@ -139,6 +143,8 @@ impl Run {
         );
         let mut frontier = Frontier::new(self.store.clone(), self.run_id)?;
         self.seed(&mut frontier)?;
+        let (relink, warc_dir) = &self.relink;
+        super::relink::queue_links(relink, warc_dir, &self.portals, &mut frontier).await?;
         self.release_held(&mut summary, false).await?;
         let mut p = Progress {
             frontier,

@@ -40,6 +40,11 @@ pub struct Session {
     lost: std::sync::Mutex<Vec<super::recover::Lost>>,
     /// `archive_dir/changes`, for those events.
     changes_dir: std::path::PathBuf,
+    /// Pages a kill left indexed but with their links unqueued, for their portal's next run
+    /// (`relink`).
+    relink: std::sync::Mutex<Vec<index::Line>>,
+    /// `archive_dir/warc`, where `relink` reads their response records.
+    pub(super) warc_dir: std::path::PathBuf,
 }
 
 impl Session {
@@ -59,7 +64,7 @@ impl Session {
                 source,
             })?;
         }
-        let lines = settle_indexed(&store, &index_dir, &warc_dir)?;
+        let (lines, relink) = settle_indexed(&store, &index_dir, &warc_dir)?;
         let lost = super::recover::settle_changes(&store, (&changes_dir, &warc_dir), &lines)?;
         close_due_segments(config, [&index_dir, &changes_dir])?;
         let recorder = Arc::new(super::start_recorder(config, &warc_dir)?);
@@ -76,6 +81,8 @@ impl Session {
             slots,
             config: config.clone(),
             lost: std::sync::Mutex::new(lost),
+            relink: std::sync::Mutex::new(relink),
+            warc_dir,
             changes_dir,
         })
     }
@@ -92,6 +99,19 @@ impl Session {
         Run::prepare(self, portals, options, observer)?
             .execute(cancel)
             .await
+    }
+
+    /// The pages of `portals` whose links a kill left unqueued (`relink`), handed out once.
+    pub(super) fn take_relink(&self, portals: &[String]) -> Vec<index::Line> {
+        let mut all = match self.relink.lock() {
+            Ok(all) => all,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (mine, rest) = std::mem::take(&mut *all)
+            .into_iter()
+            .partition(|l| portals.contains(&l.portal));
+        *all = rest;
+        mine
     }
 
     /// Writes the edit events a kill left unwritten (`recover::write_lost`), once.
@@ -182,13 +202,14 @@ fn settle_indexed(
     store: &Store,
     index_dir: &std::path::Path,
     warc_dir: &std::path::Path,
-) -> Result<Vec<index::Line>, Error> {
+) -> Result<(Vec<index::Line>, Vec<index::Line>), Error> {
     // WARC files keep_local removed after a verified upload: lines into them are whole.
     let shipped = (store.uploaded()?.into_iter())
         .filter(|u| u.deleted)
         .filter_map(|u| u.path.strip_prefix("warc/").map(str::to_string))
         .collect();
     let lines = index::reconcile(index_dir, warc_dir, &shipped)?;
+    let mut relink = Vec::new();
     for line in &lines {
         let pointer = WarcPointer {
             file: line.filename.clone(),
@@ -202,25 +223,11 @@ fn settle_indexed(
             ..Outcome::labelled(Label::Archived)
         };
         if store.settle(&line.url, &outcome)?
-            || store.settle_unqueued(&candidate_of(line), &outcome)?
+            || store.settle_unqueued(&super::relink::candidate_of(line), &outcome)?
         {
             tracing::info!(url = %line.url, "index_reconciled");
+            relink.push(line.clone());
         }
     }
-    Ok(lines)
-}
-
-/// The store's view of an indexed URL it may have no row for (a redirect target): an article
-/// of the line's portal and host.
-fn candidate_of(line: &index::Line) -> crate::store::Candidate {
-    crate::store::Candidate {
-        url: line.url.clone(),
-        portal: line.portal.clone(),
-        host: line.host.clone(),
-        kind: crate::store::Kind::Article,
-        depth: 0,
-        via: None,
-        chain_page: 0,
-        chain_stale: 0,
-    }
+    Ok((lines, relink))
 }
