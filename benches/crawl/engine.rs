@@ -17,9 +17,12 @@ pub struct EngineRun {
     pub warc_mb: f64,
 }
 
-/// The path of the release binary built with this bench.
+/// The path of the release binary built with this bench, or `BAOLUU_BENCH_BIN` (another
+/// build's binary: before/after comparisons in one served portal's conditions, issue 17).
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_baoluu"))
+    std::env::var_os("BAOLUU_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_baoluu")))
 }
 
 /// The configuration: one `[[portal]]` per host, delays as given.

@@ -21,6 +21,8 @@
 //! - `BAOLUU_BENCH_SERVER=tokio|nginx` serves the throughput runs from the tokio server in this
 //!   process (default) or from nginx on the site written once as static files (`apt-get install
 //!   nginx`); politeness always uses the tokio server (it needs each request's arrival time)
+//! - `BAOLUU_BENCH_BIN=/path/to/baoluu` runs that binary instead of the one built with the
+//!   bench (A/B of two builds, alternated, on the same machine and load)
 
 mod engine;
 mod figures;

@@ -42,7 +42,7 @@ mod tests;
 pub use facts::Facts;
 pub use kinds::CHANGE_URN;
 pub use lock::Lock;
-pub use recorder::{Indexer, Recorder};
+pub use recorder::{Indexer, Recorder, Unsynced};
 pub use recover::{Recovered, recover};
 pub use writer::Writer;
 

@@ -17,6 +17,14 @@
 //! rule 6); if a writer's fsync fails, every job of the batch on that writer gets the error.
 //! A `metadata` job may carry a companion line (the crawl's JSON index line): it is appended
 //! only after its record is durable, and fsynced once per batch per file before the answer.
+//!
+//! Deferred captures (issue 17): the crawl writes a page's response and request records
+//! *unsynced* and gets its [`Capture`] back at once, reads the page meanwhile, and then writes
+//! the article's `metadata` record `after` it — one fsync makes both durable, then the index
+//! line follows — or [`Recorder::settle`]s it. Either answers only after an fsync of the
+//! writer that no loss preceded ([`Writer::losses`]: a failed fsync cuts off every unsynced
+//! record), so the order WARC bytes durable → index line → state done holds as before; only
+//! the task learns its record's offset earlier.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -56,6 +64,17 @@ enum Work {
         exchange: Arc<Exchange>,
         reply: oneshot::Sender<Result<Capture, Error>>,
     },
+    /// An exchange answered as soon as it is written, before its fsync.
+    Deferred {
+        exchange: Arc<Exchange>,
+        /// The capture, and the writer's losses before it was written.
+        reply: oneshot::Sender<Result<(Capture, u64), Error>>,
+    },
+    /// Makes a deferred capture durable: answered after the batch's fsync of its writer.
+    Settle {
+        losses: u64,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
     Revisit {
         exchange: Arc<Exchange>,
         profile: RevisitProfile,
@@ -69,8 +88,19 @@ enum Work {
         /// A file to append the block to as one line once the record is durable (the JSON
         /// index: the line is durable when the reply comes).
         line_file: Option<PathBuf>,
+        /// A deferred capture this record must follow: refused if it was lost.
+        after: Option<u64>,
         reply: oneshot::Sender<Result<(u64, u64), Error>>,
     },
+}
+
+/// A capture written but not yet durable ([`Recorder::record_deferred`]): settle it, or write
+/// a metadata record after it, before telling anyone it exists.
+#[derive(Debug, Clone)]
+pub struct Unsynced {
+    prefix: String,
+    /// The writer's [`Writer::losses`] when the capture was written.
+    losses: u64,
 }
 
 /// Hands exchanges to the writer thread and waits until they are durable.
@@ -123,6 +153,31 @@ impl Recorder {
         answer.await.map_err(|_| stopped())?
     }
 
+    /// Writes the exchange as response + request records and returns as soon as they are
+    /// written, before their fsync: the capture is not durable until [`Recorder::settle`] or a
+    /// [`Recorder::metadata_after`] it returns (issue 17: one fsync per article, not two).
+    pub async fn record_deferred(
+        &self,
+        prefix: &str,
+        exchange: Arc<Exchange>,
+    ) -> Result<(Capture, Unsynced), Error> {
+        let (reply, answer) = oneshot::channel();
+        self.send(prefix, Work::Deferred { exchange, reply })
+            .await?;
+        let (capture, losses) = answer.await.map_err(|_| stopped())??;
+        let prefix = prefix.to_string();
+        Ok((capture, Unsynced { prefix, losses }))
+    }
+
+    /// Returns once the deferred capture is durable, or with the error that lost it.
+    pub async fn settle(&self, unsynced: Unsynced) -> Result<(), Error> {
+        let (reply, answer) = oneshot::channel();
+        let losses = unsynced.losses;
+        self.send(&unsynced.prefix, Work::Settle { losses, reply })
+            .await?;
+        answer.await.map_err(|_| stopped())?
+    }
+
     /// Writes the exchange as a `revisit` record of `original` (+ its request record).
     pub async fn revisit(
         &self,
@@ -158,20 +213,45 @@ impl Recorder {
         block: Vec<u8>,
         line_file: Option<PathBuf>,
     ) -> Result<(u64, u64), Error> {
+        let about = (refers_to, content_type);
+        self.send_metadata(prefix, about, block, line_file, None)
+            .await
+    }
+
+    /// [`Recorder::metadata`] for the deferred capture `unsynced` (its prefix): written only if
+    /// that capture was not lost, and durable with it in one fsync.
+    pub async fn metadata_after(
+        &self,
+        unsynced: Unsynced,
+        refers_to: &Capture,
+        content_type: &str,
+        block: Vec<u8>,
+        line_file: Option<PathBuf>,
+    ) -> Result<(u64, u64), Error> {
+        let (prefix, after) = (unsynced.prefix, Some(unsynced.losses));
+        let about = (refers_to, content_type);
+        self.send_metadata(&prefix, about, block, line_file, after)
+            .await
+    }
+
+    async fn send_metadata(
+        &self,
+        prefix: &str,
+        (refers_to, content_type): (&Capture, &str),
+        block: Vec<u8>,
+        line_file: Option<PathBuf>,
+        after: Option<u64>,
+    ) -> Result<(u64, u64), Error> {
         let (reply, answer) = oneshot::channel();
-        let refers_to = Box::new(refers_to.clone());
-        let content_type = content_type.to_string();
-        self.send(
-            prefix,
-            Work::Metadata {
-                refers_to,
-                content_type,
-                block,
-                line_file,
-                reply,
-            },
-        )
-        .await?;
+        let work = Work::Metadata {
+            refers_to: Box::new(refers_to.clone()),
+            content_type: content_type.to_string(),
+            block,
+            line_file,
+            after,
+            reply,
+        };
+        self.send(prefix, work).await?;
         answer.await.map_err(|_| stopped())?
     }
 
@@ -245,7 +325,10 @@ fn serve(
                 };
                 Writer::new(dir.to_path_buf(), prefix.clone(), info, max_size)
             });
-            written.push((prefix, perform(writer, work)));
+            // A deferred capture is answered now; only the other jobs wait for the fsync.
+            if let Some(done) = perform(writer, work) {
+                written.push((prefix, done));
+            }
         }
         let failed = sync_touched(&mut writers, &written);
         let line_failed = lines.append_durable(&written, &failed);
@@ -291,6 +374,7 @@ pub(super) enum Done {
         /// The companion line: (file, line without its newline).
         Option<(PathBuf, Vec<u8>)>,
     ),
+    Settled(oneshot::Sender<Result<(), Error>>, Result<(), Error>),
 }
 
 impl Done {
@@ -313,15 +397,26 @@ impl Done {
             Done::Member(reply, result, _) => {
                 let _ = reply.send(sync_failed.map_or(result, |m| Err(failure(m))));
             }
+            Done::Settled(reply, result) => {
+                let _ = reply.send(sync_failed.map_or(result, |m| Err(failure(m))));
+            }
         }
     }
 }
 
-/// Does one write (not yet fsynced).
-fn perform(writer: &mut Writer, work: Work) -> Done {
-    match work {
+/// Does one write (not yet fsynced). None: a deferred capture, answered already.
+fn perform(writer: &mut Writer, work: Work) -> Option<Done> {
+    let done = match work {
         Work::Exchange { exchange, reply } => {
             Done::Capture(reply, writer.write_exchange(&exchange))
+        }
+        Work::Deferred { exchange, reply } => {
+            let losses = writer.losses();
+            let _ = reply.send(writer.write_exchange(&exchange).map(|c| (c, losses)));
+            return None;
+        }
+        Work::Settle { losses, reply } => {
+            Done::Settled(reply, writer.lost_since(losses).map_or(Ok(()), Err))
         }
         Work::Revisit {
             exchange,
@@ -334,12 +429,17 @@ fn perform(writer: &mut Writer, work: Work) -> Done {
             content_type,
             block,
             line_file,
+            after,
             reply,
         } => {
+            if let Some(lost) = after.and_then(|n| writer.lost_since(n)) {
+                return Some(Done::Member(reply, Err(lost), None));
+            }
             let written = writer.write_metadata(&refers_to, &content_type, &block);
             Done::Member(reply, written, line_file.map(|file| (file, block)))
         }
-    }
+    };
+    Some(done)
 }
 
 /// An fsync that failed, told to every task of the batch that wrote to that writer.

@@ -51,6 +51,17 @@ pub struct Writer {
     /// The facts of records made durable since the last [`Writer::take_indexed`], by file
     /// name, in writing order: what the recorder's indexer gets (issue 17 item 4).
     indexed: Vec<(String, Vec<Facts>)>,
+    /// Records lost before their fsync: a record written unsynced counts as durable only if
+    /// no loss happened between its write and a sync (the recorder's deferred captures).
+    losses: Losses,
+}
+
+/// How many times records written but not yet fsynced were lost (a failed sync cut them off,
+/// or their file was abandoned), and the file and OS error of the last time.
+#[derive(Default)]
+struct Losses {
+    count: u64,
+    last: Option<(PathBuf, Option<i32>)>,
 }
 
 /// The file being written.
@@ -84,7 +95,34 @@ impl Writer {
             lost: None,
             wrap: sink::plain(),
             indexed: Vec::new(),
+            losses: Losses::default(),
         }
+    }
+
+    /// How many times unsynced records were lost so far: a record written when this was `n`
+    /// is durable after a later [`Writer::sync`] only while it is still `n`.
+    pub fn losses(&self) -> u64 {
+        self.losses.count
+    }
+
+    /// The error of a loss since the count was `count`, if any: what a record written then
+    /// reports instead of being answered durable (ENOSPC still reads as a full disk, issue 7).
+    pub fn lost_since(&self, count: u64) -> Option<Error> {
+        if self.losses.count == count {
+            return None;
+        }
+        let (path, code) = self.losses.last.clone().unwrap_or_default();
+        let source = match code {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::other("a WARC record written before was lost before its fsync"),
+        };
+        Some(Error::io("sync", &path)(source))
+    }
+
+    /// Counts a loss of unsynced records in `path`.
+    fn lose(&mut self, path: &Path, code: Option<i32>) {
+        self.losses.count += 1;
+        self.losses.last = Some((path.to_path_buf(), code));
     }
 
     /// The same writer with every file it opens wrapped by `wrap` (fault injection).
@@ -126,6 +164,7 @@ impl Writer {
             warn!(file = %path.display(), "warc_abandoned");
             self.current = None;
         }
+        self.lose(&path, source.raw_os_error());
         Err(Error::io("sync", &path)(source))
     }
 
@@ -203,9 +242,12 @@ impl Writer {
         let Some(mut open) = self.current.take() else {
             return Ok(None);
         };
-        open.file
-            .sync_all()
-            .map_err(Error::io("sync", &open.path))?;
+        if let Err(source) = open.file.sync_all() {
+            if open.unsynced_from.is_some() {
+                self.lose(&open.path, source.raw_os_error());
+            }
+            return Err(Error::io("sync", &open.path)(source));
+        }
         let final_path = self.dir.join(&open.name);
         fs::rename(&open.path, &final_path).map_err(Error::io("rename", &open.path))?;
         sync_dir(&self.dir)?;
@@ -348,6 +390,7 @@ impl Writer {
         };
         warn!(file = %open.path.display(), "warc_abandoned");
         if open.unsynced_from.is_some() {
+            self.lose(&open.path, code);
             let source = match code {
                 Some(code) => io::Error::from_raw_os_error(code),
                 None => io::Error::other("the WARC file was abandoned before its fsync"),

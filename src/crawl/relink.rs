@@ -86,6 +86,7 @@ fn links_of(path: &Path, line: &Line, portal: &PortalRun) -> Result<Vec<Found>, 
     let hop = Hop {
         exchange: Arc::new(exchange),
         capture,
+        unsynced: None, // read back from a durable record
     };
     let mut read = page::read_now(&hop, portal, Kind::Article);
     read.found.append(&mut read.requisites);

@@ -366,6 +366,9 @@ pub(super) struct Record<'a> {
     pub previous: Option<Pointer>,
     pub proof: &'a Capture,
     pub indexed: Option<(&'a Capture, Article)>,
+    /// The deferred capture of `indexed` (issue 17): its metadata record is written after it,
+    /// one fsync for both; taken when the line is written.
+    pub after: &'a mut Option<archive::Unsynced>,
 }
 
 /// Appends the verdict's index line, then its events, each through the recorder after its
@@ -382,10 +385,16 @@ pub(super) async fn write(
         line.version = *version;
         line.previous = previous.clone();
         let json = serde_json::to_vec(&line).unwrap_or_default();
-        let file = index::file_path(dirs.index, portal);
-        let pointer = recorder
-            .metadata(portal, capture, "application/json", json, Some(file))
-            .await?;
+        let file = Some(index::file_path(dirs.index, portal));
+        let kind = "application/json";
+        let pointer = match record.after.take() {
+            Some(after) => {
+                recorder
+                    .metadata_after(after, capture, kind, json, file)
+                    .await?
+            }
+            None => recorder.metadata(portal, capture, kind, json, file).await?,
+        };
         // The status page's row (issue 19), after the index line is durable.
         dirs.store.record_article(&line, pointer);
     }

@@ -162,24 +162,18 @@ pub(super) async fn run(
         }
     };
     let prior = prior(store, id, candidate, portal);
-    // Only an article the store holds has a history to compare with (issue 15).
-    let known = match candidate.kind {
-        Kind::Article => store.known(id).ok().flatten(),
-        _ => None,
-    };
-    let known = match known {
-        Some(k) => Some(revise::with_fingerprint(k, portal, &tools.changes_dir).await),
-        None => None,
-    };
+    let known = known(tools, portal, (id, candidate)).await;
     // Sitemaps and feeds have their own body cap (issue 9: a sitemap may be 50 MB).
     let cap = (candidate.kind == Kind::Feed).then_some(feed_cap);
+    // The last response is written deferred: its fsync is the article's metadata record's,
+    // or the settle below (issue 17: one fsync per article instead of two).
     let visit = visitor
-        .visit_capped(&url, &portal.portal.name, prior.as_ref(), &follow, cap)
+        .visit_deferred(&url, &portal.portal.name, prior.as_ref(), &follow, cap)
         .await?;
+    let mut unsynced = visit.unsynced();
     let lines = super::log::entries(&visit, candidate);
     let answer = revise::Answer::of(&visit, &url);
     let (mut finished, readable) = judge(visit, retries);
-    super::log::finish(crawl_log, lines, &finished);
     let (readable, article) = read_landed(&mut finished, readable, portal, candidate.kind).await;
     // An article by its pattern, or a probable page whose content showed one (issue 14).
     let indexable =
@@ -190,24 +184,56 @@ pub(super) async fn run(
         && indexable
     {
         let hop = readable.as_ref().map(|h| &h.capture);
-        let missed = article
-            .as_ref()
-            .is_some_and(|a| {
-                a.flags
-                    .iter()
-                    .any(|f| f == super::explore::FLAG_PATTERN_MISS)
-            })
-            .then(|| hop.map(|c| c.url.clone()))
-            .flatten();
-        let landed = record(tools, portal, candidate, known, &answer, (hop, article)).await?;
+        let missed = missed(article.as_ref(), hop);
+        let found = (hop, article);
+        let landed = record(
+            tools,
+            portal,
+            candidate,
+            known,
+            &answer,
+            found,
+            &mut unsynced,
+        )
+        .await?;
         *indexed = landed.1.map(|i| Indexed { missed, ..i });
         *history = landed.0;
     }
+    // Durable before the run loop, or the crawl log, hears of it (docs/architecture.md rule 6).
+    if let Some(unsynced) = unsynced {
+        visitor.recorder().settle(unsynced).await?;
+    }
+    super::log::finish(crawl_log, lines, &finished);
     Ok(finished)
 }
 
+/// What the store knows of an article's history; only an article the store holds has one to
+/// compare with (issue 15).
+async fn known(
+    tools: &Tools,
+    portal: &PortalRun,
+    (id, candidate): (i64, &Candidate),
+) -> Option<crate::store::Known> {
+    if candidate.kind != Kind::Article {
+        return None;
+    }
+    let known = tools.store.known(id).ok().flatten()?;
+    Some(revise::with_fingerprint(known, portal, &tools.changes_dir).await)
+}
+
+/// The URL of an article that matched none of the profile's `article_urls` (issue 14).
+fn missed(article: Option<&crate::extract::Article>, hop: Option<&Capture>) -> Option<Url> {
+    let flagged = article.is_some_and(|a| {
+        a.flags
+            .iter()
+            .any(|f| f == super::explore::FLAG_PATTERN_MISS)
+    });
+    flagged.then(|| hop.map(|c| c.url.clone())).flatten()
+}
+
 /// Judges an article fetch against its history and records the new version's index line and
-/// the change events (issue 15); returns the store's new state and the index report.
+/// the change events (issue 15); returns the store's new state and the index report. The
+/// index line's metadata record is written after the deferred capture `after` (taken).
 async fn record(
     tools: &Tools,
     portal: &Arc<PortalRun>,
@@ -215,6 +241,7 @@ async fn record(
     known: Option<crate::store::Known>,
     answer: &revise::Answer,
     (hop, article): (Option<&Capture>, Option<crate::extract::Article>),
+    after: &mut Option<archive::Unsynced>,
 ) -> Result<(Option<Box<Landing>>, Option<Indexed>), archive::Error> {
     let verdict = revise::decide(
         portal,
@@ -243,6 +270,7 @@ async fn record(
         previous: known.and_then(|k| k.pointer),
         proof,
         indexed: hop.zip(article),
+        after,
     };
     let recorder = tools.visitor.recorder();
     let changes = revise::write(recorder, &dirs, &portal.portal.name, &verdict, record).await?;

@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use url::Url;
 
-use crate::archive::{self, Capture, Original, Recorder, RevisitProfile};
+use crate::archive::{self, Capture, Original, Recorder, RevisitProfile, Unsynced};
 use crate::canonical;
 use crate::fetch::{self, Exchange, Fetcher, Validators};
 use crate::outcome::Label;
@@ -44,6 +44,8 @@ pub struct Prior {
 pub struct Hop {
     pub exchange: Arc<Exchange>,
     pub capture: Capture,
+    /// Set when the capture was written deferred and is not durable yet (issue 17).
+    pub unsynced: Option<archive::Unsynced>,
 }
 
 /// What a visit ended with.
@@ -112,6 +114,29 @@ impl std::fmt::Display for Refusal {
             }
             Refusal::TooManyRedirects { limit } => write!(f, "more than {limit} redirects"),
         }
+    }
+}
+
+/// How a visit fetches and records: the body cap (None: `max_body`), and whether its last
+/// response is written deferred.
+struct How {
+    max_body: Option<u64>,
+    defer: bool,
+}
+
+impl Visit {
+    /// What the visit archived, redirect hops first.
+    pub fn hops(&self) -> &[Hop] {
+        match self {
+            Visit::Archived { hops } | Visit::Refused { hops, .. } | Visit::Failed { hops, .. } => {
+                hops
+            }
+        }
+    }
+
+    /// The deferred capture of the visit's last hop, if it is not durable yet.
+    pub fn unsynced(&self) -> Option<Unsynced> {
+        self.hops().last().and_then(|h| h.unsynced.clone())
     }
 }
 
@@ -222,17 +247,39 @@ impl Visitor {
         prior: Option<&Prior>,
         follow: &(dyn Fn(&Url) -> Result<(), Refusal> + Sync),
     ) -> Result<Visit, archive::Error> {
-        self.visit_capped(url, prefix, prior, follow, None).await
+        let how = How {
+            max_body: None,
+            defer: false,
+        };
+        self.visit_with(url, prefix, prior, follow, how).await
     }
 
-    /// [`Visitor::visit`] with its own body cap (sitemaps and feeds), instead of `max_body`.
-    pub async fn visit_capped(
+    /// [`Visitor::visit`] with its own body cap (sitemaps and feeds: `max_body`, None for the
+    /// configured one), whose last response (not a redirect, not a revisit) is written
+    /// deferred ([`Recorder::record_deferred`]): the caller settles its [`Hop::unsynced`], or
+    /// writes a metadata record after it, before telling anyone it exists (issue 17).
+    pub async fn visit_deferred(
         &self,
         url: &Url,
         prefix: &str,
         prior: Option<&Prior>,
         follow: &(dyn Fn(&Url) -> Result<(), Refusal> + Sync),
         max_body: Option<u64>,
+    ) -> Result<Visit, archive::Error> {
+        let how = How {
+            max_body,
+            defer: true,
+        };
+        self.visit_with(url, prefix, prior, follow, how).await
+    }
+
+    async fn visit_with(
+        &self,
+        url: &Url,
+        prefix: &str,
+        prior: Option<&Prior>,
+        follow: &(dyn Fn(&Url) -> Result<(), Refusal> + Sync),
+        How { max_body, defer }: How,
     ) -> Result<Visit, archive::Error> {
         let mut hops = Vec::new();
         let mut current = url.clone();
@@ -250,8 +297,13 @@ impl Visitor {
                 Err(error) => return Ok(Visit::Failed { hops, error }),
             };
             let target = exchange.redirect_target();
-            let capture = self.archive(prefix, exchange.clone(), prior).await?;
-            hops.push(Hop { exchange, capture });
+            let defer = defer && target.is_none();
+            let (capture, unsynced) = self.archive(prefix, exchange.clone(), prior, defer).await?;
+            hops.push(Hop {
+                exchange,
+                capture,
+                unsynced,
+            });
             let Some(target) = target else {
                 return Ok(Visit::Archived { hops });
             };
@@ -270,23 +322,27 @@ impl Visitor {
 
     /// Writes a response record, or a revisit record when the answer repeats `prior`: a 304 to
     /// its validators (profile server-not-modified) or a body with its payload digest
-    /// (identical-payload-digest), WARC 1.1 §6.7.
+    /// (identical-payload-digest), WARC 1.1 §6.7. A response is written `defer`red when asked.
     async fn archive(
         &self,
         prefix: &str,
         exchange: Arc<Exchange>,
         prior: Option<&Prior>,
-    ) -> Result<Capture, archive::Error> {
+        defer: bool,
+    ) -> Result<(Capture, Option<Unsynced>), archive::Error> {
         let profile = prior.and_then(|p| revisit_profile(&exchange, &p.original));
         match (profile, prior) {
             (Some(profile), Some(prior)) => {
                 let original = prior.original.clone();
                 tracing::info!(url = %exchange.url, profile = profile.uri(), "revisit_recorded");
-                self.recorder
-                    .revisit(prefix, exchange, profile, original)
-                    .await
+                let recorded = self.recorder.revisit(prefix, exchange, profile, original);
+                Ok((recorded.await?, None))
             }
-            _ => self.recorder.record(prefix, exchange).await,
+            _ if defer => {
+                let (capture, unsynced) = self.recorder.record_deferred(prefix, exchange).await?;
+                Ok((capture, Some(unsynced)))
+            }
+            _ => Ok((self.recorder.record(prefix, exchange).await?, None)),
         }
     }
 

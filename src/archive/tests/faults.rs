@@ -13,6 +13,15 @@ fn faulty_writer(dir: &Path, plan: &Arc<Plan>) -> Writer {
     Writer::new(dir.to_path_buf(), "t".into(), info(), 1 << 30).with_wrap(wrap(plan.clone()))
 }
 
+/// A write torn by a full disk whose rollback fails too: the writer abandons its file.
+fn tear_with_failed_rollback(writer: &mut Writer, plan: &Plan) {
+    plan.fail_write_after(0);
+    plan.fail_set_len.store(true, Ordering::SeqCst);
+    assert!(writer.write_exchange(&html()).is_err());
+    plan.fail_writes.store(false, Ordering::SeqCst);
+    plan.fail_set_len.store(false, Ordering::SeqCst);
+}
+
 #[test]
 fn a_torn_append_whose_rollback_fails_fails_the_whole_batch() {
     let dir = tempfile::tempdir().unwrap();
@@ -22,11 +31,7 @@ fn a_torn_append_whose_rollback_fails_fails_the_whole_batch() {
     writer.sync().unwrap();
     // One batch: a good capture, then a torn one whose rollback fails too.
     writer.write_exchange(&html()).unwrap();
-    plan.fail_write_after(0);
-    plan.fail_set_len.store(true, Ordering::SeqCst);
-    assert!(writer.write_exchange(&html()).is_err());
-    plan.fail_writes.store(false, Ordering::SeqCst);
-    plan.fail_set_len.store(false, Ordering::SeqCst);
+    tear_with_failed_rollback(&mut writer, &plan);
     // The good capture of the batch was never fsynced: its sync must not say it was.
     let err = writer
         .sync()
@@ -114,6 +119,43 @@ fn a_failed_fsync_leaves_no_cdxj_line_of_its_batch() {
     );
     let read_back = crate::cdxj::index_file(&path, &name).unwrap();
     assert_eq!(text, read_back.join("\n") + "\n");
+}
+
+#[test]
+fn a_deferred_record_cut_off_by_a_later_failed_fsync_reads_as_lost() {
+    // Issue 17: the crawl writes a page's records unsynced and has them made durable later,
+    // with its article's metadata record or a settle. Any loss in between must fail them.
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Arc::new(Plan::default());
+    let mut writer = faulty_writer(dir.path(), &plan);
+    writer.write_exchange(&html()).unwrap();
+    writer.sync().unwrap();
+    let before = writer.losses();
+    writer.write_exchange(&cookies()).unwrap(); // deferred: not synced in its own batch
+    assert!(writer.lost_since(before).is_none(), "nothing lost yet");
+    // Another task's batch writes and fails its fsync: the deferred record is cut off too.
+    writer.write_exchange(&gzipped()).unwrap();
+    plan.fail_sync.store(true, Ordering::SeqCst);
+    assert!(writer.sync().is_err());
+    plan.fail_sync.store(false, Ordering::SeqCst);
+    let Some(Error::Io { source, .. }) = writer.lost_since(before) else {
+        panic!("the deferred record must read as lost");
+    };
+    assert_eq!(source.raw_os_error(), Some(libc::EIO));
+    // A record written after the loss and synced is durable.
+    let after = writer.losses();
+    writer.write_exchange(&html()).unwrap();
+    writer.sync().unwrap();
+    assert!(writer.lost_since(after).is_none());
+    // An abandoned file (a torn write whose rollback failed) loses its unsynced records too,
+    // and still reads as a full disk.
+    let before = writer.losses();
+    writer.write_exchange(&html()).unwrap();
+    tear_with_failed_rollback(&mut writer, &plan);
+    let Some(Error::Io { source, .. }) = writer.lost_since(before) else {
+        panic!("the abandoned file's deferred record must read as lost");
+    };
+    assert_eq!(source.raw_os_error(), Some(libc::ENOSPC));
 }
 
 /// The bytes of the response + request pair that starts at `capture.offset`.
