@@ -1,7 +1,7 @@
 //! The run loop: takes candidates from the frontier, runs their tasks concurrently, applies the
 //! results in commit order, and decides when the run is over.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,8 @@ pub(super) struct Run {
     /// Pages of these portals whose links a kill left unqueued, and where their records are
     /// (`relink`).
     relink: (Vec<crate::index::Line>, std::path::PathBuf),
+    /// Where tasks say their fetching is over (`Tools::fetched`); taken by `execute`.
+    fetched: Option<tokio::sync::mpsc::Receiver<(String, i64)>>,
 }
 
 /// The result of one task, tagged with what the loop needs to apply it.
@@ -101,6 +103,7 @@ impl Run {
         }
         let portals = runs;
         let crawler = &session.config.crawler;
+        let (fetched, fetched_rx) = tokio::sync::mpsc::channel(crawler.max_in_flight.max(1));
         Ok(Run {
             store: session.store.clone(),
             visitor: session.visitor.clone(),
@@ -112,6 +115,7 @@ impl Run {
                 feed_cap: crawler.max_feed_body,
                 index_dir: session.index_dir.clone(),
                 changes_dir: crate::history::changes_dir(&crawler.archive_dir),
+                fetched,
             }),
             slots: session.slots.clone(),
             observer,
@@ -124,12 +128,76 @@ impl Run {
             disk: Guard::new(&crawler.archive_dir, crawler.min_free_space),
             base_delay: crawler.min_delay,
             relink: (session.take_relink(&names), session.warc_dir.clone()),
+            fetched: Some(fetched_rx),
         })
     }
 
     /// Crawls until the frontier is empty and nothing is in flight, or until `cancel`.
-    pub(super) async fn execute(self, cancel: CancellationToken) -> Result<Summary, Error> {
+    pub(super) async fn execute(mut self, cancel: CancellationToken) -> Result<Summary, Error> {
         let started = Instant::now();
+        let mut fetched = self.fetched.take().ok_or_else(closed)?;
+        let mut p = self.start().await?;
+        let slots = self.slots.clone();
+        let mut tasks: JoinSet<Landed> = JoinSet::new();
+        let mut guard = self.disk.clone();
+        let interrupted = loop {
+            if cancel.is_cancelled() {
+                break true;
+            }
+            if let Some(free) = guard.low() {
+                let min_free_space = guard.min_free();
+                tracing::error!(free, min_free_space, "disk_guard_stopped");
+                p.summary.stopped_by = Some(guard.stop_reason(free));
+                break true;
+            }
+            while let Ok((host, id)) = fetched.try_recv() {
+                apply::release(&mut p.busy, &host, id);
+            }
+            if let Some(joined) = tasks.try_join_next() {
+                self.land(joined, &mut tasks, &mut p)?;
+            }
+            match self.next(&mut p.frontier, &p.busy)? {
+                Next::Ready(id, candidate) => {
+                    let permit = tokio::select! {
+                        permit = slots.clone().acquire_owned() => permit.map_err(|_| closed())?,
+                        _ = cancel.cancelled() => {
+                            self.store.requeue(id)?;
+                            break true;
+                        }
+                    };
+                    p.busy.insert(candidate.host.clone(), id);
+                    self.spawn(&mut tasks, id, candidate, permit)?;
+                }
+                Next::Wait(until) => {
+                    tokio::select! {
+                        Some(joined) = tasks.join_next() => self.land(joined, &mut tasks, &mut p)?,
+                        Some((host, id)) = fetched.recv() => apply::release(&mut p.busy, &host, id),
+                        _ = tokio::time::sleep(wait_time(until)) => {}
+                        _ = cancel.cancelled() => break true,
+                    }
+                }
+                Next::Empty if tasks.is_empty() => break false,
+                Next::Empty => tokio::select! {
+                    Some(joined) = tasks.join_next() => self.land(joined, &mut tasks, &mut p)?,
+                    Some((host, id)) = fetched.recv() => apply::release(&mut p.busy, &host, id),
+                },
+            }
+        };
+        self.drain(&mut tasks, &mut p).await?;
+        let mut summary = p.summary;
+        self.coverage(&mut summary)?;
+        if !interrupted {
+            self.release_held(&mut summary, true).await?;
+            self.store.finish_run(self.run_id, RunStatus::Completed)?;
+        }
+        summary.interrupted = interrupted;
+        summary.elapsed = started.elapsed();
+        Ok(summary)
+    }
+
+    /// The run's first steps: its seeds, the links a kill left unqueued, the held removals of
+    /// an unfinished earlier run.
+    async fn start(&self) -> Result<Progress, Error> {
         let mut summary = Summary {
             run: self.run_id,
             resumed: self.resumed,
@@ -146,62 +214,11 @@ impl Run {
         let (relink, warc_dir) = &self.relink;
         super::relink::queue_links(relink, warc_dir, &self.portals, &mut frontier).await?;
         self.release_held(&mut summary, false).await?;
-        let mut p = Progress {
+        Ok(Progress {
             frontier,
             summary,
-            busy: HashSet::new(),
-        };
-        let slots = self.slots.clone();
-        let mut tasks: JoinSet<Landed> = JoinSet::new();
-        let mut guard = self.disk.clone();
-        let interrupted = loop {
-            if cancel.is_cancelled() {
-                break true;
-            }
-            if let Some(free) = guard.low() {
-                let min_free_space = guard.min_free();
-                tracing::error!(free, min_free_space, "disk_guard_stopped");
-                p.summary.stopped_by = Some(guard.stop_reason(free));
-                break true;
-            }
-            if let Some(joined) = tasks.try_join_next() {
-                self.land(joined, &mut tasks, &mut p)?;
-            }
-            match self.next(&mut p.frontier, &p.busy)? {
-                Next::Ready(id, candidate) => {
-                    let permit = tokio::select! {
-                        permit = slots.clone().acquire_owned() => permit.map_err(|_| closed())?,
-                        _ = cancel.cancelled() => {
-                            self.store.requeue(id)?;
-                            break true;
-                        }
-                    };
-                    p.busy.insert(candidate.host.clone());
-                    self.spawn(&mut tasks, id, candidate, permit)?;
-                }
-                Next::Wait(until) => {
-                    tokio::select! {
-                        Some(joined) = tasks.join_next() => self.land(joined, &mut tasks, &mut p)?,
-                        _ = tokio::time::sleep(wait_time(until)) => {}
-                        _ = cancel.cancelled() => break true,
-                    }
-                }
-                Next::Empty => match tasks.join_next().await {
-                    Some(joined) => self.land(joined, &mut tasks, &mut p)?,
-                    None => break false,
-                },
-            }
-        };
-        self.drain(&mut tasks, &mut p).await?;
-        let mut summary = p.summary;
-        self.coverage(&mut summary)?;
-        if !interrupted {
-            self.release_held(&mut summary, true).await?;
-            self.store.finish_run(self.run_id, RunStatus::Completed)?;
-        }
-        summary.interrupted = interrupted;
-        summary.elapsed = started.elapsed();
-        Ok(summary)
+            busy: HashMap::new(),
+        })
     }
 
     /// Writes the removals held for judging (issue 15: suspect runs): an unfinished earlier
@@ -220,13 +237,13 @@ impl Run {
 
     /// The frontier's next candidate whose host has no task out and whose politeness gate is
     /// open now. The frontier moves a host whose gate opens later to that time, so the loop
-    /// sleeps until then instead of spinning; busy hosts come back when their fetch lands.
-    fn next(&self, frontier: &mut Frontier, busy: &HashSet<String>) -> Result<Next, Error> {
+    /// sleeps until then instead of spinning; busy hosts come back when their fetch is over.
+    fn next(&self, frontier: &mut Frontier, busy: &HashMap<String, i64>) -> Result<Next, Error> {
         let hosts = self.visitor.hosts();
         let next = frontier.next(unix_now(), |host| {
             // A task taken for this host may not have reached the gate yet: the gate alone
             // would say "free" and a second URL of the host would jump the priority order.
-            if busy.contains(host) {
+            if busy.contains_key(host) {
                 return Gate::Busy;
             }
             let Some(at) = hosts.ready_at(host) else {

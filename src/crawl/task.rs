@@ -124,6 +124,10 @@ pub(super) struct Tools {
     pub index_dir: std::path::PathBuf,
     /// `archive_dir/changes`: where the change events go (issue 15).
     pub changes_dir: std::path::PathBuf,
+    /// Tells the run loop a task's fetching is over (its host and URL id), so the host can
+    /// take its next URL while this page is archived and read (issue 17: the per-host chain).
+    /// Bounded; a full channel only means the host waits for the landing, as before.
+    pub fetched: tokio::sync::mpsc::Sender<(String, i64)>,
 }
 
 pub(super) async fn run(
@@ -170,6 +174,8 @@ pub(super) async fn run(
     let visit = visitor
         .visit_deferred(&url, &portal.portal.name, prior.as_ref(), &follow, cap)
         .await?;
+    // The politeness gate holds the host's next request to its delay whatever the loop does.
+    let _ = tools.fetched.try_send((candidate.host.clone(), id));
     let mut unsynced = visit.unsynced();
     let lines = super::log::entries(&visit, candidate);
     let answer = revise::Answer::of(&visit, &url);

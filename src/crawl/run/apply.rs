@@ -3,7 +3,7 @@
 //! metadata record, one fsync per batch); here its links are queued, then its URL is marked
 //! done. Also the bookkeeping the run reports: counters, per-portal health stats, backoffs.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::{Landed, Run, flatten, links};
 use crate::crawl::task::{Finished, Indexed, Landing, PortalRun};
@@ -19,8 +19,8 @@ const MAX_LANDED: usize = 64;
 pub(super) struct Progress {
     pub frontier: Frontier,
     pub summary: Summary,
-    /// Hosts with a task out.
-    pub busy: HashSet<String>,
+    /// Hosts with a task out that has not finished fetching, and that task's URL id.
+    pub busy: HashMap<String, i64>,
 }
 
 impl Run {
@@ -53,7 +53,7 @@ impl Run {
             summary,
             busy,
         } = progress;
-        busy.remove(&candidate.host);
+        release(busy, &candidate.host, id);
         match finished? {
             Finished::Done {
                 outcome,
@@ -233,4 +233,31 @@ fn count_backoff(summary: &mut Summary, candidate: &Candidate, reason: Label) {
 fn log_outcome(candidate: &Candidate, outcome: Label, status: Option<u16>) {
     let outcome = outcome.as_str();
     tracing::debug!(url = %candidate.url, kind = candidate.kind.as_str(), status, outcome, "url_finished");
+}
+
+/// Frees `host` when the task of URL `id` still holds it: the task said its fetching was over
+/// (`Tools::fetched`), or it landed. A host already given its next URL stays busy for that one.
+pub(super) fn release(busy: &mut HashMap<String, i64>, host: &str, id: i64) {
+    if busy.get(host) == Some(&id) {
+        busy.remove(host);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_host_is_freed_only_by_the_task_that_holds_it() {
+        let mut busy = HashMap::from([("a.vn".to_string(), 7)]);
+        release(&mut busy, "a.vn", 7);
+        assert!(busy.is_empty(), "the fetching task frees its host");
+        busy.insert("a.vn".to_string(), 8);
+        release(&mut busy, "a.vn", 7);
+        assert_eq!(
+            busy.get("a.vn"),
+            Some(&8),
+            "a late landing keeps the next task's hold"
+        );
+    }
 }
