@@ -176,3 +176,13 @@ impl RevisitProfile {
         }
     }
 }
+
+/// The paths in the archive folder `dir`, unsorted; none when it does not exist yet (a fresh
+/// archive has no `warc/`, `segments/`, … until something is written there).
+pub fn paths_in(dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries.map(|e| e.map(|e| e.path())).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}

@@ -50,21 +50,16 @@ fn stem(current: &Path) -> String {
 
 /// The closed segments of `current`, oldest first (by name; none when there are none).
 pub fn list(current: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let folder = folder(current);
-    let entries = match std::fs::read_dir(&folder) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut found = Vec::new();
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "jsonl") && path.is_file() {
-            found.push(path);
-        }
-    }
+    let mut found = jsonl_files(&folder(current))?;
     found.sort();
     Ok(found)
+}
+
+/// The `*.jsonl` files of `dir`, unsorted.
+fn jsonl_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths = super::paths_in(dir)?;
+    paths.retain(|p| p.extension().is_some_and(|e| e == "jsonl") && p.is_file());
+    Ok(paths)
 }
 
 /// The UTC day of the first line's `ts` (index lines and change events both carry one, RFC
@@ -118,16 +113,7 @@ pub fn close(current: &Path, now: DateTime<Utc>) -> std::io::Result<PathBuf> {
 /// Closes every current `*.jsonl` file of `dir` that `policy` says is due at `now`; for a
 /// session opening, before the writer thread starts. Returns the segments written.
 pub fn close_due(dir: &Path, policy: Policy, now: DateTime<Utc>) -> std::io::Result<Vec<PathBuf>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut currents: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl") && p.is_file())
-        .collect();
+    let mut currents = jsonl_files(dir)?;
     currents.sort();
     let mut closed = Vec::new();
     for current in currents {

@@ -137,18 +137,9 @@ impl Sources {
 
 /// The entry names of `dir` (none when it does not exist).
 fn read_names(dir: &Path) -> std::io::Result<Vec<String>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        if let Ok(name) = entry?.file_name().into_string() {
-            names.push(name);
-        }
-    }
-    Ok(names)
+    let paths = crate::archive::paths_in(dir)?;
+    let names = paths.iter().filter_map(|p| p.file_name()?.to_str());
+    Ok(names.map(str::to_string).collect())
 }
 
 #[cfg(test)]

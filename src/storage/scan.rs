@@ -45,17 +45,11 @@ fn files_in(
     kind: &'static str,
     found: &mut Vec<(String, &'static str)>,
 ) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(archive_dir.join(folder)) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let Ok(name) = entry.file_name().into_string() else {
+    for path in crate::archive::paths_in(&archive_dir.join(folder))? {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        if name.ends_with(suffix) && entry.file_type()?.is_file() {
+        if name.ends_with(suffix) && path.is_file() {
             found.push((format!("{folder}/{name}"), kind));
         }
     }
@@ -64,21 +58,11 @@ fn files_in(
 
 /// The names of the folders in `dir` (none when it does not exist).
 fn names(dir: &Path) -> std::io::Result<Vec<String>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry?;
-        if entry.file_type()?.is_dir()
-            && let Ok(name) = entry.file_name().into_string()
-        {
-            names.push(name);
-        }
-    }
-    Ok(names)
+    let paths = crate::archive::paths_in(dir)?;
+    let folders = paths.iter().filter(|p| p.is_dir());
+    Ok(folders
+        .filter_map(|p| Some(p.file_name()?.to_str()?.to_string()))
+        .collect())
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@
 //! index files (`baoluu crawl` recovers leftovers on start). `verify --wacz FILE` checks a
 //! package `baoluu wacz` wrote instead ([`verify_wacz`], issue 20).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::archive::{self, Lock, reader};
@@ -130,17 +129,10 @@ fn warc_files(warc_dirs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Err
 
 /// The entries of `dir`, or none when it does not exist.
 pub(crate) fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            });
-        }
-    };
-    Ok(entries.flatten().map(|e| e.path()).collect())
+    crate::archive::paths_in(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// With `.open` files present, tries the archive lock: taken, nobody is writing and each `.open`

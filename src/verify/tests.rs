@@ -1,5 +1,6 @@
 //! `verify` over archives written by the real writer and index, then damaged on purpose.
 
+use std::fs;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
