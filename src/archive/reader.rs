@@ -341,11 +341,11 @@ fn content_length(fields: &[(String, String)]) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::record::gzip_member;
+    use crate::archive::record::{GZIP_LEVEL, gzip_member};
     use std::io::Write;
 
     fn member(text: &[u8]) -> Vec<u8> {
-        gzip_member(text).unwrap()
+        gzip_member(text, GZIP_LEVEL).unwrap()
     }
 
     fn write_file(dir: &tempfile::TempDir, parts: &[Vec<u8>]) -> PathBuf {

@@ -23,7 +23,9 @@ use tracing::{info, warn};
 
 use super::facts::{self, Facts};
 use super::kinds::{self, Ids};
-use super::record::{gzip_member, record_id, sha1_digest, warc_time};
+use super::record::{
+    GZIP_LEVEL, METADATA_GZIP_LEVEL, gzip_member, record_id, sha1_digest, warc_time,
+};
 use super::sink::{self, Sink, Wrap};
 use super::{Capture, Error, Info, Original, RevisitProfile};
 use crate::fetch::Exchange;
@@ -227,7 +229,7 @@ impl Writer {
     ) -> Result<(u64, u64), Error> {
         let warcinfo = self.current()?.warcinfo_id.clone();
         let record = kinds::metadata(&record_id(), &warcinfo, refers_to, content_type, block);
-        let member = self.compress(&record)?;
+        let member = self.compress(&record, METADATA_GZIP_LEVEL)?;
         let at = (self.append(&[&member])?, member.len() as u64);
         let (target, _) = kinds::metadata_target(refers_to);
         let date = refers_to.date;
@@ -324,8 +326,8 @@ impl Writer {
             unsynced_facts: Vec::new(),
         };
         let record = kinds::warcinfo(&open.warcinfo_id, warc_time(now), &open.name, &self.info);
-        let member =
-            gzip_member(&record).map_err(Error::io("compress a record for", &open.path))?;
+        let member = gzip_member(&record, GZIP_LEVEL)
+            .map_err(Error::io("compress a record for", &open.path))?;
         open.append(&[&member])?;
         info!(file = %open.name, "warc_opened");
         Ok(open)
@@ -354,15 +356,16 @@ impl Writer {
         Err(Error::io("find a free WARC serial in", &self.dir)(source))
     }
 
-    fn compress(&mut self, record: &[u8]) -> Result<Vec<u8>, Error> {
+    fn compress(&mut self, record: &[u8], level: u32) -> Result<Vec<u8>, Error> {
         let path = self.current()?.path.clone();
-        gzip_member(record).map_err(Error::io("compress a record for", &path))
+        gzip_member(record, level).map_err(Error::io("compress a record for", &path))
     }
 
     /// Appends a response-or-revisit and its request, adjacent; returns the first member's
     /// (offset, length).
     fn append_pair(&mut self, first: &[u8], second: &[u8]) -> Result<(u64, u64), Error> {
-        let (first, second) = (self.compress(first)?, self.compress(second)?);
+        let first = self.compress(first, GZIP_LEVEL)?;
+        let second = self.compress(second, GZIP_LEVEL)?;
         let offset = self.append(&[&first, &second])?;
         Ok((offset, first.len() as u64))
     }

@@ -12,7 +12,8 @@ use scraper::{ElementRef, Node};
 use url::Url;
 
 use super::text::{
-    BLOCK_TAGS, BLOCK_TAGS_WALKER, MAX_DEPTH, clean, is_ad, is_hidden, is_widget, visible_text,
+    BLOCK_TAGS, BLOCK_TAGS_WALKER, MAX_DEPTH, clean, is_ad, is_hidden, is_widget, visible_chars,
+    visible_text,
 };
 
 /// One item of an article body, in reading order.
@@ -118,7 +119,7 @@ impl Walker<'_, '_> {
     }
 
     fn text(&mut self, text: &str, setting: Setting) {
-        let visible = text.chars().filter(|c| !c.is_whitespace()).count();
+        let visible = visible_chars(text);
         self.run.raw.push_str(text);
         self.run.visible_chars += visible;
         if setting.link {

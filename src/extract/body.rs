@@ -167,12 +167,18 @@ const MAX_LINKED_NAME_WORDS: usize = 4;
 /// them between paragraphs: "Dave Matthews Band takes over Rock Hall Fan Vote"). Author
 /// elements, right-aligned lines and name-like or byline-like texts stay for the credit step.
 fn is_headline_link(tb: &TextBlock) -> bool {
-    let credit_like = tb.author
-        || tb.right
-        || byline::classify(&tb.text).is_some()
-        || (tb.text.split_whitespace().count() <= MAX_LINKED_NAME_WORDS
-            && !tb.text.chars().any(|c| c.is_ascii_digit()));
-    tb.linked && !credit_like
+    // Most blocks are not links: they are let go before the credit tests, which read the whole
+    // text (issue 17: counting every paragraph's words was 3% of a crawl's CPU).
+    if !tb.linked || tb.author || tb.right {
+        return false;
+    }
+    let name_like = tb
+        .text
+        .split_whitespace()
+        .nth(MAX_LINKED_NAME_WORDS)
+        .is_none()
+        && !tb.text.chars().any(|c| c.is_ascii_digit());
+    !name_like && byline::classify(&tb.text).is_none()
 }
 
 /// Ends the body at the first boilerplate marker that follows some text; a marker before any
@@ -301,15 +307,26 @@ fn is_caption(tb: &TextBlock, right_after_image: bool) -> bool {
     if byline::is_role_prefixed(&tb.text) {
         return false;
     }
-    let len = char_len(&tb.text);
+    let longest = if right_after_image {
+        CAPTION_UNDER_IMAGE_CHARS
+    } else {
+        CAPTION_CHARS
+    };
+    // Judged before the credit regex, which would read every paragraph of the text to its end
+    // (issue 17).
+    if char_len(&tb.text) > longest {
+        return false;
+    }
     let credit_at_end = PHOTO_CREDIT
         .find(&tb.text)
         .filter(|m| char_len(&tb.text[..m.start()]) >= 10);
-    if right_after_image {
-        return len <= 400 && (tb.centered || tb.emphasised || credit_at_end.is_some());
-    }
-    len <= 300 && credit_at_end.is_some()
+    credit_at_end.is_some() || (right_after_image && (tb.centered || tb.emphasised))
 }
+
+/// The longest caption right under an image, and elsewhere (where only a photo credit at its end
+/// makes a paragraph a caption), in characters.
+const CAPTION_UNDER_IMAGE_CHARS: usize = 400;
+const CAPTION_CHARS: usize = 300;
 
 /// How many leading paragraphs may be page furniture rather than text.
 const HEAD_FURNITURE: usize = 3;

@@ -29,7 +29,7 @@ mod score;
 mod text;
 
 /// NFC with a fast path for text that already is (most of it): history fingerprints use it too.
-pub use text::nfc;
+pub use text::{Gaps, for_each_word, nfc};
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
