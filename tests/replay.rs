@@ -9,6 +9,8 @@
 //!   exactly the bytes the fixture served (gzip and chunked responses included, and articles
 //!   whose URLs carry Vietnamese letters), and the 301 of an old article URL with its Location,
 //!   both from the index `wb-manager` built and from ours.
+//! - pywb replays articles from a package of `baoluu wacz` added with
+//!   `wb-manager add --unpack-wacz`, as the README says.
 //!
 //! Not covered here: replaying a revisit record. The crawl does not write revisits yet; the
 //! issue that adds them adds that case.
@@ -245,13 +247,20 @@ fn verify_finds_the_crawled_archive_sound() {
     assert_eq!(report.index_lines, cdxj_lines + json_lines, "{report}");
 }
 
+/// The crawled world and a folder for a pywb collection; `None` (after the skip message) when
+/// pywb is not installed and oracles are not required.
+fn crawled_for_pywb() -> Option<(World, tempfile::TempDir)> {
+    if oracle("wb-manager").is_none() || oracle("wayback").is_none() {
+        return None;
+    }
+    Some((crawled(), tempfile::tempdir().unwrap()))
+}
+
 #[test]
 fn pywb_replays_every_archived_article_and_the_redirect() {
-    if oracle("wb-manager").is_none() || oracle("wayback").is_none() {
+    let Some((w, root)) = crawled_for_pywb() else {
         return;
-    }
-    let w = crawled();
-    let root = tempfile::tempdir().unwrap();
+    };
     let warcs = w.warcs();
     // Run 2 revisited the articles its listing chains still reached (stale_listing_pages = 1
     // stops them at the home page): those replay below through a revisit record.
@@ -285,6 +294,57 @@ fn pywb_replays_every_archived_article_and_the_redirect() {
     ours.sort();
     std::fs::write(pywb::index_path(root.path()), ours.join("\n") + "\n").unwrap();
     check_replay(&wayback, &w, "our CDXJ");
+}
+
+/// The README's "Replaying from the bucket", step 2 with pywb: `baoluu wacz news.wacz`, then
+/// `wb-manager init` and `wb-manager add --unpack-wacz` of the package, then `wayback`. An
+/// article of each portal replays with its title: the fixture portal's first article, whose
+/// newest capture is an identical-payload revisit, and one with Vietnamese letters in its URL.
+/// The README's `/news/URL` answers pywb's frame, whose iframe loads `/news/mp_/URL`: that page
+/// is read here.
+#[test]
+fn pywb_replays_articles_from_a_wacz_it_unpacked() {
+    let Some((w, root)) = crawled_for_pywb() else {
+        return;
+    };
+    let wacz = root.path().join("news.wacz");
+    let out = support::cli::baoluu(&w.config, &["wacz", wacz.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", support::cli::stderr(&out));
+    pywb::collection_from_wacz(root.path(), &wacz).unwrap();
+    let unpacked = std::fs::read_dir(
+        root.path()
+            .join("collections")
+            .join(pywb::COLL)
+            .join("archive"),
+    );
+    assert_eq!(
+        unpacked.unwrap().count(),
+        w.warcs().len(),
+        "every WARC of the package"
+    );
+    let wayback = Wayback::start(root.path()).unwrap();
+    let id = w.spec.first_id;
+    let articles = [
+        (
+            w.portal.url(&portal::article_path(id)),
+            format!("Tin số {id} - Báo Hậu Giang"),
+        ),
+        (
+            w.extra
+                .url(&portal_extra::encoded(portal_extra::ARTICLES[1])),
+            "Bài viết 1".to_string(),
+        ),
+    ];
+    for (url, title) in articles {
+        let page = wayback.get(&format!("/{}/mp_/{url}", pywb::COLL));
+        let text = String::from_utf8_lossy(&page.decoded_body()).into_owned();
+        assert_eq!(page.status, 200, "{url}:\n{}", page.describe());
+        assert!(
+            text.contains(&format!("<title>{title}</title>")),
+            "{url}: no title {title:?} in the replayed page:\n{}",
+            page.describe()
+        );
+    }
 }
 
 fn check_replay(wayback: &Wayback, w: &World, index: &str) {

@@ -1,7 +1,8 @@
 //! Issue 18 item 4 end to end: with `[storage]`, the index and changes files are closed into
 //! segments that are shipped and verified like WARCs; after `keep_local` removed the local
-//! WARCs and segments, `verify` and `wacz` still see every article, reading them back from a
-//! real S3-compatible server (`s3s-fs`).
+//! WARCs and segments, `verify`, `wacz` and `changes` still see every article, reading them
+//! back from a real S3-compatible server (`s3s-fs`), and `changes` reads back only the segments
+//! its `--portal`, `--since` and `--json` can show.
 
 mod support;
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 use support::cli::{self, stderr, stdout};
 use support::history;
 use support::portal::{self, Spec};
-use support::s3::SECRET_KEY;
+use support::s3::{S3Server, SECRET_KEY};
 use support::shipping::World;
 use support::wait::wait_past_last_fetch;
 
@@ -158,17 +159,19 @@ fn validate(wacz: &std::path::Path) {
 }
 
 /// `baoluu changes` reads the events and the index versions its diffs compare from segments
-/// fetched back from the bucket: the history fixture's two edits and two removals, with the
-/// word diff, after every segment was shipped and removed locally.
+/// fetched back from the bucket: the history fixture's two edits and two removals on each of
+/// two portals, with the word diff, after every segment was shipped and removed locally.
 #[test]
 fn changes_reads_its_events_and_versions_back_from_the_bucket() {
     let Some((server, _root)) = support::s3::temporary() else {
         return;
     };
     let w = history::world("127.0.0.49", "");
+    let (_g, g_table) = history::second_portal(&w, "g", "127.0.0.50");
     let mut text = std::fs::read_to_string(&w.config).unwrap();
     let storage = "instance = \"h-1\"\nkeep_local = \"0s\"\nsegment_size = 1";
     text.push_str(&server.table("baoluu", storage));
+    text.push_str(&g_table);
     std::fs::write(&w.config, text).unwrap();
     let run = |args: &[&str]| {
         let out = cli::command(&w.config, args)
@@ -188,6 +191,7 @@ fn changes_reads_its_events_and_versions_back_from_the_bucket() {
     // A third run closes what the second left current: every event is in a shipped segment.
     crawl();
     assert!(!archive.join("changes/h.jsonl").exists());
+    assert!(!archive.join("changes/g.jsonl").exists());
     assert_eq!(
         local_segments(&archive),
         Vec::<String>::new(),
@@ -201,29 +205,54 @@ fn changes_reads_its_events_and_versions_back_from_the_bucket() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let mut kinds: Vec<&str> = events
+    let mut kinds: Vec<String> = events
         .iter()
-        .map(|e| e["change"].as_str().unwrap())
+        .map(|e| format!("{} {}", e["portal"], e["change"]))
         .collect();
     kinds.sort();
-    assert_eq!(
-        kinds,
-        ["edited", "edited", "removed", "removed"],
-        "{events:?}"
-    );
+    let each = [r#""edited""#, r#""edited""#, r#""removed""#, r#""removed""#];
+    let expected: Vec<String> = (["\"g\"", "\"h\""].iter())
+        .flat_map(|p| each.map(|c| format!("{p} {c}")))
+        .collect();
+    assert_eq!(kinds, expected, "{events:?}");
+    fetches_only_what_it_shows(&server, &run);
+}
+
+/// `changes` fetches back only the segments its output can show; each run below fails if it
+/// downloads an object deleted from the bucket before it (a 404 from the server).
+fn fetches_only_what_it_shows(server: &S3Server, run: &dyn Fn(&[&str]) -> String) {
+    let bucket = "baoluu/h-1";
+    // Every segment was closed before this.
+    let since = chrono::Utc::now().to_rfc3339();
+    // `--portal h` needs nothing of portal g.
+    assert!(server.remove(&format!("{bucket}/index/segments/g/")) > 0);
+    assert!(server.remove(&format!("{bucket}/changes/segments/g/")) > 0);
     let said = run(&["changes", "--portal", "h"]);
     assert!(said.contains("năm 2022 {+thành công+}"), "{said}");
     assert!(said.contains("[-tiếp tục-] {+quyết tâm+}"), "{said}");
+    assert!(!said.contains("[g]"), "{said}");
+    // `--json` shows no diff, so it needs no index segment.
+    assert!(server.remove(&format!("{bucket}/index/segments/h/")) > 0);
+    let json = run(&["changes", "--portal", "h", "--json"]);
+    assert_eq!(json.lines().count(), 4, "{json}");
+    // `--since` later than every segment's closing: no changes segment holds an event then.
+    assert!(server.remove(&format!("{bucket}/changes/segments/h/")) > 0);
+    assert_eq!(run(&["changes", "--json", "--since", &since]), "");
 }
 
-/// Segment files still on local disk, of both kinds.
+/// Segment files still on local disk, of both kinds and both portals.
 fn local_segments(archive: &std::path::Path) -> Vec<String> {
-    ["index", "changes"]
-        .iter()
-        .flat_map(|kind| std::fs::read_dir(archive.join(kind).join("segments/h")).ok())
-        .flat_map(|entries| entries.flatten())
-        .map(|e| e.path().display().to_string())
-        .collect()
+    [
+        "index/segments/h",
+        "index/segments/g",
+        "changes/segments/h",
+        "changes/segments/g",
+    ]
+    .iter()
+    .flat_map(|folder| std::fs::read_dir(archive.join(folder)).ok())
+    .flat_map(|entries| entries.flatten())
+    .map(|e| e.path().display().to_string())
+    .collect()
 }
 
 fn list(archive: &std::path::Path) -> Vec<String> {

@@ -90,7 +90,7 @@ pub fn close(current: &Path, now: DateTime<Utc>) -> std::io::Result<PathBuf> {
     // To the microsecond: a name must never come back once `keep_local` removed the segment
     // that had it (the upload queue knows a path once), and two sessions are far more than a
     // microsecond apart. Within one microsecond: the next number, still in closing order.
-    let stamp = now.format("%Y%m%dT%H%M%S%6fZ");
+    let stamp = now.format(STAMP);
     let name = stem(current);
     let mut number = 0;
     let target = loop {
@@ -109,6 +109,19 @@ pub fn close(current: &Path, now: DateTime<Utc>) -> std::io::Result<PathBuf> {
     sync_dir(current.parent().unwrap_or(Path::new(".")))?;
     Ok(target)
 }
+
+/// When the segment at `path` was closed, read from its name as [`close`] writes it (to the
+/// microsecond); `None` for a name of another form. Every line in it was written before then.
+pub fn closed_at(path: &str) -> Option<DateTime<Utc>> {
+    let name = path.rsplit('/').next()?.strip_suffix(".jsonl")?;
+    let (rest, _number) = name.rsplit_once('-')?;
+    let (_stem, stamp) = rest.rsplit_once('-')?;
+    let at = chrono::NaiveDateTime::parse_from_str(stamp, STAMP).ok()?;
+    Some(at.and_utc())
+}
+
+/// The closing time in a segment's name: UTC, to the microsecond.
+const STAMP: &str = "%Y%m%dT%H%M%S%6fZ";
 
 /// Closes every current `*.jsonl` file of `dir` that `policy` says is due at `now`; for a
 /// session opening, before the writer thread starts. Returns the segments written.
@@ -176,6 +189,22 @@ mod tests {
         assert!(closed[2].ends_with("segments/p/p-20261204T100000000042Z-0002.jsonl"));
         let second = std::fs::read_to_string(&closed[1]).unwrap();
         assert!(second.contains("2026-12-02"), "{second}");
+    }
+
+    #[test]
+    fn the_closing_time_is_read_back_from_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let current = dir.path().join("ba-ria.jsonl");
+        std::fs::write(&current, "{}\n").unwrap();
+        let now: DateTime<Utc> = "2026-12-04T10:00:00.000042Z".parse().unwrap();
+        let segment = close(&current, now).unwrap();
+        let relative = format!(
+            "index/segments/ba-ria/{}",
+            segment.file_name().unwrap().to_str().unwrap()
+        );
+        assert_eq!(closed_at(&relative), Some(now));
+        assert_eq!(closed_at("index/segments/p/p.jsonl"), None);
+        assert_eq!(closed_at("index/segments/p/p-yesterday-0000.jsonl"), None);
     }
 
     /// `keep_local` removes a shipped segment; a segment closed later in the same second must

@@ -12,7 +12,10 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
 use super::{Error, Remote};
+use crate::archive::segments;
 use crate::config::Config;
 use crate::index::Sources;
 use crate::store::{Store, Uploaded};
@@ -128,10 +131,94 @@ pub(super) async fn fetch(remote: &Remote, object: &Uploaded, into: &Path) -> Re
 
 /// The `wanted` of `verify`: every WARC file and index segment.
 pub fn for_verify(path: &str) -> bool {
-    path.starts_with("warc/") || path.starts_with("index/segments/")
+    path.starts_with("warc/") || is_segment_of(path, "index", None)
 }
 
-/// The `wanted` of `changes`: the changes segments, and the index segments its diffs read.
-pub fn for_changes(path: &str) -> bool {
-    path.starts_with("changes/segments/") || path.starts_with("index/segments/")
+/// The `wanted` of `changes` for the events of `portal` (every portal's when `None`) seen at
+/// or after `since`: those portals' changes segments closed at or after `since`, and with
+/// `diffs` (the text form, not `--json`) their index segments, which hold the versions the
+/// word diffs compare, of any age. A segment closed before `since` holds no wanted event: an
+/// event is appended, stamped with its capture time, before the segment holding it is closed
+/// and named after that moment (`archive::segments`), both on this machine's clock.
+pub fn for_changes(
+    portal: Option<&str>,
+    since: Option<DateTime<Utc>>,
+    diffs: bool,
+) -> impl Fn(&str) -> bool + '_ {
+    move |path| {
+        let recent = || {
+            let closed = segments::closed_at(path);
+            since.is_none_or(|since| closed.is_none_or(|closed| closed >= since))
+        };
+        (is_segment_of(path, "changes", portal) && recent())
+            || (diffs && is_segment_of(path, "index", portal))
+    }
+}
+
+/// Whether the archive-relative `path` is a closed segment of `folder` (`"index"` or
+/// `"changes"`) of `portal`, or of any portal when `None`: judged from the path, whose folder
+/// names the portal (`{folder}/segments/{portal}/…`), before anything is downloaded. The
+/// readers that take a `--portal` (`changes`, `wacz`) fetch only that portal's segments so.
+pub fn is_segment_of(path: &str, folder: &str, portal: Option<&str>) -> bool {
+    let segment = path
+        .strip_prefix(folder)
+        .and_then(|rest| rest.strip_prefix("/segments/"));
+    let Some(rest) = segment else {
+        return false;
+    };
+    portal.is_none_or(|portal| {
+        rest.strip_prefix(portal)
+            .is_some_and(|r| r.starts_with('/'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_segment_belongs_to_the_portal_its_folder_names() {
+        let path = "index/segments/ba-ria/ba-ria-20261204T100000000042Z-0000.jsonl";
+        assert!(is_segment_of(path, "index", Some("ba-ria")));
+        assert!(is_segment_of(path, "index", None));
+        assert!(
+            !is_segment_of(path, "index", Some("ba")),
+            "a prefix of the name"
+        );
+        assert!(!is_segment_of(path, "changes", None));
+        assert!(!is_segment_of(
+            "index/cdxj/ba-ria-1.warc.gz.cdxj",
+            "index",
+            None
+        ));
+    }
+
+    #[test]
+    fn changes_wants_its_portals_segments_closed_since_and_index_ones_for_diffs() {
+        let since = "2026-12-04T10:00:00Z".parse().ok();
+        let wanted = for_changes(Some("h"), since, true);
+        assert!(wanted(
+            "changes/segments/h/h-20261204T100000000000Z-0000.jsonl"
+        ));
+        assert!(!wanted(
+            "changes/segments/h/h-20261204T095959999999Z-0000.jsonl"
+        ));
+        assert!(!wanted(
+            "changes/segments/g/g-20261204T110000000000Z-0000.jsonl"
+        ));
+        let old_version = "index/segments/h/h-20200101T000000000000Z-0000.jsonl";
+        assert!(
+            wanted(old_version),
+            "a diff may compare a version of any age"
+        );
+        assert!(!wanted(
+            "index/segments/g/g-20261204T110000000000Z-0000.jsonl"
+        ));
+        assert!(!wanted("warc/h-20261204100000-00000-x.warc.gz"));
+        assert!(!for_changes(Some("h"), since, false)(old_version), "--json");
+        let all = for_changes(None, None, false);
+        assert!(all(
+            "changes/segments/g/g-20200101T000000000000Z-0000.jsonl"
+        ));
+    }
 }

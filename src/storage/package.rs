@@ -9,7 +9,7 @@
 //! into the bucket.
 
 use super::Error;
-use super::fetched::{Reading, reading};
+use super::fetched::{Reading, is_segment_of, reading};
 use crate::config::Config;
 use crate::wacz::{Selection, might_pick};
 
@@ -17,10 +17,6 @@ use crate::wacz::{Selection, might_pick};
 pub async fn stage(config: &Config, select: &Selection) -> Result<Reading, Error> {
     config.storage.as_ref().ok_or(Error::NotConfigured)?;
     let index_dir = crate::index::dir(&config.crawler.archive_dir);
-    let segments = match &select.portal {
-        Some(portal) => format!("index/segments/{portal}/"),
-        None => "index/segments/".to_string(),
-    };
     let wanted = |path: &str| match path.strip_prefix("warc/") {
         Some(name) => might_pick(&index_dir, name, select),
         None => {
@@ -29,7 +25,7 @@ pub async fn stage(config: &Config, select: &Selection) -> Result<Reading, Error
                 .and_then(|n| n.strip_suffix(".cdxj"));
             match cdxj {
                 Some(name) => might_pick(&index_dir, name, select),
-                None => path.starts_with(&segments),
+                None => is_segment_of(path, "index", select.portal.as_deref()),
             }
         }
     };

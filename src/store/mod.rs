@@ -288,6 +288,8 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
     use super::*;
 
     #[test]
@@ -364,5 +366,57 @@ mod tests {
             "never created: {missing:?}"
         );
         assert!(!dir.path().join("none.sqlite").exists());
+    }
+
+    /// Whether the second store of the test below had to wait for the write lock. Its busy
+    /// handler is a plain `fn`, so this is a static; only that test sets it.
+    static SECOND_WAITED: AtomicBool = AtomicBool::new(false);
+
+    /// The busy timeout's wait (retry every millisecond up to [`BUSY_TIMEOUT`]) that also says
+    /// it waited.
+    fn observed_wait(tries: i32) -> bool {
+        SECOND_WAITED.store(true, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(1));
+        Duration::from_millis(u64::try_from(tries).unwrap_or(0)) < BUSY_TIMEOUT
+    }
+
+    /// The "database is locked" at a crawl's start (tests/crash.rs with segments): a store
+    /// transaction reads, another connection (the uploader) commits a write, and the
+    /// transaction then writes. Deferred, its write fails at once with SQLITE_BUSY: the
+    /// read-to-write upgrade of a stale WAL snapshot never calls the busy handler. From
+    /// [`write_transaction`] (`BEGIN IMMEDIATE`) the other writer waits for the commit instead,
+    /// and both writes land. Two stores on one file; the second's busy timeout is replaced by
+    /// [`observed_wait`], the same wait made visible, so that the test knows the other write
+    /// either committed or is waiting before the transaction writes, without timing anything.
+    #[test]
+    fn a_store_transaction_that_read_first_still_writes_beside_another_writer() {
+        let (dir, first) = testing::store();
+        let second = Store::open(&dir.path().join("state.sqlite")).unwrap();
+        second.conn().busy_handler(Some(observed_wait)).unwrap();
+        let mut conn = first.conn();
+        let tx = write_transaction(&mut conn).unwrap();
+        let count = |tx: &Transaction<'_>| -> i64 {
+            tx.query_row("SELECT count(*) FROM robots", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(count(&tx), 0);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| second.robots_put("other:80", 1.0, "parsed", b""));
+            while !other.is_finished() && !SECOND_WAITED.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let written = tx.execute(
+                "INSERT INTO robots (authority, fetched_at, state, body) VALUES ('mine:80', 2, 'parsed', x'')",
+                [],
+            );
+            assert!(written.is_ok(), "the transaction's write: {written:?}");
+            assert_eq!(count(&tx), 1, "the other write waits for this commit");
+            tx.commit().unwrap();
+            other.join().unwrap().unwrap();
+        });
+        assert!(SECOND_WAITED.load(Ordering::SeqCst));
+        drop(conn);
+        assert!(second.robots_get("mine:80").unwrap().is_some());
+        assert!(second.robots_get("other:80").unwrap().is_some());
     }
 }

@@ -114,6 +114,17 @@ pub fn world(ip: &str, extra: &str) -> World {
     }
 }
 
+/// One more history portal, `name` on `ip`, edited when `w`'s is (the same flag): its fixture
+/// (kept while the test runs) and the `[[portal]]` table to append to `w`'s configuration.
+pub fn second_portal(w: &World, name: &str, ip: &str) -> (Fixture, String) {
+    let flag = w.edited.clone();
+    let fixture = Fixture::start(ip, move |req| {
+        route(flag.load(Ordering::SeqCst), &req.target)
+    });
+    let table = portal::table(name, &fixture, "revisit_after = \"0s\"");
+    (fixture, table)
+}
+
 /// `baoluu verify` on the world's archive exits 0.
 pub fn verify_clean(w: &World) {
     let out = baoluu(&w.config, &["verify"]);

@@ -21,14 +21,25 @@ const START_TIMEOUT: Duration = Duration::from_secs(90);
 /// `wb-manager init coll` + `wb-manager add coll WARC...` in `root`; `None` (after the skip
 /// message) when pywb is not installed and oracles are not required.
 pub fn collection(root: &Path, warcs: &[PathBuf]) -> Option<()> {
+    init_and_add(root, &[COLL], warcs)
+}
+
+/// `wb-manager init coll` + `wb-manager add --unpack-wacz coll WACZ` in `root` (the README's
+/// "Replaying from the bucket"): pywb copies the package's WARCs and merges its CDX index.
+pub fn collection_from_wacz(root: &Path, wacz: &Path) -> Option<()> {
+    init_and_add(root, &["--unpack-wacz", COLL], &[wacz.to_path_buf()])
+}
+
+fn init_and_add(root: &Path, add: &[&str], files: &[PathBuf]) -> Option<()> {
     let manager = oracle("wb-manager")?;
     run(Command::new(&manager)
         .current_dir(root)
         .args(["init", COLL]));
     run(Command::new(&manager)
         .current_dir(root)
-        .args(["add", COLL])
-        .args(warcs));
+        .arg("add")
+        .args(add)
+        .args(files));
     Some(())
 }
 

@@ -116,6 +116,16 @@ impl S3Server {
         std::fs::read(self.root.join(BUCKET).join(key)).ok()
     }
 
+    /// Deletes every object under `prefix` behind the client's back (as a lost object), and
+    /// returns how many there were.
+    pub fn remove(&self, prefix: &str) -> usize {
+        let keys = self.keys(prefix);
+        for key in &keys {
+            std::fs::remove_file(self.root.join(BUCKET).join(key)).unwrap();
+        }
+        keys.len()
+    }
+
     /// Every object key under `prefix`, sorted (s3s-fs's own metadata files left out).
     pub fn keys(&self, prefix: &str) -> Vec<String> {
         let base = self.root.join(BUCKET);
