@@ -16,7 +16,6 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 use scraper::{ElementRef, Html, Selector};
-use unicode_normalization::UnicodeNormalization;
 use url::Url;
 
 use crate::canonical::{canonicalize, resolve};
@@ -271,7 +270,9 @@ fn short_text(element: ElementRef) -> Option<String> {
 /// Matches a label after NFC normalisation (live pages carry NFD text, docs/profiles.md), lowercasing
 /// and whitespace collapsing.
 fn is_more_label(raw: &str) -> bool {
-    let text: String = raw.nfc().collect::<String>().to_lowercase();
+    // extract::nfc returns NFC text untouched (nearly every label) instead of decomposing and
+    // recomposing every one (issue 17).
+    let text: String = crate::extract::nfc(raw).to_lowercase();
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() > MAX_LABEL_CHARS {
         return false;

@@ -9,7 +9,7 @@
 //! It never touches files.
 
 use super::http::recorded_content_type;
-use super::record::{format_date, sha1_digest};
+use super::record::format_date;
 use crate::fetch::Exchange;
 
 /// The named fields and offsets of one record, as written.
@@ -57,12 +57,13 @@ pub(super) fn of_exchange(
 }
 
 /// The facts of a `metadata` record. It states no payload digest; a reader computes the
-/// block's (warcio's `ensure_digest`), so the writer states that one.
+/// block's (warcio's `ensure_digest`), so the writer states that one: `block_digest`, as its
+/// WARC-Block-Digest says.
 pub(super) fn of_metadata(
     target: &str,
     date: chrono::DateTime<chrono::Utc>,
     content_type: &str,
-    block: &[u8],
+    block_digest: String,
     (offset, length): (u64, u64),
 ) -> Facts {
     Facts {
@@ -72,7 +73,7 @@ pub(super) fn of_metadata(
         content_type: Some(field(content_type)),
         http_status: None,
         http_content_type: None,
-        payload_digest: Some(sha1_digest(block)),
+        payload_digest: Some(block_digest),
         offset,
         length,
     }

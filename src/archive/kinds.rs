@@ -124,8 +124,7 @@ pub(crate) fn metadata(
     id: &str,
     warcinfo: &str,
     about: &Capture,
-    content_type: &str,
-    block: &[u8],
+    (content_type, block, block_digest): (&str, &[u8], &str),
 ) -> Vec<u8> {
     let (target, page) = metadata_target(about);
     Fields::new("metadata", id, about.date)
@@ -133,7 +132,7 @@ pub(crate) fn metadata(
         .add("WARC-Refers-To", &about.record_id)
         .add("WARC-Refers-To-Target-URI", &page)
         .add("WARC-Warcinfo-ID", warcinfo)
-        .finish(None, content_type, block)
+        .finish_digested(block_digest, None, content_type, block)
 }
 
 /// A metadata record's (`WARC-Target-URI`, `WARC-Refers-To-Target-URI`). A URN of our own as

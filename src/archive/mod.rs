@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 mod facts;
+mod gzip;
 mod http;
 mod kinds;
 mod lines;

@@ -6,11 +6,7 @@
 //! compresses it as its own member so an index can point at it (WARC 1.1 Annex D.2).
 //! This module never touches files and knows nothing about HTTP.
 
-use std::io::Write;
-
 use chrono::{DateTime, SubsecRound, Utc};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use sha1::{Digest, Sha1};
 
 /// The version line that opens every record (WARC 1.1 §4).
@@ -91,8 +87,20 @@ impl Fields {
         content_type: &str,
         block: &[u8],
     ) -> Vec<u8> {
+        self.finish_digested(&sha1_digest(block), payload_digest, content_type, block)
+    }
+
+    /// [`Fields::finish`] with the block's digest already computed by the caller, who needs it
+    /// too (a metadata record's facts: issue 17, one sha1 of the block instead of two).
+    pub(crate) fn finish_digested(
+        self,
+        block_digest: &str,
+        payload_digest: Option<&str>,
+        content_type: &str,
+        block: &[u8],
+    ) -> Vec<u8> {
         let fields = self
-            .add("WARC-Block-Digest", sha1_digest(block))
+            .add("WARC-Block-Digest", block_digest)
             .add_opt("WARC-Payload-Digest", payload_digest)
             .add("Content-Type", content_type)
             .add("Content-Length", block.len().to_string());
@@ -125,16 +133,11 @@ pub(crate) const GZIP_LEVEL: u32 = 3;
 /// response they are read from is archived beside them at [`GZIP_LEVEL`].
 pub(crate) const METADATA_GZIP_LEVEL: u32 = 2;
 
-/// One serialised record compressed as one complete gzip member at `level`. `finish()` errors
-/// are returned, not swallowed: a member without its trailer is unreadable
-/// (docs/dependencies.md, the `warc` crate).
+/// One serialised record compressed as one complete gzip member at `level`, from a new deflate
+/// state, for tests (the writer keeps a [`super::gzip::Gzip`] per level).
+#[cfg(test)]
 pub(crate) fn gzip_member(record: &[u8], level: u32) -> std::io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(
-        Vec::with_capacity(record.len() / 2 + 64),
-        Compression::new(level),
-    );
-    encoder.write_all(record)?;
-    encoder.finish()
+    super::gzip::Gzip::new(level).member(record)
 }
 
 #[cfg(test)]

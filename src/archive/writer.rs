@@ -22,10 +22,9 @@ use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
 use super::facts::{self, Facts};
+use super::gzip::Gzip;
 use super::kinds::{self, Ids};
-use super::record::{
-    GZIP_LEVEL, METADATA_GZIP_LEVEL, gzip_member, record_id, sha1_digest, warc_time,
-};
+use super::record::{GZIP_LEVEL, METADATA_GZIP_LEVEL, record_id, sha1_digest, warc_time};
 use super::sink::{self, Sink, Wrap};
 use super::{Capture, Error, Info, Original, RevisitProfile};
 use crate::fetch::Exchange;
@@ -56,6 +55,18 @@ pub struct Writer {
     /// Records lost before their fsync: a record written unsynced counts as durable only if
     /// no loss happened between its write and a sync (the recorder's deferred captures).
     losses: Losses,
+    /// One deflate state per gzip level, reset for each member (issue 17: a new state per
+    /// record cost 8.5% of a crawl's instructions, most of it zeroing tables).
+    captures_gzip: Gzip,
+    metadata_gzip: Gzip,
+}
+
+/// Which gzip level a record is written at: captures (and warcinfo) at [`GZIP_LEVEL`], derived
+/// `metadata` records at [`METADATA_GZIP_LEVEL`].
+#[derive(Clone, Copy)]
+enum Members {
+    Captures,
+    Metadata,
 }
 
 /// How many times records written but not yet fsynced were lost (a failed sync cut them off,
@@ -98,6 +109,8 @@ impl Writer {
             wrap: sink::plain(),
             indexed: Vec::new(),
             losses: Losses::default(),
+            captures_gzip: Gzip::new(GZIP_LEVEL),
+            metadata_gzip: Gzip::new(METADATA_GZIP_LEVEL),
         }
     }
 
@@ -228,12 +241,14 @@ impl Writer {
         block: &[u8],
     ) -> Result<(u64, u64), Error> {
         let warcinfo = self.current()?.warcinfo_id.clone();
-        let record = kinds::metadata(&record_id(), &warcinfo, refers_to, content_type, block);
-        let member = self.compress(&record, METADATA_GZIP_LEVEL)?;
+        let digest = sha1_digest(block);
+        let about = (content_type, block, digest.as_str());
+        let record = kinds::metadata(&record_id(), &warcinfo, refers_to, about);
+        let member = self.compress(&record, Members::Metadata)?;
         let at = (self.append(&[&member])?, member.len() as u64);
         let (target, _) = kinds::metadata_target(refers_to);
         let date = refers_to.date;
-        self.note(facts::of_metadata(&target, date, content_type, block, at));
+        self.note(facts::of_metadata(&target, date, content_type, digest, at));
         Ok(at)
     }
 
@@ -326,7 +341,7 @@ impl Writer {
             unsynced_facts: Vec::new(),
         };
         let record = kinds::warcinfo(&open.warcinfo_id, warc_time(now), &open.name, &self.info);
-        let member = gzip_member(&record, GZIP_LEVEL)
+        let member = (self.captures_gzip.member(&record))
             .map_err(Error::io("compress a record for", &open.path))?;
         open.append(&[&member])?;
         info!(file = %open.name, "warc_opened");
@@ -356,16 +371,21 @@ impl Writer {
         Err(Error::io("find a free WARC serial in", &self.dir)(source))
     }
 
-    fn compress(&mut self, record: &[u8], level: u32) -> Result<Vec<u8>, Error> {
+    fn compress(&mut self, record: &[u8], kind: Members) -> Result<Vec<u8>, Error> {
         let path = self.current()?.path.clone();
-        gzip_member(record, level).map_err(Error::io("compress a record for", &path))
+        let gzip = match kind {
+            Members::Captures => &mut self.captures_gzip,
+            Members::Metadata => &mut self.metadata_gzip,
+        };
+        gzip.member(record)
+            .map_err(Error::io("compress a record for", &path))
     }
 
     /// Appends a response-or-revisit and its request, adjacent; returns the first member's
     /// (offset, length).
     fn append_pair(&mut self, first: &[u8], second: &[u8]) -> Result<(u64, u64), Error> {
-        let first = self.compress(first, GZIP_LEVEL)?;
-        let second = self.compress(second, GZIP_LEVEL)?;
+        let first = self.compress(first, Members::Captures)?;
+        let second = self.compress(second, Members::Captures)?;
         let offset = self.append(&[&first, &second])?;
         Ok((offset, first.len() as u64))
     }

@@ -158,7 +158,13 @@ fn role_prefixed(line: &str) -> Option<Credit> {
 /// Asked of every paragraph of a body (`body::is_caption`), where the regex would read each
 /// one to its end (issue 17: 2% of a crawl's CPU).
 fn role_within_reach(line: &str) -> bool {
-    let Some(colon) = line.find([':', '：']) else {
+    // Two substring searches (memchr), not one search for either character, which decodes
+    // every character of the line.
+    let Some(colon) = [line.find(':'), line.find('：')]
+        .into_iter()
+        .flatten()
+        .min()
+    else {
         return false;
     };
     let roles = line[..colon].trim_start_matches(['(', '[']).trim();

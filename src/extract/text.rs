@@ -118,11 +118,13 @@ impl Gaps {
 
 /// Whether the character at byte `i` of `s` is a gap, and its width in bytes; `None` at the end.
 /// The lead-byte shortcuts are explained at [`for_each_word`].
+#[inline(always)]
 fn gap_at(s: &str, i: usize, gaps: Gaps) -> Option<(bool, usize)> {
     let b = s.as_bytes();
     let lead = *b.get(i)?;
     Some(match lead {
-        0x00..=0x7F => (gaps.contain(char::from(lead)), 1),
+        // char::is_whitespace on ASCII: tab, line feed, vertical tab, form feed, return, space.
+        0x00..=0x7F => (matches!(lead, b'\t'..=b'\r' | b' '), 1),
         0xC3..=0xDF => (false, 2),
         0xE1 if matches!(b.get(i + 1), Some(0xBA | 0xBB)) => (false, 3),
         _ => {
