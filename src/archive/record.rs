@@ -120,16 +120,17 @@ impl Fields {
     }
 }
 
-/// The gzip level of every record (issue 17, measured with zlib-rs on this project's real
-/// portal pages and on the benchmark's WARC records, BENCHMARKS.md "gzip level"): level 3
-/// compresses 1.5–1.8× faster than the default 6 for 2–4% more bytes; level 1 would be 3×
-/// faster for 12–35% more, too much for an archive kept for decades.
+/// The gzip level of captures and warcinfo records (issue 17, measured with zlib-rs on this
+/// project's real portal pages and on the benchmark's WARC records, BENCHMARKS.md "Issue 17:
+/// the waiting and the CPU"): level 3 compresses 1.5–1.8× faster than the default 6 for 2–4%
+/// more bytes; level 1 would be 3× faster for 12–35% more, too much for an archive kept for
+/// decades.
 pub(crate) const GZIP_LEVEL: u32 = 3;
 
 /// The gzip level of `metadata` records (an article's extracted fields as JSON, history
 /// events): level 2. On that JSON, zlib-rs at level 2 is 1.8× as fast as level 3 for 2.7% more
 /// bytes (22.6% against 22.0% of raw), where on HTML it would cost 7% more bytes for 1.3×
-/// (issue 17, BENCHMARKS.md "metadata records at level 2"). The records are derived: the
+/// (issue 17, BENCHMARKS.md "Issue 17, fourth step"). The records are derived: the
 /// response they are read from is archived beside them at [`GZIP_LEVEL`].
 pub(crate) const METADATA_GZIP_LEVEL: u32 = 2;
 
