@@ -10,8 +10,9 @@ use scraper::node::Element;
 use scraper::{ElementRef, Html};
 
 use super::byline::{self, Credit};
+use super::chars::char_len;
 use super::meta::Meta;
-use super::text::{char_len, hidden_within, keep_all, visible_text};
+use super::text::{hidden_within, keep_all, visible_text};
 
 /// Classes of author elements (`div.author`, `p.author` and `span.author` too, by tag).
 const AUTHOR_CLASSES: &[&str] = &[

@@ -11,9 +11,9 @@ use scraper::node::Element;
 use scraper::{ElementRef, Node};
 use url::Url;
 
+use super::chars::{clean, visible_chars};
 use super::text::{
-    BLOCK_TAGS, BLOCK_TAGS_WALKER, MAX_DEPTH, clean, is_ad, is_hidden, is_widget, visible_chars,
-    visible_text,
+    BLOCK_TAGS, BLOCK_TAGS_WALKER, MAX_DEPTH, is_ad, is_hidden, is_widget, visible_text,
 };
 
 /// One item of an article body, in reading order.

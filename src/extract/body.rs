@@ -14,7 +14,7 @@ use regex::Regex;
 use super::Image;
 use super::blocks::{Block, TextBlock};
 use super::byline;
-use super::text::char_len;
+use super::chars::char_len;
 
 /// Block texts (lower case, without a trailing colon or count) after which nothing is article
 /// text: comments, related lists, most-read, weather, share and tag bars (docs/profiles.md

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::blocks::TextBlock;
-use super::text::char_len;
+use super::chars::char_len;
 
 /// Longest block read as a credit line.
 pub const MAX_CREDIT_CHARS: usize = 130;

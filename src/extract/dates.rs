@@ -14,7 +14,7 @@ use chrono::{
 };
 use regex::Regex;
 
-use super::text::nfc;
+use super::chars::nfc;
 
 /// Indochina Time, the only zone Vietnamese portals use (UTC+7, no daylight saving).
 pub const ICT: FixedOffset = match FixedOffset::east_opt(7 * 3600) {

@@ -21,7 +21,7 @@ use crate::fetch::gunzip::{Capped, read_capped};
 use regex::bytes::Regex;
 
 use super::Error;
-use super::text::nfc;
+use super::chars::nfc;
 
 /// A decoded payload.
 #[derive(Debug, Clone, PartialEq, Eq)]

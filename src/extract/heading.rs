@@ -13,8 +13,9 @@ use regex::Regex;
 use scraper::node::Element;
 use scraper::{ElementRef, Html, Selector};
 
+use super::chars::{char_len, clean};
 use super::meta::Meta;
-use super::text::{char_len, clean, hidden_within, visible_text, with_class};
+use super::text::{hidden_within, visible_text, with_class};
 
 static H1: LazyLock<Selector> = LazyLock::new(|| Selector::parse("h1").unwrap());
 static TITLE: LazyLock<Selector> = LazyLock::new(|| Selector::parse("title").unwrap());

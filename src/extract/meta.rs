@@ -11,7 +11,8 @@ use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
 
-use super::text::{clean, hidden_within, keep_all, visible_text, with_class};
+use super::chars::clean;
+use super::text::{hidden_within, keep_all, visible_text, with_class};
 
 static META: LazyLock<Selector> = LazyLock::new(|| Selector::parse("meta").unwrap());
 static LD_JSON: LazyLock<Selector> =

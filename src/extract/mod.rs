@@ -19,6 +19,7 @@ mod authors;
 mod blocks;
 mod body;
 mod byline;
+mod chars;
 pub mod dates;
 pub mod decode;
 mod heading;
@@ -29,7 +30,7 @@ mod score;
 mod text;
 
 /// NFC with a fast path for text that already is (most of it): history fingerprints use it too.
-pub use text::{Gaps, for_each_word, nfc};
+pub use chars::{Gaps, for_each_word, nfc};
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -129,7 +130,7 @@ pub fn extract_payload(
 /// Extracts an article from HTML fetched from `url`, using the portal's `selectors` when they
 /// match. Never fails: missing parts stay empty.
 pub fn extract(html: &str, url: &Url, selectors: Option<&Selectors>) -> Article {
-    let html = text::nfc(html);
+    let html = chars::nfc(html);
     let doc = Html::parse_document(&html);
     extract_document(&doc, &html, url, selectors)
 }
@@ -159,7 +160,7 @@ pub fn extract_document(
 /// document tree, so only NFC is applied to it: a literal "&amp;" there is what the page shows.
 fn compose(article: &mut Article) {
     let nfc = |s: &mut String| {
-        if let Cow::Owned(composed) = text::nfc(s) {
+        if let Cow::Owned(composed) = chars::nfc(s) {
             *s = composed;
         }
     };
@@ -428,7 +429,7 @@ fn is_block_page(doc: &Html, html: &str, article: &Article) -> bool {
         .unwrap_or_default();
     CHALLENGE_MARKERS.iter().any(|m| html.contains(m))
         || BLOCK_TITLES.is_match(&title)
-        || (text::char_len(&article.text) < BLOCK_PAGE_MAX_TEXT && WEAK_MARKERS.is_match(html))
+        || (chars::char_len(&article.text) < BLOCK_PAGE_MAX_TEXT && WEAK_MARKERS.is_match(html))
 }
 
 #[cfg(test)]

@@ -11,9 +11,10 @@ use std::sync::LazyLock;
 use chrono::Datelike;
 use scraper::{ElementRef, Html, Selector};
 
+use super::chars::char_len;
 use super::dates::{ICT, Stamp, parse_structured, visible_stamp};
 use super::meta::Meta;
-use super::text::{char_len, keep_all, visible_text};
+use super::text::{keep_all, visible_text};
 
 static TIME_DATETIME: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("time[datetime]").unwrap());
