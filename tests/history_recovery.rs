@@ -20,7 +20,7 @@ use baoluu::archive::reader;
 use baoluu::history::CHANGE_URN;
 use serde_json::Value;
 
-use support::cli::{self, baoluu, stderr, warc_files};
+use support::cli::{self, warc_files};
 use support::history;
 use support::wait::wait_past_last_fetch;
 
@@ -47,12 +47,10 @@ fn an_edit_event_lost_to_a_kill_is_written_with_its_warc_record() {
         "the rebuilt crash has no events yet"
     );
 
-    let out = baoluu(&w.config, &["crawl"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = history::crawl(&w);
     assert!(
-        stderr(&out).contains("change_event_recovered"),
-        "the restart regenerated no event:\n{}",
-        stderr(&out)
+        log.contains("change_event_recovered"),
+        "the restart regenerated no event:\n{log}"
     );
     let mut got: Vec<(String, String)> = history::changes(&w)
         .iter()
@@ -92,12 +90,10 @@ fn a_removal_written_before_a_kill_is_not_written_again() {
     assert_eq!(removals.len(), 2, "{events:?}");
     hold_again(&archive, &removals);
 
-    let out = baoluu(&w.config, &["crawl"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log = history::crawl(&w);
     assert!(
-        stderr(&out).contains("change_reconciled"),
-        "the restart did not let the holds go:\n{}",
-        stderr(&out)
+        log.contains("change_reconciled"),
+        "the restart did not let the holds go:\n{log}"
     );
     let again: Vec<Value> = history::changes(&w);
     let removed_again = again.iter().filter(|e| e["change"] == "removed").count();

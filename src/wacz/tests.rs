@@ -469,31 +469,17 @@ fn since_accepts_times_dates_in_vietnam_time_and_durations() {
 fn the_cli_prints_what_went_in() {
     let dir = archive();
     let out = dir.path().join("cli.wacz");
-    assert_eq!(
-        run_cli(
-            &crate::index::Sources::local(dir.path()),
-            &out,
-            Selection {
-                portal: Some("hg".into()),
-                since: None
-            }
-        )
-        .unwrap(),
-        0
-    );
+    let sources = crate::index::Sources::local(dir.path());
+    let run = |portal: &str| {
+        let selection = Selection {
+            portal: Some(portal.into()),
+            since: None,
+        };
+        run_cli(&sources, &out, selection).unwrap()
+    };
+    assert_eq!(run("hg"), 0);
     assert!(out.is_file());
-    assert_eq!(
-        run_cli(
-            &crate::index::Sources::local(dir.path()),
-            &out,
-            Selection {
-                portal: Some("nobody".into()),
-                since: None
-            }
-        )
-        .unwrap(),
-        1
-    );
+    assert_eq!(run("nobody"), 1);
 }
 
 #[test]

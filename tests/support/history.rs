@@ -137,9 +137,11 @@ pub fn verify_clean(w: &World) {
     );
 }
 
-pub fn crawl(w: &World) {
+/// Runs `baoluu crawl`, asserts it exited 0, and returns its log (stderr).
+pub fn crawl(w: &World) -> String {
     let out = baoluu(&w.config, &["crawl"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stderr(&out)
 }
 
 /// The index lines by URL path, in file order.
