@@ -9,6 +9,7 @@ use super::task::{Age, Found, PortalRun, store_kind};
 use super::visit::Hop;
 use crate::discover;
 use crate::extract::{self, Article};
+use crate::history::Fingerprint;
 use crate::scope::{Decision, Kind, Reason};
 use crate::store;
 
@@ -17,10 +18,27 @@ use crate::store;
 pub(super) struct Read {
     pub found: Vec<Found>,
     /// Set for an article page whose extraction found a title or a body.
-    pub article: Option<Article>,
+    pub article: Option<Extracted>,
     /// The article's images and the page's stylesheets, at one embed hop, on the portal's
     /// hosts or `embed_hosts` (issue 6: without them replay shows articles without photos).
     pub requisites: Vec<Found>,
+}
+
+/// An extracted article and its history fingerprint, made here on the blocking pool with the
+/// extraction (issue 17: it was made in async code, on a tokio worker, and was 8% of a crawl's
+/// CPU before `Fingerprint::of_extracted`).
+pub(super) struct Extracted {
+    pub article: Article,
+    pub fingerprint: Fingerprint,
+}
+
+impl Extracted {
+    fn of(article: Article) -> Extracted {
+        Extracted {
+            fingerprint: Fingerprint::of_extracted(&article),
+            article,
+        }
+    }
 }
 
 /// Reads `hop` (a 2xx HTML response to a candidate of `kind`) of `portal` on the blocking pool.
@@ -75,7 +93,7 @@ pub(super) fn read_now(hop: &Hop, portal: &PortalRun, kind: store::Kind) -> Read
     }
     Read {
         found,
-        article,
+        article: article.map(Extracted::of),
         requisites,
     }
 }

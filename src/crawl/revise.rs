@@ -11,10 +11,10 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use url::Url;
 
+use super::page::Extracted;
 use super::task::PortalRun;
 use super::visit::{Hop, Refusal, Visit};
 use crate::archive::{self, Capture};
-use crate::extract::Article;
 use crate::history::{self, Change, Event, Fingerprint, Pointer, ladder::Plan};
 use crate::index;
 use crate::scope::{Decision, Kind};
@@ -95,7 +95,7 @@ pub(super) fn decide(
     portal: &PortalRun,
     known: Option<&Known>,
     answer: &Answer,
-    article: Option<&Article>,
+    article: Option<&Extracted>,
     now: DateTime<Utc>,
 ) -> Verdict {
     let Some(proof) = &answer.proof else {
@@ -125,7 +125,7 @@ pub(super) fn decide(
 fn first_capture(
     proof: &Capture,
     answer: &Answer,
-    article: Option<&Article>,
+    article: Option<&Extracted>,
     plan: &Plan,
     now: f64,
 ) -> Verdict {
@@ -144,7 +144,7 @@ fn first_capture(
     }
     let revision = Revision {
         version: Some(1),
-        fingerprint: Some(Fingerprint::of(article).to_json()),
+        fingerprint: Some(article.fingerprint.to_json()),
         pointer: Some(pointer(proof)),
         gone: None,
         first_captured_at: Some(proof.date.to_rfc3339_opts(SecondsFormat::Micros, true)),
@@ -164,7 +164,7 @@ fn revisit(
     k: &Known,
     proof: &Capture,
     answer: &Answer,
-    article: Option<&Article>,
+    article: Option<&Extracted>,
 ) -> Verdict {
     let mut v = Verdict {
         revision: Some(Revision {
@@ -182,7 +182,7 @@ fn revisit(
     }
     let was = k.gone.as_deref();
     let removed = matches!(proof.status, 404 | 410)
-        || article.is_some_and(history::is_soft_404)
+        || article.is_some_and(|e| history::is_soft_404(&e.article))
         || answer
             .target
             .as_ref()
@@ -219,9 +219,8 @@ fn revisit(
     if was.is_some_and(|w| w != Change::Suspect.as_str()) {
         v.events.push((Change::Restored, Vec::new(), None));
     }
-    let fingerprint = Fingerprint::of(article);
     let revision = Revision {
-        fingerprint: Some(fingerprint.to_json()),
+        fingerprint: Some(article.fingerprint.to_json()),
         gone: None,
         ..Revision::default()
     };
@@ -248,7 +247,7 @@ fn moved_to(
     mut v: Verdict,
     k: &Known,
     target: &Url,
-    reached: Option<(&Capture, &Article)>,
+    reached: Option<(&Capture, &Extracted)>,
 ) -> Verdict {
     let Some((capture, article)) = reached else {
         return v;
@@ -256,7 +255,7 @@ fn moved_to(
     v.line = Some((1, None));
     let revision = Revision {
         version: Some(1),
-        fingerprint: Some(Fingerprint::of(article).to_json()),
+        fingerprint: Some(article.fingerprint.to_json()),
         pointer: Some(pointer(capture)),
         first_captured_at: k.first_captured_at.clone(),
         ..Revision::default()
@@ -320,9 +319,9 @@ fn gone(mut v: Verdict, was: Option<&str>, change: Change, target: Option<String
 
 /// The fields of `article` that differ from the last version's fingerprint (all of them when
 /// the store has none: an article archived before issue 15 is compared from its next revisit).
-fn changed(k: &Known, article: &Article) -> Vec<String> {
+fn changed(k: &Known, article: &Extracted) -> Vec<String> {
     match k.fingerprint.as_deref().and_then(Fingerprint::from_json) {
-        Some(old) => old.changed(&Fingerprint::of(article)),
+        Some(old) => old.changed(&article.fingerprint),
         None => Vec::new(),
     }
 }
@@ -365,7 +364,7 @@ pub(super) struct Record<'a> {
     pub url: &'a str,
     pub previous: Option<Pointer>,
     pub proof: &'a Capture,
-    pub indexed: Option<(&'a Capture, Article)>,
+    pub indexed: Option<(&'a Capture, crate::extract::Article)>,
     /// The deferred capture of `indexed` (issue 17): its metadata record is written after it,
     /// one fsync for both; taken when the line is written.
     pub after: &'a mut Option<archive::Unsynced>,

@@ -190,7 +190,7 @@ pub(super) async fn run(
         && indexable
     {
         let hop = readable.as_ref().map(|h| &h.capture);
-        let missed = missed(article.as_ref(), hop);
+        let missed = missed(article.as_ref().map(|e| &e.article), hop);
         let found = (hop, article);
         let landed = record(
             tools,
@@ -246,7 +246,7 @@ async fn record(
     candidate: &Candidate,
     known: Option<crate::store::Known>,
     answer: &revise::Answer,
-    (hop, article): (Option<&Capture>, Option<crate::extract::Article>),
+    (hop, article): (Option<&Capture>, Option<page::Extracted>),
     after: &mut Option<archive::Unsynced>,
 ) -> Result<(Option<Box<Landing>>, Option<Indexed>), archive::Error> {
     let verdict = revise::decide(
@@ -261,7 +261,7 @@ async fn record(
     };
     let generic = article
         .as_ref()
-        .is_some_and(|a| a.flags.iter().any(|f| f == FLAG_GENERIC));
+        .is_some_and(|e| e.article.flags.iter().any(|f| f == FLAG_GENERIC));
     let indexed = verdict.line.is_some().then_some(Indexed {
         generic,
         missed: None,
@@ -275,7 +275,7 @@ async fn record(
         url: &candidate.url,
         previous: known.and_then(|k| k.pointer),
         proof,
-        indexed: hop.zip(article),
+        indexed: hop.zip(article.map(|e| e.article)),
         after,
     };
     let recorder = tools.visitor.recorder();
@@ -323,7 +323,7 @@ async fn read_landed(
     readable: Option<Hop>,
     portal: &Arc<PortalRun>,
     kind: Kind,
-) -> (Option<Hop>, Option<crate::extract::Article>) {
+) -> (Option<Hop>, Option<page::Extracted>) {
     let readable = match (readable, kind) {
         (Some(hop), Kind::Feed) => {
             if let Finished::Done {

@@ -11,7 +11,7 @@ use scraper::node::Element;
 use scraper::{ElementRef, Node};
 use url::Url;
 
-use super::chars::{clean, visible_chars};
+use super::chars::{clean, has_visible};
 use super::text::{
     BLOCK_TAGS, BLOCK_TAGS_WALKER, MAX_DEPTH, is_ad, is_hidden, is_widget, visible_text,
 };
@@ -72,13 +72,14 @@ pub fn walk<'a>(container: ElementRef<'a>, base: &Url, removed: &[ElementRef<'a>
     walker.blocks
 }
 
-/// The text gathered since the last block ended.
+/// The text gathered since the last block ended, and where its visible characters stood: a
+/// block is emphasised (or linked) when it has some and none stood outside emphasis (links).
 #[derive(Default)]
 struct Run {
     raw: String,
-    visible_chars: usize,
-    em_chars: usize,
-    link_chars: usize,
+    visible: bool,
+    visible_outside_em: bool,
+    visible_outside_link: bool,
 }
 
 struct Walker<'a, 'd> {
@@ -119,15 +120,11 @@ impl Walker<'_, '_> {
     }
 
     fn text(&mut self, text: &str, setting: Setting) {
-        let visible = visible_chars(text);
+        let visible = has_visible(text);
         self.run.raw.push_str(text);
-        self.run.visible_chars += visible;
-        if setting.link {
-            self.run.link_chars += visible;
-        }
-        if setting.em {
-            self.run.em_chars += visible;
-        }
+        self.run.visible |= visible;
+        self.run.visible_outside_em |= visible && !setting.em;
+        self.run.visible_outside_link |= visible && !setting.link;
     }
 
     fn element(&mut self, el: ElementRef, outer: Setting, depth: usize) {
@@ -184,8 +181,8 @@ impl Walker<'_, '_> {
             text,
             centered: setting.centered,
             right: setting.right,
-            emphasised: run.visible_chars > 0 && run.em_chars == run.visible_chars,
-            linked: run.visible_chars > 0 && run.link_chars == run.visible_chars,
+            emphasised: run.visible && !run.visible_outside_em,
+            linked: run.visible && !run.visible_outside_link,
             author: setting.author,
             heading: setting.heading,
         }));
