@@ -1,7 +1,7 @@
 //! Runs: start a new one or resume the unfinished one for the same portals (issue 3).
 
 use chrono::{SecondsFormat, Utc};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Doing, Error, Run, RunStatus, Store};
 
@@ -55,7 +55,7 @@ fn portal_key(portals: &[String]) -> String {
     names.join(",")
 }
 
-fn open_run(tx: &Transaction, key: &str) -> Result<Option<i64>, Error> {
+fn open_run(tx: &Connection, key: &str) -> Result<Option<i64>, Error> {
     tx.query_row(
         "SELECT id FROM runs WHERE portals = ?1 AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
         [key],
@@ -65,7 +65,7 @@ fn open_run(tx: &Transaction, key: &str) -> Result<Option<i64>, Error> {
     .doing("look for an unfinished run")
 }
 
-fn resume(tx: &Transaction, id: i64) -> Result<Run, Error> {
+fn resume(tx: &Connection, id: i64) -> Result<Run, Error> {
     let requeued = tx
         .execute(
             "UPDATE urls SET state = 'queued' WHERE run_id = ?1 AND state = 'inflight'",
@@ -78,7 +78,7 @@ fn resume(tx: &Transaction, id: i64) -> Result<Run, Error> {
     Ok(Run { id, resumed: true })
 }
 
-fn start(tx: &Transaction, key: &str) -> Result<Run, Error> {
+fn start(tx: &Connection, key: &str) -> Result<Run, Error> {
     tx.execute(
         "INSERT INTO runs (portals, started_at, status) VALUES (?1, ?2, 'running')",
         params![key, now_rfc3339()],

@@ -24,21 +24,25 @@ pub(super) struct Progress {
 }
 
 impl Run {
-    /// Applies `first` and every other task that has landed meanwhile.
+    /// Applies `first` and every other task that has landed meanwhile, in one store
+    /// transaction (issue 17: `Store::batch`; the tasks' records and index lines are durable
+    /// already, and their state becomes durable together at its commit).
     pub(super) fn land(
         &self,
         first: Result<Landed, tokio::task::JoinError>,
         tasks: &mut tokio::task::JoinSet<Landed>,
         progress: &mut Progress,
     ) -> Result<(), Error> {
-        self.apply(flatten(first)?, progress)?;
-        for _ in 1..MAX_LANDED {
-            let Some(joined) = tasks.try_join_next() else {
-                break;
-            };
-            self.apply(flatten(joined)?, progress)?;
-        }
-        Ok(())
+        self.store.batch(|| {
+            self.apply(flatten(first)?, progress)?;
+            for _ in 1..MAX_LANDED {
+                let Some(joined) = tasks.try_join_next() else {
+                    break;
+                };
+                self.apply(flatten(joined)?, progress)?;
+            }
+            Ok(())
+        })
     }
 
     /// Applies one task's result: links first, then the URL's own state (docs/architecture.md rule 6).
