@@ -14,6 +14,7 @@ use support::cli::{self, stderr, stdout};
 use support::history;
 use support::portal::{self, Spec};
 use support::s3::{S3Server, SECRET_KEY};
+use support::s3_watch::Watch;
 use support::shipping::World;
 use support::wait::wait_past_last_fetch;
 
@@ -145,6 +146,74 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
         0,
         "nothing fetched into warc/"
     );
+}
+
+/// `verify` fetches the removed WARC files back one at a time: watched from the server's
+/// side, when each is asked for, the reading's folder of copies holds no other WARC (before,
+/// every one was fetched first, and the second request found the first still on disk). Each
+/// is fetched once, and the report is the one of a full reading.
+#[test]
+fn verify_keeps_at_most_one_fetched_warc_on_disk() {
+    let Some(w) = World::start("keep_local = \"0s\"\nsegment_size = 1") else {
+        return;
+    };
+    let out = w.run(SECRET_KEY, &["crawl"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let warcs: Vec<String> = (w.queue().into_iter())
+        .filter_map(|(p, ..)| p.strip_prefix("warc/").map(str::to_string))
+        .collect();
+    assert!(warcs.len() >= 2, "{warcs:?}");
+    assert!(
+        cli::warc_files(&w.archive()).is_empty(),
+        "every WARC deleted"
+    );
+
+    let archive = w.archive();
+    let watch = Watch::start(w.server.addr, move || fetched_warcs(&archive));
+    let text = std::fs::read_to_string(&w.hosts.config).unwrap();
+    let text = text.replace(&w.server.endpoint(), &watch.endpoint());
+    std::fs::write(&w.hosts.config, text).unwrap();
+    let out = w.run(SECRET_KEY, &["verify"]);
+    let said = stdout(&out);
+    assert!(out.status.success(), "{said}{}", stderr(&out));
+    let checked = format!("checked {} WARC files", warcs.len());
+    assert!(said.contains(&checked), "{said}");
+    assert!(said.contains("no problems"), "{said}");
+
+    let mut asked = Vec::new();
+    for seen in watch.seen() {
+        let Some((_, name)) = seen.request.split_once("/warc/") else {
+            continue;
+        };
+        let name = name.split_whitespace().next().unwrap().to_string();
+        assert!(
+            seen.look.iter().all(|held| *held == name),
+            "{name} asked for while holding {:?}",
+            seen.look
+        );
+        if asked.last() != Some(&name) {
+            asked.push(name);
+        }
+    }
+    asked.sort();
+    let mut expected = warcs.clone();
+    expected.sort();
+    assert_eq!(asked, expected, "each removed WARC fetched once");
+}
+
+/// The WARC copies in the archive's folders of fetched copies.
+fn fetched_warcs(archive: &std::path::Path) -> Vec<String> {
+    let folders = std::fs::read_dir(archive).unwrap().flatten();
+    let copies = folders.filter(|e| e.file_name().to_string_lossy().starts_with(".fetched-"));
+    let files = copies.flat_map(|e| {
+        std::fs::read_dir(e.path().join("warc"))
+            .into_iter()
+            .flatten()
+    });
+    files
+        .flatten()
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .collect()
 }
 
 fn validate(wacz: &std::path::Path) {
