@@ -300,6 +300,16 @@ fn fetches_only_what_it_shows(server: &S3Server, run: &dyn Fn(&[&str]) -> String
     assert!(said.contains("năm 2022 {+thành công+}"), "{said}");
     assert!(said.contains("[-tiếp tục-] {+quyết tâm+}"), "{said}");
     assert!(!said.contains("[g]"), "{said}");
+    // The text form needs only the index segments from each version's capture second to the
+    // one holding it: crawl 2 started a second past crawl 1's last fetch, so crawl 1's
+    // segments closed after the first versions' lie outside every such window.
+    let events = run(&["changes", "--portal", "h", "--json"]);
+    let unneeded = outside_every_window(server, &format!("{bucket}/index/segments/h/"), &events);
+    assert!(!unneeded.is_empty(), "{events}");
+    for key in &unneeded {
+        assert_eq!(server.remove(key), 1, "{key}");
+    }
+    assert_eq!(run(&["changes", "--portal", "h"]), said);
     // `--json` shows no diff, so it needs no index segment.
     assert!(server.remove(&format!("{bucket}/index/segments/h/")) > 0);
     let json = run(&["changes", "--portal", "h", "--json"]);
@@ -307,6 +317,54 @@ fn fetches_only_what_it_shows(server: &S3Server, run: &dyn Fn(&[&str]) -> String
     // `--since` later than every segment's closing: no changes segment holds an event then.
     assert!(server.remove(&format!("{bucket}/changes/segments/h/")) > 0);
     assert_eq!(run(&["changes", "--json", "--since", &since]), "");
+}
+
+/// The index segments under `prefix` that hold no version an edit among `events` (`changes
+/// --json`) compares and lie outside every such version's window: closed before its capture
+/// second, or after the segment holding it. Segment names sort in closing order.
+fn outside_every_window(server: &S3Server, prefix: &str, events: &str) -> Vec<String> {
+    let segments: Vec<(String, Vec<(String, u64)>)> = (server.keys(prefix).into_iter())
+        .map(|key| {
+            let text = String::from_utf8(server.object(&key).unwrap()).unwrap();
+            let lines = text
+                .lines()
+                .map(|l| pointer(&serde_json::from_str(l).unwrap()));
+            (key, lines.collect())
+        })
+        .collect();
+    let mut windows = Vec::new();
+    for event in events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    {
+        if event["change"] != "edited" {
+            continue;
+        }
+        for version in [&event["previous"], &event["current"]] {
+            // `current` is captured at the event's `ts`.
+            let ts = (version["ts"].as_str().or(event["ts"].as_str()))
+                .unwrap()
+                .parse::<chrono::DateTime<chrono::Utc>>();
+            let holder = segments
+                .iter()
+                .find(|(_, lines)| lines.contains(&pointer(version)));
+            windows.push((ts.unwrap(), holder.expect("held by a segment").0.clone()));
+        }
+    }
+    let closed = |key: &str| baoluu::archive::segments::closed_at(key).unwrap();
+    let inside = |key: &str| {
+        (windows.iter()).any(|(ts, holder)| closed(key) >= *ts && key <= holder.as_str())
+    };
+    (segments.into_iter())
+        .filter(|(key, _)| !inside(key))
+        .map(|(key, _)| key)
+        .collect()
+}
+
+/// An index line's or a change event version's (`filename`, `offset`).
+fn pointer(value: &serde_json::Value) -> (String, u64) {
+    let filename = value["filename"].as_str().unwrap().to_string();
+    (filename, value["offset"].as_u64().unwrap())
 }
 
 /// Segment files still on local disk, of both kinds and both portals.

@@ -32,10 +32,12 @@ pub(crate) fn changes(
     json: bool,
 ) -> anyhow::Result<u8> {
     // Only the segments the output can show are fetched back: the filter's portal, changes
-    // segments closed since `since`, and index segments for the text form's diffs.
-    let wanted = fetched::for_changes(portal.as_deref(), since, !json);
-    let reading = runtime()?.block_on(fetched::reading(config, wanted));
+    // segments closed since `since`, and the index segments holding the versions the text
+    // form's diffs compare.
     let filter = baoluu::history::Filter { portal, since };
+    let reading = runtime()?.block_on(baoluu::storage::versions::for_changes(
+        config, &filter, json,
+    ));
     let reading = reading.context(FROM_BUCKET)?;
     let text = match json {
         true => baoluu::history::render_json(&reading.sources, &filter)?,

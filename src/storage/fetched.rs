@@ -203,7 +203,7 @@ pub fn is_warc(path: &str) -> bool {
 /// The `wanted` of `changes` for the events of `portal` (every portal's when `None`) seen at
 /// or after `since`: those portals' changes segments closed at or after `since`, and with
 /// `diffs` (the text form, not `--json`) their index segments, which hold the versions the
-/// word diffs compare, of any age. A segment closed before `since` holds no wanted event: an
+/// word diffs compare, of any age (`storage::versions` fetches only those that may hold one). A segment closed before `since` holds no wanted event: an
 /// event is appended, stamped with its capture time, before the segment holding it is closed
 /// and named after that moment (`archive::segments`), both on this machine's clock.
 pub fn for_changes(
