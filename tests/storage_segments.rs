@@ -13,7 +13,7 @@ use std::time::Duration;
 use support::cli::{self, stderr, stdout};
 use support::history;
 use support::portal::{self, Spec};
-use support::s3::{S3Server, SECRET_KEY};
+use support::s3::{self, S3Server, SECRET_KEY};
 use support::s3_watch::Watch;
 use support::shipping::World;
 use support::wait::wait_past_last_fetch;
@@ -65,12 +65,10 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
     let Some(w) = World::start("keep_local = \"0s\"\nsegment_size = 1") else {
         return;
     };
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    w.crawl();
     publish_two(&w.hosts.spec_a);
     publish_two(&w.hosts.spec_b);
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = w.crawl();
     assert!(stderr(&out).contains("none pending"), "{}", stderr(&out));
 
     // Segments of both portals were closed, shipped, verified, and deleted locally.
@@ -116,11 +114,7 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
     );
     assert!(said.contains("no problems"), "{said}");
     assert_eq!(
-        std::fs::read_dir(w.archive())
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".fetched-"))
-            .count(),
+        fetched_folders(&w.archive()).len(),
         0,
         "the fetched copies are removed after reading"
     );
@@ -157,8 +151,7 @@ fn verify_keeps_at_most_one_fetched_warc_on_disk() {
     let Some(w) = World::start("keep_local = \"0s\"\nsegment_size = 1") else {
         return;
     };
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    w.crawl();
     let warcs: Vec<String> = (w.queue().into_iter())
         .filter_map(|(p, ..)| p.strip_prefix("warc/").map(str::to_string))
         .collect();
@@ -203,16 +196,20 @@ fn verify_keeps_at_most_one_fetched_warc_on_disk() {
 
 /// The WARC copies in the archive's folders of fetched copies.
 fn fetched_warcs(archive: &std::path::Path) -> Vec<String> {
-    let folders = std::fs::read_dir(archive).unwrap().flatten();
-    let copies = folders.filter(|e| e.file_name().to_string_lossy().starts_with(".fetched-"));
-    let files = copies.flat_map(|e| {
-        std::fs::read_dir(e.path().join("warc"))
-            .into_iter()
-            .flatten()
-    });
+    let folders = fetched_folders(archive).into_iter();
+    let files = folders.flat_map(|f| std::fs::read_dir(f.join("warc")).into_iter().flatten());
     files
         .flatten()
         .map(|f| f.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The archive's folders of copies fetched back for a reading (`.fetched-…`).
+fn fetched_folders(archive: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let entries = std::fs::read_dir(archive).unwrap().flatten();
+    entries
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".fetched-"))
+        .map(|e| e.path())
         .collect()
 }
 
@@ -237,15 +234,13 @@ fn changes_reads_its_events_and_versions_back_from_the_bucket() {
     };
     let w = history::world("127.0.0.49", "");
     let (_g, g_table) = history::second_portal(&w, "g", "127.0.0.50");
-    let mut text = std::fs::read_to_string(&w.config).unwrap();
     let storage = "instance = \"h-1\"\nkeep_local = \"0s\"\nsegment_size = 1";
-    text.push_str(&server.table("baoluu", storage));
+    server.add_table(&w.config, "baoluu", storage);
+    let mut text = std::fs::read_to_string(&w.config).unwrap();
     text.push_str(&g_table);
     std::fs::write(&w.config, text).unwrap();
     let run = |args: &[&str]| {
-        let out = cli::command(&w.config, args)
-            .env("AWS_ACCESS_KEY_ID", support::s3::ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        let out = s3::keyed(&mut cli::command(&w.config, args), SECRET_KEY)
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
