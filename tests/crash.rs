@@ -73,9 +73,8 @@ impl World {
     /// Starts a crawl, its stderr kept in `run-N.log` for a failure message.
     fn spawn(&self, n: usize) -> (Child, PathBuf) {
         let log = self.dir.path().join(format!("run-{n}.log"));
-        let child = cli::command(&self.config, &["crawl"])
-            .env("AWS_ACCESS_KEY_ID", support::s3::ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", support::s3::SECRET_KEY)
+        let mut crawl = cli::command(&self.config, &["crawl"]);
+        let child = support::s3::keyed(&mut crawl, support::s3::SECRET_KEY)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use support::cli::{self, stderr};
-use support::s3::{self, ACCESS_KEY, SECRET_KEY};
+use support::s3::{self, SECRET_KEY};
 use support::shipping::{INSTANCE, World, sha256};
 
 /// The closed files a crawl leaves that belong in the bucket, relative to the archive.
@@ -44,8 +44,7 @@ fn a_crawl_uploads_every_closed_file_verified_then_deletes_its_local_warcs() {
     let Some(w) = World::start("keep_local = \"0s\"") else {
         return;
     };
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = w.crawl();
     assert!(stderr(&out).contains("none pending"), "{}", stderr(&out));
     let queue = w.queue();
     let warcs = queue
@@ -152,8 +151,7 @@ fn refused_keys_cost_retries_and_a_status_problem_never_data() {
     );
 
     // The right key: the next run ships everything that was kept.
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    w.crawl();
     for path in &local {
         assert!(w.server.object(&w.key(path)).is_some(), "{path} uploaded");
     }
@@ -172,8 +170,7 @@ fn a_second_process_leaves_the_uploads_to_the_one_that_runs_them() {
     std::fs::create_dir_all(w.archive()).unwrap();
     let held = std::fs::File::create(w.archive().join(".uploads.lock")).unwrap();
     held.try_lock().unwrap();
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = w.crawl();
     assert!(w.server.keys("baoluu/").is_empty(), "nothing uploaded");
     assert!(
         stderr(&out).contains("uploads_run_elsewhere"),
@@ -184,8 +181,7 @@ fn a_second_process_leaves_the_uploads_to_the_one_that_runs_them() {
     assert!(local.iter().any(|p| p.starts_with("warc/")), "{local:?}");
 
     drop(held);
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    w.crawl();
     for path in &local {
         assert!(w.server.object(&w.key(path)).is_some(), "{path} uploaded");
     }
@@ -304,8 +300,7 @@ fn kill_9_mid_upload_records_nothing_and_the_next_start_redoes_it() {
         "kept locally"
     );
 
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    w.crawl();
     let row = w.queue().into_iter().find(|(p, ..)| p == big).unwrap();
     assert_eq!((row.1.as_str(), row.2), ("done", Some(sha256(&bytes))));
     assert_eq!(w.server.object(&w.key(big)), Some(bytes));
@@ -333,10 +328,7 @@ fn two_shards_split_the_portals_and_share_the_bucket() {
     let out = w.run(SECRET_KEY, &["crawl", "--shard", "1/2"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut cmd = cli::command(&config_2, &["crawl", "--shard", "2/2"]);
-    let out = (cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY))
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output()
-        .unwrap();
+    let out = s3::keyed(&mut cmd, SECRET_KEY).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     // FNV-1a("a") is even and FNV-1a("b") odd: portal a is shard 1 of 2, b shard 2.
     for (instance, portal) in [(INSTANCE, "a-"), ("box-2", "b-")] {

@@ -13,7 +13,8 @@ use std::time::Duration;
 use support::cli::{self, stderr, stdout};
 use support::history;
 use support::portal::{self, Spec};
-use support::s3::{S3Server, SECRET_KEY};
+use support::s3::{self, S3Server, SECRET_KEY};
+use support::s3_watch::Watch;
 use support::shipping::World;
 use support::wait::wait_past_last_fetch;
 
@@ -64,12 +65,10 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
     let Some(w) = World::start("keep_local = \"0s\"\nsegment_size = 1") else {
         return;
     };
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    w.crawl();
     publish_two(&w.hosts.spec_a);
     publish_two(&w.hosts.spec_b);
-    let out = w.run(SECRET_KEY, &["crawl"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let out = w.crawl();
     assert!(stderr(&out).contains("none pending"), "{}", stderr(&out));
 
     // Segments of both portals were closed, shipped, verified, and deleted locally.
@@ -115,11 +114,7 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
     );
     assert!(said.contains("no problems"), "{said}");
     assert_eq!(
-        std::fs::read_dir(w.archive())
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(".fetched-"))
-            .count(),
+        fetched_folders(&w.archive()).len(),
         0,
         "the fetched copies are removed after reading"
     );
@@ -147,6 +142,77 @@ fn segments_are_shipped_and_readers_see_every_article_after_local_copies_are_del
     );
 }
 
+/// `verify` fetches the removed WARC files back one at a time: watched from the server's
+/// side, when each is asked for, the reading's folder of copies holds no other WARC (before,
+/// every one was fetched first, and the second request found the first still on disk). Each
+/// is fetched once, and the report is the one of a full reading.
+#[test]
+fn verify_keeps_at_most_one_fetched_warc_on_disk() {
+    let Some(w) = World::start("keep_local = \"0s\"\nsegment_size = 1") else {
+        return;
+    };
+    w.crawl();
+    let warcs: Vec<String> = (w.queue().into_iter())
+        .filter_map(|(p, ..)| p.strip_prefix("warc/").map(str::to_string))
+        .collect();
+    assert!(warcs.len() >= 2, "{warcs:?}");
+    assert!(
+        cli::warc_files(&w.archive()).is_empty(),
+        "every WARC deleted"
+    );
+
+    let archive = w.archive();
+    let watch = Watch::start(w.server.addr, move || fetched_warcs(&archive));
+    let text = std::fs::read_to_string(&w.hosts.config).unwrap();
+    let text = text.replace(&w.server.endpoint(), &watch.endpoint());
+    std::fs::write(&w.hosts.config, text).unwrap();
+    let out = w.run(SECRET_KEY, &["verify"]);
+    let said = stdout(&out);
+    assert!(out.status.success(), "{said}{}", stderr(&out));
+    let checked = format!("checked {} WARC files", warcs.len());
+    assert!(said.contains(&checked), "{said}");
+    assert!(said.contains("no problems"), "{said}");
+
+    let mut asked = Vec::new();
+    for seen in watch.seen() {
+        let Some((_, name)) = seen.request.split_once("/warc/") else {
+            continue;
+        };
+        let name = name.split_whitespace().next().unwrap().to_string();
+        assert!(
+            seen.look.iter().all(|held| *held == name),
+            "{name} asked for while holding {:?}",
+            seen.look
+        );
+        if asked.last() != Some(&name) {
+            asked.push(name);
+        }
+    }
+    asked.sort();
+    let mut expected = warcs.clone();
+    expected.sort();
+    assert_eq!(asked, expected, "each removed WARC fetched once");
+}
+
+/// The WARC copies in the archive's folders of fetched copies.
+fn fetched_warcs(archive: &std::path::Path) -> Vec<String> {
+    let folders = fetched_folders(archive).into_iter();
+    let files = folders.flat_map(|f| std::fs::read_dir(f.join("warc")).into_iter().flatten());
+    files
+        .flatten()
+        .map(|f| f.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The archive's folders of copies fetched back for a reading (`.fetched-…`).
+fn fetched_folders(archive: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let entries = std::fs::read_dir(archive).unwrap().flatten();
+    entries
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".fetched-"))
+        .map(|e| e.path())
+        .collect()
+}
+
 fn validate(wacz: &std::path::Path) {
     if let Some(tool) = cli::oracle("wacz") {
         let checked = std::process::Command::new(tool)
@@ -168,15 +234,13 @@ fn changes_reads_its_events_and_versions_back_from_the_bucket() {
     };
     let w = history::world("127.0.0.49", "");
     let (_g, g_table) = history::second_portal(&w, "g", "127.0.0.50");
-    let mut text = std::fs::read_to_string(&w.config).unwrap();
     let storage = "instance = \"h-1\"\nkeep_local = \"0s\"\nsegment_size = 1";
-    text.push_str(&server.table("baoluu", storage));
+    server.add_table(&w.config, "baoluu", storage);
+    let mut text = std::fs::read_to_string(&w.config).unwrap();
     text.push_str(&g_table);
     std::fs::write(&w.config, text).unwrap();
     let run = |args: &[&str]| {
-        let out = cli::command(&w.config, args)
-            .env("AWS_ACCESS_KEY_ID", support::s3::ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        let out = s3::keyed(&mut cli::command(&w.config, args), SECRET_KEY)
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
@@ -231,6 +295,16 @@ fn fetches_only_what_it_shows(server: &S3Server, run: &dyn Fn(&[&str]) -> String
     assert!(said.contains("năm 2022 {+thành công+}"), "{said}");
     assert!(said.contains("[-tiếp tục-] {+quyết tâm+}"), "{said}");
     assert!(!said.contains("[g]"), "{said}");
+    // The text form needs only the index segments from each version's capture second to the
+    // one holding it: crawl 2 started a second past crawl 1's last fetch, so crawl 1's
+    // segments closed after the first versions' lie outside every such window.
+    let events = run(&["changes", "--portal", "h", "--json"]);
+    let unneeded = outside_every_window(server, &format!("{bucket}/index/segments/h/"), &events);
+    assert!(!unneeded.is_empty(), "{events}");
+    for key in &unneeded {
+        assert_eq!(server.remove(key), 1, "{key}");
+    }
+    assert_eq!(run(&["changes", "--portal", "h"]), said);
     // `--json` shows no diff, so it needs no index segment.
     assert!(server.remove(&format!("{bucket}/index/segments/h/")) > 0);
     let json = run(&["changes", "--portal", "h", "--json"]);
@@ -238,6 +312,54 @@ fn fetches_only_what_it_shows(server: &S3Server, run: &dyn Fn(&[&str]) -> String
     // `--since` later than every segment's closing: no changes segment holds an event then.
     assert!(server.remove(&format!("{bucket}/changes/segments/h/")) > 0);
     assert_eq!(run(&["changes", "--json", "--since", &since]), "");
+}
+
+/// The index segments under `prefix` that hold no version an edit among `events` (`changes
+/// --json`) compares and lie outside every such version's window: closed before its capture
+/// second, or after the segment holding it. Segment names sort in closing order.
+fn outside_every_window(server: &S3Server, prefix: &str, events: &str) -> Vec<String> {
+    let segments: Vec<(String, Vec<(String, u64)>)> = (server.keys(prefix).into_iter())
+        .map(|key| {
+            let text = String::from_utf8(server.object(&key).unwrap()).unwrap();
+            let lines = text
+                .lines()
+                .map(|l| pointer(&serde_json::from_str(l).unwrap()));
+            (key, lines.collect())
+        })
+        .collect();
+    let mut windows = Vec::new();
+    for event in events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    {
+        if event["change"] != "edited" {
+            continue;
+        }
+        for version in [&event["previous"], &event["current"]] {
+            // `current` is captured at the event's `ts`.
+            let ts = (version["ts"].as_str().or(event["ts"].as_str()))
+                .unwrap()
+                .parse::<chrono::DateTime<chrono::Utc>>();
+            let holder = segments
+                .iter()
+                .find(|(_, lines)| lines.contains(&pointer(version)));
+            windows.push((ts.unwrap(), holder.expect("held by a segment").0.clone()));
+        }
+    }
+    let closed = |key: &str| baoluu::archive::segments::closed_at(key).unwrap();
+    let inside = |key: &str| {
+        (windows.iter()).any(|(ts, holder)| closed(key) >= *ts && key <= holder.as_str())
+    };
+    (segments.into_iter())
+        .filter(|(key, _)| !inside(key))
+        .map(|(key, _)| key)
+        .collect()
+}
+
+/// An index line's or a change event version's (`filename`, `offset`).
+fn pointer(value: &serde_json::Value) -> (String, u64) {
+    let filename = value["filename"].as_str().unwrap().to_string();
+    (filename, value["offset"].as_u64().unwrap())
 }
 
 /// Segment files still on local disk, of both kinds and both portals.

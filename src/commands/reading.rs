@@ -32,10 +32,12 @@ pub(crate) fn changes(
     json: bool,
 ) -> anyhow::Result<u8> {
     // Only the segments the output can show are fetched back: the filter's portal, changes
-    // segments closed since `since`, and index segments for the text form's diffs.
-    let wanted = fetched::for_changes(portal.as_deref(), since, !json);
-    let reading = runtime()?.block_on(fetched::reading(config, wanted));
+    // segments closed since `since`, and the index segments holding the versions the text
+    // form's diffs compare.
     let filter = baoluu::history::Filter { portal, since };
+    let reading = runtime()?.block_on(baoluu::storage::versions::for_changes(
+        config, &filter, json,
+    ));
     let reading = reading.context(FROM_BUCKET)?;
     let text = match json {
         true => baoluu::history::render_json(&reading.sources, &filter)?,
@@ -45,11 +47,54 @@ pub(crate) fn changes(
     Ok(0)
 }
 
-/// `verify`: the archive, and what `keep_local` removed read back from the bucket.
+/// `verify`: the archive, and what `keep_local` removed read back from the bucket: the index
+/// segments first, then the WARC files one at a time, each removed before the next is fetched
+/// (a disk sized for `keep_local` holds one, not all).
 pub(crate) fn verify(config: &Config) -> anyhow::Result<u8> {
-    let reading = runtime()?.block_on(fetched::reading(config, fetched::for_verify));
+    let runtime = runtime()?;
+    let reading = runtime.block_on(fetched::reading_deferring(
+        config,
+        fetched::for_verify,
+        fetched::is_warc,
+    ));
     let reading = reading.context(FROM_BUCKET)?;
-    Ok(baoluu::verify::run_cli_sources(&reading.sources)?)
+    let mut removed = Deferred {
+        runtime: &runtime,
+        files: reading.deferred.as_ref(),
+    };
+    match baoluu::verify::run_cli_removed(&reading.sources, &mut removed) {
+        Err(baoluu::verify::Error::Removed { source, .. }) => {
+            Err(anyhow::Error::from_boxed(source).context(FROM_BUCKET))
+        }
+        done => Ok(done?),
+    }
+}
+
+/// The WARC files a reading left in the bucket, as `verify` brings them back: `warc/{name}`
+/// fetched on the command's runtime.
+struct Deferred<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    files: Option<&'a fetched::Deferred>,
+}
+
+impl baoluu::verify::Removed for Deferred<'_> {
+    fn names(&self) -> Vec<String> {
+        let paths = self.files.into_iter().flat_map(fetched::Deferred::paths);
+        paths
+            .filter_map(|p| p.strip_prefix("warc/").map(str::to_string))
+            .collect()
+    }
+
+    fn bring(&mut self, name: &str) -> Result<std::path::PathBuf, baoluu::verify::BringError> {
+        let files = self.files.ok_or("no file was left in the bucket")?;
+        let path = format!("warc/{name}");
+        Ok(self.runtime.block_on(files.fetch(&path))?)
+    }
+
+    fn release(&mut self, copy: &std::path::Path) -> Result<(), baoluu::verify::BringError> {
+        let files = self.files.ok_or("no file was left in the bucket")?;
+        Ok(files.discard(copy)?)
+    }
 }
 
 /// `wacz`: the local files, and with `[storage]` those `keep_local` removed fetched back;

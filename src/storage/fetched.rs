@@ -27,7 +27,50 @@ pub struct Reading {
     pub sources: Sources,
     /// Files fetched from the bucket for this reading.
     pub fetched: u64,
+    /// Files left in the bucket until the reader asks for each ([`reading_deferring`]).
+    pub deferred: Option<Deferred>,
     _copies: Option<Copies>,
+}
+
+/// Removed files a reader fetches one at a time, each when it gets to it, into the reading's
+/// folder of copies (`verify` walks removed WARCs so: however many there are, one copy at a
+/// time is on disk).
+#[derive(Debug)]
+pub struct Deferred {
+    remote: Remote,
+    objects: Vec<Uploaded>,
+    into: PathBuf,
+}
+
+impl Deferred {
+    /// The archive-relative paths of the files left in the bucket (`warc/…`).
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.objects.iter().map(|o| o.path.as_str())
+    }
+
+    /// Fetches the file at `path` (one of [`Deferred::paths`]) and checks it against its
+    /// record; returns where the copy is. The reader removes it with [`Deferred::discard`].
+    pub async fn fetch(&self, path: &str) -> Result<PathBuf, Error> {
+        let object =
+            (self.objects.iter().find(|o| o.path == path)).ok_or_else(|| Error::Local {
+                path: PathBuf::from(path),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "not a file this reading left in the bucket",
+                ),
+            })?;
+        fetch(&self.remote, object, &self.into).await?;
+        tracing::debug!(path, "fetched_for_reading");
+        Ok(self.into.join(path))
+    }
+
+    /// Removes a copy [`Deferred::fetch`] made, before the next one is fetched.
+    pub fn discard(&self, copy: &Path) -> Result<(), Error> {
+        std::fs::remove_file(copy).map_err(|source| Error::Local {
+            path: copy.to_path_buf(),
+            source,
+        })
+    }
 }
 
 /// The folder of fetched copies, removed with everything in it when dropped.
@@ -54,12 +97,9 @@ impl Reading {
         Reading {
             sources: Sources::local(archive_dir),
             fetched: 0,
+            deferred: None,
             _copies: None,
         }
-    }
-
-    fn local(config: &Config) -> Reading {
-        Reading::of(&config.crawler.archive_dir)
     }
 }
 
@@ -67,27 +107,47 @@ impl Reading {
 /// and whose local copy is gone fetched from the bucket. `wanted` sees archive-relative paths
 /// (`warc/…`, `index/segments/…`, `changes/segments/…`).
 pub async fn reading(config: &Config, wanted: impl Fn(&str) -> bool) -> Result<Reading, Error> {
+    reading_deferring(config, wanted, |_| false).await
+}
+
+/// [`reading`], except that the objects `later` picks among those `wanted` are not fetched
+/// now: the reader fetches them one at a time through [`Reading::deferred`].
+pub async fn reading_deferring(
+    config: &Config,
+    wanted: impl Fn(&str) -> bool,
+    later: impl Fn(&str) -> bool,
+) -> Result<Reading, Error> {
     let archive_dir = &config.crawler.archive_dir;
     let state = archive_dir.join("state.sqlite");
     let Some(storage) = config.storage.as_ref().filter(|_| state.is_file()) else {
-        return Ok(Reading::local(config));
+        return Ok(Reading::of(archive_dir));
     };
     let store = Store::open_read_only(&state)?;
-    let missing: Vec<Uploaded> = (store.uploaded()?.into_iter())
+    let (deferred, missing): (Vec<Uploaded>, Vec<Uploaded>) = (store.uploaded()?.into_iter())
         .filter(|o| wanted(&o.path) && !archive_dir.join(&o.path).is_file())
-        .collect();
-    if missing.is_empty() {
-        return Ok(Reading::local(config));
+        .partition(|o| later(&o.path));
+    if missing.is_empty() && deferred.is_empty() {
+        return Ok(Reading::of(archive_dir));
     }
     let remote = Remote::connect(storage)?;
     let copies = copies_dir(archive_dir)?;
     for object in &missing {
         fetch(&remote, object, copies.path()).await?;
     }
-    tracing::info!(files = missing.len(), "fetched_for_reading");
+    tracing::info!(
+        files = missing.len(),
+        later = deferred.len(),
+        "fetched_for_reading"
+    );
+    let deferred = (!deferred.is_empty()).then(|| Deferred {
+        remote,
+        objects: deferred,
+        into: copies.path().to_path_buf(),
+    });
     Ok(Reading {
         sources: Sources::local(archive_dir).with_fetched(copies.path()),
         fetched: missing.len() as u64,
+        deferred,
         _copies: Some(copies),
     })
 }
@@ -131,13 +191,19 @@ pub(super) async fn fetch(remote: &Remote, object: &Uploaded, into: &Path) -> Re
 
 /// The `wanted` of `verify`: every WARC file and index segment.
 pub fn for_verify(path: &str) -> bool {
-    path.starts_with("warc/") || is_segment_of(path, "index", None)
+    is_warc(path) || is_segment_of(path, "index", None)
+}
+
+/// Whether the archive-relative `path` is a WARC file: the `later` of `verify`, which
+/// fetches those one at a time (a segment is small and every line is read together).
+pub fn is_warc(path: &str) -> bool {
+    path.starts_with("warc/")
 }
 
 /// The `wanted` of `changes` for the events of `portal` (every portal's when `None`) seen at
 /// or after `since`: those portals' changes segments closed at or after `since`, and with
 /// `diffs` (the text form, not `--json`) their index segments, which hold the versions the
-/// word diffs compare, of any age. A segment closed before `since` holds no wanted event: an
+/// word diffs compare, of any age (`storage::versions` fetches only those that may hold one). A segment closed before `since` holds no wanted event: an
 /// event is appended, stamped with its capture time, before the segment holding it is closed
 /// and named after that moment (`archive::segments`), both on this machine's clock.
 pub fn for_changes(

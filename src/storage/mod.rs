@@ -16,6 +16,7 @@ mod remote;
 mod scan;
 mod status;
 mod task;
+pub mod versions;
 
 pub use remote::{Fixity, Remote};
 pub use status::{QueueProblem, QueueStatus, queue_lines, queue_status};

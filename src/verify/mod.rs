@@ -10,14 +10,18 @@
 //! written, and is skipped). Problems are collected into a [`Report`], never raised one by one;
 //! only an archive that cannot be read at all is an [`Error`]. This module never modifies WARC or
 //! index files (`baoluu crawl` recovers leftovers on start). `verify --wacz FILE` checks a
-//! package `baoluu wacz` wrote instead ([`verify_wacz`], issue 20).
+//! package `baoluu wacz` wrote instead ([`verify_wacz`], issue 20). WARC files removed from the
+//! archive are brought back through a hook ([`Removed`]) one at a time, each checked in its turn.
 
+use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::archive::{self, Lock, reader};
 use crate::index::Sources;
 
 mod indexes;
+mod removed;
 mod report;
 mod wacz;
 mod wacz_index;
@@ -25,6 +29,7 @@ mod wacz_index;
 #[cfg(test)]
 mod tests;
 
+pub use removed::{BringError, Removed};
 pub use report::{Problem, Report};
 pub use wacz::{WaczReport, run_cli_wacz, verify_wacz};
 
@@ -47,6 +52,13 @@ pub enum Error {
     },
     #[error("could not check the archive lock")]
     Lock(#[source] archive::Error),
+    /// The [`Removed`] hook failed: its error, for the caller to explain.
+    #[error("could not bring back {name}, a WARC file removed from the archive")]
+    Removed {
+        name: String,
+        #[source]
+        source: BringError,
+    },
 }
 
 /// Verifies the archive under `archive_dir` (see the module doc for what is checked).
@@ -58,6 +70,13 @@ pub fn verify(archive_dir: &Path) -> Result<Report, Error> {
 /// after `keep_local` removed them (issue 18 item 4): every WARC file, local or fetched, and
 /// every index line of each portal's segments and current file.
 pub fn verify_sources(sources: &Sources) -> Result<Report, Error> {
+    verify_removed(sources, &mut removed::NoneRemoved)
+}
+
+/// [`verify_sources`], with the WARC files `removed` names brought back one at a time, each
+/// released before the next is brought (issue 18 item 4: disk for one of them, not all).
+/// The report is the one [`verify_sources`] gives with all of them in the fetched copies.
+pub fn verify_removed(sources: &Sources, removed: &mut dyn Removed) -> Result<Report, Error> {
     let archive_dir = sources.archive_dir();
     let warc_dir = archive_dir.join("warc");
     let index_dir = archive_dir.join("index");
@@ -71,27 +90,81 @@ pub fn verify_sources(sources: &Sources) -> Result<Report, Error> {
     // Held to the end when taken: a crawl starting now would recover the leftovers under us.
     let _lock = check_open_files(archive_dir, &open, &mut report)?;
     let leftovers: Vec<PathBuf> = open.into_iter().filter(|p| p.exists()).collect();
-    let walked = if report.writer_active {
-        closed
-    } else {
-        [closed, leftovers].concat()
+    let here: HashSet<&OsStr> = closed.iter().filter_map(|p| p.file_name()).collect();
+    let names: Vec<String> = (removed.names().into_iter())
+        .filter(|n| !here.contains(OsStr::new(n)))
+        .collect();
+    // Without removed files every pointer is read from disk as the lines are checked.
+    let pointers = match names.is_empty() {
+        true => Vec::new(),
+        false => indexes::pointers(sources)?,
     };
-    for file in &walked {
-        check_warc(archive_dir, file, &mut report)?;
+    let mut kept = removed::Kept::new(&names, pointers);
+    // In name order, the removed files among the closed ones, as when all were fetched.
+    let mut walked: Vec<Warc> = (closed.into_iter().map(Warc::Here))
+        .chain(names.into_iter().map(Warc::Removed))
+        .collect();
+    walked.sort_by(|a, b| a.name().cmp(&b.name()));
+    if !report.writer_active {
+        walked.extend(leftovers.into_iter().map(Warc::Here));
     }
-    indexes::check(sources, &mut report)?;
+    for warc in walked {
+        match warc {
+            Warc::Here(file) => check_warc(archive_dir, &file, &mut report)?,
+            Warc::Removed(name) => {
+                check_removed(archive_dir, removed, &name, &mut kept, &mut report)?
+            }
+        }
+    }
+    indexes::check(sources, &kept, &mut report)?;
     Ok(report)
+}
+
+/// A WARC file to walk: on disk, or removed and brought back in its turn.
+enum Warc {
+    Here(PathBuf),
+    Removed(String),
+}
+
+impl Warc {
+    fn name(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Warc::Here(path) => path.file_name().unwrap_or_default().to_string_lossy(),
+            Warc::Removed(name) => name.into(),
+        }
+    }
+}
+
+/// Brings the removed file `name` back, walks it, keeps what the index points at in it, and
+/// releases the copy.
+fn check_removed(
+    archive_dir: &Path,
+    removed: &mut dyn Removed,
+    name: &str,
+    kept: &mut removed::Kept,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let failed = |source| Error::Removed {
+        name: name.to_string(),
+        source,
+    };
+    let copy = removed.bring(name).map_err(failed)?;
+    let walked = check_warc(archive_dir, &copy, report);
+    kept.read(name, &copy);
+    removed.release(&copy).map_err(failed)?;
+    walked
 }
 
 /// Prints the report of `verify(archive_dir)` on stdout and returns the exit code: 0 when the
 /// archive is sound, 1 when it has problems (docs/configuration.md exit codes). `main` calls this.
 pub fn run_cli(archive_dir: &Path) -> Result<u8, Error> {
-    run_cli_sources(&Sources::local(archive_dir))
+    run_cli_removed(&Sources::local(archive_dir), &mut removed::NoneRemoved)
 }
 
-/// [`run_cli`] over an archive and its fetched-back copies ([`verify_sources`]).
-pub fn run_cli_sources(sources: &Sources) -> Result<u8, Error> {
-    let report = verify_sources(sources)?;
+/// [`run_cli`] over an archive, its fetched-back copies and the WARC files `removed` brings
+/// back one at a time ([`verify_removed`]).
+pub fn run_cli_removed(sources: &Sources, removed: &mut dyn Removed) -> Result<u8, Error> {
+    let report = verify_removed(sources, removed)?;
     print!("{report}");
     Ok(if report.problems.is_empty() { 0 } else { 1 })
 }

@@ -121,10 +121,9 @@ fn a_sound_archive_has_no_problems() {
     assert_eq!(run_cli(s.path()).unwrap(), 0);
 }
 
-#[test]
-fn a_rewritten_payload_digest_and_a_torn_member_are_found() {
-    let s = Sound::new();
-    // A second, unindexed file whose response record states a wrong payload digest.
+/// A second, unindexed file whose response record states a wrong payload digest, and whose
+/// request record is torn: the file, the response's capture, and where the tear starts.
+fn damaged_file(s: &Sound) -> (PathBuf, Capture, u64) {
     let mut w = writer(s.path(), "bad");
     let capture = w
         .write_exchange(&exchange("/tin-3.html", "<p>Ba</p>"))
@@ -146,6 +145,14 @@ fn a_rewritten_payload_digest_and_a_torn_member_are_found() {
     let rest = &bytes[end..];
     damaged.extend(&rest[..rest.len() / 2]);
     fs::write(&file, &damaged).unwrap();
+    (file, capture, torn_at)
+}
+
+#[test]
+fn a_rewritten_payload_digest_and_a_torn_member_are_found() {
+    let s = Sound::new();
+    let (file, capture, torn_at) = damaged_file(&s);
+    let wrong = crate::cdxj::sha1_digest(b"something else");
 
     let report = verify(s.path()).unwrap();
     let shown = PathBuf::from("warc").join(name(&file));
@@ -171,9 +178,8 @@ fn a_rewritten_payload_digest_and_a_torn_member_are_found() {
     assert_eq!(run_cli(s.path()).unwrap(), 1);
 }
 
-#[test]
-fn bad_index_pointers_are_named_by_file_and_line() {
-    let s = Sound::new();
+/// Appends to `s`'s index eight lines that point wrong (see the test below).
+fn append_bad_pointers(s: &Sound) {
     let warc = name(&s.warc);
     let mut request = s.line(0);
     request.offset += request.length; // the request record that follows the response
@@ -201,6 +207,13 @@ fn bad_index_pointers_are_named_by_file_and_line() {
     let forged = first.replace(digest.as_str(), &crate::cdxj::sha1_digest(b"x"));
     assert_ne!(forged, first);
     s.append(&format!("index/cdxj/{warc}.cdxj"), &format!("{forged}\n"));
+}
+
+#[test]
+fn bad_index_pointers_are_named_by_file_and_line() {
+    let s = Sound::new();
+    let warc = name(&s.warc);
+    append_bad_pointers(&s);
 
     let report = verify(s.path()).unwrap();
     let found: Vec<(String, usize, String)> = report
@@ -308,4 +321,86 @@ fn a_folder_that_is_no_archive_is_an_error() {
         err.to_string().contains("archive_dir of your config"),
         "{err}"
     );
+}
+
+/// Removed WARC files kept in a folder standing for the bucket, brought back into the
+/// reading's folder of copies; each bring finds that folder empty.
+struct Bucket {
+    held: PathBuf,
+    copies: PathBuf,
+    brought: Vec<String>,
+}
+
+impl Removed for Bucket {
+    fn names(&self) -> Vec<String> {
+        list_dir(&self.held)
+            .unwrap()
+            .iter()
+            .map(|p| name(p))
+            .collect()
+    }
+
+    fn bring(&mut self, name: &str) -> Result<PathBuf, BringError> {
+        assert_eq!(list_dir(&self.copies)?, Vec::<PathBuf>::new(), "{name}");
+        self.brought.push(name.to_string());
+        let copy = self.copies.join(name);
+        fs::copy(self.held.join(name), &copy)?;
+        Ok(copy)
+    }
+
+    fn release(&mut self, copy: &Path) -> Result<(), BringError> {
+        Ok(fs::remove_file(copy)?)
+    }
+}
+
+/// Walking removed files one at a time reports what a reading with every one fetched first
+/// reports, problems and order included: records damaged in a removed file, index lines
+/// pointing wrong into one, and an edit whose `previous` lies in another removed file.
+#[test]
+fn removed_files_brought_back_one_at_a_time_give_the_report_of_all_fetched() {
+    let s = Sound::new();
+    let (bad, capture, _) = damaged_file(&s);
+    append_bad_pointers(&s);
+    let mut edit = s.line(1);
+    edit.version = 2;
+    edit.previous = Some(index::Pointer {
+        filename: name(&bad),
+        offset: capture.offset,
+        length: capture.length,
+        ts: None,
+    });
+    // After the torn line the bad pointers end with.
+    s.append(
+        "index/hg.jsonl",
+        &format!("\n{}\n", serde_json::to_string(&edit).unwrap()),
+    );
+    let copies = s.path().join(".fetched-1");
+    let (held, warcs) = (s.path().join("held"), copies.join("warc"));
+    fs::create_dir_all(&held).unwrap();
+    fs::create_dir_all(&warcs).unwrap();
+    let sources = Sources::local(s.path()).with_fetched(&copies);
+    for file in [&s.warc, &bad] {
+        fs::copy(file, warcs.join(name(file))).unwrap();
+        fs::rename(file, held.join(name(file))).unwrap();
+    }
+    let all_fetched = verify_sources(&sources).unwrap().to_string();
+    assert!(all_fetched.contains("11 problems"), "{all_fetched}");
+    assert!(all_fetched.contains("previous url"), "{all_fetched}");
+
+    for file in list_dir(&warcs).unwrap() {
+        fs::remove_file(file).unwrap();
+    }
+    let mut bucket = Bucket {
+        held,
+        copies: warcs.clone(),
+        brought: Vec::new(),
+    };
+    let one_by_one = verify_removed(&sources, &mut bucket).unwrap().to_string();
+    assert_eq!(one_by_one, all_fetched);
+    assert_eq!(
+        bucket.brought,
+        [name(&bad), name(&s.warc)],
+        "each once, in name order"
+    );
+    assert_eq!(list_dir(&warcs).unwrap(), Vec::<PathBuf>::new(), "released");
 }

@@ -12,6 +12,7 @@ pub mod portal;
 pub mod portal_extra;
 pub mod pywb;
 pub mod s3;
+pub mod s3_watch;
 pub mod shipping;
 pub mod wait;
 pub mod world;

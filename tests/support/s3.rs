@@ -103,6 +103,14 @@ impl S3Server {
         format!("http://{}", self.addr)
     }
 
+    /// Appends to the configuration file `config` the `[storage]` table for this server
+    /// (objects under `prefix`), plus `extra` lines.
+    pub fn add_table(&self, config: &Path, prefix: &str, extra: &str) {
+        let mut text = std::fs::read_to_string(config).unwrap();
+        text.push_str(&self.table(prefix, extra));
+        std::fs::write(config, text).unwrap();
+    }
+
     /// The `[storage]` table for this server, plus `extra` lines.
     pub fn table(&self, prefix: &str, extra: &str) -> String {
         format!(
@@ -158,6 +166,12 @@ impl Drop for S3Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// `cmd` with the test keys in its environment: [`ACCESS_KEY`] and the secret `secret`.
+pub fn keyed<'a>(cmd: &'a mut Command, secret: &str) -> &'a mut Command {
+    cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
 }
 
 /// Whether a multipart upload has parts on the server and is not completed yet.

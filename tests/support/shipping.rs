@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::cli::{self, stderr};
 use super::portal::TwoHosts;
-use super::s3::{self, ACCESS_KEY, S3Server, SECRET_KEY};
+use super::s3::{self, S3Server, SECRET_KEY};
 
 pub const INSTANCE: &str = "box-1";
 
@@ -28,9 +28,7 @@ impl World {
         let server = S3Server::start(&binary, root.path());
         let hosts = TwoHosts::start(None, "min_delay = \"0s\"\nwarc_max_size = \"20kB\"");
         let extra = format!("instance = \"{INSTANCE}\"\n{storage_extra}");
-        let mut text = std::fs::read_to_string(&hosts.config).unwrap();
-        text.push_str(&server.table("baoluu", &extra));
-        std::fs::write(&hosts.config, text).unwrap();
+        server.add_table(&hosts.config, "baoluu", &extra);
         Some(World {
             hosts,
             server,
@@ -46,10 +44,16 @@ impl World {
         self.command(secret, args).output().unwrap()
     }
 
+    /// A `crawl` with the right key, which must succeed.
+    pub fn crawl(&self) -> Output {
+        let out = self.run(SECRET_KEY, &["crawl"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        out
+    }
+
     pub fn command(&self, secret: &str, args: &[&str]) -> std::process::Command {
         let mut cmd = cli::command(&self.hosts.config, args);
-        cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", secret);
+        s3::keyed(&mut cmd, secret);
         cmd
     }
 
