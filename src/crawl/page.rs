@@ -18,7 +18,7 @@ use crate::store;
 pub(super) struct Read {
     pub found: Vec<Found>,
     /// Set for an article page whose extraction found a title or a body.
-    pub article: Option<Extracted>,
+    pub article: Option<Article>,
     /// The article's images and the page's stylesheets, at one embed hop, on the portal's
     /// hosts or `embed_hosts` (issue 6: without them replay shows articles without photos).
     pub requisites: Vec<Found>,
@@ -41,11 +41,21 @@ impl Extracted {
     }
 }
 
-/// Reads `hop` (a 2xx HTML response to a candidate of `kind`) of `portal` on the blocking pool.
-pub(super) async fn read(hop: Hop, portal: Arc<PortalRun>, kind: store::Kind) -> Read {
-    tokio::task::spawn_blocking(move || read_now(&hop, &portal, kind))
-        .await
-        .unwrap_or_default()
+/// Reads `hop` (a 2xx HTML response to a candidate of `kind`) of `portal` on the blocking pool,
+/// its article (taken out of the [`Read`]) with its fingerprint. Reading a page again for its
+/// links alone (`relink`) calls [`read_now`] and makes no fingerprint.
+pub(super) async fn read(
+    hop: Hop,
+    portal: Arc<PortalRun>,
+    kind: store::Kind,
+) -> (Read, Option<Extracted>) {
+    tokio::task::spawn_blocking(move || {
+        let mut read = read_now(&hop, &portal, kind);
+        let article = read.article.take().map(Extracted::of);
+        (read, article)
+    })
+    .await
+    .unwrap_or_default()
 }
 
 pub(super) fn read_now(hop: &Hop, portal: &PortalRun, kind: store::Kind) -> Read {
@@ -93,7 +103,7 @@ pub(super) fn read_now(hop: &Hop, portal: &PortalRun, kind: store::Kind) -> Read
     }
     Read {
         found,
-        article: article.map(Extracted::of),
+        article,
         requisites,
     }
 }

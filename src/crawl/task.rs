@@ -339,10 +339,10 @@ async fn read_landed(
     };
     let mut article = None;
     if let (Finished::Done { found, .. }, Some(hop)) = (finished, &readable) {
-        let mut read = page::read(hop.clone(), portal.clone(), kind).await;
+        let (mut read, extracted) = page::read(hop.clone(), portal.clone(), kind).await;
         read.found.append(&mut read.requisites);
         *found = read.found;
-        article = read.article;
+        article = extracted;
     }
     (readable, article)
 }

@@ -413,22 +413,15 @@ mod tests {
             .unwrap();
         rows.map(Result::unwrap).collect()
     }
-}
 
-#[cfg(test)]
-mod compiled_once {
-    use crate::store::Kind;
-    use crate::store::testing::{candidate, store};
-    use rusqlite::StatementStatus;
-
-    /// The take runs once per page: compiled again on every call (a new host or time each
-    /// time, and rusqlite's cache clears the parameters), it cost 2.4% of a crawl's CPU
-    /// (issue 17). With the planner's stability guarantee it is compiled once, and its plan
-    /// still walks the queue index.
+    /// The take runs once per page: compiled again on every call (a new host each time, and
+    /// rusqlite's cache clears the parameters), it cost 2.4% of a crawl's CPU (issue 17).
+    /// With the planner's stability guarantee it is compiled once, and its plan still walks
+    /// the queue index.
     #[test]
     fn the_take_is_compiled_once_and_walks_the_queue_index() {
         let (_dir, store) = store();
-        let run = store.begin_run(&["cantho".to_string()]).unwrap().id;
+        let run = run(&store);
         for h in 0..4 {
             for i in 0..10 {
                 let url = format!("https://h{h}.vn/tin-a{i}.html");
@@ -436,18 +429,16 @@ mod compiled_once {
             }
         }
         for i in 0..40 {
-            let host = format!("h{}.vn", i % 4);
-            let now = 1e12 + f64::from(i);
-            assert!(store.next_for_host(run, &host, now).unwrap().is_some());
+            assert!(take(&store, run, &format!("h{}.vn", i % 4)).is_some());
         }
         let conn = store.conn();
-        let stmt = conn.prepare_cached(super::TAKE).unwrap();
-        assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0);
+        let stmt = conn.prepare_cached(TAKE).unwrap();
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
         drop(stmt);
         let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::TAKE))
+            .prepare(&format!("EXPLAIN QUERY PLAN {TAKE}"))
             .unwrap()
-            .query_map(rusqlite::params![run, "h0.vn", 1e12], |row| row.get(3))
+            .query_map(params![run, "h0.vn", 1e12], |row| row.get(3))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
