@@ -60,7 +60,8 @@ pub async fn run(
     let heartbeat = Arc::new(Heartbeat::new("daemon-loop"));
     let watchdog = CancellationToken::new();
     let _stop_watchdog = watchdog.clone().drop_guard();
-    let heartbeats = vec![heartbeat.clone(), session.writer_heartbeat()];
+    let mut heartbeats = vec![heartbeat.clone()];
+    heartbeats.extend(session.writer_heartbeats());
     notifier.spawn_watchdog(heartbeats, watchdog);
     let metrics = Arc::new(Metrics::new());
     if let Some(addr) = config.crawler.metrics_listen {

@@ -35,6 +35,15 @@ pub(crate) struct Gzip {
     deflate: Compress,
 }
 
+/// The end of a record compressed ahead of its member (issue 17, sixth step): its block and
+/// the record's end as a raw deflate stream that ends a member, with the CRC-32 and length of
+/// what it holds. Compressing the bulk of a record does not need its place in a file, so the
+/// crawl's tasks do it on both cores and the writer thread only compresses the short head.
+pub(crate) struct Tail {
+    deflate: Vec<u8>,
+    crc: Crc,
+}
+
 impl Gzip {
     pub(crate) fn new(level: u32) -> Gzip {
         Gzip {
@@ -43,31 +52,97 @@ impl Gzip {
         }
     }
 
+    /// The level this state compresses at.
+    #[cfg(test)]
+    pub(crate) fn level(&self) -> u32 {
+        self.level
+    }
+
     /// `record` as one complete gzip member: header, raw deflate, CRC-32 and length (RFC 1952).
     pub(crate) fn member(&mut self, record: &[u8]) -> io::Result<Vec<u8>> {
         self.deflate.reset();
         let mut out = Vec::with_capacity(10 + record.len() / 2 + slack(record.len()) + 8);
         out.extend_from_slice(&header(self.level));
-        loop {
-            let read = usize::try_from(self.deflate.total_in()).unwrap_or(usize::MAX);
-            let rest = record.get(read..).unwrap_or_default();
-            let status = self
-                .deflate
-                .compress_vec(rest, &mut out, FlushCompress::Finish)
-                .map_err(io::Error::other)?;
-            if status == Status::StreamEnd {
-                break;
-            }
-            // Out of room: the stream only ends once all of it fits.
-            out.reserve(out.capacity().max(4096));
-        }
+        self.deflate_into(record, &mut out, FlushCompress::Finish)?;
         let mut crc = Crc::new();
         crc.update(record);
-        out.extend_from_slice(&crc.sum().to_le_bytes());
-        // ISIZE is the length modulo 2^32 (RFC 1952 §2.3.1).
-        out.extend_from_slice(&(record.len() as u32).to_le_bytes());
+        trailer(&mut out, &crc);
         Ok(out)
     }
+
+    /// `parts`, one after the other, as the raw deflate stream that ends a member
+    /// ([`Gzip::member_with`]).
+    pub(crate) fn tail(&mut self, parts: &[&[u8]]) -> io::Result<Tail> {
+        self.deflate.reset();
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let mut deflate = Vec::with_capacity(total / 2 + slack(total));
+        let mut crc = Crc::new();
+        for part in parts {
+            self.deflate_into(part, &mut deflate, FlushCompress::None)?;
+            crc.update(part);
+        }
+        self.deflate_into(&[], &mut deflate, FlushCompress::Finish)?;
+        Ok(Tail { deflate, crc })
+    }
+
+    /// `head` followed by `tail` as one complete gzip member. The head's deflate ends on a
+    /// sync flush: byte-aligned, its last block not final (RFC 1951 §3.2.3), so the tail's own
+    /// stream goes on from there and its final block ends both; the tail never refers back
+    /// into the head. The CRC-32 of the whole is combined from the two (pigz joins the
+    /// streams it compresses in parallel the same way).
+    pub(crate) fn member_with(&mut self, head: &[u8], tail: &Tail) -> io::Result<Vec<u8>> {
+        self.deflate.reset();
+        let room = 10 + head.len() / 2 + slack(head.len()) + tail.deflate.len() + 8;
+        let mut out = Vec::with_capacity(room);
+        out.extend_from_slice(&header(self.level));
+        self.deflate_into(head, &mut out, FlushCompress::Sync)?;
+        out.extend_from_slice(&tail.deflate);
+        let mut crc = Crc::new();
+        crc.update(head);
+        crc.combine(&tail.crc);
+        trailer(&mut out, &crc);
+        Ok(out)
+    }
+
+    /// Compresses all of `input` onto `out` and flushes as `flush` says: to the end of the
+    /// stream for `Finish`, to a byte boundary for `Sync` (done once a call leaves output room
+    /// unused: zlib's rule for a complete flush).
+    fn deflate_into(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        flush: FlushCompress,
+    ) -> io::Result<()> {
+        let start = self.deflate.total_in();
+        loop {
+            let read = usize::try_from(self.deflate.total_in() - start).unwrap_or(usize::MAX);
+            let rest = input.get(read..).unwrap_or_default();
+            if out.capacity() - out.len() < 64 {
+                out.reserve(rest.len() / 2 + slack(rest.len()));
+            }
+            let status = self
+                .deflate
+                .compress_vec(rest, out, flush)
+                .map_err(io::Error::other)?;
+            let consumed = self.deflate.total_in() - start == input.len() as u64;
+            let done = match flush {
+                FlushCompress::Finish => status == Status::StreamEnd,
+                FlushCompress::None => consumed,
+                _ => consumed && out.len() < out.capacity(),
+            };
+            if done {
+                return Ok(());
+            }
+            // Out of room: the flush is complete only once all of it fits.
+            out.reserve(out.capacity().max(4096));
+        }
+    }
+}
+
+/// The member's CRC-32 and ISIZE, the length modulo 2^32 (RFC 1952 §2.3.1).
+fn trailer(out: &mut Vec<u8>, crc: &Crc) {
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&crc.amount().to_le_bytes());
 }
 
 #[cfg(test)]
@@ -107,6 +182,36 @@ mod tests {
                     "level {level}, {} bytes",
                     record.len()
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_head_and_a_tail_made_apart_make_one_member() {
+        let head = "WARC/1.1\r\nWARC-Type: response\r\nContent-Length: 9000\r\n\r\n";
+        let body = "Tin Cần Thơ: lúa gạo, tôm khóm. ".repeat(3000);
+        let random: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for level in [2, 3] {
+            let mut writer = Gzip::new(level);
+            let mut ahead = Gzip::new(level);
+            for parts in [
+                vec![body.as_bytes(), b"\r\n\r\n".as_slice()],
+                vec![b"HTTP/1.1 200 OK\r\n\r\n".as_slice(), &random, b"\r\n\r\n"],
+                vec![b"".as_slice()],
+                vec![],
+            ] {
+                let tail = ahead.tail(&parts).unwrap();
+                let member = writer.member_with(head.as_bytes(), &tail).unwrap();
+                let whole = [head.as_bytes(), &parts.concat()].concat();
+                assert_eq!(gunzip(&member), whole, "level {level}");
+                // One member: a multi-member reader sees nothing after it.
+                let mut decoder = flate2::read::GzDecoder::new(member.as_slice());
+                std::io::copy(&mut decoder, &mut std::io::sink()).unwrap();
+                let mut rest = Vec::new();
+                decoder.into_inner().read_to_end(&mut rest).unwrap();
+                assert!(rest.is_empty(), "{} bytes after the member", rest.len());
             }
         }
     }

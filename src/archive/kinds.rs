@@ -9,7 +9,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::http::{request_block, response_block, response_head, warc_protocol};
+use super::ahead::Block;
+use super::http::{self, request_block, warc_protocol};
 use super::record::{Fields, format_date};
 use super::{Capture, Info, Original, RevisitProfile};
 use crate::fetch::Exchange;
@@ -75,14 +76,21 @@ fn exchange_fields(kind: &str, id: &str, ex: &Exchange) -> Fields {
         .add_opt("WARC-IP-Address", ex.remote_ip.map(|ip| ip.to_string()))
 }
 
-/// The `response` record (WARC 1.1 §6.4): the re-serialised HTTP response and its body.
-pub(crate) fn response(ex: &Exchange, ids: &Ids, payload_digest: &str) -> Vec<u8> {
+/// The head of the `response` record (WARC 1.1 §6.4) whose block, the re-serialised HTTP
+/// response and its body, was `made` ahead.
+pub(crate) fn response_head(
+    ex: &Exchange,
+    ids: &Ids,
+    made: &Block,
+    payload_digest: &str,
+) -> Vec<u8> {
+    let about = (made.digest.as_str(), Some(payload_digest), RESPONSE_TYPE);
     exchange_fields("response", &ids.response, ex)
         .add("WARC-Concurrent-To", &ids.request)
         .add("WARC-Warcinfo-ID", &ids.warcinfo)
         .add_opt("WARC-Protocol", warc_protocol(&ex.version))
         .add_opt("WARC-Truncated", ex.truncated.map(|t| t.as_warc()))
-        .finish(Some(payload_digest), RESPONSE_TYPE, &response_block(ex))
+        .head(about, made.len)
 }
 
 /// The `request` record (WARC 1.1 §6.6), pointing back at its response or revisit.
@@ -110,21 +118,27 @@ pub(crate) fn revisit(
         .add("WARC-Profile", profile.uri())
         .add("WARC-Warcinfo-ID", &ids.warcinfo)
         .add_opt("WARC-Protocol", warc_protocol(&ex.version))
-        .finish(Some(payload_digest), RESPONSE_TYPE, &response_head(ex))
+        .finish(
+            Some(payload_digest),
+            RESPONSE_TYPE,
+            &http::response_head(ex),
+        )
 }
 
-/// A `metadata` record (WARC 1.1 §6.8) about a capture, e.g. extracted article JSON.
 /// Prefix of a metadata record's WARC-Target-URI; the described page's URL follows.
 pub const METADATA_URN: &str = "urn:baoluu:article:";
 /// The URN prefix of a change event's `metadata` record (`WARC-Target-URI`, issue 15); the
 /// history module writes such records, the archive only recognises them.
 pub const CHANGE_URN: &str = "urn:baoluu:change:";
 
-pub(crate) fn metadata(
+/// The head of a `metadata` record (WARC 1.1 §6.8) about a capture, e.g. extracted article
+/// JSON, whose block was `made` ahead.
+pub(crate) fn metadata_head(
     id: &str,
     warcinfo: &str,
     about: &Capture,
-    (content_type, block, block_digest): (&str, &[u8], &str),
+    content_type: &str,
+    made: &Block,
 ) -> Vec<u8> {
     let (target, page) = metadata_target(about);
     Fields::new("metadata", id, about.date)
@@ -132,7 +146,7 @@ pub(crate) fn metadata(
         .add("WARC-Refers-To", &about.record_id)
         .add("WARC-Refers-To-Target-URI", &page)
         .add("WARC-Warcinfo-ID", warcinfo)
-        .finish_digested(block_digest, None, content_type, block)
+        .head((&made.digest, None, content_type), made.len)
 }
 
 /// A metadata record's (`WARC-Target-URI`, `WARC-Refers-To-Target-URI`). A URN of our own as

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::recorder::{Done, SyncFailure};
+use super::commit::{Done, SyncFailure};
 use super::segments::{self, Policy};
 use super::sink::{self, Sink, Wrap};
 

@@ -22,6 +22,8 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
+mod ahead;
+mod commit;
 mod facts;
 mod gzip;
 mod http;

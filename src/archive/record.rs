@@ -18,8 +18,12 @@ pub(crate) const RECORD_END: &[u8] = b"\r\n\r\n";
 /// `sha1:` + 32 uppercase base32 characters (RFC 4648 §6), the form pywb, Heritrix, wget and the
 /// CDX tools expect for `WARC-Block-Digest` / `WARC-Payload-Digest`.
 pub(crate) fn sha1_digest(bytes: &[u8]) -> String {
-    let hash = Sha1::digest(bytes);
-    format!("sha1:{}", data_encoding::BASE32.encode(&hash))
+    sha1_text(&Sha1::digest(bytes))
+}
+
+/// A SHA-1 hash written as [`sha1_digest`] writes it.
+pub(crate) fn sha1_text(hash: &[u8]) -> String {
+    format!("sha1:{}", data_encoding::BASE32.encode(hash))
 }
 
 /// A fresh `WARC-Record-ID`: a version-4 UUID URN in angle brackets (WARC 1.1 §5.2).
@@ -99,23 +103,35 @@ impl Fields {
         content_type: &str,
         block: &[u8],
     ) -> Vec<u8> {
+        let about = (block_digest, payload_digest, content_type);
+        let mut out = self.head(about, block.len());
+        out.extend_from_slice(block);
+        out.extend_from_slice(RECORD_END);
+        out
+    }
+
+    /// The record up to its block, for a block of `block_len` bytes whose digests are given:
+    /// the version line, the fields, `WARC-Block-Digest`, the payload digest when given,
+    /// `Content-Type`, `Content-Length` and the blank line. The block and [`RECORD_END`]
+    /// follow (made ahead, issue 17).
+    pub(crate) fn head(
+        self,
+        (block_digest, payload_digest, content_type): (&str, Option<&str>, &str),
+        block_len: usize,
+    ) -> Vec<u8> {
         let fields = self
             .add("WARC-Block-Digest", block_digest)
             .add_opt("WARC-Payload-Digest", payload_digest)
             .add("Content-Type", content_type)
-            .add("Content-Length", block.len().to_string());
-        fields.serialise(block)
-    }
-
-    fn serialise(&self, block: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(block.len() + 512);
+            .add("Content-Length", block_len.to_string());
+        let mut out = Vec::with_capacity(512);
         out.extend_from_slice(VERSION_LINE);
-        for (name, value) in &self.fields {
-            out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        for (name, value) in &fields.fields {
+            for part in [name.as_bytes(), b": ", value.as_bytes(), b"\r\n"] {
+                out.extend_from_slice(part);
+            }
         }
         out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(block);
-        out.extend_from_slice(RECORD_END);
         out
     }
 }

@@ -26,23 +26,22 @@
 //! record), so the order WARC bytes durable → index line → state done holds as before; only
 //! the task learns its record's offset earlier.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::lines::Lines;
+use super::ahead;
+use super::commit::{self, Pulse, Setup};
 use super::segments::Policy;
-use super::{Capture, Error, Facts, Info, Original, RevisitProfile, Writer};
+use super::sink::{self, Wrap};
+use super::{Capture, Error, Facts, Info, Original, RevisitProfile};
 use crate::fetch::Exchange;
-use crate::notify::{Busy, Heartbeat};
+use crate::notify::Heartbeat;
 
 /// How many jobs may wait for the writer thread. Small: each holds a body of up to `max_body`.
 const QUEUE_DEPTH: usize = 8;
-/// Most jobs written under one fsync.
-const MAX_BATCH: usize = 32;
 
 /// Derived data kept up to date on the writer thread (the crawl's CDXJ index).
 pub trait Indexer: Send {
@@ -54,19 +53,21 @@ pub trait Indexer: Send {
 }
 
 /// One write, for the writer of `prefix`.
-struct Job {
-    prefix: String,
-    work: Work,
+pub(super) struct Job {
+    pub(super) prefix: String,
+    pub(super) work: Work,
 }
 
-enum Work {
+pub(super) enum Work {
     Exchange {
         exchange: Arc<Exchange>,
+        made: Box<ahead::Response>,
         reply: oneshot::Sender<Result<Capture, Error>>,
     },
     /// An exchange answered as soon as it is written, before its fsync.
     Deferred {
         exchange: Arc<Exchange>,
+        made: Box<ahead::Response>,
         /// The capture, and the writer's losses before it was written.
         reply: oneshot::Sender<Result<(Capture, u64), Error>>,
     },
@@ -85,6 +86,7 @@ enum Work {
         refers_to: Box<Capture>,
         content_type: String,
         block: Vec<u8>,
+        made: Box<ahead::Block>,
         /// A file to append the block to as one line once the record is durable (the JSON
         /// index: the line is durable when the reply comes).
         line_file: Option<PathBuf>,
@@ -106,9 +108,15 @@ pub struct Unsynced {
 /// Hands exchanges to the writer thread and waits until they are durable.
 pub struct Recorder {
     jobs: mpsc::Sender<Job>,
+    /// Compresses records' blocks in the callers' tasks, on the blocking pool (issue 17).
+    levels: Arc<ahead::Levels>,
+    /// The WARC folder, named when compressing fails.
+    dir: PathBuf,
     thread: JoinHandle<Result<Vec<PathBuf>, Error>>,
     /// Busy while the thread writes a batch, idle while it waits (the watchdog, issue 13).
     heartbeat: Arc<Heartbeat>,
+    /// Busy while the sync thread fsyncs a flight.
+    sync_heartbeat: Arc<Heartbeat>,
 }
 
 impl Recorder {
@@ -122,34 +130,64 @@ impl Recorder {
         indexer: Box<dyn Indexer>,
         segments: Option<Policy>,
     ) -> Result<Recorder, Error> {
+        Recorder::start_wrapped(dir, info, max_size, indexer, (segments, sink::plain()))
+    }
+
+    /// [`Recorder::start`] with every WARC file opened wrapped by `wrap` (fault injection).
+    pub(super) fn start_wrapped(
+        dir: PathBuf,
+        info: Info,
+        max_size: u64,
+        indexer: Box<dyn Indexer>,
+        (segments, wrap): (Option<Policy>, Wrap),
+    ) -> Result<Recorder, Error> {
         let (jobs, rx) = mpsc::channel(QUEUE_DEPTH);
         let path = dir.clone();
+        let failed_start = Error::io("start the writer thread for", &path);
         let heartbeat = Arc::new(Heartbeat::new("warc-writer"));
+        let sync_heartbeat = Arc::new(Heartbeat::new("warc-sync"));
         let pulse = Pulse {
             heartbeat: heartbeat.clone(),
+            sync_heartbeat: sync_heartbeat.clone(),
             stall: std::env::var_os("BAOLUU_TEST_STALL_WRITER").map(PathBuf::from),
+        };
+        let setup = Setup {
+            dir,
+            info,
+            max_size,
+            segments,
+            wrap,
         };
         let thread = std::thread::Builder::new()
             .name("warc-writer".into())
-            .spawn(move || serve(rx, &dir, &info, (max_size, segments), &pulse, indexer))
-            .map_err(Error::io("start the writer thread for", &path))?;
+            .spawn(move || commit::serve(rx, setup, &pulse, indexer))
+            .map_err(failed_start)?;
         Ok(Recorder {
             jobs,
+            levels: Arc::new(ahead::Levels::new()),
+            dir: path,
             thread,
             heartbeat,
+            sync_heartbeat,
         })
     }
 
-    /// The writer thread's heartbeat, for the systemd watchdog (`crate::notify`).
-    pub fn heartbeat(&self) -> Arc<Heartbeat> {
-        self.heartbeat.clone()
+    /// The heartbeats of the writer thread and of its sync thread, for the systemd watchdog
+    /// (`crate::notify`): a disk that hangs either one stops the crawl from landing anything.
+    pub fn heartbeats(&self) -> [Arc<Heartbeat>; 2] {
+        [self.heartbeat.clone(), self.sync_heartbeat.clone()]
     }
 
     /// Writes the exchange as response + request records; returns once they are fsynced.
     pub async fn record(&self, prefix: &str, exchange: Arc<Exchange>) -> Result<Capture, Error> {
+        let made = self.response(&exchange).await?;
         let (reply, answer) = oneshot::channel();
-        self.send(prefix, Work::Exchange { exchange, reply })
-            .await?;
+        let work = Work::Exchange {
+            exchange,
+            made,
+            reply,
+        };
+        self.send(prefix, work).await?;
         answer.await.map_err(|_| stopped())?
     }
 
@@ -161,9 +199,14 @@ impl Recorder {
         prefix: &str,
         exchange: Arc<Exchange>,
     ) -> Result<(Capture, Unsynced), Error> {
+        let made = self.response(&exchange).await?;
         let (reply, answer) = oneshot::channel();
-        self.send(prefix, Work::Deferred { exchange, reply })
-            .await?;
+        let work = Work::Deferred {
+            exchange,
+            made,
+            reply,
+        };
+        self.send(prefix, work).await?;
         let (capture, losses) = answer.await.map_err(|_| stopped())??;
         let prefix = prefix.to_string();
         Ok((capture, Unsynced { prefix, losses }))
@@ -242,11 +285,14 @@ impl Recorder {
         line_file: Option<PathBuf>,
         after: Option<u64>,
     ) -> Result<(u64, u64), Error> {
+        let levels = self.levels.clone();
+        let (made, block) = self.ahead(move || (levels.metadata(&block), block)).await?;
         let (reply, answer) = oneshot::channel();
         let work = Work::Metadata {
             refers_to: Box::new(refers_to.clone()),
             content_type: content_type.to_string(),
             block,
+            made: Box::new(made.map_err(self.compress_failed())?),
             line_file,
             after,
             reply,
@@ -265,6 +311,28 @@ impl Recorder {
             .map_err(|_| stopped())?
     }
 
+    /// The response block of `exchange` made ahead, on the blocking pool.
+    async fn response(&self, exchange: &Arc<Exchange>) -> Result<Box<ahead::Response>, Error> {
+        let (levels, exchange) = (self.levels.clone(), exchange.clone());
+        let made = self.ahead(move || levels.response(&exchange)).await?;
+        Ok(Box::new(made.map_err(self.compress_failed())?))
+    }
+
+    /// Runs `make` on the blocking pool: compressing a page would hold up the other tasks of
+    /// a runtime worker (issue 17: both cores compress now, not the writer thread alone).
+    async fn ahead<T: Send + 'static>(
+        &self,
+        make: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        tokio::task::spawn_blocking(make)
+            .await
+            .map_err(|_| stopped())
+    }
+
+    fn compress_failed(&self) -> impl FnOnce(std::io::Error) -> Error {
+        Error::io("compress a record for", &self.dir)
+    }
+
     async fn send(&self, prefix: &str, work: Work) -> Result<(), Error> {
         let job = Job {
             prefix: prefix.to_string(),
@@ -276,230 +344,4 @@ impl Recorder {
 
 fn stopped() -> Error {
     Error::WriterStopped
-}
-
-/// The writer thread's heartbeat, and the test hook that stalls it (`crate::notify`).
-struct Pulse {
-    heartbeat: Arc<Heartbeat>,
-    /// `BAOLUU_TEST_STALL_WRITER`: while this file exists, each batch waits before it writes,
-    /// as a thread blocked on a hung disk would (issue 13: the watchdog tests).
-    stall: Option<PathBuf>,
-}
-
-impl Pulse {
-    /// Marks the thread busy (idle again when the guard drops), then honours the test hook.
-    fn busy(&self) -> Busy<'_> {
-        let busy = self.heartbeat.busy();
-        while self.stall.as_deref().is_some_and(Path::exists) {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        busy
-    }
-}
-
-fn serve(
-    mut jobs: mpsc::Receiver<Job>,
-    dir: &Path,
-    info: &Info,
-    (max_size, segments): (u64, Option<Policy>),
-    pulse: &Pulse,
-    mut indexer: Box<dyn Indexer>,
-) -> Result<Vec<PathBuf>, Error> {
-    let mut writers: HashMap<String, Writer> = HashMap::new();
-    let mut lines = Lines::new(segments);
-    while let Some(first) = jobs.blocking_recv() {
-        let _busy = pulse.busy();
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let mut written = Vec::with_capacity(batch.len());
-        for Job { prefix, work } in batch {
-            let writer = writers.entry(prefix.clone()).or_insert_with(|| {
-                let info = Info {
-                    is_part_of: prefix.clone(),
-                    ..info.clone()
-                };
-                Writer::new(dir.to_path_buf(), prefix.clone(), info, max_size)
-            });
-            // A deferred capture is answered now; only the other jobs wait for the fsync.
-            if let Some(done) = perform(writer, work) {
-                written.push((prefix, done));
-            }
-        }
-        let failed = sync_touched(&mut writers, &written);
-        let line_failed = lines.append_durable(&written, &failed);
-        for (i, (prefix, done)) in written.into_iter().enumerate() {
-            let failure = failed.get(&prefix).or(line_failed.get(&i));
-            done.answer(failure);
-        }
-        for writer in writers.values_mut() {
-            hand_over(writer, indexer.as_mut());
-        }
-    }
-    let _busy = pulse.busy();
-    let mut closed = Vec::new();
-    for writer in writers.values_mut() {
-        writer.close()?;
-        closed.extend(hand_over(writer, indexer.as_mut()));
-    }
-    Ok(closed)
-}
-
-/// Tells `indexer` what `writer` made durable, then what it closed (in that order, so a closed
-/// file's records are all in before its closing); returns the closed files.
-pub(super) fn hand_over(writer: &mut Writer, indexer: &mut dyn Indexer) -> Vec<PathBuf> {
-    for (file, records) in writer.take_indexed() {
-        indexer.committed(&file, records);
-    }
-    let closed = writer.take_closed();
-    if !closed.is_empty() {
-        indexer.closed(closed.clone());
-    }
-    closed
-}
-
-/// A write done but not yet answered: the answer waits for the batch's fsync.
-pub(super) enum Done {
-    Capture(
-        oneshot::Sender<Result<Capture, Error>>,
-        Result<Capture, Error>,
-    ),
-    Member(
-        oneshot::Sender<Result<(u64, u64), Error>>,
-        Result<(u64, u64), Error>,
-        /// The companion line: (file, line without its newline).
-        Option<(PathBuf, Vec<u8>)>,
-    ),
-    Settled(oneshot::Sender<Result<(), Error>>, Result<(), Error>),
-}
-
-impl Done {
-    /// Answers the waiting task (a task that went away no longer cares): the write's result,
-    /// or the fsync failure of its writer.
-    fn answer(self, sync_failed: Option<&SyncFailure>) {
-        let failure = |f: &SyncFailure| Error::Io {
-            doing: f.doing,
-            path: f.path.clone(),
-            // The OS error code survives (ENOSPC must still read as a full disk, issue 7).
-            source: match f.code {
-                Some(code) => std::io::Error::from_raw_os_error(code),
-                None => std::io::Error::other(f.message.clone()),
-            },
-        };
-        match self {
-            Done::Capture(reply, result) => {
-                let _ = reply.send(sync_failed.map_or(result, |m| Err(failure(m))));
-            }
-            Done::Member(reply, result, _) => {
-                let _ = reply.send(sync_failed.map_or(result, |m| Err(failure(m))));
-            }
-            Done::Settled(reply, result) => {
-                let _ = reply.send(sync_failed.map_or(result, |m| Err(failure(m))));
-            }
-        }
-    }
-}
-
-/// Does one write (not yet fsynced). None: a deferred capture, answered already.
-fn perform(writer: &mut Writer, work: Work) -> Option<Done> {
-    let done = match work {
-        Work::Exchange { exchange, reply } => {
-            Done::Capture(reply, writer.write_exchange(&exchange))
-        }
-        Work::Deferred { exchange, reply } => {
-            let losses = writer.losses();
-            let _ = reply.send(writer.write_exchange(&exchange).map(|c| (c, losses)));
-            return None;
-        }
-        Work::Settle { losses, reply } => {
-            Done::Settled(reply, writer.lost_since(losses).map_or(Ok(()), Err))
-        }
-        Work::Revisit {
-            exchange,
-            profile,
-            original,
-            reply,
-        } => Done::Capture(reply, writer.write_revisit(&exchange, profile, &original)),
-        Work::Metadata {
-            refers_to,
-            content_type,
-            block,
-            line_file,
-            after,
-            reply,
-        } => {
-            if let Some(lost) = after.and_then(|n| writer.lost_since(n)) {
-                return Some(Done::Member(reply, Err(lost), None));
-            }
-            let written = writer.write_metadata(&refers_to, &content_type, &block);
-            Done::Member(reply, written, line_file.map(|file| (file, block)))
-        }
-    };
-    Some(done)
-}
-
-/// An fsync that failed, told to every task of the batch that wrote to that writer.
-pub(super) struct SyncFailure {
-    doing: &'static str,
-    path: PathBuf,
-    code: Option<i32>,
-    message: String,
-}
-
-impl SyncFailure {
-    pub(super) fn of(doing: &'static str, path: &Path, err: &std::io::Error) -> SyncFailure {
-        SyncFailure {
-            doing,
-            path: path.to_path_buf(),
-            code: err.raw_os_error(),
-            message: err.to_string(),
-        }
-    }
-}
-
-/// Fsyncs each writer the batch wrote to, once, all at once (`parallel`: one journal commit
-/// instead of one per portal, issue 17); returns the failures by prefix.
-fn sync_touched(
-    writers: &mut HashMap<String, Writer>,
-    written: &[(String, Done)],
-) -> HashMap<String, SyncFailure> {
-    let touched: Vec<(&String, &mut Writer)> = writers
-        .iter_mut()
-        .filter(|(prefix, _)| written.iter().any(|(p, _)| p == *prefix))
-        .collect();
-    let results = super::parallel::each(touched, |(prefix, writer)| (prefix, writer.sync()));
-    let mut failed = HashMap::new();
-    for (prefix, result) in results {
-        let Err(err) = result else {
-            continue;
-        };
-        tracing::error!(prefix = %prefix, error = %err, "warc_sync_failed");
-        failed.insert(prefix.clone(), sync_failure(prefix, err));
-    }
-    failed
-}
-
-fn sync_failure(prefix: &str, err: Error) -> SyncFailure {
-    match err {
-        Error::Io {
-            doing,
-            path,
-            source,
-        } => SyncFailure {
-            doing,
-            path,
-            code: source.raw_os_error(),
-            message: source.to_string(),
-        },
-        other => SyncFailure {
-            doing: "sync the WARC files starting",
-            path: PathBuf::from(prefix),
-            code: None,
-            message: other.to_string(),
-        },
-    }
 }

@@ -16,6 +16,8 @@ pub(crate) trait Sink: Send {
     fn sync_all(&mut self) -> io::Result<()>;
     /// The file's length as the file system sees it.
     fn len(&self) -> io::Result<u64>;
+    /// A second handle on the same open file (another thread fsyncs it, issue 17).
+    fn try_clone(&self) -> io::Result<Box<dyn Sink>>;
 }
 
 impl Sink for File {
@@ -37,6 +39,10 @@ impl Sink for File {
 
     fn len(&self) -> io::Result<u64> {
         self.metadata().map(|m| m.len())
+    }
+
+    fn try_clone(&self) -> io::Result<Box<dyn Sink>> {
+        Ok(Box::new(File::try_clone(self)?))
     }
 }
 
@@ -64,9 +70,25 @@ pub(crate) mod faults {
         pub fail_writes: AtomicBool,
         pub fail_set_len: AtomicBool,
         pub fail_sync: AtomicBool,
+        /// While set, every fsync waits (a slow disk), then fails or not as `fail_sync` says.
+        pub hold_sync: AtomicBool,
+        /// fsyncs waiting on `hold_sync` now.
+        pub held: AtomicUsize,
     }
 
     impl Plan {
+        /// Waits while `hold_sync` is set.
+        fn hold(&self) {
+            if !self.hold_sync.load(Ordering::SeqCst) {
+                return;
+            }
+            self.held.fetch_add(1, Ordering::SeqCst);
+            while self.hold_sync.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            self.held.fetch_sub(1, Ordering::SeqCst);
+        }
+
         /// Fails the write after `ok` more good ones (a torn write: half the bytes land).
         pub(crate) fn fail_write_after(&self, ok: usize) {
             self.writes_left.store(ok, Ordering::SeqCst);
@@ -105,6 +127,7 @@ pub(crate) mod faults {
         }
 
         fn sync_data(&mut self) -> io::Result<()> {
+            self.plan.hold();
             if self.plan.fail_sync.load(Ordering::SeqCst) {
                 return Err(eio());
             }
@@ -120,6 +143,13 @@ pub(crate) mod faults {
 
         fn len(&self) -> io::Result<u64> {
             self.file.metadata().map(|m| m.len())
+        }
+
+        fn try_clone(&self) -> io::Result<Box<dyn Sink>> {
+            Ok(Box::new(Faulty {
+                file: self.file.try_clone()?,
+                plan: self.plan.clone(),
+            }))
         }
     }
 

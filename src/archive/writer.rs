@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
+use super::ahead;
 use super::facts::{self, Facts};
 use super::gzip::Gzip;
 use super::kinds::{self, Ids};
@@ -75,6 +76,50 @@ enum Members {
 struct Losses {
     count: u64,
     last: Option<(PathBuf, Option<i32>)>,
+}
+
+/// An fsync handed out by [`Writer::start_sync`]: a second handle on the file, and what the
+/// writer needs back to settle it.
+pub(crate) struct Syncing {
+    /// Sync this ([`Sink::sync_data`]) on any thread.
+    pub(crate) file: Box<dyn Sink>,
+    /// Where the records it makes durable begin.
+    from: u64,
+    /// The file's final name.
+    name: String,
+    path: PathBuf,
+    facts: Vec<Facts>,
+}
+
+impl Syncing {
+    /// The file being synced (its `.open` path).
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The handle of a sync already done on the writer's own thread.
+struct Synced;
+
+impl Sink for Synced {
+    fn write_all(&mut self, _: &[u8]) -> io::Result<()> {
+        Err(io::Error::other("a synced handle is not written to"))
+    }
+    fn set_len(&mut self, _: u64) -> io::Result<()> {
+        Err(io::Error::other("a synced handle is not cut"))
+    }
+    fn sync_data(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn sync_all(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    fn len(&self) -> io::Result<u64> {
+        Err(io::Error::other("a synced handle has no length"))
+    }
+    fn try_clone(&self) -> io::Result<Box<dyn Sink>> {
+        Ok(Box::new(Synced))
+    }
 }
 
 /// The file being written.
@@ -140,8 +185,7 @@ impl Writer {
         self.losses.last = Some((path.to_path_buf(), code));
     }
 
-    /// The same writer with every file it opens wrapped by `wrap` (fault injection).
-    #[cfg(test)]
+    /// The same writer with every file it opens wrapped by `wrap` (fault injection in tests).
     pub(crate) fn with_wrap(mut self, wrap: Wrap) -> Writer {
         self.wrap = wrap;
         self
@@ -152,40 +196,118 @@ impl Writer {
     /// left behind a later record; if even that fails, the file is abandoned as `.open` for
     /// [`super::recover`].
     pub fn sync(&mut self) -> Result<(), Error> {
-        let synced = self.sync_current();
+        let synced = match self.start_sync()? {
+            Some(mut syncing) => {
+                let result = syncing.file.sync_data();
+                self.end_sync(syncing, result)
+            }
+            None => Ok(()),
+        };
         match self.lost.take() {
             Some(lost) => Err(lost),
             None => synced,
         }
     }
 
-    fn sync_current(&mut self) -> Result<(), Error> {
+    /// Hands out the fsync of every record written so far, to be done on another thread
+    /// while this writer goes on appending (issue 17: the writer thread no longer waits for
+    /// the disk); [`Writer::end_sync`] takes its result. None: nothing to sync. Fails at once
+    /// when unsynced records were lost (an abandoned file). A file that cannot be handed out
+    /// is synced here instead.
+    pub(crate) fn start_sync(&mut self) -> Result<Option<Syncing>, Error> {
+        if let Some(lost) = self.lost.take() {
+            return Err(lost);
+        }
         let Some(open) = self.current.as_mut() else {
-            return Ok(());
+            return Ok(None);
         };
-        let Some(from) = open.unsynced_from.take() else {
-            return Ok(());
+        let Some(from) = open.unsynced_from else {
+            return Ok(None);
         };
-        let facts = std::mem::take(&mut open.unsynced_facts);
-        let Err(source) = open.file.sync_data() else {
-            let name = open.name.clone();
+        let file = match open.file.try_clone() {
+            Ok(file) => file,
+            Err(error) => {
+                warn!(file = %open.path.display(), %error, "warc_sync_here");
+                open.unsynced_from = None;
+                let facts = std::mem::take(&mut open.unsynced_facts);
+                let result = open.file.sync_data();
+                let syncing = Syncing {
+                    file: Box::new(Synced),
+                    from,
+                    name: open.name.clone(),
+                    path: open.path.clone(),
+                    facts,
+                };
+                return self.end_sync(syncing, result).map(|()| None);
+            }
+        };
+        open.unsynced_from = None;
+        Ok(Some(Syncing {
+            file,
+            from,
+            name: open.name.clone(),
+            path: open.path.clone(),
+            facts: std::mem::take(&mut open.unsynced_facts),
+        }))
+    }
+
+    /// Takes the `result` of a sync handed out by [`Writer::start_sync`]. Success makes its
+    /// records' facts durable. A failure cuts the file back to where those records began,
+    /// taking every record written since with it (their facts too; the count of losses tells
+    /// their writers), or abandons the file when even that fails (ext4 forgets a failed
+    /// fsync's pages, so a later sync of the same file proves nothing about them).
+    pub(crate) fn end_sync(
+        &mut self,
+        syncing: Syncing,
+        result: io::Result<()>,
+    ) -> Result<(), Error> {
+        let Syncing {
+            from,
+            name,
+            path,
+            facts,
+            ..
+        } = syncing;
+        let Err(source) = result else {
             self.commit(name, facts);
             return Ok(());
         };
-        let path = open.path.clone();
-        if open.file.set_len(from).is_ok() {
-            open.size = from;
-        } else {
-            warn!(file = %path.display(), "warc_abandoned");
-            self.current = None;
+        if let Some(open) = self.current.as_mut().filter(|open| open.name == name) {
+            open.unsynced_from = None;
+            open.unsynced_facts.clear();
+            if open.file.set_len(from).is_ok() {
+                open.size = from;
+            } else {
+                warn!(file = %path.display(), "warc_abandoned");
+                self.current = None;
+            }
         }
         self.lose(&path, source.raw_os_error());
         Err(Error::io("sync", &path)(source))
     }
 
+    /// Whether the next capture would first close the current file (a sync handed out must
+    /// come back before a file is closed under it).
+    pub(crate) fn rotation_due(&self) -> bool {
+        (self.current.as_ref()).is_some_and(|open| open.size >= self.max_size)
+    }
+
     /// Archives one exchange as a `response` record followed by its `request` record (durable
     /// once [`Writer::sync`] returns).
     pub fn write_exchange(&mut self, ex: &Exchange) -> Result<Capture, Error> {
+        let path = self.dir.clone();
+        let made = ahead::response(ex, &mut self.captures_gzip)
+            .map_err(Error::io("compress a record for", &path))?;
+        self.write_response(ex, &made)
+    }
+
+    /// [`Writer::write_exchange`] with the response's block `made` ahead (issue 17): only the
+    /// records' heads are compressed here.
+    pub(crate) fn write_response(
+        &mut self,
+        ex: &Exchange,
+        made: &ahead::Response,
+    ) -> Result<Capture, Error> {
         self.rotate_if_full()?;
         let warcinfo = self.current()?.warcinfo_id.clone();
         let ids = Ids {
@@ -193,9 +315,11 @@ impl Writer {
             request: record_id(),
             warcinfo,
         };
-        let payload_digest = sha1_digest(&ex.body);
-        let response = kinds::response(ex, &ids, &payload_digest);
-        let (offset, length) = self.append_pair(&response, &kinds::request(ex, &ids))?;
+        let payload_digest = made.payload_digest.clone();
+        let head = kinds::response_head(ex, &ids, &made.block, &payload_digest);
+        let response = self.join(&head, &made.block, Members::Captures)?;
+        let request = self.compress(&kinds::request(ex, &ids), Members::Captures)?;
+        let (offset, length) = self.append_pair(&response, &request)?;
         let facts = facts::of_exchange("response", ex, &payload_digest, (offset, length));
         self.note(facts);
         Ok(self.capture(ex, ids.response, offset, length, payload_digest))
@@ -218,7 +342,9 @@ impl Writer {
         };
         let payload_digest = revisit_digest(ex, profile, original);
         let revisit = kinds::revisit(ex, &ids, profile, original, &payload_digest);
-        let (offset, length) = self.append_pair(&revisit, &kinds::request(ex, &ids))?;
+        let revisit = self.compress(&revisit, Members::Captures)?;
+        let request = self.compress(&kinds::request(ex, &ids), Members::Captures)?;
+        let (offset, length) = self.append_pair(&revisit, &request)?;
         self.note(facts::of_exchange(
             "revisit",
             ex,
@@ -240,14 +366,26 @@ impl Writer {
         content_type: &str,
         block: &[u8],
     ) -> Result<(u64, u64), Error> {
+        let path = self.dir.clone();
+        let made = ahead::block(block, &mut self.metadata_gzip)
+            .map_err(Error::io("compress a record for", &path))?;
+        self.write_metadata_block(refers_to, content_type, &made)
+    }
+
+    /// [`Writer::write_metadata`] with the block `made` ahead (issue 17).
+    pub(crate) fn write_metadata_block(
+        &mut self,
+        refers_to: &Capture,
+        content_type: &str,
+        made: &ahead::Block,
+    ) -> Result<(u64, u64), Error> {
         let warcinfo = self.current()?.warcinfo_id.clone();
-        let digest = sha1_digest(block);
-        let about = (content_type, block, digest.as_str());
-        let record = kinds::metadata(&record_id(), &warcinfo, refers_to, about);
-        let member = self.compress(&record, Members::Metadata)?;
+        let head = kinds::metadata_head(&record_id(), &warcinfo, refers_to, content_type, made);
+        let member = self.join(&head, made, Members::Metadata)?;
         let at = (self.append(&[&member])?, member.len() as u64);
         let (target, _) = kinds::metadata_target(refers_to);
         let date = refers_to.date;
+        let digest = made.digest.clone();
         self.note(facts::of_metadata(&target, date, content_type, digest, at));
         Ok(at)
     }
@@ -305,11 +443,7 @@ impl Writer {
     }
 
     fn rotate_if_full(&mut self) -> Result<(), Error> {
-        if self
-            .current
-            .as_ref()
-            .is_some_and(|open| open.size >= self.max_size)
-        {
+        if self.rotation_due() {
             self.close()?;
         }
         Ok(())
@@ -381,12 +515,21 @@ impl Writer {
             .map_err(Error::io("compress a record for", &path))
     }
 
-    /// Appends a response-or-revisit and its request, adjacent; returns the first member's
-    /// (offset, length).
+    /// A record's `head` and its block made ahead, as one member.
+    fn join(&mut self, head: &[u8], made: &ahead::Block, kind: Members) -> Result<Vec<u8>, Error> {
+        let path = self.current()?.path.clone();
+        let gzip = match kind {
+            Members::Captures => &mut self.captures_gzip,
+            Members::Metadata => &mut self.metadata_gzip,
+        };
+        gzip.member_with(head, &made.tail)
+            .map_err(Error::io("compress a record for", &path))
+    }
+
+    /// Appends a response-or-revisit member and its request member, adjacent; returns the
+    /// first one's (offset, length).
     fn append_pair(&mut self, first: &[u8], second: &[u8]) -> Result<(u64, u64), Error> {
-        let first = self.compress(first, Members::Captures)?;
-        let second = self.compress(second, Members::Captures)?;
-        let offset = self.append(&[&first, &second])?;
+        let offset = self.append(&[first, second])?;
         Ok((offset, first.len() as u64))
     }
 

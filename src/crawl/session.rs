@@ -156,9 +156,10 @@ impl Session {
         &self.store
     }
 
-    /// The WARC writer thread's heartbeat, for the systemd watchdog (issue 13).
-    pub fn writer_heartbeat(&self) -> Arc<crate::notify::Heartbeat> {
-        self.recorder.heartbeat()
+    /// The heartbeats of the WARC writer thread and its sync thread, for the systemd
+    /// watchdog (issue 13).
+    pub fn writer_heartbeats(&self) -> [Arc<crate::notify::Heartbeat>; 2] {
+        self.recorder.heartbeats()
     }
 
     /// Closes the WARC files (fsync, `.open` → final name, CDXJ) and releases the lock.

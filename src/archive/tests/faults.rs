@@ -159,7 +159,7 @@ fn a_deferred_record_cut_off_by_a_later_failed_fsync_reads_as_lost() {
 }
 
 /// The bytes of the response + request pair that starts at `capture.offset`.
-fn kept_pair_len(dir: &Path, capture: &Capture) -> u64 {
+pub(super) fn kept_pair_len(dir: &Path, capture: &Capture) -> u64 {
     let open = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

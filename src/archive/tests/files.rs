@@ -203,7 +203,7 @@ fn a_file_closed_by_rotation_has_its_records_told_before_its_closing() {
         .unwrap();
     writer.sync().unwrap();
     let mut told = Told::default();
-    let closed = crate::archive::recorder::hand_over(&mut writer, &mut told);
+    let closed = crate::archive::commit::hand_over(&mut writer, &mut told);
     assert_eq!(closed, [dir.path().join(&first.filename)]);
     assert_eq!(
         told.0,

@@ -15,6 +15,7 @@ use crate::fetch::{Exchange, Truncation};
 
 mod faults;
 mod files;
+mod flights;
 mod records;
 
 fn info() -> Info {
@@ -52,7 +53,7 @@ fn exchange(url: &str, headers: &[(&str, &[u8])], body: &[u8]) -> Exchange {
     }
 }
 
-fn html() -> Exchange {
+pub(super) fn html() -> Exchange {
     let body = "<html><body>Tin tức Đắk Lắk</body></html>".as_bytes();
     exchange(
         "https://baodaklak.vn/tin/1.html",
