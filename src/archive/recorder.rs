@@ -3,20 +3,18 @@
 //! Writing is synchronous (std::fs, fsync), so it runs on its own thread; fetch tasks hand it
 //! exchanges through a **bounded** channel (a slow disk slows the crawl instead of growing
 //! memory: docs/architecture.md) and wait for the [`Capture`] that says the bytes are
-//! durable. One `Writer` per prefix (a portal name, or "save"), created on first use. After
-//! each batch's fsync, the [`Facts`] of every record that is now durable, and then every file a
-//! writer closed (rotation or shutdown), are handed right away, on this thread, to the
-//! [`Indexer`] the caller gave (the crawl builds its CDXJ index there from what the writer
-//! already knows, issue 17 item 4; the archive never depends on its readers, issue 16). A
-//! batch whose fsync failed is cut back off the file, and its facts go nowhere.
-//!
-//! Group commit: the thread takes every job already waiting (up to [`MAX_BATCH`]), writes them
-//! all, fsyncs each writer it touched once, and only then answers. A lone job costs one fsync
-//! as before; with many hosts in flight one fsync covers several captures (fsync was a third of
-//! the wall time per page, issue 8). No answer goes out before its bytes are durable (house
-//! rule 6); if a writer's fsync fails, every job of the batch on that writer gets the error.
+//! durable. Before a job is sent, the task compresses the bulk of its record on the blocking
+//! pool (`super::ahead`: the writer thread only compresses heads). One `Writer` per prefix (a
+//! portal name, or "save"), created on first use. The writer thread's loop, group commit with
+//! the fsyncs on a sync thread behind it, is `super::commit`: no answer goes out before its
+//! bytes are durable (house rule 6), and if a writer's fsync fails every job that wrote to it
+//! since gets the error. After each fsync, the [`Facts`] of every record that is now durable,
+//! and then every file a writer closed (rotation or shutdown), are handed, on the writer
+//! thread, to the [`Indexer`] the caller gave (the crawl builds its CDXJ index there from what
+//! the writer already knows, issue 17 item 4; the archive never depends on its readers, issue
+//! 16). Records whose fsync failed are cut back off the file, and their facts go nowhere.
 //! A `metadata` job may carry a companion line (the crawl's JSON index line): it is appended
-//! only after its record is durable, and fsynced once per batch per file before the answer.
+//! only after its record is durable, and fsynced before the answer.
 //!
 //! Deferred captures (issue 17): the crawl writes a page's response and request records
 //! *unsynced* and gets its [`Capture`] back at once, reads the page meanwhile, and then writes

@@ -2,8 +2,10 @@
 //!
 //! Sits after fetch (docs/architecture.md). A [`Writer`] owns at most one `….warc.gz.open` file, created
 //! lazily on the first write and opened by a warcinfo record. Each record is compressed into its
-//! own gzip member in memory and appended whole, so an offset is always a member's first byte;
-//! writes are made durable by [`Writer::sync`] (or [`Writer::close`]), which the caller calls
+//! own gzip member in memory (from a block made ahead, `super::ahead`, for responses and
+//! metadata) and appended whole, so an offset is always a member's first byte; writes are made
+//! durable by [`Writer::sync`], or by [`Writer::start_sync`] on another thread and
+//! [`Writer::end_sync`] (or [`Writer::close`]), which the caller calls
 //! before it tells anyone a record exists, because the index and the store are written only
 //! after the WARC bytes are durable (docs/architecture.md rule 6): one fsync covers every record
 //! written since the last (group commit, issue 8). Files rotate before a capture once they

@@ -17,8 +17,14 @@ pub(crate) fn print_stdout(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
+/// The async runtime of every command. Its blocking pool (page reading, record compression)
+/// is held to twice the cores, at least 8: the work there is CPU-bound, and each extra thread
+/// costs a malloc arena of its own (issue 17: 16 tasks in flight grew 20+ threads and 13 MB
+/// more peak RSS, for no more pages per second).
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads((cores * 2).max(8))
         .enable_all()
         .build()
         .context("could not start the async runtime")
