@@ -7,7 +7,7 @@
 //! pool (`super::ahead`: the writer thread only compresses heads). One `Writer` per prefix (a
 //! portal name, or "save"), created on first use. The writer thread's loop, group commit with
 //! the fsyncs on a sync thread behind it, is `super::commit`: no answer goes out before its
-//! bytes are durable (house rule 6), and if a writer's fsync fails every job that wrote to it
+//! bytes are durable (docs/architecture.md rule 6), and if a writer's fsync fails every job that wrote to it
 //! since gets the error. After each fsync, the [`Facts`] of every record that is now durable,
 //! and then every file a writer closed (rotation or shutdown), are handed, on the writer
 //! thread, to the [`Indexer`] the caller gave (the crawl builds its CDXJ index there from what

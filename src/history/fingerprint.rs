@@ -142,19 +142,11 @@ fn paragraphs_sha1(text: &str) -> String {
         hasher.update(paragraph.as_bytes());
         first = false;
     }
-    hex(&hasher.finalize())
+    data_encoding::HEXLOWER.encode(&hasher.finalize())
 }
 
 fn sha1_hex(bytes: &[u8]) -> String {
-    hex(&Sha1::digest(bytes))
-}
-
-fn hex(digest: &[u8]) -> String {
-    use std::fmt::Write;
-    digest.iter().fold(String::with_capacity(40), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    data_encoding::HEXLOWER.encode(&Sha1::digest(bytes))
 }
 
 /// What portals answer with status 200 where an article was (issue 15: soft 404s), lower case.

@@ -10,6 +10,7 @@ use std::path::Path as FsPath;
 use std::sync::Arc;
 use std::time::Duration;
 
+use data_encoding::HEXLOWER;
 use object_store::aws::AmazonS3Builder;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
@@ -121,7 +122,7 @@ impl Remote {
                 Ok(())
             })
             .await?;
-        Ok((size, hex(&hasher.finalize())))
+        Ok((size, HEXLOWER.encode(&hasher.finalize())))
     }
 
     /// Copies the object for `path` to the local file `to` and returns the fixity of the
@@ -138,7 +139,7 @@ impl Remote {
             })
             .await?;
         std::io::Write::flush(&mut file).map_err(|source| local_error(to, source))?;
-        Ok((size, hex(&hasher.finalize())))
+        Ok((size, HEXLOWER.encode(&hasher.finalize())))
     }
 
     /// Reads the object for `path` in ranges of [`CHUNK`], handing each to `take`; returns
@@ -211,7 +212,7 @@ async fn copy_hashing(
     loop {
         let n = (file.read(&mut buffer).await).map_err(|source| local_error(local, source))?;
         if n == 0 {
-            return Ok((size, hex(&hasher.finalize())));
+            return Ok((size, HEXLOWER.encode(&hasher.finalize())));
         }
         hasher.update(&buffer[..n]);
         size += n as u64;
@@ -227,9 +228,4 @@ fn local_error(path: &FsPath, source: std::io::Error) -> Error {
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// Lowercase hex.
-fn hex(bytes: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(bytes)
 }

@@ -15,6 +15,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use data_encoding::HEXLOWER;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use zip::ZipArchive;
@@ -169,7 +170,7 @@ fn check_resource(package: &mut Package, resource: &Resource) -> Result<(), Stri
         hasher.update(&buf[..n]);
         size += n as u64;
     }
-    let hash = format!("sha256:{}", hex(&hasher.finalize()));
+    let hash = format!("sha256:{}", HEXLOWER.encode(&hasher.finalize()));
     if hash != resource.hash {
         return Err(format!(
             "sha256 is {hash} but {DATAPACKAGE} says {}",
@@ -222,8 +223,4 @@ fn check_pages(package: &mut Package, indexed: &Indexed, report: &mut WaczReport
             Some(_) => {}
         }
     }
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -12,10 +12,11 @@
 
 use std::collections::HashSet;
 
+use data_encoding::HEXLOWER;
 use sha2::{Digest, Sha256};
 use zip::CompressionMethod;
 
-use super::wacz::{Package, hex};
+use super::wacz::Package;
 use crate::archive::reader;
 use crate::cdxj::Entry;
 use crate::wacz::blocks::{self, CDX_NAME};
@@ -130,7 +131,7 @@ fn block_lines(package: &mut Package, line: &blocks::IdxLine) -> Result<Vec<Stri
                 bytes.len()
             )
         })?;
-    let digest = format!("sha256:{}", hex(&Sha256::digest(slice)));
+    let digest = format!("sha256:{}", HEXLOWER.encode(&Sha256::digest(slice)));
     if digest != block.digest {
         return Err(format!(
             "digest is {digest} but the idx says {}",

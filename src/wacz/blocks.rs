@@ -94,7 +94,7 @@ impl<W: Write> BlockWriter<W> {
             length: compressed.len() as u64,
             digest: format!(
                 "sha256:{}",
-                super::writer::hex(&Sha256::digest(&compressed))
+                data_encoding::HEXLOWER.encode(&Sha256::digest(&compressed))
             ),
             filename: CDX_NAME.to_string(),
         };
@@ -229,7 +229,7 @@ mod tests {
             let bytes = &out[b.offset as usize..(b.offset + b.length) as usize];
             let want = format!(
                 "sha256:{}",
-                super::super::writer::hex(&Sha256::digest(bytes))
+                data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
             );
             assert_eq!(b.digest, want);
             let mut block = String::new();

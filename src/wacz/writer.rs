@@ -13,6 +13,7 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+use data_encoding::HEXLOWER;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
@@ -95,7 +96,7 @@ impl<W> Tally<W> {
         Resource {
             name: resource_name(path),
             path: path.to_string(),
-            hash: format!("sha256:{}", hex(&self.hasher.finalize())),
+            hash: format!("sha256:{}", HEXLOWER.encode(&self.hasher.finalize())),
             bytes: self.bytes,
         }
     }
@@ -205,7 +206,7 @@ impl Wacz {
         self.resources.pop();
         let digest = self.json(&DataPackageDigest {
             path: DATAPACKAGE,
-            hash: format!("sha256:{}", hex(&Sha256::digest(&manifest))),
+            hash: format!("sha256:{}", HEXLOWER.encode(&Sha256::digest(&manifest))),
         })?;
         self.put_deflated(DIGEST, &digest)?;
         self.resources.pop();
@@ -267,10 +268,6 @@ fn resource_name(path: &str) -> String {
             }
         })
         .collect()
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The DOS time of an entry; ZIP cannot date before 1980 or after 2107, which a clock may.
