@@ -59,26 +59,26 @@ pub(super) fn write_transaction(conn: &mut Connection) -> rusqlite::Result<Write
     }
 }
 
-/// An open batch: committed when dropped, so a panic in the middle cannot leave the
-/// connection inside a transaction that never ends.
+/// An open batch: ended once by [`Open::end`], and ended when dropped if it was not, so a
+/// panic in the middle cannot leave the connection inside a transaction that never ends.
 struct Open<'s> {
     store: &'s Store,
 }
 
 impl Open<'_> {
-    fn commit(self) -> Result<(), Error> {
-        let done = self.store.conn().execute_batch("COMMIT");
-        std::mem::forget(self);
-        done.doing("commit a batch")
+    /// Commits the batch if it is still open (a second call finds nothing to do).
+    fn end(&mut self) -> Result<(), Error> {
+        let conn = self.store.conn();
+        if conn.is_autocommit() {
+            return Ok(());
+        }
+        conn.execute_batch("COMMIT").doing("commit a batch")
     }
 }
 
 impl Drop for Open<'_> {
     fn drop(&mut self) {
-        let conn = self.store.conn();
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("COMMIT");
-        }
+        let _ = self.end();
     }
 }
 
@@ -98,9 +98,9 @@ impl Store {
             conn.execute_batch("BEGIN IMMEDIATE")
                 .doing("begin a batch")?;
         }
-        let open = Open { store: self };
+        let mut open = Open { store: self };
         let applied = apply();
-        let committed = open.commit();
+        let committed = open.end();
         let applied = applied?;
         committed?;
         Ok(applied)
