@@ -171,22 +171,11 @@ pub(super) async fn run(
     let cap = (candidate.kind == Kind::Feed).then_some(feed_cap);
     // The last response is written deferred: its fsync is the article's metadata record's,
     // or the settle below (issue 17: one fsync per article instead of two).
-    // The host may take its next URL once this fetch is over (issue 17: the per-host chain);
-    // the politeness gate holds its next request to its delay whatever the loop does.
-    let fetched = || {
-        let _ = tools.fetched.try_send((candidate.host.clone(), id));
-    };
     let visit = visitor
-        .visit_deferred(
-            &url,
-            &portal.portal.name,
-            prior.as_ref(),
-            &follow,
-            (cap, &fetched),
-        )
+        .visit_deferred(&url, &portal.portal.name, prior.as_ref(), &follow, cap)
         .await?;
-    // Also when the visit ended without a last response (refused, failed).
-    fetched();
+    // The politeness gate holds the host's next request to its delay whatever the loop does.
+    let _ = tools.fetched.try_send((candidate.host.clone(), id));
     let mut unsynced = visit.unsynced();
     let lines = super::log::entries(&visit, candidate);
     let answer = revise::Answer::of(&visit, &url);

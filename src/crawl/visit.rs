@@ -117,12 +117,11 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// How a visit fetches and records: the body cap (None: `max_body`), whether its last
-/// response is written deferred, and who hears that its last fetch is over.
-struct How<'a> {
+/// How a visit fetches and records: the body cap (None: `max_body`), and whether its last
+/// response is written deferred.
+struct How {
     max_body: Option<u64>,
     defer: bool,
-    fetched: Option<&'a (dyn Fn() + Sync)>,
 }
 
 impl Visit {
@@ -251,7 +250,6 @@ impl Visitor {
         let how = How {
             max_body: None,
             defer: false,
-            fetched: None,
         };
         self.visit_with(url, prefix, prior, follow, how).await
     }
@@ -260,20 +258,17 @@ impl Visitor {
     /// configured one), whose last response (not a redirect, not a revisit) is written
     /// deferred ([`Recorder::record_deferred`]): the caller settles its [`Hop::unsynced`], or
     /// writes a metadata record after it, before telling anyone it exists (issue 17).
-    /// `fetched` is called once the last response is in, before it is archived: the host's
-    /// next request may go out then (its politeness gate still holds it to its delay).
     pub async fn visit_deferred(
         &self,
         url: &Url,
         prefix: &str,
         prior: Option<&Prior>,
         follow: &(dyn Fn(&Url) -> Result<(), Refusal> + Sync),
-        (max_body, fetched): (Option<u64>, &(dyn Fn() + Sync)),
+        max_body: Option<u64>,
     ) -> Result<Visit, archive::Error> {
         let how = How {
             max_body,
             defer: true,
-            fetched: Some(fetched),
         };
         self.visit_with(url, prefix, prior, follow, how).await
     }
@@ -284,11 +279,7 @@ impl Visitor {
         prefix: &str,
         prior: Option<&Prior>,
         follow: &(dyn Fn(&Url) -> Result<(), Refusal> + Sync),
-        How {
-            max_body,
-            defer,
-            fetched,
-        }: How<'_>,
+        How { max_body, defer }: How,
     ) -> Result<Visit, archive::Error> {
         let mut hops = Vec::new();
         let mut current = url.clone();
@@ -306,9 +297,6 @@ impl Visitor {
                 Err(error) => return Ok(Visit::Failed { hops, error }),
             };
             let target = exchange.redirect_target();
-            if let (None, Some(fetched)) = (&target, fetched) {
-                fetched();
-            }
             let defer = defer && target.is_none();
             let (capture, unsynced) = self.archive(prefix, exchange.clone(), prior, defer).await?;
             hops.push(Hop {
