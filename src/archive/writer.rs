@@ -32,6 +32,11 @@ use super::sink::{self, Sink, Wrap};
 use super::{Capture, Error, Info, Original, RevisitProfile};
 use crate::fetch::Exchange;
 
+mod syncs;
+
+use syncs::Losses;
+pub(crate) use syncs::Syncing;
+
 /// How many serials to try when names are taken before giving up (a directory that full is a
 /// configuration problem, not something to loop on).
 const MAX_SERIAL_TRIES: u32 = 10_000;
@@ -72,58 +77,6 @@ enum Members {
     Metadata,
 }
 
-/// How many times records written but not yet fsynced were lost (a failed sync cut them off,
-/// or their file was abandoned), and the file and OS error of the last time.
-#[derive(Default)]
-struct Losses {
-    count: u64,
-    last: Option<(PathBuf, Option<i32>)>,
-}
-
-/// An fsync handed out by [`Writer::start_sync`]: a second handle on the file, and what the
-/// writer needs back to settle it.
-pub(crate) struct Syncing {
-    /// Sync this ([`Sink::sync_data`]) on any thread.
-    pub(crate) file: Box<dyn Sink>,
-    /// Where the records it makes durable begin.
-    from: u64,
-    /// The file's final name.
-    name: String,
-    path: PathBuf,
-    facts: Vec<Facts>,
-}
-
-impl Syncing {
-    /// The file being synced (its `.open` path).
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-/// The handle of a sync already done on the writer's own thread.
-struct Synced;
-
-impl Sink for Synced {
-    fn write_all(&mut self, _: &[u8]) -> io::Result<()> {
-        Err(io::Error::other("a synced handle is not written to"))
-    }
-    fn set_len(&mut self, _: u64) -> io::Result<()> {
-        Err(io::Error::other("a synced handle is not cut"))
-    }
-    fn sync_data(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-    fn sync_all(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-    fn len(&self) -> io::Result<u64> {
-        Err(io::Error::other("a synced handle has no length"))
-    }
-    fn try_clone(&self) -> io::Result<Box<dyn Sink>> {
-        Ok(Box::new(Synced))
-    }
-}
-
 /// The file being written.
 struct OpenFile {
     file: Box<dyn Sink>,
@@ -161,131 +114,10 @@ impl Writer {
         }
     }
 
-    /// How many times unsynced records were lost so far: a record written when this was `n`
-    /// is durable after a later [`Writer::sync`] only while it is still `n`.
-    pub fn losses(&self) -> u64 {
-        self.losses.count
-    }
-
-    /// The error of a loss since the count was `count`, if any: what a record written then
-    /// reports instead of being answered durable (ENOSPC still reads as a full disk, issue 7).
-    pub fn lost_since(&self, count: u64) -> Option<Error> {
-        if self.losses.count == count {
-            return None;
-        }
-        let (path, code) = self.losses.last.clone().unwrap_or_default();
-        let source = match code {
-            Some(code) => io::Error::from_raw_os_error(code),
-            None => io::Error::other("a WARC record written before was lost before its fsync"),
-        };
-        Some(Error::io("sync", &path)(source))
-    }
-
-    /// Counts a loss of unsynced records in `path`.
-    fn lose(&mut self, path: &Path, code: Option<i32>) {
-        self.losses.count += 1;
-        self.losses.last = Some((path.to_path_buf(), code));
-    }
-
     /// The same writer with every file it opens wrapped by `wrap` (fault injection in tests).
     pub(crate) fn with_wrap(mut self, wrap: Wrap) -> Writer {
         self.wrap = wrap;
         self
-    }
-
-    /// Makes every record written since the last sync durable. On failure those records are
-    /// cut off again (the file is truncated to where they began), so nothing unsynced is ever
-    /// left behind a later record; if even that fails, the file is abandoned as `.open` for
-    /// [`super::recover`].
-    pub fn sync(&mut self) -> Result<(), Error> {
-        let synced = match self.start_sync()? {
-            Some(mut syncing) => {
-                let result = syncing.file.sync_data();
-                self.end_sync(syncing, result)
-            }
-            None => Ok(()),
-        };
-        match self.lost.take() {
-            Some(lost) => Err(lost),
-            None => synced,
-        }
-    }
-
-    /// Hands out the fsync of every record written so far, to be done on another thread
-    /// while this writer goes on appending (issue 17: the writer thread no longer waits for
-    /// the disk); [`Writer::end_sync`] takes its result. None: nothing to sync. Fails at once
-    /// when unsynced records were lost (an abandoned file). A file that cannot be handed out
-    /// is synced here instead.
-    pub(crate) fn start_sync(&mut self) -> Result<Option<Syncing>, Error> {
-        if let Some(lost) = self.lost.take() {
-            return Err(lost);
-        }
-        let Some(open) = self.current.as_mut() else {
-            return Ok(None);
-        };
-        let Some(from) = open.unsynced_from else {
-            return Ok(None);
-        };
-        let file = match open.file.try_clone() {
-            Ok(file) => file,
-            Err(error) => {
-                warn!(file = %open.path.display(), %error, "warc_sync_here");
-                open.unsynced_from = None;
-                let facts = std::mem::take(&mut open.unsynced_facts);
-                let result = open.file.sync_data();
-                let syncing = Syncing {
-                    file: Box::new(Synced),
-                    from,
-                    name: open.name.clone(),
-                    path: open.path.clone(),
-                    facts,
-                };
-                return self.end_sync(syncing, result).map(|()| None);
-            }
-        };
-        open.unsynced_from = None;
-        Ok(Some(Syncing {
-            file,
-            from,
-            name: open.name.clone(),
-            path: open.path.clone(),
-            facts: std::mem::take(&mut open.unsynced_facts),
-        }))
-    }
-
-    /// Takes the `result` of a sync handed out by [`Writer::start_sync`]. Success makes its
-    /// records' facts durable. A failure cuts the file back to where those records began,
-    /// taking every record written since with it (their facts too; the count of losses tells
-    /// their writers), or abandons the file when even that fails (ext4 forgets a failed
-    /// fsync's pages, so a later sync of the same file proves nothing about them).
-    pub(crate) fn end_sync(
-        &mut self,
-        syncing: Syncing,
-        result: io::Result<()>,
-    ) -> Result<(), Error> {
-        let Syncing {
-            from,
-            name,
-            path,
-            facts,
-            ..
-        } = syncing;
-        let Err(source) = result else {
-            self.commit(name, facts);
-            return Ok(());
-        };
-        if let Some(open) = self.current.as_mut().filter(|open| open.name == name) {
-            open.unsynced_from = None;
-            open.unsynced_facts.clear();
-            if open.file.set_len(from).is_ok() {
-                open.size = from;
-            } else {
-                warn!(file = %path.display(), "warc_abandoned");
-                self.current = None;
-            }
-        }
-        self.lose(&path, source.raw_os_error());
-        Err(Error::io("sync", &path)(source))
     }
 
     /// Whether the next capture would first close the current file (a sync handed out must
