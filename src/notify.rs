@@ -9,10 +9,11 @@
 //! When the unit sets `WatchdogSec=`, `WATCHDOG=1` is sent every half `WATCHDOG_USEC`, but only
 //! while every [`Heartbeat`] is fresh, so a daemon wedged on a hung disk stops saying it is
 //! alive and systemd restarts it. A heartbeat belongs to one worker that can get stuck in a
-//! blocking call: the daemon's run loop (store reads and writes between waits) and the WARC
-//! writer thread (writes, fsync, CDXJ indexing). A worker marks itself busy when it takes up a
-//! piece of work and idle when it is done; waiting for work (the loop in its `select!`, the
-//! writer on its empty channel) is idle, and idle is always fresh. **The rule:** a heartbeat is
+//! blocking call: the daemon's run loop (store reads and writes between waits), the WARC
+//! writer thread (writes, CDXJ indexing) and its sync thread (fsyncs, index lines). A worker
+//! marks itself busy when it takes up a piece of work and idle when it is done; waiting for
+//! work (the loop in its `select!`, the writer on its empty channel, the sync thread between
+//! flights) is idle, and idle is always fresh. **The rule:** a heartbeat is
 //! fresh while its current piece of work is younger than half the watchdog interval
 //! ([`stale`]). So a worker stuck in a write stops the pings at most half an interval after it
 //! got stuck, and systemd, which waits a full interval after the last ping, acts within about

@@ -1,10 +1,11 @@
-//! Gzip members for WARC records (WARC 1.1 annex D: one member per record), from a compressor
-//! kept for the writer's life.
+//! Gzip members for WARC records (WARC 1.1 annex D: one member per record), from compressors
+//! kept and reused.
 //!
-//! Part of the archive stage: the writer thread compresses every record it appends here. A new
-//! deflate state per record cost more than compressing a short one: zlib-rs allocates and
-//! zeroes its window and hash tables (some 300 KB) at every init, three times per article, which
-//! was 8.5% of a crawl's instructions under callgrind (issue 17). A [`Gzip`] resets one state
+//! Part of the archive stage: every record the writer appends is compressed here, its bulk
+//! ahead by the task that holds it ([`Tail`]), its head on the writer thread. A new deflate
+//! state per record cost more than compressing a short one: zlib-rs allocates and zeroes its
+//! window and hash tables (some 300 KB) at every init, three times per article, which was 8.5%
+//! of a crawl's instructions under callgrind (issue 17). A [`Gzip`] resets one state
 //! instead. It never writes anything itself: callers append the members it returns.
 
 use std::io;

@@ -1,10 +1,11 @@
 //! The companion lines of metadata records (the crawl's JSON index): appended by the WARC
-//! writer thread only after the record they describe is durable, and fsynced once per batch
-//! per file before anyone is told (house rule: WARC bytes durable → index line → state; see
-//! `docs/reliability.md`). A line is written whole or not at all: a write that fails part-way
-//! is rolled back, and a file whose rollback failed too is repaired (cut back to its last
-//! complete line) before the next line goes in, so a later line is never glued to a torn one
-//! (issue 13, item 10). This module never writes WARC records and never reads lines back.
+//! sync thread only after the record they describe is durable, and fsynced once per flight
+//! per file before anyone is told (`super::commit`; house rule: WARC bytes durable → index
+//! line → state, see `docs/reliability.md`). A batch here is one flight's jobs. A line is
+//! written whole or not at all: a write that fails part-way is rolled back, and a file whose
+//! rollback failed too is repaired (cut back to its last complete line) before the next line
+//! goes in, so a later line is never glued to a torn one (issue 13, item 10). This module
+//! never writes WARC records and never reads lines back.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -258,7 +259,7 @@ mod tests {
         );
     }
 
-    /// One batch of lines for `path`, as the writer thread hands them over.
+    /// One batch of lines for `path`, as a flight brings them.
     fn batch(path: &Path, lines: &[&str]) -> Vec<(String, Done)> {
         (lines.iter())
             .map(|line| {

@@ -1,12 +1,12 @@
-//! Fsyncs of one batch, side by side (issue 17 item 2).
+//! Fsyncs of one flight, side by side (issue 17 item 2).
 //!
-//! A batch of the writer thread touches one WARC file per portal and one index file per
-//! portal, and each must be durable before anyone is answered. Called one after the other, each
-//! `fdatasync` waits for its own journal commit; called at once from several threads, the file
-//! system can fold them into one commit (ext4's journal does), so a batch costs about one sync
-//! of wall time instead of one per file. The durability order does not change: every WARC sync
-//! of a batch finishes before any of its index lines is written. This module only runs the
-//! given closure; it never decides what to sync.
+//! A flight of the sync thread (`super::commit`) touches one WARC file per portal and one
+//! index file per portal, and each must be durable before anyone is answered. Called one after
+//! the other, each `fdatasync` waits for its own journal commit; called at once from several
+//! threads, the file system can fold them into one commit (ext4's journal does), so a flight
+//! costs about one sync of wall time instead of one per file. The durability order does not
+//! change: every WARC sync of a flight finishes before any of its index lines is written. This
+//! module only runs the given closure; it never decides what to sync.
 
 use std::sync::Mutex;
 

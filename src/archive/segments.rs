@@ -5,8 +5,8 @@
 //! `segment_size` or its first line is from an earlier UTC day, so that a closed, never again
 //! written file can be uploaded and verified like a WARC (docs/storage.md).
 //!
-//! A segment is closed only where no writer has the file open: by the WARC writer thread
-//! between two batches (every line of the file is fsynced by then), or when a session opens,
+//! A segment is closed only where no writer has the file open: by the WARC sync thread, which
+//! appends the lines, between two flights (every line of the file is fsynced by then), or when a session opens,
 //! before the writer starts. The rename is atomic and the folders are fsynced after it, so a
 //! kill leaves every line either in the current file or in the segment, never in both and
 //! never in neither; the crash repair reads the newest segment's tail as well as the current

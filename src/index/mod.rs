@@ -16,9 +16,9 @@
 //! The index stage's one home (issue 16): the line format ([`line`]), the paths ([`dir`],
 //! [`file_path`]), the tail repair ([`reconcile`]) and, with `[storage]`, the reading of a
 //! portal's closed segments and current file as one index ([`Sources`], issue 18 item 4). The append itself runs on the WARC
-//! writer thread (`archive::recorder`, through its generic companion-line appender, shared
-//! with the change events), because group commit fsyncs a batch of lines once, after the
-//! batch's records: WARC durable → index line durable → state.
+//! sync thread (`archive::commit`, through its generic companion-line appender, shared with
+//! the change events), because group commit fsyncs a flight of lines once, after the flight's
+//! records: WARC durable → index line durable → state.
 
 use std::collections::HashSet;
 use std::fs::OpenOptions;
