@@ -148,7 +148,7 @@ mod tests {
     fn a_response_block_states_the_digests_of_the_whole_record() {
         let ex = crate::archive::tests::html();
         let made = response(&ex, &mut Gzip::new(3)).unwrap();
-        let whole = [response_head(&ex), ex.body.to_vec()].concat();
+        let whole = crate::archive::http::response_block(&ex);
         assert_eq!(made.block.digest, sha1_digest(&whole));
         assert_eq!(made.block.len, whole.len());
         assert_eq!(made.payload_digest, sha1_digest(&ex.body));

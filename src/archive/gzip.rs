@@ -152,6 +152,13 @@ mod tests {
 
     use super::*;
 
+    /// `len` bytes that do not compress.
+    fn noise(len: u32) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect()
+    }
+
     fn gunzip(member: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(member)
@@ -163,9 +170,7 @@ mod tests {
     #[test]
     fn members_round_trip_with_one_state_reused() {
         let text = "Cần Thơ: lúa gạo, tôm khóm. ".repeat(4000);
-        let random: Vec<u8> = (0..300_000u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-            .collect();
+        let random = noise(300_000);
         for level in [2, 3] {
             let mut gzip = Gzip::new(level);
             for record in [
@@ -191,9 +196,7 @@ mod tests {
     fn a_head_and_a_tail_made_apart_make_one_member() {
         let head = "WARC/1.1\r\nWARC-Type: response\r\nContent-Length: 9000\r\n\r\n";
         let body = "Tin Cần Thơ: lúa gạo, tôm khóm. ".repeat(3000);
-        let random: Vec<u8> = (0..200_000u32)
-            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-            .collect();
+        let random = noise(200_000);
         for level in [2, 3] {
             let mut writer = Gzip::new(level);
             let mut ahead = Gzip::new(level);

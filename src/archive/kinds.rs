@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ahead::Block;
+use super::ahead::{Block, Response};
 use super::http::{self, request_block, warc_protocol};
 use super::record::{Fields, format_date};
 use super::{Capture, Info, Original, RevisitProfile};
@@ -78,19 +78,15 @@ fn exchange_fields(kind: &str, id: &str, ex: &Exchange) -> Fields {
 
 /// The head of the `response` record (WARC 1.1 §6.4) whose block, the re-serialised HTTP
 /// response and its body, was `made` ahead.
-pub(crate) fn response_head(
-    ex: &Exchange,
-    ids: &Ids,
-    made: &Block,
-    payload_digest: &str,
-) -> Vec<u8> {
-    let about = (made.digest.as_str(), Some(payload_digest), RESPONSE_TYPE);
+pub(crate) fn response_head(ex: &Exchange, ids: &Ids, made: &Response) -> Vec<u8> {
+    let payload_digest = Some(made.payload_digest.as_str());
+    let about = (made.block.digest.as_str(), payload_digest, RESPONSE_TYPE);
     exchange_fields("response", &ids.response, ex)
         .add("WARC-Concurrent-To", &ids.request)
         .add("WARC-Warcinfo-ID", &ids.warcinfo)
         .add_opt("WARC-Protocol", warc_protocol(&ex.version))
         .add_opt("WARC-Truncated", ex.truncated.map(|t| t.as_warc()))
-        .head(about, made.len)
+        .head(about, made.block.len)
 }
 
 /// The `request` record (WARC 1.1 §6.6), pointing back at its response or revisit.

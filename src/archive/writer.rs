@@ -149,14 +149,13 @@ impl Writer {
             request: record_id(),
             warcinfo,
         };
-        let payload_digest = made.payload_digest.clone();
-        let head = kinds::response_head(ex, &ids, &made.block, &payload_digest);
+        let head = kinds::response_head(ex, &ids, made);
         let response = self.join(&head, &made.block, Members::Captures)?;
         let request = self.compress(&kinds::request(ex, &ids), Members::Captures)?;
         let (offset, length) = self.append_pair(&response, &request)?;
-        let facts = facts::of_exchange("response", ex, &payload_digest, (offset, length));
-        self.note(facts);
-        Ok(self.capture(ex, ids.response, offset, length, payload_digest))
+        let digest = &made.payload_digest;
+        self.note(facts::of_exchange("response", ex, digest, (offset, length)));
+        Ok(self.capture(ex, ids.response, offset, length, digest.clone()))
     }
 
     /// Archives an unchanged fetch as a `revisit` record (HTTP head only) pointing at

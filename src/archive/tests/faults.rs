@@ -62,12 +62,8 @@ fn a_failed_fsync_rolls_the_batch_back_and_later_records_follow_whole_ones() {
     writer.sync().unwrap();
     assert_eq!(next.offset, kept.offset + kept_pair_len(dir.path(), &kept));
     let path = writer.close().unwrap().unwrap();
-    let ids: Vec<String> = reader::records(&path)
-        .unwrap()
-        .map(|r| r.unwrap().header("WARC-Type").unwrap_or("").to_string())
-        .collect();
     assert_eq!(
-        ids,
+        record_types(&path),
         ["warcinfo", "response", "request", "response", "request"]
     );
 }

@@ -78,11 +78,12 @@ async fn a_capture_is_written_while_a_flight_waits_for_the_disk() {
     recorder.settle(unsynced).await.unwrap();
     let recorder = Arc::into_inner(recorder).unwrap();
     let closed = recorder.close().await.unwrap();
-    let urls: Vec<String> = reader::records(&closed[0])
-        .unwrap()
-        .map(|r| r.unwrap())
-        .filter(|r| r.header("WARC-Type") == Some("response"))
-        .map(|r| r.header("WARC-Target-URI").unwrap().to_string())
+    let records = read_all(&closed[0]);
+    let responses = records
+        .iter()
+        .filter(|r| r.record_type() == Some("response"));
+    let urls: Vec<&str> = responses
+        .filter_map(|r| r.header("WARC-Target-URI"))
         .collect();
     assert_eq!(urls.len(), 3);
     assert_eq!(urls[2], capture.url.as_str());
@@ -134,12 +135,8 @@ async fn a_failed_fsync_cuts_off_and_fails_what_was_written_while_it_was_out() {
     );
     let recorder = Arc::into_inner(recorder).unwrap();
     let closed = recorder.close().await.unwrap();
-    let kinds: Vec<String> = reader::records(&closed[0])
-        .unwrap()
-        .map(|r| r.unwrap().header("WARC-Type").unwrap_or("").to_string())
-        .collect();
     assert_eq!(
-        kinds,
+        record_types(&closed[0]),
         ["warcinfo", "response", "request", "response", "request"]
     );
 }

@@ -127,6 +127,13 @@ fn read_all(path: &Path) -> Vec<Record> {
     reader::records(path).unwrap().map(Result::unwrap).collect()
 }
 
+/// The `WARC-Type` of every record in `path`, in order.
+fn record_types(path: &Path) -> Vec<String> {
+    let records = read_all(path);
+    let types = records.iter().map(|r| r.record_type().unwrap_or_default());
+    types.map(str::to_string).collect()
+}
+
 fn warc_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()

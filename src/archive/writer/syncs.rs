@@ -80,16 +80,12 @@ impl Writer {
     /// left behind a later record; if even that fails, the file is abandoned as `.open` for
     /// [`crate::archive::recover`].
     pub fn sync(&mut self) -> Result<(), Error> {
-        let synced = match self.start_sync()? {
+        match self.start_sync()? {
             Some(mut syncing) => {
                 let result = syncing.file.sync_data();
                 self.end_sync(syncing, result)
             }
             None => Ok(()),
-        };
-        match self.lost.take() {
-            Some(lost) => Err(lost),
-            None => synced,
         }
     }
 
