@@ -11,10 +11,10 @@ use scraper::node::Element;
 use scraper::{ElementRef, Node};
 use url::Url;
 
-use super::chars::{clean, has_visible};
 use super::text::{
     BLOCK_TAGS, BLOCK_TAGS_WALKER, MAX_DEPTH, is_ad, is_hidden, is_widget, visible_text,
 };
+use super::words::{clean, has_visible};
 
 /// One item of an article body, in reading order.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,9 +13,10 @@ use regex::Regex;
 use scraper::node::Element;
 use scraper::{ElementRef, Html, Selector};
 
-use super::chars::{char_len, clean};
+use super::chars::char_len;
 use super::meta::Meta;
 use super::text::{hidden_within, visible_text, with_class};
+use super::words::clean;
 
 static H1: LazyLock<Selector> = LazyLock::new(|| Selector::parse("h1").unwrap());
 static TITLE: LazyLock<Selector> = LazyLock::new(|| Selector::parse("title").unwrap());

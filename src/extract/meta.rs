@@ -11,8 +11,8 @@ use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
 
-use super::chars::clean;
 use super::text::{hidden_within, keep_all, visible_text, with_class};
+use super::words::clean;
 
 static META: LazyLock<Selector> = LazyLock::new(|| Selector::parse("meta").unwrap());
 static LD_JSON: LazyLock<Selector> =

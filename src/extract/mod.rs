@@ -28,9 +28,11 @@ mod meta;
 mod published;
 mod score;
 mod text;
+mod words;
 
 /// NFC with a fast path for text that already is (most of it): history fingerprints use it too.
-pub use chars::{Gaps, for_each_word, nfc};
+pub use chars::nfc;
+pub use words::{Gaps, for_each_word};
 
 use std::borrow::Cow;
 use std::sync::LazyLock;

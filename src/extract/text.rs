@@ -13,7 +13,8 @@ use regex::Regex;
 use scraper::node::Element;
 use scraper::{ElementRef, Html, Node};
 
-use super::chars::{Gaps, clean, gap_at, nfc};
+use super::chars::nfc;
+use super::words::{Tally, clean};
 
 /// Plain text from a value that may still carry markup or character references: metadata and
 /// JSON-LD strings are sometimes escaped twice by the CMS (`Thanh B&#236;nh` in JSON-LD,
@@ -221,36 +222,8 @@ pub fn with_class<'a>(
 /// twice per candidate was a fifth of extraction time on pages that need scoring).
 #[derive(Default)]
 pub struct TextStats {
-    all: Count,
-    links: Count,
-}
-
-/// Characters of a text with whitespace collapsed: non-space characters plus one per gap.
-#[derive(Default)]
-struct Count {
-    chars: usize,
-    words: usize,
-    in_word: bool,
-}
-
-impl Count {
-    fn text(&mut self, text: &str) {
-        let mut i = 0;
-        while let Some((space, width)) = gap_at(text, i, Gaps::Whitespace) {
-            if space {
-                self.in_word = false;
-            } else {
-                self.words += usize::from(!self.in_word);
-                self.in_word = true;
-                self.chars += 1;
-            }
-            i += width;
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.chars + self.words.saturating_sub(1)
-    }
+    all: Tally,
+    links: Tally,
 }
 
 impl TextStats {
@@ -275,7 +248,7 @@ impl TextStats {
                 Node::Element(e) if is_hidden(e) || is_ad(e) => {}
                 Node::Element(e) => {
                     if e.name() == "br" {
-                        self.all.in_word = false;
+                        self.all.break_word();
                     }
                     let link = in_link || (e.name() == "a" && e.attr("href").is_some());
                     if let Some(child) = ElementRef::wrap(child) {

@@ -34,7 +34,7 @@ impl Fingerprint {
     /// [`Fingerprint::of`]'s without reading the text twice more (issue 17: the NFC scan and
     /// the word walk over the text were 7% of a crawl's CPU). Extraction returns every field
     /// NFC (its `compose` step), and the text as paragraphs that went through
-    /// `extract::chars::clean`, joined by blank lines: no whitespace but single spaces inside a
+    /// `extract::words::clean`, joined by blank lines: no whitespace but single spaces inside a
     /// paragraph, none at either end. Normalised, that text is the same paragraphs joined by
     /// one newline, which is what is hashed here. Debug builds check the two agree on every
     /// article they fingerprint, so every test that crawls checks it too.
