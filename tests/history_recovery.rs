@@ -9,6 +9,9 @@
 //! and renamed `.open` (as a kill leaves it), the index keeps the lines that point before the
 //! cut, the changes file is emptied (run 1 had no events), and the store is the one run 1
 //! left (the revisit run's updates never happened).
+//!
+//! A kill between articles' index lines and the run loop's batch that marks them done loses
+//! their status page rows too, which that batch writes (issue 17): the next start writes them.
 
 mod support;
 
@@ -224,5 +227,62 @@ fn every_event_has_its_record(archive: &Path) {
                 .any(|(target, block)| *target == urn && block == line.as_bytes()),
             "no metadata record holds the event {line}"
         );
+    }
+}
+
+/// A kill after articles' index lines were durable and before the run loop's batch marked
+/// their URLs done (issue 17: the status page's row is written in that batch, issue 19): the
+/// next start settles each line and writes its row, pointing at the line's own `metadata`
+/// record. Built exactly: after an uninterrupted run, the store's article URLs are put back in
+/// flight, without history or rows, as they were before their batches.
+#[test]
+fn article_rows_lost_to_a_kill_are_restored_at_the_next_start() {
+    let w = history::world("127.0.0.150", "");
+    let archive = w.dir.path().join("archive");
+    history::crawl(&w);
+    let lines = history::index_lines(&w);
+    assert_eq!(
+        lines.len(),
+        history::ARTICLES.len(),
+        "run 1 indexed every article"
+    );
+    let db = rusqlite::Connection::open(archive.join("state.sqlite")).unwrap();
+    let taken = db
+        .execute(
+            "UPDATE urls SET state = 'inflight', version = 0, fingerprint = NULL,
+                 version_file = NULL, version_offset = NULL, version_length = NULL,
+                 version_ts = NULL, first_captured_at = NULL, next_revisit = NULL
+             WHERE url IN (SELECT url FROM articles)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(taken, lines.len());
+    db.execute_batch("DELETE FROM articles; DELETE FROM article_days")
+        .unwrap();
+    drop(db);
+
+    let log = history::crawl(&w);
+    assert!(
+        log.contains("index_reconciled"),
+        "nothing was settled:\n{log}"
+    );
+    let store = baoluu::store::Store::open(&archive.join("state.sqlite")).unwrap();
+    let rows = store.newest_articles("h", 100, 0).unwrap();
+    let mut urls: Vec<&str> = rows.iter().map(|r| r.url.as_str()).collect();
+    urls.sort();
+    let mut want: Vec<&str> = lines.iter().map(|l| l["url"].as_str().unwrap()).collect();
+    want.sort();
+    assert_eq!(urls, want, "a row for every settled line");
+    for row in &rows {
+        let file = archive.join("warc").join(&row.warc_file);
+        let record = reader::read_at(&file, row.meta_offset).unwrap();
+        assert_eq!(record.length, row.meta_length, "{}", row.url);
+        assert_eq!(record.record_type(), Some("metadata"), "{}", row.url);
+        let target = format!("{}{}", baoluu::archive::METADATA_URN, row.url);
+        assert_eq!(record.header("WARC-Target-URI"), Some(target.as_str()));
+        let block: Value = serde_json::from_slice(&record.block).unwrap();
+        let line = lines.iter().find(|l| l["url"] == row.url.as_str()).unwrap();
+        assert_eq!(&block, line, "the row points at the line's own record");
+        assert_eq!(row.title, line["title"].as_str().unwrap());
     }
 }

@@ -97,7 +97,8 @@ fn make_hostile(archive: &std::path::Path) {
     line.article.title = HOSTILE.to_string();
     let store = baoluu::store::Store::open(&archive.join("state.sqlite")).unwrap();
     let pointer = store.article(&line.url).unwrap().unwrap();
-    store.record_article(&line, (pointer.meta_offset, pointer.meta_length));
+    let row = baoluu::store::ArticleRow::of(&line, (pointer.meta_offset, pointer.meta_length));
+    store.record_article(&row);
 }
 
 impl World {

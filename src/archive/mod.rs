@@ -43,7 +43,7 @@ mod writer;
 mod tests;
 
 pub use facts::Facts;
-pub use kinds::CHANGE_URN;
+pub use kinds::{CHANGE_URN, METADATA_URN};
 pub use lock::Lock;
 pub use recorder::{Indexer, Recorder, Unsynced};
 pub use recover::{Recovered, recover};

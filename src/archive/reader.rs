@@ -255,7 +255,15 @@ impl<R: Read> Iterator for Members<R> {
 /// Every record of a `.warc.gz` (or `.warc.gz.open`) file, in order, with offsets. The iterator
 /// ends after the first error.
 pub fn records(path: &Path) -> Result<impl Iterator<Item = Result<Record, Error>> + use<>, Error> {
-    Members::open(path, 0)
+    records_at(path, 0)
+}
+
+/// [`records`] from the gzip member that starts at `offset` (an index's offset) on.
+pub fn records_at(
+    path: &Path,
+    offset: u64,
+) -> Result<impl Iterator<Item = Result<Record, Error>> + use<>, Error> {
+    Members::open(path, offset)
 }
 
 /// [`records`] over any reader positioned at the start of a file (tests inject read errors).

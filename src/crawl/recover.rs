@@ -27,7 +27,7 @@ use super::Error;
 use crate::archive::{self, Capture, Recorder};
 use crate::history::{self, Change, Event, Fingerprint, Pointer};
 use crate::index::{self, Line};
-use crate::store::Store;
+use crate::store::{ArticleRow, Store};
 
 /// An edit the index shows and the changes file lacks (a kill between the two appends): its
 /// event, regenerated, the response record it refers to, and the line the store settles on
@@ -129,6 +129,36 @@ fn settle_version(store: &Store, line: &Line) -> Result<(), Error> {
         tracing::info!(url = %line.url, version = line.version, "version_reconciled");
     }
     Ok(())
+}
+
+/// Records read past a settled line's response record looking for its `metadata` record.
+const ROW_SEARCH: usize = 1024;
+
+/// Writes the status page's row (issue 19) of an index line settled after a kill. The run loop
+/// writes a row in the batch that marks its URL done, so a kill between the line and that
+/// batch leaves the line without one. The line's `metadata` record is found after its response
+/// record in the same WARC file, where the portal's writer put it; a line whose record is not
+/// there (a rotation in between, or a file shipped and removed) gets no row, and the log says
+/// so: the index line stays the record.
+pub(super) fn restore_row(store: &Store, warc_dir: &Path, line: &Line) {
+    match metadata_of(warc_dir, line) {
+        Some(pointer) => store.record_article(&ArticleRow::of(line, pointer)),
+        None => tracing::warn!(url = %line.url, "article_row_not_restored"),
+    }
+}
+
+/// Where the `metadata` record holding `line` sits: offset and length of its gzip member.
+fn metadata_of(warc_dir: &Path, line: &Line) -> Option<(u64, u64)> {
+    let path = warc_dir.join(&line.filename);
+    let target = format!("{}{}", archive::METADATA_URN, line.url);
+    archive::reader::records_at(&path, line.offset)
+        .ok()?
+        .take(ROW_SEARCH)
+        .map_while(Result::ok)
+        .find(|r| {
+            r.record_type() == Some("metadata") && r.header("WARC-Target-URI") == Some(&target)
+        })
+        .map(|r| (r.offset, r.length))
 }
 
 /// The capture an event's `metadata` record refers to, read back from the response record

@@ -18,7 +18,7 @@ use crate::archive::{self, Capture};
 use crate::history::{self, Change, Event, Fingerprint, Pointer, ladder::Plan};
 use crate::index;
 use crate::scope::{Decision, Kind};
-use crate::store::{Known, Revision};
+use crate::store::{ArticleRow, Known, Revision};
 
 mod archived;
 mod held;
@@ -354,8 +354,6 @@ fn ts(capture: &Capture) -> String {
 pub(super) struct Dirs<'a> {
     pub index: &'a std::path::Path,
     pub changes: &'a std::path::Path,
-    /// Where the status page's article rows go (issue 19).
-    pub store: &'a crate::store::Store,
 }
 
 /// What [`write`] records: the article URL, its last version and the capture that proves the
@@ -371,14 +369,16 @@ pub(super) struct Record<'a> {
 }
 
 /// Appends the verdict's index line, then its events, each through the recorder after its
-/// `metadata` record is durable. Returns the changes recorded.
+/// `metadata` record is durable. Returns the changes recorded and the status page's row of the
+/// index line (issue 19), which the run loop writes with the URL's state.
 pub(super) async fn write(
     recorder: &archive::Recorder,
     dirs: &Dirs<'_>,
     portal: &str,
     verdict: &Verdict,
     record: Record<'_>,
-) -> Result<Vec<Change>, archive::Error> {
+) -> Result<(Vec<Change>, Option<ArticleRow>), archive::Error> {
+    let mut row = None;
     if let (Some((version, previous)), Some((capture, article))) = (&verdict.line, record.indexed) {
         let mut line = index::Line::new(portal, capture, article);
         line.version = *version;
@@ -394,8 +394,7 @@ pub(super) async fn write(
             }
             None => recorder.metadata(portal, capture, kind, json, file).await?,
         };
-        // The status page's row (issue 19), after the index line is durable.
-        dirs.store.record_article(&line, pointer);
+        row = Some(ArticleRow::of(&line, pointer));
     }
     let mut changes = Vec::new();
     for (change, fields, target) in &verdict.events {
@@ -412,7 +411,7 @@ pub(super) async fn write(
         tracing::info!(url = %event.url, change = change.as_str(), fields = ?event.fields, "article_changed");
         changes.push(*change);
     }
-    Ok(changes)
+    Ok((changes, row))
 }
 
 /// One event: a `metadata` record (`WARC-Target-URI: urn:baoluu:change:URL`) whose block is

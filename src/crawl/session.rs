@@ -227,6 +227,7 @@ fn settle_indexed(
             || store.settle_unqueued(&super::relink::candidate_of(line), &outcome)?
         {
             tracing::info!(url = %line.url, "index_reconciled");
+            super::recover::restore_row(store, warc_dir, line);
             relink.push(line.clone());
         }
     }

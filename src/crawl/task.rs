@@ -82,6 +82,8 @@ pub(super) struct Indexed {
     pub generic: bool,
     /// The article's URL when it matched none of the profile's `article_urls` (issue 14).
     pub missed: Option<Url>,
+    /// The status page's row of the index line (issue 19).
+    pub row: Option<Box<crate::store::ArticleRow>>,
 }
 
 /// A discovered in-scope link, classified.
@@ -262,14 +264,10 @@ async fn record(
     let generic = article
         .as_ref()
         .is_some_and(|e| e.article.flags.iter().any(|f| f == FLAG_GENERIC));
-    let indexed = verdict.line.is_some().then_some(Indexed {
-        generic,
-        missed: None,
-    });
+
     let dirs = revise::Dirs {
         index: &tools.index_dir,
         changes: &tools.changes_dir,
-        store: &tools.store,
     };
     let record = revise::Record {
         url: &candidate.url,
@@ -279,7 +277,13 @@ async fn record(
         after,
     };
     let recorder = tools.visitor.recorder();
-    let changes = revise::write(recorder, &dirs, &portal.portal.name, &verdict, record).await?;
+    let (changes, row) =
+        revise::write(recorder, &dirs, &portal.portal.name, &verdict, record).await?;
+    let indexed = verdict.line.is_some().then(|| Indexed {
+        generic,
+        missed: None,
+        row: row.map(Box::new),
+    });
     let moved = verdict.target.clone();
     let landing = Landing {
         revision,

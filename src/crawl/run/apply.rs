@@ -150,7 +150,8 @@ impl Run {
         Ok(())
     }
 
-    /// Counts an article that got its index line.
+    /// Counts an article that got its index line, and records its row for the status page
+    /// (issue 19) in the batch that marks its URL done.
     fn indexed(
         &self,
         candidate: &Candidate,
@@ -161,6 +162,9 @@ impl Run {
         stats.indexed += 1;
         stats.generic += u64::from(indexed.generic);
         summary.indexed += 1;
+        if let Some(row) = &indexed.row {
+            self.store.record_article(row);
+        }
         if let Some(url) = &indexed.missed {
             self.missed(candidate, url, summary)?;
         }
