@@ -5,20 +5,21 @@
 //! so their digests and their compressed [`Tail`] are made by the task that holds them, on
 //! tokio's blocking pool and so on either core; the writer thread then only compresses each
 //! record's short head, joins the two and appends (it was the crawl's busiest thread, 40% of
-//! it gzip, and every host's next fetch waited behind it). [`Deflaters`] keeps deflate states
-//! for reuse: a new one costs more than a short record. This module never touches files.
+//! it gzip, and every host's next fetch waited behind it). [`Deflaters`] keeps the bulk
+//! compressors (libdeflate) for reuse: a new one costs more than a short record. This module
+//! never touches files.
 
 use std::io;
 use std::sync::Mutex;
 
 use sha1::{Digest, Sha1};
 
-use super::gzip::{Gzip, Tail};
+use super::gzip::{Bulk, Tail};
 use super::http::response_head;
-use super::record::{GZIP_LEVEL, METADATA_GZIP_LEVEL, RECORD_END, sha1_digest, sha1_text};
+use super::record::{CAPTURE_BULK_LEVEL, METADATA_BULK_LEVEL, RECORD_END, sha1_digest, sha1_text};
 use crate::fetch::Exchange;
 
-/// Most idle deflate states a [`Deflaters`] keeps (some 300 KB each); a busier moment makes
+/// Most idle compressors a [`Deflaters`] keeps (some 300 KB each); a busier moment makes
 /// more and drops them after.
 const KEPT: usize = 8;
 
@@ -38,13 +39,13 @@ pub struct Response {
 }
 
 /// The response block of `ex` (the re-serialised HTTP head, then the body) made ahead.
-pub(crate) fn response(ex: &Exchange, gzip: &mut Gzip) -> io::Result<Response> {
+pub(crate) fn response(ex: &Exchange, bulk: &mut Bulk) -> io::Result<Response> {
     let head = response_head(ex);
     let mut hash = Sha1::new();
     hash.update(&head);
     hash.update(&ex.body);
     let block = Block {
-        tail: gzip.tail(&[&head, &ex.body, RECORD_END])?,
+        tail: bulk.tail(&[&head, &ex.body, RECORD_END])?,
         digest: sha1_text(&hash.finalize()),
         len: head.len() + ex.body.len(),
     };
@@ -55,43 +56,43 @@ pub(crate) fn response(ex: &Exchange, gzip: &mut Gzip) -> io::Result<Response> {
 }
 
 /// `bytes` as a record's block made ahead (a `metadata` record's JSON).
-pub(crate) fn block(bytes: &[u8], gzip: &mut Gzip) -> io::Result<Block> {
+pub(crate) fn block(bytes: &[u8], bulk: &mut Bulk) -> io::Result<Block> {
     Ok(Block {
-        tail: gzip.tail(&[bytes, RECORD_END])?,
+        tail: bulk.tail(&[bytes, RECORD_END])?,
         digest: sha1_digest(bytes),
         len: bytes.len(),
     })
 }
 
-/// Deflate states at one level, lent out one at a time to whichever thread compresses.
+/// Bulk compressors at one level, lent out one at a time to whichever thread compresses.
 pub(crate) struct Deflaters {
-    level: u32,
-    idle: Mutex<Vec<Gzip>>,
+    level: i32,
+    idle: Mutex<Vec<Bulk>>,
 }
 
 impl Deflaters {
-    pub(crate) fn new(level: u32) -> Deflaters {
+    pub(crate) fn new(level: i32) -> Deflaters {
         Deflaters {
             level,
             idle: Mutex::new(Vec::new()),
         }
     }
 
-    /// Runs `f` with an idle state (a new one when none is idle), then keeps the state.
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Gzip) -> R) -> R {
+    /// Runs `f` with an idle compressor (a new one when none is idle), then keeps it.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Bulk) -> R) -> R {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let mut gzip = idle.unwrap_or_else(|| Gzip::new(self.level));
-        let result = f(&mut gzip);
+        let mut bulk = idle.unwrap_or_else(|| Bulk::new(self.level));
+        let result = f(&mut bulk);
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < KEPT
         {
-            idle.push(gzip);
+            idle.push(bulk);
         }
         result
     }
 }
 
-/// Deflate states at the two levels the archive writes (records about captures, `metadata`
+/// Bulk compressors at the two levels the archive writes (records about captures, `metadata`
 /// records), shared by every task of a process.
 pub(crate) struct Levels {
     captures: Deflaters,
@@ -101,17 +102,17 @@ pub(crate) struct Levels {
 impl Levels {
     pub(crate) fn new() -> Levels {
         Levels {
-            captures: Deflaters::new(GZIP_LEVEL),
-            metadata: Deflaters::new(METADATA_GZIP_LEVEL),
+            captures: Deflaters::new(CAPTURE_BULK_LEVEL),
+            metadata: Deflaters::new(METADATA_BULK_LEVEL),
         }
     }
 
-    /// [`response`] at the captures' level.
+    /// [`response`] at the captures' bulk level.
     pub(crate) fn response(&self, ex: &Exchange) -> io::Result<Response> {
         self.captures.with(|gzip| response(ex, gzip))
     }
 
-    /// [`block`] at the `metadata` records' level.
+    /// [`block`] at the `metadata` records' bulk level.
     pub(crate) fn metadata(&self, bytes: &[u8]) -> io::Result<Block> {
         self.metadata.with(|gzip| block(bytes, gzip))
     }
@@ -124,10 +125,7 @@ mod tests {
     /// Holds `depth` states at once.
     fn nest(deflaters: &Deflaters, depth: usize) {
         if depth > 0 {
-            deflaters.with(|gzip| {
-                assert_eq!(gzip.level(), 3);
-                nest(deflaters, depth - 1)
-            });
+            deflaters.with(|_| nest(deflaters, depth - 1));
         }
     }
 
@@ -147,7 +145,7 @@ mod tests {
     #[test]
     fn a_response_block_states_the_digests_of_the_whole_record() {
         let ex = crate::archive::tests::html();
-        let made = response(&ex, &mut Gzip::new(3)).unwrap();
+        let made = response(&ex, &mut Bulk::new(3)).unwrap();
         let whole = crate::archive::http::response_block(&ex);
         assert_eq!(made.block.digest, sha1_digest(&whole));
         assert_eq!(made.block.len, whole.len());

@@ -2,15 +2,20 @@
 //! kept and reused.
 //!
 //! Part of the archive stage: every record the writer appends is compressed here, its bulk
-//! ahead by the task that holds it ([`Tail`]), its head on the writer thread. A new deflate
-//! state per record cost more than compressing a short one: zlib-rs allocates and zeroes its
-//! window and hash tables (some 300 KB) at every init, three times per article, which was 8.5%
-//! of a crawl's instructions under callgrind (issue 17). A [`Gzip`] resets one state
-//! instead. It never writes anything itself: callers append the members it returns.
+//! ahead by the task that holds it ([`Bulk`] makes its [`Tail`]), its head on the writer
+//! thread ([`Gzip`]). A new deflate state per record cost more than compressing a short one:
+//! zlib-rs allocates and zeroes its window and hash tables (some 300 KB) at every init, three
+//! times per article, which was 8.5% of a crawl's instructions under callgrind (issue 17).
+//! Both kinds of compressor are kept and reset instead. The bulk is compressed by libdeflate,
+//! which compresses a whole buffer at once, 1.3–1.4 times as fast as zlib-rs streaming for the
+//! same bytes (BENCHMARKS.md, "Issue 17, seventh step"); heads are compressed by zlib-rs, whose
+//! streams can end on a sync flush for the tail to follow. It never writes anything itself:
+//! callers append the members it returns.
 
 use std::io;
 
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+use libdeflater::{CompressionLvl, Compressor};
 
 /// The member header: magic, deflate, no flags, no time, the extra flags `level` implies
 /// (RFC 1952 §2.3.1: 2 for the slowest, 4 for the fastest), OS unknown (255), as flate2's
@@ -71,21 +76,6 @@ impl Gzip {
         Ok(out)
     }
 
-    /// `parts`, one after the other, as the raw deflate stream that ends a member
-    /// ([`Gzip::member_with`]).
-    pub(crate) fn tail(&mut self, parts: &[&[u8]]) -> io::Result<Tail> {
-        self.deflate.reset();
-        let total: usize = parts.iter().map(|p| p.len()).sum();
-        let mut deflate = Vec::with_capacity(total / 2 + slack(total));
-        let mut crc = Crc::new();
-        for part in parts {
-            self.deflate_into(part, &mut deflate, FlushCompress::None)?;
-            crc.update(part);
-        }
-        self.deflate_into(&[], &mut deflate, FlushCompress::Finish)?;
-        Ok(Tail { deflate, crc })
-    }
-
     /// `head` followed by `tail` as one complete gzip member. The head's deflate ends on a
     /// sync flush: byte-aligned, its last block not final (RFC 1951 §3.2.3), so the tail's own
     /// stream goes on from there and its final block ends both; the tail never refers back
@@ -137,6 +127,49 @@ impl Gzip {
             // Out of room: the flush is complete only once all of it fits.
             out.reserve(out.capacity().max(4096));
         }
+    }
+}
+
+/// Largest input buffer a [`Bulk`] keeps between records: a rare huge page's copy is dropped.
+const KEPT_INPUT: usize = 1 << 20;
+
+/// One libdeflate compressor at one level, for the bulk of records.
+pub(crate) struct Bulk {
+    compressor: Compressor,
+    /// The parts of a tail, joined: libdeflate compresses one buffer at a time.
+    input: Vec<u8>,
+}
+
+impl Bulk {
+    /// A compressor at libdeflate's `level` (1–12; out of range is clamped).
+    pub(crate) fn new(level: i32) -> Bulk {
+        let level = CompressionLvl::new(level.clamp(1, 12));
+        Bulk {
+            compressor: Compressor::new(level.unwrap_or_else(|_| CompressionLvl::fastest())),
+            input: Vec::new(),
+        }
+    }
+
+    /// `parts`, one after the other, as the raw deflate stream that ends a member
+    /// ([`Gzip::member_with`]): one complete stream, its last block final.
+    pub(crate) fn tail(&mut self, parts: &[&[u8]]) -> io::Result<Tail> {
+        self.input.clear();
+        let mut crc = Crc::new();
+        for part in parts {
+            self.input.extend_from_slice(part);
+            crc.update(part);
+        }
+        let bound = self.compressor.deflate_compress_bound(self.input.len());
+        let mut deflate = vec![0; bound];
+        let written = self
+            .compressor
+            .deflate_compress(&self.input, &mut deflate)
+            .map_err(|e| io::Error::other(format!("libdeflate: {e:?}")))?;
+        deflate.truncate(written);
+        if self.input.capacity() > KEPT_INPUT {
+            self.input = Vec::new();
+        }
+        Ok(Tail { deflate, crc })
     }
 }
 
@@ -197,14 +230,15 @@ mod tests {
         let head = "WARC/1.1\r\nWARC-Type: response\r\nContent-Length: 9000\r\n\r\n";
         let body = "Tin Cần Thơ: lúa gạo, tôm khóm. ".repeat(3000);
         let random = noise(200_000);
-        for level in [2, 3] {
+        for level in [1, 2, 3] {
             let mut writer = Gzip::new(level);
-            let mut ahead = Gzip::new(level);
+            let mut ahead = Bulk::new(level as i32);
             for parts in [
                 vec![body.as_bytes(), b"\r\n\r\n".as_slice()],
                 vec![b"HTTP/1.1 200 OK\r\n\r\n".as_slice(), &random, b"\r\n\r\n"],
                 vec![b"".as_slice()],
                 vec![],
+                vec![body.as_bytes(), &random, body.as_bytes()],
             ] {
                 let tail = ahead.tail(&parts).unwrap();
                 let member = writer.member_with(head.as_bytes(), &tail).unwrap();

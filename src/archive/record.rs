@@ -150,6 +150,19 @@ pub(crate) const GZIP_LEVEL: u32 = 3;
 /// response they are read from is archived beside them at [`GZIP_LEVEL`].
 pub(crate) const METADATA_GZIP_LEVEL: u32 = 2;
 
+/// The libdeflate level of the bulk of a response record, its HTTP head and body, compressed
+/// ahead of the writer ([`super::gzip::Bulk`]). Level 2: on this project's real portal pages
+/// as many bytes as zlib-rs at [`GZIP_LEVEL`] (0.7% more) at 1.26 times the speed; on the
+/// benchmark's pages 0.4% fewer at 1.38 times (issue 17, BENCHMARKS.md "Issue 17, seventh
+/// step").
+pub(crate) const CAPTURE_BULK_LEVEL: i32 = 2;
+
+/// The libdeflate level of the bulk of `metadata` records: level 2, as fast as zlib-rs at
+/// [`METADATA_GZIP_LEVEL`] on their JSON for 3% fewer bytes (21.9% of raw against 22.6%);
+/// level 1 would be 1.33 times as fast for 4.5% more. With both bulk levels at 2, the
+/// benchmark's WARC files are 2% smaller than with zlib-rs alone.
+pub(crate) const METADATA_BULK_LEVEL: i32 = 2;
+
 /// One serialised record compressed as one complete gzip member at `level`, from a new deflate
 /// state, for tests (the writer keeps a [`super::gzip::Gzip`] per level).
 #[cfg(test)]

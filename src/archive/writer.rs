@@ -25,9 +25,12 @@ use tracing::{info, warn};
 
 use super::ahead;
 use super::facts::{self, Facts};
-use super::gzip::Gzip;
+use super::gzip::{Bulk, Gzip};
 use super::kinds::{self, Ids};
-use super::record::{GZIP_LEVEL, METADATA_GZIP_LEVEL, record_id, sha1_digest, warc_time};
+use super::record::{
+    CAPTURE_BULK_LEVEL, GZIP_LEVEL, METADATA_BULK_LEVEL, METADATA_GZIP_LEVEL, record_id,
+    sha1_digest, warc_time,
+};
 use super::sink::{self, Sink, Wrap};
 use super::{Capture, Error, Info, Original, RevisitProfile};
 use crate::fetch::Exchange;
@@ -67,6 +70,9 @@ pub struct Writer {
     /// record cost 8.5% of a crawl's instructions, most of it zeroing tables).
     captures_gzip: Gzip,
     metadata_gzip: Gzip,
+    /// Bulk compressors for the records made here rather than ahead, made at the first.
+    captures_bulk: Option<Bulk>,
+    metadata_bulk: Option<Bulk>,
 }
 
 /// Which gzip level a record is written at: captures (and warcinfo) at [`GZIP_LEVEL`], derived
@@ -111,6 +117,8 @@ impl Writer {
             losses: Losses::default(),
             captures_gzip: Gzip::new(GZIP_LEVEL),
             metadata_gzip: Gzip::new(METADATA_GZIP_LEVEL),
+            captures_bulk: None,
+            metadata_bulk: None,
         }
     }
 
@@ -130,8 +138,8 @@ impl Writer {
     /// once [`Writer::sync`] returns).
     pub fn write_exchange(&mut self, ex: &Exchange) -> Result<Capture, Error> {
         let path = self.dir.clone();
-        let made = ahead::response(ex, &mut self.captures_gzip)
-            .map_err(Error::io("compress a record for", &path))?;
+        let bulk = (self.captures_bulk).get_or_insert_with(|| Bulk::new(CAPTURE_BULK_LEVEL));
+        let made = ahead::response(ex, bulk).map_err(Error::io("compress a record for", &path))?;
         self.write_response(ex, &made)
     }
 
@@ -200,8 +208,8 @@ impl Writer {
         block: &[u8],
     ) -> Result<(u64, u64), Error> {
         let path = self.dir.clone();
-        let made = ahead::block(block, &mut self.metadata_gzip)
-            .map_err(Error::io("compress a record for", &path))?;
+        let bulk = (self.metadata_bulk).get_or_insert_with(|| Bulk::new(METADATA_BULK_LEVEL));
+        let made = ahead::block(block, bulk).map_err(Error::io("compress a record for", &path))?;
         self.write_metadata_block(refers_to, content_type, &made)
     }
 
