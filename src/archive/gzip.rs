@@ -58,12 +58,6 @@ impl Gzip {
         }
     }
 
-    /// The level this state compresses at.
-    #[cfg(test)]
-    pub(crate) fn level(&self) -> u32 {
-        self.level
-    }
-
     /// `record` as one complete gzip member: header, raw deflate, CRC-32 and length (RFC 1952).
     pub(crate) fn member(&mut self, record: &[u8]) -> io::Result<Vec<u8>> {
         self.deflate.reset();
