@@ -11,12 +11,14 @@
 //!   and no `.open` file is left;
 //! - every reachable article has exactly one index line, pointing at its response record,
 //!   and no line points past the end of its file;
+//! - every indexed article has its status page row, pointing at the `metadata` record of its
+//!   line (written in the run loop's batch, or by the next start after a kill: issue 17);
 //! - articles were fetched twice only when a kill caught them in flight: the duplicates counted
 //!   from the servers' logs are at most kills × `max_in_flight`.
 
 mod support;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -176,7 +178,10 @@ fn round(rng: &mut Rng, budget: usize, (seed, storage): (u64, &str)) -> Round {
     }
     let records = cli::check_warcs(&w.archive());
     match storage.is_empty() {
-        true => check_index(&w, seed),
+        true => {
+            let indexed = check_index(&w, seed);
+            check_rows(&w, seed, indexed);
+        }
         false => {
             check_index_against_store(&w, seed);
             let files = index_files(&w.archive(), "a");
@@ -242,9 +247,12 @@ fn wait_limited(child: &mut Child, limit: Duration) -> std::process::ExitStatus 
 }
 
 /// One index line per reachable article, each pointing inside its file at its response.
-fn check_index(w: &World, seed: u64) {
+/// Returns the URLs indexed.
+fn check_index(w: &World, seed: u64) -> BTreeSet<String> {
+    let mut indexed = BTreeSet::new();
     for (name, fixture, spec) in [("a", &w.a, &w.spec_a), ("b", &w.b, &w.spec_b)] {
         let per_url = index_lines_by_url(w, name, seed);
+        indexed.extend(per_url.keys().cloned());
         for path in portal::reachable_articles(spec) {
             let url = fixture.url(&path);
             assert_eq!(
@@ -259,6 +267,32 @@ fn check_index(w: &World, seed: u64) {
             portal::reachable_articles(spec).len(),
             "seed {seed}: portal {name} has index lines for other URLs: {per_url:?}"
         );
+    }
+    indexed
+}
+
+/// The status page's rows (issue 19): one per indexed article, each pointing at the `metadata`
+/// record that holds its index line. The run loop writes a row in the batch that marks its URL
+/// done; a kill between the line and that batch leaves the next start to write it (issue 17).
+fn check_rows(w: &World, seed: u64, indexed: BTreeSet<String>) {
+    let archive = w.archive();
+    let db = rusqlite::Connection::open(archive.join("state.sqlite")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT url, warc_file, meta_offset, meta_length FROM articles")
+        .unwrap();
+    let rows: Vec<(String, String, i64, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let urls: BTreeSet<String> = rows.iter().map(|row| row.0.clone()).collect();
+    assert_eq!(urls, indexed, "seed {seed}: rows and index lines differ");
+    for (url, file, offset, length) in rows {
+        let record = reader::read_at(&archive.join("warc").join(&file), offset as u64).unwrap();
+        assert_eq!(record.record_type(), Some("metadata"), "seed {seed}: {url}");
+        assert_eq!(record.length, length as u64, "seed {seed}: {url}");
+        let line: serde_json::Value = serde_json::from_slice(&record.block).unwrap();
+        assert_eq!(line["url"].as_str(), Some(url.as_str()), "seed {seed}");
     }
 }
 
