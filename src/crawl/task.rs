@@ -264,7 +264,6 @@ async fn record(
     let generic = article
         .as_ref()
         .is_some_and(|e| e.article.flags.iter().any(|f| f == FLAG_GENERIC));
-
     let dirs = revise::Dirs {
         index: &tools.index_dir,
         changes: &tools.changes_dir,
