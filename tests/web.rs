@@ -97,7 +97,12 @@ fn make_hostile(archive: &std::path::Path) {
     line.article.title = HOSTILE.to_string();
     let store = baoluu::store::Store::open(&archive.join("state.sqlite")).unwrap();
     let pointer = store.article(&line.url).unwrap().unwrap();
-    let row = baoluu::store::ArticleRow::of(&line, (pointer.meta_offset, pointer.meta_length));
+    let meta = baoluu::archive::Placed {
+        file: pointer.warc_file.clone(),
+        offset: pointer.meta_offset,
+        length: pointer.meta_length,
+    };
+    let row = baoluu::store::ArticleRow::of(&line, &meta);
     store.record_article(&row);
 }
 

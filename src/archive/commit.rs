@@ -30,7 +30,7 @@ use super::recorder::{Indexer, Job, Work};
 use super::segments::Policy;
 use super::sink::Wrap;
 use super::writer::Syncing;
-use super::{Capture, Error, Info, Writer};
+use super::{Capture, Error, Info, Placed, Writer};
 use crate::notify::{Busy, Heartbeat};
 
 /// Most jobs taken from the queue at once.
@@ -371,8 +371,8 @@ pub(super) enum Done {
         Result<Capture, Error>,
     ),
     Member(
-        oneshot::Sender<Result<(u64, u64), Error>>,
-        Result<(u64, u64), Error>,
+        oneshot::Sender<Result<Placed, Error>>,
+        Result<Placed, Error>,
         /// The companion line: (file, line without its newline).
         Option<(PathBuf, Vec<u8>)>,
     ),

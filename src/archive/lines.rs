@@ -265,7 +265,12 @@ mod tests {
             .map(|line| {
                 let (reply, _) = tokio::sync::oneshot::channel();
                 let companion = Some((path.to_path_buf(), line.as_bytes().to_vec()));
-                ("p".to_string(), Done::Member(reply, Ok((0, 1)), companion))
+                let placed = crate::archive::Placed {
+                    file: "p.warc.gz".into(),
+                    offset: 0,
+                    length: 1,
+                };
+                ("p".to_string(), Done::Member(reply, Ok(placed), companion))
             })
             .collect()
     }

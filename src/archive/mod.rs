@@ -73,6 +73,17 @@ pub struct Capture {
     pub revisit: Option<RevisitProfile>,
 }
 
+/// Where a record landed: the final name of its WARC file and its gzip member's offset and
+/// length there. A `metadata` record may land in a later file than the capture it refers to:
+/// the writer closes a file before a capture, and another page's capture can come between the
+/// two.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub file: String,
+    pub offset: u64,
+    pub length: u64,
+}
+
 /// `sha1:` + base32 of `payload`, as WARC-Payload-Digest writes it: lets a caller tell an
 /// unchanged body before choosing between a response and a revisit record.
 pub fn payload_digest(payload: &[u8]) -> String {

@@ -34,7 +34,7 @@ use super::ahead;
 use super::commit::{self, Pulse, Setup};
 use super::segments::Policy;
 use super::sink::{self, Wrap};
-use super::{Capture, Error, Facts, Info, Original, RevisitProfile};
+use super::{Capture, Error, Facts, Info, Original, Placed, RevisitProfile};
 use crate::fetch::Exchange;
 use crate::notify::Heartbeat;
 
@@ -90,7 +90,7 @@ pub(super) enum Work {
         line_file: Option<PathBuf>,
         /// A deferred capture this record must follow: refused if it was lost.
         after: Option<u64>,
-        reply: oneshot::Sender<Result<(u64, u64), Error>>,
+        reply: oneshot::Sender<Result<Placed, Error>>,
     },
 }
 
@@ -242,7 +242,7 @@ impl Recorder {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Writes a `metadata` record that refers to `refers_to`; returns (offset, length). With
+    /// Writes a `metadata` record that refers to `refers_to`; returns where it landed. With
     /// `line_file`, the block is also appended to that file as one line, written only after
     /// the record is durable and durable itself before this returns (the crawl's JSON index:
     /// one fsync of the index per batch instead of one per article, issue 8).
@@ -253,7 +253,7 @@ impl Recorder {
         content_type: &str,
         block: Vec<u8>,
         line_file: Option<PathBuf>,
-    ) -> Result<(u64, u64), Error> {
+    ) -> Result<Placed, Error> {
         let about = (refers_to, content_type);
         self.send_metadata(prefix, about, block, line_file, None)
             .await
@@ -268,7 +268,7 @@ impl Recorder {
         content_type: &str,
         block: Vec<u8>,
         line_file: Option<PathBuf>,
-    ) -> Result<(u64, u64), Error> {
+    ) -> Result<Placed, Error> {
         let (prefix, after) = (unsynced.prefix, Some(unsynced.losses));
         let about = (refers_to, content_type);
         self.send_metadata(&prefix, about, block, line_file, after)
@@ -282,7 +282,7 @@ impl Recorder {
         block: Vec<u8>,
         line_file: Option<PathBuf>,
         after: Option<u64>,
-    ) -> Result<(u64, u64), Error> {
+    ) -> Result<Placed, Error> {
         let levels = self.levels.clone();
         let (made, block) = self.ahead(move || (levels.metadata(&block), block)).await?;
         let (reply, answer) = oneshot::channel();

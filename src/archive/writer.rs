@@ -32,7 +32,7 @@ use super::record::{
     sha1_digest, warc_time,
 };
 use super::sink::{self, Sink, Wrap};
-use super::{Capture, Error, Info, Original, RevisitProfile};
+use super::{Capture, Error, Info, Original, Placed, RevisitProfile};
 use crate::fetch::Exchange;
 
 mod syncs;
@@ -200,13 +200,13 @@ impl Writer {
     }
 
     /// Writes a `metadata` record about `refers_to` (no rotation first, so it normally lands in
-    /// the capture's file). Returns the member's (offset, length) in the current file.
+    /// the capture's file). Returns where the member landed: the current file.
     pub fn write_metadata(
         &mut self,
         refers_to: &Capture,
         content_type: &str,
         block: &[u8],
-    ) -> Result<(u64, u64), Error> {
+    ) -> Result<Placed, Error> {
         let path = self.dir.clone();
         let bulk = (self.metadata_bulk).get_or_insert_with(|| Bulk::new(METADATA_BULK_LEVEL));
         let made = ahead::block(block, bulk).map_err(Error::io("compress a record for", &path))?;
@@ -219,7 +219,7 @@ impl Writer {
         refers_to: &Capture,
         content_type: &str,
         made: &ahead::Block,
-    ) -> Result<(u64, u64), Error> {
+    ) -> Result<Placed, Error> {
         let warcinfo = self.current()?.warcinfo_id.clone();
         let head = kinds::metadata_head(&record_id(), &warcinfo, refers_to, content_type, made);
         let member = self.join(&head, made, Members::Metadata)?;
@@ -228,7 +228,12 @@ impl Writer {
         let date = refers_to.date;
         let digest = made.digest.clone();
         self.note(facts::of_metadata(&target, date, content_type, digest, at));
-        Ok(at)
+        let file = self.current()?.name.clone();
+        Ok(Placed {
+            file,
+            offset: at.0,
+            length: at.1,
+        })
     }
 
     /// Fsyncs and renames the current file to its final name, then fsyncs the directory so the

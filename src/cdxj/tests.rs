@@ -48,7 +48,7 @@ struct Written {
     article: Capture,
     redirect: Capture,
     revisit: Capture,
-    metadata: (u64, u64),
+    metadata: crate::archive::Placed,
 }
 
 const ARTICLE: &str = "https://www.BaoHauGiang.com.vn/tin-tức/bài-1.html?z=2&a=1";
@@ -131,8 +131,8 @@ fn every_response_revisit_and_metadata_record_gets_a_line() {
         Some(w.article.payload_digest.as_str())
     );
 
-    let metadata = at(w.metadata.0);
-    assert_eq!(metadata.length, w.metadata.1);
+    let metadata = at(w.metadata.offset);
+    assert_eq!(metadata.length, w.metadata.length);
     assert_ne!(
         metadata.key, key,
         "the article JSON must not share the page's replay key"
@@ -312,7 +312,7 @@ fn lines_built_while_writing_are_the_lines_read_back() {
         .lines()
         .map(|l| Entry::parse(l).unwrap().offset)
         .collect();
-    assert!(!offsets.contains(&fields.0), "{built}");
+    assert!(!offsets.contains(&fields.offset), "{built}");
     assert!(
         built.contains(r#""mime": "warc/revisit", "status": "304""#),
         "{built}"

@@ -137,28 +137,80 @@ const ROW_SEARCH: usize = 1024;
 /// Writes the status page's row (issue 19) of an index line settled after a kill. The run loop
 /// writes a row in the batch that marks its URL done, so a kill between the line and that
 /// batch leaves the line without one. The line's `metadata` record is found after its response
-/// record in the same WARC file, where the portal's writer put it; a line whose record is not
-/// there (a rotation in between, or a file shipped and removed) gets no row, and the log says
-/// so: the index line stays the record.
+/// record, in the same WARC file or a later one of the same portal ([`files_after`]); a line
+/// whose record is not found (its file shipped and removed) gets no row, and the log says so:
+/// the index line stays the record.
 pub(super) fn restore_row(store: &Store, warc_dir: &Path, line: &Line) {
     match metadata_of(warc_dir, line) {
-        Some(pointer) => store.record_article(&ArticleRow::of(line, pointer)),
+        Some(placed) => store.record_article(&ArticleRow::of(line, &placed)),
         None => tracing::warn!(url = %line.url, "article_row_not_restored"),
     }
 }
 
-/// Where the `metadata` record holding `line` sits: offset and length of its gzip member.
-fn metadata_of(warc_dir: &Path, line: &Line) -> Option<(u64, u64)> {
-    let path = warc_dir.join(&line.filename);
+/// Where the `metadata` record holding `line` landed.
+fn metadata_of(warc_dir: &Path, line: &Line) -> Option<archive::Placed> {
     let target = format!("{}{}", archive::METADATA_URN, line.url);
-    archive::reader::records_at(&path, line.offset)
-        .ok()?
-        .take(ROW_SEARCH)
-        .map_while(Result::ok)
-        .find(|r| {
-            r.record_type() == Some("metadata") && r.header("WARC-Target-URI") == Some(&target)
+    let files = std::iter::once(line.filename.clone()).chain(files_after(warc_dir, &line.filename));
+    let mut budget = ROW_SEARCH;
+    for (n, file) in files.enumerate() {
+        let from = if n == 0 { line.offset } else { 0 };
+        let Ok(records) = archive::reader::records_at(&warc_dir.join(&file), from) else {
+            continue;
+        };
+        for record in records.map_while(Result::ok) {
+            if budget == 0 {
+                return None;
+            }
+            budget -= 1;
+            let about = record.header("WARC-Target-URI") == Some(target.as_str());
+            if about && record.record_type() == Some("metadata") {
+                let (offset, length) = (record.offset, record.length);
+                return Some(archive::Placed {
+                    file,
+                    offset,
+                    length,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The closed WARC files of `name`'s portal written after it, oldest first: IIPC names
+/// (`{prefix}-{YYYYMMDDhhmmss}-{serial:05}-{host}.warc.gz`, docs/configuration.md) of one
+/// prefix sort in writing order. A `metadata` record may land in the file after its capture's:
+/// the writer closes a file before a capture, and another page's capture can come between.
+fn files_after(warc_dir: &Path, name: &str) -> Vec<String> {
+    let Some(prefix) = name_prefix(name) else {
+        return Vec::new();
+    };
+    let mut later: Vec<String> = std::fs::read_dir(warc_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|n| n.starts_with(prefix) && n.ends_with(".warc.gz") && n.as_str() > name)
+        .collect();
+    later.sort();
+    later
+}
+
+/// `name` up to the `-` before its time: the writer's prefix, which may hold `-` itself.
+fn name_prefix(name: &str) -> Option<&str> {
+    let b = name.as_bytes();
+    let digits = |from: usize, n: usize| {
+        b.get(from..from + n)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    (0..b.len())
+        .find(|&i| {
+            b[i] == b'-'
+                && digits(i + 1, 14)
+                && b.get(i + 15) == Some(&b'-')
+                && digits(i + 16, 5)
+                && b.get(i + 21) == Some(&b'-')
         })
-        .map(|r| (r.offset, r.length))
+        .map(|i| &name[..=i])
 }
 
 /// The capture an event's `metadata` record refers to, read back from the response record
@@ -235,4 +287,64 @@ fn io(doing: &'static str, path: &Path, source: std::io::Error) -> Error {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::{Info, Writer};
+    use crate::fetch::Exchange;
+
+    fn page(path: &str) -> Exchange {
+        let url = Url::parse(&format!("http://127.0.0.1:9/{path}")).unwrap();
+        Exchange {
+            request_headers: vec![("Host".into(), "127.0.0.1:9".into())],
+            url,
+            date: Utc::now(),
+            version: "HTTP/1.1".into(),
+            status: 200,
+            reason: "OK".into(),
+            response_headers: vec![("content-type".into(), b"text/html".to_vec())],
+            body: b"<p>Tin</p>".to_vec(),
+            truncated: None,
+            remote_ip: None,
+            duration: std::time::Duration::from_millis(1),
+        }
+    }
+
+    fn info() -> Info {
+        Info {
+            software: "baoluu-test".into(),
+            hostname: "test".into(),
+            user_agent: "baoluu-test".into(),
+            from: None,
+            is_part_of: "p".into(),
+        }
+    }
+
+    #[test]
+    fn prefixes_end_before_the_time_even_when_they_hold_dashes() {
+        let name = "bao-can-tho-20261127180509-00007-crawl-1.example.warc.gz";
+        assert_eq!(name_prefix(name), Some("bao-can-tho-"));
+        assert_eq!(name_prefix("p-20260101000000-00002-h.warc.gz"), Some("p-"));
+        assert_eq!(name_prefix("notes.txt"), None);
+    }
+
+    /// A settled line whose `metadata` record landed in the next file (another page's capture
+    /// rotated the file in between) still gets its row's pointer, naming that file.
+    #[test]
+    fn a_metadata_record_in_the_next_file_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Writer::new(dir.path().to_path_buf(), "p".into(), info(), 1);
+        let article = writer.write_exchange(&page("tin-1.html")).unwrap();
+        writer.write_exchange(&page("tin-2.html")).unwrap();
+        let placed = writer
+            .write_metadata(&article, "application/json", b"{}")
+            .unwrap();
+        writer.write_exchange(&page("tin-3.html")).unwrap();
+        writer.close().unwrap();
+        assert_ne!(placed.file, article.filename);
+        let line = Line::new("p", &article, crate::extract::Article::default());
+        assert_eq!(metadata_of(dir.path(), &line), Some(placed));
+    }
 }

@@ -394,7 +394,7 @@ pub(super) async fn write(
             }
             None => recorder.metadata(portal, capture, kind, json, file).await?,
         };
-        row = Some(ArticleRow::of(&line, pointer));
+        row = Some(ArticleRow::of(&line, &pointer));
     }
     let mut changes = Vec::new();
     for (change, fields, target) in &verdict.events {

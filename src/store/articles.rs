@@ -13,6 +13,7 @@
 use rusqlite::params;
 
 use super::{Doing, Error, Store};
+use crate::archive::Placed;
 use crate::index::Line;
 use crate::schedule::VIETNAM;
 
@@ -91,9 +92,8 @@ fn local_day(ts: &str) -> Option<String> {
 }
 
 impl ArticleRow {
-    /// The row of an index line that is the block of the `metadata` record at
-    /// `(offset, length)` in the capture's WARC file.
-    pub fn of(line: &Line, (offset, length): (u64, u64)) -> ArticleRow {
+    /// The row of an index line that is the block of the `metadata` record at `meta`.
+    pub fn of(line: &Line, meta: &Placed) -> ArticleRow {
         let a = &line.article;
         ArticleRow {
             url: line.url.clone(),
@@ -103,9 +103,9 @@ impl ArticleRow {
             authors: a.authors.join("; "),
             section: a.section.clone(),
             ts: line.ts.clone(),
-            warc_file: line.filename.clone(),
-            meta_offset: offset,
-            meta_length: length,
+            warc_file: meta.file.clone(),
+            meta_offset: meta.offset,
+            meta_length: meta.length,
         }
     }
 }
@@ -284,6 +284,15 @@ mod tests {
         }
     }
 
+    fn placed(offset: u64, length: u64) -> Placed {
+        let file = "p-1.warc.gz".to_string();
+        Placed {
+            file,
+            offset,
+            length,
+        }
+    }
+
     #[test]
     fn fold_drops_diacritics_and_case() {
         assert_eq!(fold("Đường về Cần Thơ"), "duong ve can tho");
@@ -294,16 +303,16 @@ mod tests {
         let (_dir, store) = testing::store();
         store.record_article(&ArticleRow::of(
             &line("http://p.vn/1", "Lúa mùa", "2026-03-01T18:00:00Z"),
-            (5, 6),
+            &placed(5, 6),
         ));
         store.record_article(&ArticleRow::of(
             &line("http://p.vn/2", "Cá 100%", "2026-03-01T16:00:00Z"),
-            (7, 8),
+            &placed(7, 8),
         ));
         // A revisit updates the row and is not a new article.
         store.record_article(&ArticleRow::of(
             &line("http://p.vn/1", "Lúa mùa mới", "2026-03-02T01:00:00Z"),
-            (9, 9),
+            &placed(9, 9),
         ));
         assert_eq!(store.articles_total("p").unwrap(), 2);
         let days = store.article_days("p", "2026-01-01").unwrap();

@@ -215,3 +215,30 @@ fn a_file_closed_by_rotation_has_its_records_told_before_its_closing() {
     );
     assert_ne!(first.filename, second.filename);
 }
+
+/// A `metadata` record written after another page's capture closed its capture's file lands
+/// in the next file, and says so: a row pointing at the capture's file would name the wrong
+/// record (found in issue 17's seventh step, the status page's rows).
+#[test]
+fn a_metadata_record_after_a_rotation_names_its_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = Writer::new(dir.path().to_path_buf(), "t".into(), info(), 1);
+    let first = writer.write_exchange(&html()).unwrap();
+    let second = writer.write_exchange(&gzipped()).unwrap();
+    assert_ne!(
+        first.filename, second.filename,
+        "the second capture rotated"
+    );
+    let placed = writer
+        .write_metadata(&first, "application/json", b"{}")
+        .unwrap();
+    writer.close().unwrap();
+    assert_eq!(placed.file, second.filename);
+    let record = reader::read_at(&dir.path().join(&placed.file), placed.offset).unwrap();
+    assert_eq!(record.record_type(), Some("metadata"));
+    assert_eq!(record.length, placed.length);
+    assert_eq!(
+        record.header("WARC-Refers-To"),
+        Some(first.record_id.as_str())
+    );
+}

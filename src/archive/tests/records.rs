@@ -258,12 +258,16 @@ fn metadata_refers_to_its_capture() {
     let mut writer = Writer::new(dir.path().to_path_buf(), "t".into(), info(), 1 << 30);
     let capture = writer.write_exchange(&non_ascii()).unwrap();
     let json = r#"{"title":"Đắk Lắk"}"#.as_bytes();
-    let (offset, length) = writer
+    let placed = writer
         .write_metadata(&capture, "application/json", json)
         .unwrap();
     let path = writer.close().unwrap().unwrap();
-    let record = reader::read_at(&path, offset).unwrap();
-    assert_eq!(record.length, length);
+    assert_eq!(
+        path.file_name().unwrap().to_str(),
+        Some(placed.file.as_str())
+    );
+    let record = reader::read_at(&path, placed.offset).unwrap();
+    assert_eq!(record.length, placed.length);
     assert_eq!(record.record_type(), Some("metadata"));
     assert_eq!(
         record.header("WARC-Refers-To"),
