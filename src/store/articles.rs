@@ -3,8 +3,9 @@
 //! record whose block it is), plus a count of new articles per portal and day.
 //!
 //! Written once per indexed article by the crawl's run loop, with the URL's state in the same
-//! batch, after the index line is durable (a row committed on its own was 7% of a crawl's CPU:
-//! issue 17); after a kill, the session's start writes the rows of the index lines it settles.
+//! batch, after the index line is durable (issue 17: a transaction of its own per article cost
+//! 5% more of a crawl's CPU); after a kill, the session's start writes the rows of the index
+//! lines it settles.
 //! Read by the status page (`src/web`) through a read-only store, always with a `LIMIT`, so no
 //! page ever scans the index files. The rows are a convenience copy: the index and the WARC
 //! files stay the record, and a failed write here is logged, never fatal to the crawl. This
