@@ -112,7 +112,6 @@ impl Gzip {
             let consumed = self.deflate.total_in() - start == input.len() as u64;
             let done = match flush {
                 FlushCompress::Finish => status == Status::StreamEnd,
-                FlushCompress::None => consumed,
                 _ => consumed && out.len() < out.capacity(),
             };
             if done {

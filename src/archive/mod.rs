@@ -40,7 +40,7 @@ mod sink;
 mod writer;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use facts::Facts;
 pub use kinds::{CHANGE_URN, METADATA_URN};

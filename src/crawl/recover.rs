@@ -147,33 +147,27 @@ pub(super) fn restore_row(store: &Store, warc_dir: &Path, line: &Line) {
     }
 }
 
-/// Where the `metadata` record holding `line` landed.
+/// Where the `metadata` record holding `line` landed: read from its response on, then through
+/// the portal's later files, listed only if it is not in the response's own.
 fn metadata_of(warc_dir: &Path, line: &Line) -> Option<archive::Placed> {
     let target = format!("{}{}", archive::METADATA_URN, line.url);
-    let files = std::iter::once(line.filename.clone()).chain(files_after(warc_dir, &line.filename));
-    let mut budget = ROW_SEARCH;
-    for (n, file) in files.enumerate() {
-        let from = if n == 0 { line.offset } else { 0 };
-        let Ok(records) = archive::reader::records_at(&warc_dir.join(&file), from) else {
-            continue;
-        };
-        for record in records.map_while(Result::ok) {
-            if budget == 0 {
-                return None;
-            }
-            budget -= 1;
-            let about = record.header("WARC-Target-URI") == Some(target.as_str());
-            if about && record.record_type() == Some("metadata") {
-                let (offset, length) = (record.offset, record.length);
-                return Some(archive::Placed {
-                    file,
-                    offset,
-                    length,
-                });
-            }
-        }
-    }
-    None
+    let later = std::iter::once_with(|| files_after(warc_dir, &line.filename)).flatten();
+    let files = std::iter::once((line.filename.clone(), line.offset)).chain(later.map(|f| (f, 0)));
+    files
+        .flat_map(|(file, from)| {
+            let records = archive::reader::records_at(&warc_dir.join(&file), from);
+            let records = records.into_iter().flatten().map_while(Result::ok);
+            records.map(move |record| (file.clone(), record))
+        })
+        .take(ROW_SEARCH)
+        .find(|(_, r)| {
+            r.record_type() == Some("metadata") && r.header("WARC-Target-URI") == Some(&target)
+        })
+        .map(|(file, r)| archive::Placed {
+            file,
+            offset: r.offset,
+            length: r.length,
+        })
 }
 
 /// The closed WARC files of `name`'s portal written after it, oldest first: IIPC names
@@ -292,35 +286,7 @@ fn io(doing: &'static str, path: &Path, source: std::io::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::{Info, Writer};
-    use crate::fetch::Exchange;
-
-    fn page(path: &str) -> Exchange {
-        let url = Url::parse(&format!("http://127.0.0.1:9/{path}")).unwrap();
-        Exchange {
-            request_headers: vec![("Host".into(), "127.0.0.1:9".into())],
-            url,
-            date: Utc::now(),
-            version: "HTTP/1.1".into(),
-            status: 200,
-            reason: "OK".into(),
-            response_headers: vec![("content-type".into(), b"text/html".to_vec())],
-            body: b"<p>Tin</p>".to_vec(),
-            truncated: None,
-            remote_ip: None,
-            duration: std::time::Duration::from_millis(1),
-        }
-    }
-
-    fn info() -> Info {
-        Info {
-            software: "baoluu-test".into(),
-            hostname: "test".into(),
-            user_agent: "baoluu-test".into(),
-            from: None,
-            is_part_of: "p".into(),
-        }
-    }
+    use crate::archive::tests::{html, rotating};
 
     #[test]
     fn prefixes_end_before_the_time_even_when_they_hold_dashes() {
@@ -335,16 +301,14 @@ mod tests {
     #[test]
     fn a_metadata_record_in_the_next_file_is_found() {
         let dir = tempfile::tempdir().unwrap();
-        let mut writer = Writer::new(dir.path().to_path_buf(), "p".into(), info(), 1);
-        let article = writer.write_exchange(&page("tin-1.html")).unwrap();
-        writer.write_exchange(&page("tin-2.html")).unwrap();
+        let (mut writer, article, _) = rotating(dir.path());
         let placed = writer
             .write_metadata(&article, "application/json", b"{}")
             .unwrap();
-        writer.write_exchange(&page("tin-3.html")).unwrap();
+        writer.write_exchange(&html()).unwrap();
         writer.close().unwrap();
         assert_ne!(placed.file, article.filename);
-        let line = Line::new("p", &article, crate::extract::Article::default());
+        let line = Line::new("t", &article, crate::extract::Article::default());
         assert_eq!(metadata_of(dir.path(), &line), Some(placed));
     }
 }

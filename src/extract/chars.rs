@@ -39,8 +39,8 @@ pub fn nfc(s: &str) -> Cow<'_, str> {
 /// text is NFC. A combining mark or a character NFC changes makes its piece normalised (which
 /// leaves NFC text as it is, so erring that way is only slower).
 ///
-/// Two speeds. [`plain_lanes`] passes over [`LANE`] bytes at a time while every character
-/// starting in them is one the byte rules of [`first_doubtful`] know to be safe; a lane it
+/// Two speeds. [`cleared_lanes`] passes over [`LANE`] bytes at a time while every character
+/// starting in them is one the byte rules of [`step_at`] know to be safe; a lane it
 /// stops at is read character by character, the tables settling what the rules do not know,
 /// and the wide pass resumes after it. (Issue 17: this scan runs on every page and every
 /// article text; read character by character it was 5.4% of a crawl's CPU.)
@@ -48,14 +48,14 @@ fn first_not_nfc(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        i = plain_lanes(b, i);
+        i = cleared_lanes(b, i);
         // The wide pass may stop inside a character whose lead byte it has judged already.
         while i < b.len() && !s.is_char_boundary(i) {
             i += 1;
         }
         let end = (i + LANE).min(b.len());
         while i < end {
-            match first_doubtful(b, i) {
+            match step_at(b, i) {
                 Step::Safe(width) => i += width,
                 Step::Ask => {
                     let c = s[i..].chars().next()?;
@@ -76,7 +76,7 @@ pub(super) const LANE: usize = 32;
 /// The first position from `i` (a multiple of [`LANE`] on from it) whose lane holds a lead
 /// byte the byte rules do not clear, or the start of the last lane too short to judge whole.
 /// Branch-free within a lane, so the compiler judges it with vector instructions.
-fn plain_lanes(b: &[u8], mut i: usize) -> usize {
+fn cleared_lanes(b: &[u8], mut i: usize) -> usize {
     // Each lane looks two bytes past its end, at the continuation bytes of its last lead.
     while let Some(window) = b.get(i..).and_then(<[u8]>::first_chunk::<{ LANE + 2 }>) {
         let mut doubtful = false;
@@ -92,7 +92,7 @@ fn plain_lanes(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Whether a character whose UTF-8 starts with `lead, next, after` (or a byte that starts no
-/// character) is an NFC starter by the byte rules of [`first_doubtful`]; `false` is "ask the
+/// character) is an NFC starter by the byte rules of [`step_at`]; `false` is "ask the
 /// tables". Non-short-circuit operators: this is the body of a vector loop.
 #[inline(always)]
 fn cleared(lead: u8, next: u8, after: u8) -> bool {
@@ -123,7 +123,7 @@ enum Step {
 ///
 /// [`cleared`] is the same rules, judged a byte at a time.
 #[inline(always)]
-fn first_doubtful(b: &[u8], i: usize) -> Step {
+fn step_at(b: &[u8], i: usize) -> Step {
     // Continuation bytes exist wherever a lead byte says so: `b` is valid UTF-8.
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
     let lead = at(i);

@@ -96,7 +96,7 @@ pub fn for_each_word(s: &str, gaps: Gaps, mut run: impl FnMut(&str, bool)) {
     let b = s.as_bytes();
     let mut current: Option<Run> = None;
     let mut blank_line = false;
-    let mut retry_at = 0;
+    let mut skip = Skip::default();
     let mut i = 0;
     while let Some((is_gap, width)) = gap_at(s, i, gaps) {
         if is_gap {
@@ -125,12 +125,7 @@ pub fn for_each_word(s: &str, gaps: Gaps, mut run: impl FnMut(&str, bool)) {
                 blank_line = false;
             }
         }
-        i += width;
-        if i >= retry_at {
-            let lanes = plain_lanes(b, i);
-            retry_at = if lanes.end > i { 0 } else { i + LANE };
-            i = lanes.end;
-        }
+        i = skip.lanes(b, i + width).end;
     }
     if let Some(done) = current {
         run(&s[done.start..done.end.unwrap_or(s.len())], done.blank_line);
@@ -151,7 +146,7 @@ impl Tally {
     /// Counts the next text node.
     pub fn text(&mut self, text: &str) {
         let b = text.as_bytes();
-        let mut retry_at = 0;
+        let mut skip = Skip::default();
         let mut i = 0;
         while let Some((space, width)) = gap_at(text, i, Gaps::Whitespace) {
             i += width;
@@ -162,14 +157,11 @@ impl Tally {
             self.words += usize::from(!self.in_word);
             self.in_word = true;
             self.chars += 1;
-            if i >= retry_at {
-                let lanes = plain_lanes(b, i);
-                // Each space in plain lanes starts a word.
-                self.chars += lanes.chars;
-                self.words += lanes.spaces;
-                retry_at = if lanes.end > i { 0 } else { i + LANE };
-                i = lanes.end;
-            }
+            let lanes = skip.lanes(b, i);
+            // Each space in plain lanes starts a word.
+            self.chars += lanes.chars;
+            self.words += lanes.spaces;
+            i = lanes.end;
         }
     }
 
@@ -180,6 +172,30 @@ impl Tally {
 
     pub fn len(&self) -> usize {
         self.chars + self.words.saturating_sub(1)
+    }
+}
+
+/// When a reader inside a word tries [`plain_lanes`]: at once after lanes passed, one lane
+/// on after they did not (so prose that is not plain costs one failed lane per lane, not one
+/// per character).
+#[derive(Default)]
+struct Skip {
+    retry_at: usize,
+}
+
+impl Skip {
+    /// The plain lanes from `i` (a character boundary inside a word), if it is time to try.
+    fn lanes(&mut self, b: &[u8], i: usize) -> Lanes {
+        if i < self.retry_at {
+            return Lanes {
+                end: i,
+                spaces: 0,
+                chars: 0,
+            };
+        }
+        let lanes = plain_lanes(b, i);
+        self.retry_at = if lanes.end > i { 0 } else { i + LANE };
+        lanes
     }
 }
 

@@ -194,10 +194,8 @@ impl Indexer for Told {
 #[test]
 fn a_file_closed_by_rotation_has_its_records_told_before_its_closing() {
     let dir = tempfile::tempdir().unwrap();
-    // 1 byte: the second capture of the batch rotates the first file, records unsynced.
-    let mut writer = Writer::new(dir.path().to_path_buf(), "t".into(), info(), 1);
-    let first = writer.write_exchange(&html()).unwrap();
-    let second = writer.write_exchange(&gzipped()).unwrap();
+    // The second capture of the batch rotates the first file, records unsynced.
+    let (mut writer, first, second) = rotating(dir.path());
     writer
         .write_metadata(&second, "application/json", b"{}")
         .unwrap();
@@ -222,13 +220,7 @@ fn a_file_closed_by_rotation_has_its_records_told_before_its_closing() {
 #[test]
 fn a_metadata_record_after_a_rotation_names_its_own_file() {
     let dir = tempfile::tempdir().unwrap();
-    let mut writer = Writer::new(dir.path().to_path_buf(), "t".into(), info(), 1);
-    let first = writer.write_exchange(&html()).unwrap();
-    let second = writer.write_exchange(&gzipped()).unwrap();
-    assert_ne!(
-        first.filename, second.filename,
-        "the second capture rotated"
-    );
+    let (mut writer, first, second) = rotating(dir.path());
     let placed = writer
         .write_metadata(&first, "application/json", b"{}")
         .unwrap();

@@ -18,7 +18,7 @@ mod files;
 mod flights;
 mod records;
 
-fn info() -> Info {
+pub(crate) fn info() -> Info {
     Info {
         software: "baoluu/0.1.0".into(),
         hostname: "crawler 1".into(),
@@ -53,7 +53,7 @@ fn exchange(url: &str, headers: &[(&str, &[u8])], body: &[u8]) -> Exchange {
     }
 }
 
-pub(super) fn html() -> Exchange {
+pub(crate) fn html() -> Exchange {
     let body = "<html><body>Tin tức Đắk Lắk</body></html>".as_bytes();
     exchange(
         "https://baodaklak.vn/tin/1.html",
@@ -62,7 +62,7 @@ pub(super) fn html() -> Exchange {
     )
 }
 
-fn gzipped() -> Exchange {
+pub(crate) fn gzipped() -> Exchange {
     let headers: &[(&str, &[u8])] = &[
         ("content-type", b"text/html"),
         ("content-encoding", b"gzip"),
@@ -72,6 +72,19 @@ fn gzipped() -> Exchange {
         headers,
         &gzip(b"<p>nen gzip</p>"),
     )
+}
+
+/// A writer in `dir` that closes its file before every capture (1-byte files), after writing
+/// [`html`] into the first file and [`gzipped`] into the second: their captures.
+pub(crate) fn rotating(dir: &Path) -> (Writer, Capture, Capture) {
+    let mut writer = Writer::new(dir.to_path_buf(), "t".into(), info(), 1);
+    let first = writer.write_exchange(&html()).unwrap();
+    let second = writer.write_exchange(&gzipped()).unwrap();
+    assert_ne!(
+        first.filename, second.filename,
+        "the second capture rotated"
+    );
+    (writer, first, second)
 }
 
 fn chunked() -> Exchange {
